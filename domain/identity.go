@@ -1,0 +1,40 @@
+package domain
+
+// Identity is who is calling, resolved from a verified token (or the fixed
+// developer identity in dev mode). TenantID scopes every port call.
+type Identity struct {
+	UserID      string       `json:"userId"`
+	Email       string       `json:"email"`
+	TenantID    string       `json:"tenantId"`
+	Role        Role         `json:"role"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// Can reports whether the identity holds permission p.
+func (id Identity) Can(p Permission) bool {
+	for _, q := range id.Permissions {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Require returns a FORBIDDEN error naming p when the identity lacks it.
+func (id Identity) Require(p Permission) error {
+	if id.Can(p) {
+		return nil
+	}
+	return ErrForbidden(p)
+}
+
+// DevIdentity is the fixed identity of dev mode.
+func DevIdentity() Identity {
+	return Identity{
+		UserID:      "dev-user-001",
+		Email:       "developer@example.com",
+		TenantID:    "dev",
+		Role:        RoleOwner,
+		Permissions: RoleOwner.Permissions(),
+	}
+}

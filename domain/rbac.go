@@ -1,0 +1,87 @@
+package domain
+
+// Role is a tenant member's role; the five are levelled, owner highest.
+type Role string
+
+// Permission is one capability checked by the app use cases.
+type Permission string
+
+const (
+	RoleOwner     Role = "owner"
+	RoleAdmin     Role = "admin"
+	RoleDeveloper Role = "developer"
+	RoleViewer    Role = "viewer"
+	RoleGuest     Role = "guest"
+)
+
+const (
+	PermSessionsCreate     Permission = "sessions.create"
+	PermSessionsRead       Permission = "sessions.read"
+	PermSessionsWrite      Permission = "sessions.write"
+	PermSessionsDelete     Permission = "sessions.delete"
+	PermProjectsCreate     Permission = "projects.create"
+	PermProjectsManage     Permission = "projects.manage"
+	PermMembersManage      Permission = "members.manage"
+	PermIntegrationsManage Permission = "integrations.manage"
+	PermConfigManage       Permission = "config.manage"
+	PermDeploymentsManage  Permission = "deployments.manage"
+	PermAuditRead          Permission = "audit.read"
+	PermBillingManage      Permission = "billing.manage"
+)
+
+// roleLevel orders the roles; a permission is granted to every role at or
+// above its minimum level.
+var roleLevel = map[Role]int{RoleGuest: 1, RoleViewer: 2, RoleDeveloper: 3, RoleAdmin: 4, RoleOwner: 5}
+
+// AllPermissions lists the twelve permissions in a stable order.
+var AllPermissions = []Permission{
+	PermSessionsCreate, PermSessionsRead, PermSessionsWrite, PermSessionsDelete,
+	PermProjectsCreate, PermProjectsManage, PermMembersManage, PermIntegrationsManage,
+	PermConfigManage, PermDeploymentsManage, PermAuditRead, PermBillingManage,
+}
+
+// AllRoles lists the five roles from highest to lowest.
+var AllRoles = []Role{RoleOwner, RoleAdmin, RoleDeveloper, RoleViewer, RoleGuest}
+
+// minRole is the RBAC table: the lowest role that holds each permission.
+// A guest reads sessions shared with it; a viewer reads the tenant's.
+var minRole = map[Permission]Role{
+	PermSessionsCreate:     RoleDeveloper,
+	PermSessionsRead:       RoleGuest,
+	PermSessionsWrite:      RoleDeveloper,
+	PermSessionsDelete:     RoleAdmin,
+	PermProjectsCreate:     RoleDeveloper,
+	PermProjectsManage:     RoleAdmin,
+	PermMembersManage:      RoleAdmin,
+	PermIntegrationsManage: RoleAdmin,
+	PermConfigManage:       RoleAdmin,
+	PermDeploymentsManage:  RoleAdmin,
+	PermAuditRead:          RoleAdmin,
+	PermBillingManage:      RoleOwner,
+}
+
+// Valid reports whether r is one of the five roles.
+func (r Role) Valid() bool { _, ok := roleLevel[r]; return ok }
+
+// Grants reports whether role r holds permission p.
+func (r Role) Grants(p Permission) bool {
+	min, ok := minRole[p]
+	if !ok {
+		return false
+	}
+	return roleLevel[r] >= roleLevel[min]
+}
+
+// Permissions lists what role r holds, in AllPermissions order.
+func (r Role) Permissions() []Permission {
+	var out []Permission
+	for _, p := range AllPermissions {
+		if r.Grants(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Valid reports whether p is one of the twelve permissions.
+func (p Permission) Valid() bool { _, ok := minRole[p]; return ok }

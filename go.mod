@@ -1,0 +1,3 @@
+module diminuendo
+
+go 1.26.0
