@@ -8,7 +8,9 @@ import "time"
 type Generation struct {
 	InstanceID string `json:"instanceId"`
 	BaseSeq    uint64 `json:"baseSeq"`
-	// EndSeq is the last client seq of a closed generation (0 while open).
+	// Closed is set once the generation's instance is gone for good; EndSeq
+	// is then its last client seq, trailer included.
+	Closed bool   `json:"closed,omitempty"`
 	EndSeq uint64 `json:"endSeq,omitempty"`
 	// Trailer holds events the gateway itself added when the generation ended
 	// abnormally (the instance was lost mid-turn). They are stored with the
@@ -35,7 +37,7 @@ type SessionRecord struct {
 
 // Current returns the open generation, if any.
 func (r *SessionRecord) Current() (Generation, bool) {
-	if n := len(r.Generations); n > 0 && r.Generations[n-1].EndSeq == 0 {
+	if n := len(r.Generations); n > 0 && !r.Generations[n-1].Closed {
 		return r.Generations[n-1], true
 	}
 	return Generation{}, false
@@ -44,7 +46,7 @@ func (r *SessionRecord) Current() (Generation, bool) {
 // ClosedSeq is the last seq of the closed generations: the base of the next one.
 func (r *SessionRecord) ClosedSeq() uint64 {
 	for i := len(r.Generations) - 1; i >= 0; i-- {
-		if r.Generations[i].EndSeq != 0 {
+		if r.Generations[i].Closed {
 			return r.Generations[i].EndSeq
 		}
 	}

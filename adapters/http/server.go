@@ -1,0 +1,207 @@
+// Package http is the REST front door: Echo serving the strict handlers
+// generated from openapi.yaml, plus the WebSocket route, health and probes.
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	oapimw "github.com/oapi-codegen/echo-middleware"
+
+	"diminuendo/api"
+	"diminuendo/app"
+	"diminuendo/domain"
+	"diminuendo/ports"
+)
+
+// Config is the REST transport's policy.
+type Config struct {
+	Addr           string
+	DevMode        bool
+	AllowedOrigins []string
+	Version        string
+	BodyLimit      string
+}
+
+// Server is the HTTP listener shared by REST and WebSocket.
+type Server struct {
+	cfg      Config
+	hub      *app.Hub
+	health   *app.Health
+	verifier ports.TokenVerifier
+	log      *slog.Logger
+	e        *echo.Echo
+	srv      *http.Server
+	ln       net.Listener
+	ready    atomic.Bool
+}
+
+// New builds the Echo instance with every route. wsHandler serves GET /ws.
+func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerifier, wsHandler echo.HandlerFunc, log *slog.Logger) (*Server, error) {
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "1M"
+	}
+	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, log: log}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: !cfg.DevMode}))
+	e.Use(middleware.RequestID())
+	e.Use(securityHeaders)
+	e.Use(s.cors())
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+
+	spec, err := api.GetSpec()
+	if err != nil {
+		return nil, err
+	}
+	spec.Servers = nil // validating the Host header would 404 every request
+	e.Use(oapimw.OapiRequestValidatorWithOptions(spec, &oapimw.Options{
+		SilenceServersWarning: true,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return p == "/ws" || p == "/metrics" || !strings.HasPrefix(p, "/api/") && p != "/livez" && p != "/readyz"
+		},
+		// Authentication is the auth middleware's job; the validator checks shapes.
+		Options: openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
+			return echo.NewHTTPError(err.Code, validationMessage(err))
+		},
+	}))
+	e.Use(s.authenticate)
+
+	api.RegisterHandlers(e, api.NewStrictHandler(&handlers{s: s}, nil))
+	e.GET("/ws", wsHandler)
+	s.e = e
+	return s, nil
+}
+
+// Echo exposes the router (tests and extra routes).
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// Start listens synchronously, so a taken port fails startup, then serves.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	s.srv = &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "err", err)
+		}
+	}()
+	s.ready.Store(true)
+	return nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.cfg.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Drain marks the instance not ready, so load balancers stop sending traffic.
+func (s *Server) Drain() { s.ready.Store(false) }
+
+// Stop shuts the listener down; hijacked WebSocket connections are the
+// WebSocket server's to close.
+func (s *Server) Stop(ctx context.Context) error {
+	s.ready.Store(false)
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		r := c.Request()
+		if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) cors() echo.MiddlewareFunc {
+	if s.cfg.DevMode {
+		return middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"},
+			AllowHeaders: []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"}})
+	}
+	return middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: s.cfg.AllowedOrigins,
+		AllowHeaders: []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"}})
+}
+
+type identityKey struct{}
+
+// publicPaths need no identity.
+var publicPaths = map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true}
+
+// authenticate resolves the caller's identity from the bearer token (or
+// the developer identity in dev mode) for every non-public route.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if publicPaths[r.URL.Path] {
+			return next(c)
+		}
+		var id domain.Identity
+		if s.cfg.DevMode {
+			id = domain.DevIdentity()
+		} else {
+			if r.URL.Query().Has("access_token") || r.URL.Query().Has("token") {
+				return domain.E(domain.KindAuthFailed, "tokens in the query string are refused")
+			}
+			h := r.Header.Get("Authorization")
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			if !ok || strings.TrimSpace(tok) == "" {
+				return domain.E(domain.KindAuthRequired, "a bearer token is required")
+			}
+			var err error
+			if id, _, err = s.verifier.Verify(r.Context(), strings.TrimSpace(tok)); err != nil {
+				return err
+			}
+		}
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+		return next(c)
+	}
+}
+
+func identityFrom(ctx context.Context) (domain.Identity, error) {
+	id, ok := ctx.Value(identityKey{}).(domain.Identity)
+	if !ok {
+		return domain.Identity{}, domain.E(domain.KindAuthRequired, "a bearer token is required")
+	}
+	return id, nil
+}
+
+// validationMessage trims the validator's message to its first line; the
+// full text can echo schema internals.
+func validationMessage(err *echo.HTTPError) string {
+	msg, _ := err.Message.(string)
+	if i := strings.IndexByte(msg, '\n'); i > 0 {
+		msg = msg[:i]
+	}
+	if msg == "" {
+		msg = http.StatusText(err.Code)
+	}
+	return msg
+}

@@ -1,0 +1,80 @@
+package ws
+
+import (
+	"sync"
+	"time"
+
+	"github.com/olahol/melody"
+
+	"diminuendo/app"
+	"diminuendo/domain"
+)
+
+// conn is one client connection: its identity, its outbound queue and the
+// sessions it joined. It is the app.Subscriber of those sessions.
+type conn struct {
+	srv      *Server
+	ms       *melody.Session
+	id       string
+	ip       string
+	out      *app.Outbox
+	rate     *domain.SlidingWindow // touched only by the read goroutine
+	authTime *time.Timer
+
+	mu       sync.Mutex
+	ident    *domain.Identity
+	expires  time.Time
+	expTimer *time.Timer
+	warnTime *time.Timer
+	joined   map[string]struct{}
+	closed   bool
+}
+
+var _ app.Subscriber = (*conn)(nil)
+
+// Send queues a frame; false once the connection is closed or cut off.
+func (c *conn) Send(f app.Frame) bool { return c.out.Push(f.Data) }
+
+func (c *conn) push(b []byte) { c.out.Push(b) }
+
+func (c *conn) identity() (domain.Identity, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ident == nil {
+		return domain.Identity{}, false
+	}
+	return *c.ident, true
+}
+
+func (c *conn) joinedIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.joined))
+	for id := range c.joined {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// closeWith sends a close frame with code and reason through melody's writer,
+// behind any frames already handed to it.
+func (c *conn) closeWith(code int, reason string) {
+	_ = c.ms.CloseWithMsg(melody.FormatCloseMessage(code, reason))
+}
+
+// release stops the connection's timers and detaches it from its sessions.
+func (c *conn) release() {
+	c.mu.Lock()
+	c.closed = true
+	for _, t := range []*time.Timer{c.authTime, c.expTimer, c.warnTime} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	ident := c.ident
+	c.mu.Unlock()
+	c.out.Close()
+	if ident != nil {
+		c.srv.hub.Detach(*ident, c.joinedIDs(), c)
+	}
+}

@@ -1,0 +1,114 @@
+package ws
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/olahol/melody"
+
+	"diminuendo/domain"
+)
+
+// handler serves one client message type. raw is the whole frame.
+type handler func(ctx context.Context, c *conn, id domain.Identity, raw []byte, requestID string) error
+
+// requestTimeout bounds the upstream work one message may cause.
+const requestTimeout = 30 * time.Second
+
+type envelope struct {
+	Type      string `json:"type"`
+	RequestID string `json:"requestId"`
+}
+
+// onMessage runs in the connection's read goroutine, so a connection's
+// messages are handled one at a time and in order.
+func (s *Server) onMessage(ms *melody.Session, raw []byte) {
+	c := connOf(ms)
+	if c == nil {
+		return
+	}
+	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+		c.push(errorBytes(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
+		c.closeWith(CloseTooBig, "message too large")
+		return
+	}
+	if ok, retry := c.rate.Allow(time.Now()); !ok {
+		b, _ := json.Marshal(errorFrame{Type: "error", Code: CodeRateLimited, Message: "too many messages; slow down",
+			RetryAfterMs: max(1, retry.Milliseconds()), RequestID: peekRequestID(raw)})
+		c.push(b)
+		return
+	}
+	if !json.Valid(raw) {
+		c.push(errorBytes(CodeInvalidJSON, "the frame is not valid JSON", ""))
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		c.push(errorBytes(CodeInvalidMessage, "a message is a JSON object with a string type and an optional string requestId", peekRequestID(raw)))
+		return
+	}
+	if len(env.RequestID) > 128 {
+		c.push(errorBytes(CodeInvalidMessage, "requestId is at most 128 characters", ""))
+		return
+	}
+	h, known := s.handlers[env.Type]
+	if !known {
+		c.push(errorBytes(CodeInvalidMessage, "unknown message type", env.RequestID))
+		return
+	}
+	id, authed := c.identity()
+	if !authed && env.Type != "authenticate" && env.Type != "ping" {
+		c.push(errorBytes(CodeAuthRequired, "authenticate first", env.RequestID))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
+	defer cancel()
+	if err := h(ctx, c, id, raw, env.RequestID); err != nil {
+		de := domain.As(err)
+		if de.Kind == domain.KindInternal || de.Kind == domain.KindUpstreamUnavailable {
+			s.log.Warn("request failed", "type", env.Type, "client", c.id, "err", err)
+		}
+		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
+	}
+}
+
+// decode reads raw into v; a shape mismatch is INVALID_MESSAGE.
+func decode(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return domain.E(domain.KindInvalidMessage, "message fields have the wrong types")
+	}
+	return nil
+}
+
+// peekRequestID salvages a string requestId from a frame that failed to decode.
+func peekRequestID(raw []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(m["requestId"], &s) != nil || len(s) > 128 {
+		return ""
+	}
+	return s
+}
+
+func sessionIDOf(raw []byte) string {
+	var m struct {
+		SessionID string `json:"sessionId"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	if len(m.SessionID) > 128 {
+		return ""
+	}
+	return m.SessionID
+}
+
+func requireField(ok bool, msg string) error {
+	if !ok {
+		return domain.E(domain.KindInvalidMessage, msg)
+	}
+	return nil
+}

@@ -1,0 +1,348 @@
+// Package ws is the WebSocket front door: Melody connections speaking the
+// client protocol of PROTOCOL.md, decoded and limited here, then handed to
+// the same app use cases as REST.
+package ws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/olahol/melody"
+
+	"diminuendo/app"
+	"diminuendo/domain"
+	"diminuendo/ports"
+)
+
+// Config is the transport's policy.
+type Config struct {
+	DevMode        bool
+	AllowedOrigins []string
+	ServerVersion  string
+	// MaxMessageBytes is the protocol's frame limit (1 MiB). Frames up to
+	// HardReadLimit are read and refused with MESSAGE_TOO_LARGE; larger ones
+	// are cut by the WebSocket library with a bare 1009.
+	MaxMessageBytes int64
+	HardReadLimit   int64
+	RateLimit       int
+	RateWindow      time.Duration
+	Heartbeat       time.Duration
+	AuthTimeout     time.Duration
+	MaxConnections  int
+	// OutboxBytes bounds each connection's queue before it is cut off (4008).
+	OutboxBytes int
+	// ExpiryWarning is how long before token expiry auth_expiring is sent.
+	ExpiryWarning time.Duration
+}
+
+// DefaultConfig is PROTOCOL.md's policy.
+func DefaultConfig() Config {
+	return Config{
+		ServerVersion:   "0.1.0",
+		MaxMessageBytes: 1 << 20,
+		HardReadLimit:   4 << 20,
+		RateLimit:       60,
+		RateWindow:      10 * time.Second,
+		Heartbeat:       30 * time.Second,
+		AuthTimeout:     10 * time.Second,
+		MaxConnections:  10000,
+		OutboxBytes:     1 << 20,
+		ExpiryWarning:   60 * time.Second,
+	}
+}
+
+// AuthLimiter limits failed authentications per client address.
+type AuthLimiter interface {
+	Allow(ip string) (bool, time.Duration)
+	Fail(ip string)
+}
+
+// Server owns the Melody instance and the live connections.
+type Server struct {
+	cfg      Config
+	hub      *app.Hub
+	verifier ports.TokenVerifier // nil in dev mode
+	limiter  AuthLimiter         // may be nil
+	log      *slog.Logger
+	m        *melody.Melody
+	origins  map[string]bool
+	handlers map[string]handler
+
+	count    atomic.Int64
+	draining atomic.Bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New builds the WebSocket server.
+func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter AuthLimiter, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{})}
+	for _, o := range cfg.AllowedOrigins {
+		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
+	}
+	m := melody.New()
+	m.Config.MaxMessageSize = cfg.HardReadLimit
+	// The outbox hands Melody at most outboxInflight frames at a time, so
+	// Melody's own queue (which drops silently when full) never fills.
+	m.Config.MessageBufferSize = outboxInflight + 8
+	m.Config.PingPeriod = 25 * time.Second
+	m.Config.PongWait = 60 * time.Second
+	m.Config.WriteWait = 10 * time.Second
+	m.Upgrader = &websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{},
+		// Origins were checked before the upgrade, with our own error body.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	m.HandleConnect(s.onConnect)
+	m.HandleDisconnect(s.onDisconnect)
+	m.HandleMessage(s.onMessage)
+	m.HandleMessageBinary(s.onBinary)
+	m.HandleSentMessage(func(ms *melody.Session, _ []byte) {
+		if c := connOf(ms); c != nil {
+			c.out.Sent()
+		}
+	})
+	m.HandleError(s.onError)
+	s.m = m
+	s.handlers = s.routes()
+	return s
+}
+
+const outboxInflight = 16
+
+// Start runs the heartbeat.
+func (s *Server) Start() {
+	s.wg.Add(1)
+	go s.heartbeat()
+}
+
+// Shutdown stops intake, tells every client to reconnect and resume (1012),
+// and waits for the connections to close or ctx to end.
+func (s *Server) Shutdown(ctx context.Context) {
+	if s.draining.Swap(true) {
+		return
+	}
+	close(s.stop)
+	_ = s.m.CloseWithMsg(melody.FormatCloseMessage(CloseServiceRestart, "service restart"))
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.count.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			_ = s.m.Close()
+			s.wg.Wait()
+			return
+		case <-t.C:
+		}
+	}
+	s.wg.Wait()
+}
+
+// Connections is the number of open connections.
+func (s *Server) Connections() int { return int(s.count.Load()) }
+
+// Handle is the GET /ws handler.
+func (s *Server) Handle(c echo.Context) error {
+	r := c.Request()
+	w := c.Response()
+	if s.draining.Load() {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "draining")
+	}
+	if !s.originAllowed(r.Header.Get("Origin")) {
+		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
+	}
+	q := r.URL.Query()
+	if q.Has("token") || q.Has("access_token") || q.Has("jwt") {
+		return echo.NewHTTPError(http.StatusBadRequest, "tokens in the query string are refused; use the authenticate message or the Authorization header")
+	}
+	ip := clientIP(r)
+	var ident *domain.Identity
+	var exp time.Time
+	if h := r.Header.Get("Authorization"); h != "" && !s.cfg.DevMode {
+		if ok, retry := s.allowAuth(ip); !ok {
+			w.Header().Set("Retry-After", retryAfterHeader(retry))
+			return echo.NewHTTPError(http.StatusTooManyRequests, "too many failed authentications")
+		}
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be Bearer")
+		}
+		id, e, err := s.verifier.Verify(r.Context(), strings.TrimSpace(tok))
+		if err != nil {
+			s.failAuth(ip)
+			return echo.NewHTTPError(http.StatusUnauthorized, domain.As(err).Message)
+		}
+		ident, exp = &id, e
+	}
+	keys := map[string]any{"ip": ip}
+	if ident != nil {
+		keys["ident"] = *ident
+		keys["exp"] = exp
+	}
+	if err := s.m.HandleRequestWithKeys(w, r, keys); err != nil {
+		s.log.Debug("websocket upgrade failed", "err", err)
+	}
+	// The upgrade wrote its own response; returning an error would write again.
+	return nil
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	if s.cfg.DevMode || origin == "" {
+		// Non-browser clients send no Origin; browsers always do.
+		return true
+	}
+	return s.origins[strings.TrimRight(origin, "/")]
+}
+
+func connOf(ms *melody.Session) *conn {
+	v, ok := ms.Get("conn")
+	if !ok {
+		return nil
+	}
+	return v.(*conn)
+}
+
+func (s *Server) onConnect(ms *melody.Session) {
+	n := s.count.Add(1)
+	ipv, _ := ms.Get("ip")
+	ip, _ := ipv.(string)
+	c := &conn{srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
+		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow)}
+	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
+		s.log.Info("slow consumer cut off", "client", c.id)
+		c.closeWith(CloseSlowConsumer, "slow consumer")
+	})
+	ms.Set("conn", c)
+	if int(n) > s.cfg.MaxConnections || s.draining.Load() {
+		c.push(errorBytes(CodeCapacityExceeded, "this gateway instance is at its connection limit; retry later", ""))
+		c.closeWith(CloseTryAgainLater, "over capacity")
+		return
+	}
+	c.push(newReply("welcome", "").with("protocolVersion", ProtocolVersion).
+		with("requiresAuth", !s.cfg.DevMode).with("serverVersion", s.cfg.ServerVersion).encode())
+	c.push(newReply("connected", "").with("clientId", c.id).
+		with("heartbeatIntervalMs", s.cfg.Heartbeat.Milliseconds()).with("ts", nowMs()).encode())
+	switch {
+	case s.cfg.DevMode:
+		s.authenticated(c, domain.DevIdentity(), time.Time{}, "")
+	default:
+		if v, ok := ms.Get("ident"); ok {
+			expv, _ := ms.Get("exp")
+			exp, _ := expv.(time.Time)
+			s.authenticated(c, v.(domain.Identity), exp, "")
+			return
+		}
+		c.mu.Lock()
+		c.authTime = time.AfterFunc(s.cfg.AuthTimeout, func() {
+			if _, ok := c.identity(); !ok {
+				c.push(errorBytes(CodeAuthRequired, "no authentication within the deadline", ""))
+				c.closeWith(CloseAuth, "authentication timeout")
+			}
+		})
+		c.mu.Unlock()
+	}
+}
+
+func (s *Server) onDisconnect(ms *melody.Session) {
+	s.count.Add(-1)
+	if c := connOf(ms); c != nil {
+		c.release()
+	}
+}
+
+func (s *Server) onError(ms *melody.Session, err error) {
+	if errors.Is(err, melody.ErrMessageBufferFull) {
+		// Cannot happen while the outbox bounds what Melody holds; if it
+		// does, the client must not silently miss a frame.
+		s.log.Error("melody buffer full; closing connection")
+		_ = ms.WebsocketConnection().Close()
+		return
+	}
+	if errors.Is(err, websocket.ErrReadLimit) {
+		s.log.Info("frame over the hard read limit; closed with 1009")
+	}
+}
+
+func (s *Server) onBinary(ms *melody.Session, _ []byte) {
+	if c := connOf(ms); c != nil {
+		c.push(errorBytes(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
+	}
+}
+
+func (s *Server) heartbeat() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			b := newReply("heartbeat", "").with("ts", nowMs()).encode()
+			sessions, err := s.m.Sessions()
+			if err != nil {
+				continue
+			}
+			for _, ms := range sessions {
+				if c := connOf(ms); c != nil {
+					if _, ok := c.identity(); ok {
+						c.push(b)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (s *Server) allowAuth(ip string) (bool, time.Duration) {
+	if s.limiter == nil {
+		return true, 0
+	}
+	return s.limiter.Allow(ip)
+}
+
+func (s *Server) failAuth(ip string) {
+	if s.limiter != nil {
+		s.limiter.Fail(ip)
+	}
+}
+
+func newClientID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// clientIP is the peer address. X-Forwarded-For is deliberately ignored:
+// behind a proxy, configure the proxy to set the real address.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func retryAfterHeader(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return strconv.Itoa(secs)
+}
+

@@ -1,0 +1,338 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"diminuendo/domain"
+	"diminuendo/ports"
+)
+
+// ensureActive makes sure the session holds a live agent stream, starting or
+// resuming its Podium instance. Concurrent callers share one activation.
+func (ls *liveSession) ensureActive(ctx context.Context) error {
+	for {
+		ls.mu.Lock()
+		if ls.gone {
+			ls.mu.Unlock()
+			return domain.ErrSessionNotFound()
+		}
+		if ls.stream != nil {
+			ls.mu.Unlock()
+			return nil
+		}
+		if ch := ls.activating; ch != nil {
+			ls.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return domain.Wrap(domain.KindUpstreamUnavailable, "session activation timed out", ctx.Err())
+			}
+		}
+		ch := make(chan struct{})
+		ls.activating = ch
+		if err := ls.setState(domain.StateActivating, ""); err != nil {
+			ls.forceState(domain.StateActivating, "")
+		}
+		ls.mu.Unlock()
+
+		err := ls.activate(ctx)
+
+		ls.mu.Lock()
+		ls.activating = nil
+		close(ch)
+		if err != nil {
+			ls.forceState(domain.StateError, "activation failed")
+		}
+		ls.mu.Unlock()
+		return err
+	}
+}
+
+// activate finds the session's running instance or starts a new generation.
+func (ls *liveSession) activate(ctx context.Context) error {
+	h := ls.h
+	rec, err := h.reg.Get(ctx, ls.tenantID, ls.id)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; attempt < 4; attempt++ {
+		if gen, open := rec.Current(); open {
+			info, err := h.rt.GetInstance(ctx, gen.InstanceID)
+			switch {
+			case err == nil && info.Status == ports.InstanceRunning:
+				return ls.attach(ctx, rec, gen, info.LatestSeq)
+			case err == nil:
+				// Stopped: its history is intact, so the generation ends at
+				// its last event and the stream stays one epoch.
+				rec.Generations[len(rec.Generations)-1].Closed = true
+				rec.Generations[len(rec.Generations)-1].EndSeq = gen.BaseSeq + info.LatestSeq
+			case domain.KindOf(err) == domain.KindNotFound:
+				// The instance and its history are lost: what follows is a new
+				// event stream, so clients holding the old epoch rebuild.
+				ls.mu.Lock()
+				end := max(ls.latest, gen.BaseSeq)
+				ls.mu.Unlock()
+				rec.Generations[len(rec.Generations)-1].Closed = true
+				rec.Generations[len(rec.Generations)-1].EndSeq = end
+				rec.Epoch = newEpoch()
+			default:
+				return err
+			}
+		}
+		info, err := h.rt.CreateInstance(ctx, ports.InstanceSpec{TenantID: ls.tenantID, SessionID: ls.id, AgentType: rec.AgentType})
+		if err != nil {
+			return err
+		}
+		gen := domain.Generation{InstanceID: info.ID, BaseSeq: rec.ClosedSeq()}
+		rec.Generations = append(rec.Generations, gen)
+		rec.UpdatedAt = h.clock.Now()
+		updated, err := h.reg.Update(ctx, rec)
+		if err == nil {
+			return ls.attach(ctx, updated, gen, 0)
+		}
+		// Another gateway instance won the race (or the write failed): ours
+		// must not run unseen.
+		h.stopQuietly(info.ID)
+		if domain.KindOf(err) != domain.KindConflict {
+			return err
+		}
+		if rec, err = h.reg.Get(ctx, ls.tenantID, ls.id); err != nil {
+			return err
+		}
+	}
+	return domain.E(domain.KindUpstreamUnavailable, "session activation kept conflicting; retry")
+}
+
+func (h *Hub) stopQuietly(instanceID string) {
+	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+	defer cancel()
+	if err := h.rt.StopInstance(ctx, instanceID); err != nil {
+		h.log.Warn("stopping instance failed", "instance", instanceID, "err", err)
+	}
+}
+
+// attach connects to gen's stream. When this instance already followed gen
+// it resumes where it stopped; otherwise it rebuilds the window and the
+// derived state from the newest part of the history.
+func (ls *liveSession) attach(ctx context.Context, rec domain.SessionRecord, gen domain.Generation, podiumLatest uint64) error {
+	ls.mu.Lock()
+	var after uint64
+	if ls.gen.InstanceID == gen.InstanceID && ls.latest >= gen.BaseSeq {
+		after = ls.latest - gen.BaseSeq
+	} else {
+		if w := uint64(ls.h.limits.WindowEvents); podiumLatest > w {
+			after = podiumLatest - w
+		}
+		ls.win.Reset()
+		ls.latest = gen.BaseSeq + after
+		ls.pending = nil
+		ls.turnID = ""
+	}
+	ls.rec = rec
+	ls.mu.Unlock()
+
+	sctx, cancel := context.WithCancel(ls.h.ctx)
+	stream, err := ls.h.rt.Connect(sctx, gen.InstanceID, after)
+	if err != nil {
+		cancel()
+		return err
+	}
+	ls.mu.Lock()
+	if ls.gone {
+		ls.mu.Unlock()
+		cancel()
+		_ = stream.Close()
+		return domain.ErrSessionNotFound()
+	}
+	ls.gen, ls.stream, ls.stopStream = gen, stream, cancel
+	if ls.state == domain.StateActivating || ls.state == domain.StateError || ls.state == domain.StateInactive {
+		ls.forceState(domain.StateReady, "")
+	}
+	ls.mu.Unlock()
+	ls.h.wg.Add(1)
+	go ls.pump(sctx, stream, gen)
+	return nil
+}
+
+// pump applies the stream's events until it ends.
+func (ls *liveSession) pump(ctx context.Context, stream ports.AgentStream, gen domain.Generation) {
+	defer ls.h.wg.Done()
+	defer func() { _ = stream.Close() }()
+	for up := range stream.Events() {
+		if !ls.apply(gen, up) {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return // deactivated, deleted or shutting down
+	}
+	ls.streamLost(ctx, stream, gen)
+}
+
+// apply sequences one upstream event. It reports false when the stream can
+// no longer be trusted (a gap) and must be reconnected.
+func (ls *liveSession) apply(gen domain.Generation, up domain.UpstreamEvent) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.gen.InstanceID != gen.InstanceID || ls.gone {
+		return false
+	}
+	seq := gen.BaseSeq + up.Seq
+	if seq <= ls.latest {
+		return true // already seen (a resumed stream overlaps)
+	}
+	if seq != ls.latest+1 {
+		ls.h.log.Warn("gap in agent stream; reconnecting", "session", ls.id, "want", ls.latest+1, "got", seq)
+		return false
+	}
+	ls.publish(domain.MapUpstream(ls.id, seq, up))
+	return true
+}
+
+// streamLost handles an agent stream that ended without being asked to. A
+// stopped instance ends the generation quietly; an unreachable one gets
+// UpstreamGrace to come back, after which the running turn is failed.
+func (ls *liveSession) streamLost(ctx context.Context, stream ports.AgentStream, gen domain.Generation) {
+	h := ls.h
+	cause := stream.Err()
+	deadline := time.Now().Add(h.limits.UpstreamGrace)
+	delay := 50 * time.Millisecond
+	for {
+		info, err := h.rt.GetInstance(ctx, gen.InstanceID)
+		if err == nil && info.Status == ports.InstanceRunning {
+			ls.mu.Lock()
+			after := ls.latest - gen.BaseSeq
+			ls.mu.Unlock()
+			if next, err := h.rt.Connect(ctx, gen.InstanceID, after); err == nil {
+				ls.mu.Lock()
+				if ls.gen.InstanceID != gen.InstanceID || ls.gone {
+					ls.mu.Unlock()
+					_ = next.Close()
+					return
+				}
+				ls.stream = next
+				ls.mu.Unlock()
+				h.wg.Add(1)
+				go ls.pump(ctx, next, gen)
+				return
+			}
+		} else if err == nil && info.Status != ports.InstanceRunning {
+			// Stopped elsewhere (deleted or deactivated by another gateway).
+			ls.mu.Lock()
+			ls.stream, ls.turnPending = nil, false
+			ls.forceState(domain.StateInactive, "instance stopped")
+			ls.mu.Unlock()
+			return
+		}
+		if errors.Is(ctx.Err(), context.Canceled) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 400*time.Millisecond)
+	}
+	ls.failGeneration(ctx, gen, cause)
+}
+
+// failGeneration ends gen after its instance was lost. A turn in flight is
+// closed with a turn_error that is stored with the session record, so every
+// replay on every instance reproduces it with the same seq.
+func (ls *liveSession) failGeneration(ctx context.Context, gen domain.Generation, cause error) {
+	h := ls.h
+	h.log.Warn("agent stream lost", "session", ls.id, "instance", gen.InstanceID, "err", cause)
+	ls.mu.Lock()
+	if ls.gen.InstanceID != gen.InstanceID {
+		ls.mu.Unlock()
+		return
+	}
+	inTurn := ls.turnPending || ls.state == domain.StateRunning || ls.state == domain.StateWaiting
+	turnID := ls.turnID
+	latest := ls.latest
+	ls.stream, ls.turnPending = nil, false
+	ls.mu.Unlock()
+
+	var trailer []domain.Event
+	if inTurn {
+		trailer = []domain.Event{{
+			Type: domain.EvTurnError, SessionID: ls.id, TurnID: turnID, Seq: latest + 1, TS: h.clock.Now().UnixMilli(),
+			Data: map[string]any{"code": "UPSTREAM_UNAVAILABLE", "message": "the agent runtime became unreachable"},
+		}}
+	}
+	closed, err := ls.closeGeneration(ctx, gen, latest+uint64(len(trailer)), trailer)
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if err == nil {
+		ls.rec = closed
+		if g := closed.Generations; len(g) > 0 {
+			for _, ev := range g[len(g)-1].Trailer {
+				if ev.Seq == ls.latest+1 {
+					ls.publish(ev)
+				}
+			}
+		}
+	} else {
+		h.log.Error("could not record the lost generation", "session", ls.id, "err", err)
+	}
+	ls.forceState(domain.StateError, "agent runtime unavailable")
+}
+
+// closeGeneration marks gen closed at endSeq with trailer in the registry.
+// When another gateway instance closed it first, its record wins.
+func (ls *liveSession) closeGeneration(ctx context.Context, gen domain.Generation, endSeq uint64, trailer []domain.Event) (domain.SessionRecord, error) {
+	h := ls.h
+	for attempt := 0; attempt < 4; attempt++ {
+		rec, err := h.reg.Get(ctx, ls.tenantID, ls.id)
+		if err != nil {
+			return rec, err
+		}
+		n := len(rec.Generations)
+		if n == 0 || rec.Generations[n-1].InstanceID != gen.InstanceID || rec.Generations[n-1].Closed {
+			return rec, nil
+		}
+		rec.Generations[n-1].Closed = true
+		rec.Generations[n-1].EndSeq = endSeq
+		rec.Generations[n-1].Trailer = trailer
+		rec.UpdatedAt = h.clock.Now()
+		updated, err := h.reg.Update(ctx, rec)
+		if err == nil {
+			return updated, nil
+		}
+		if domain.KindOf(err) != domain.KindConflict {
+			return rec, err
+		}
+	}
+	return domain.SessionRecord{}, domain.E(domain.KindConflict, "session record kept changing")
+}
+
+// deactivate stops an idle session's instance and closes its generation.
+func (ls *liveSession) deactivate(ctx context.Context, reason string) error {
+	ls.mu.Lock()
+	if len(ls.subs) > 0 || ls.stream == nil || ls.activating != nil || ls.turnPending ||
+		(ls.state != domain.StateReady && ls.state != domain.StateError) {
+		ls.mu.Unlock()
+		return nil
+	}
+	gen, latest, stop := ls.gen, ls.latest, ls.stopStream
+	ls.stream, ls.stopStream = nil, nil
+	_ = ls.setState(domain.StateDeactivating, reason)
+	ls.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	err := ls.h.rt.StopInstance(ctx, gen.InstanceID)
+	if err == nil {
+		_, err = ls.closeGeneration(ctx, gen, latest, nil)
+	}
+	ls.mu.Lock()
+	ls.forceState(domain.StateInactive, reason)
+	ls.gone = true
+	ls.mu.Unlock()
+	ls.h.forget(ls)
+	return err
+}

@@ -1,0 +1,150 @@
+// Package config reads the gateway's configuration from the environment (and
+// a .env file when present). A bad value stops startup with one line naming
+// the variable and what is wrong with it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting of the gateway. Secrets are never printed: see Redacted.
+type Config struct {
+	Port     int    `env:"PORT" envDefault:"8080"`
+	Host     string `env:"HOST" envDefault:"0.0.0.0"`
+	DevMode  bool   `env:"DEV_MODE" envDefault:"false"`
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	DataDir  string `env:"DATA_DIR" envDefault:"./data"`
+	// DevModeAllowRemote lets dev mode bind a non-loopback address.
+	DevModeAllowRemote bool     `env:"DEV_MODE_ALLOW_REMOTE" envDefault:"false"`
+	AllowedOrigins     []string `env:"ALLOWED_ORIGINS" envSeparator:","`
+
+	Auth0Domain   string `env:"AUTH0_DOMAIN"`
+	Auth0ClientID string `env:"AUTH0_CLIENT_ID"`
+	Auth0Audience string `env:"AUTH0_AUDIENCE"`
+
+	PodiumURL        string `env:"PODIUM_URL"`
+	PodiumAPIKey     string `env:"PODIUM_API_KEY"`
+	PodiumSecretsKey string `env:"PODIUM_SECRETS_KEY"`
+	EnsembleURL      string `env:"ENSEMBLE_URL"`
+	EnsembleAPIKey   string `env:"ENSEMBLE_API_KEY"`
+	UnisonURL        string `env:"UNISON_URL"`
+	UnisonAPIKey     string `env:"UNISON_API_KEY"`
+	ChronicleURL     string `env:"CHRONICLE_URL"`
+
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+
+	// Budgets (DESIGN.md): going over one is a clear refusal.
+	MaxConnections    int           `env:"MAX_CONNECTIONS" envDefault:"10000"`
+	MaxActiveSessions int           `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
+	IdleTimeout       time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
+	RateLimitMessages int           `env:"WS_RATE_LIMIT" envDefault:"60"`
+	RateLimitWindow   time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
+	ShutdownDrain     time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	// SimStepDelay paces the embedded simulators' scripted agents.
+	SimStepDelay time.Duration `env:"SIM_STEP_DELAY" envDefault:"20ms"`
+}
+
+// Load reads .env (if present, without overriding the real environment) and
+// then the environment.
+func Load() (Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Config{}, fmt.Errorf(".env: %v", err)
+	}
+	return Parse(os.Environ())
+}
+
+// Parse reads the configuration from environ ("K=V" pairs) and validates it.
+func Parse(environ []string) (Config, error) {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: m})
+	if err != nil {
+		return Config{}, oneLine(err)
+	}
+	return cfg, cfg.Validate()
+}
+
+func oneLine(err error) error {
+	var agg env.AggregateError
+	if errors.As(err, &agg) && len(agg.Errors) > 0 {
+		return agg.Errors[0]
+	}
+	return err
+}
+
+// Validate checks the values env parsing cannot.
+func (c Config) Validate() error {
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("PORT: %d is not a TCP port (0-65535)", c.Port)
+	}
+	if net.ParseIP(c.Host) == nil && c.Host != "localhost" {
+		return fmt.Errorf("HOST: %q is not an IP address or localhost", c.Host)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		return fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	for name, v := range map[string]string{"PODIUM_URL": c.PodiumURL, "ENSEMBLE_URL": c.EnsembleURL, "UNISON_URL": c.UnisonURL, "CHRONICLE_URL": c.ChronicleURL} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s: %q is not an http(s) URL", name, v)
+		}
+	}
+	for _, o := range c.AllowedOrigins {
+		u, err := url.Parse(strings.TrimSpace(o))
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", o)
+		}
+	}
+	if (c.PodiumURL == "") != (c.UnisonURL == "") {
+		return errors.New("PODIUM_URL and UNISON_URL: set both for real upstreams, or neither for the embedded simulators")
+	}
+	if c.DevMode && !c.DevModeAllowRemote && !IsLoopback(c.Host) {
+		return fmt.Errorf("DEV_MODE: refusing to bind %s with authentication bypassed; bind 127.0.0.1 or set DEV_MODE_ALLOW_REMOTE=true", c.Host)
+	}
+	if !c.DevMode && c.Auth0Domain == "" {
+		return errors.New("AUTH0_DOMAIN: required unless DEV_MODE=true")
+	}
+	if !c.DevMode && c.Auth0Audience == "" {
+		return errors.New("AUTH0_AUDIENCE: required unless DEV_MODE=true")
+	}
+	if c.MaxConnections < 1 || c.MaxActiveSessions < 1 {
+		return errors.New("MAX_CONNECTIONS and MAX_ACTIVE_SESSIONS: must be at least 1")
+	}
+	if c.RateLimitMessages < 1 || c.RateLimitWindow <= 0 {
+		return errors.New("WS_RATE_LIMIT and WS_RATE_WINDOW: must be positive")
+	}
+	return nil
+}
+
+// Embedded reports whether the gateway runs its own simulated upstreams.
+func (c Config) Embedded() bool { return c.PodiumURL == "" }
+
+// Addr is the listen address.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, fmt.Sprint(c.Port)) }
+
+// IsLoopback reports whether host names only this machine.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

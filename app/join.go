@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+
+	"diminuendo/domain"
+)
+
+// Snapshot is what a joining client learns before any event.
+type Snapshot struct {
+	Session        domain.SessionMeta
+	State          domain.SessionState
+	Epoch          string
+	LatestSeq      uint64
+	PendingPrompts []domain.Event
+	ReplayComplete bool
+}
+
+// JoinRequest is a join_session: AfterSeq set means "resume after it".
+type JoinRequest struct {
+	SessionID string
+	AfterSeq  *uint64
+	Epoch     string
+}
+
+// Join activates the session if needed and attaches sub. sub receives, in
+// this order and with nothing between: the snapshot (encoded by the caller's
+// transport), every event after AfterSeq, then live events. A replay that
+// cannot be served completely is not sent at all and the snapshot says
+// replayComplete:false.
+func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub Subscriber, encode func(Snapshot) Frame) error {
+	if err := id.Require(domain.PermSessionsRead); err != nil {
+		return err
+	}
+	rec, err := h.reg.Get(ctx, id.TenantID, req.SessionID)
+	if err != nil {
+		return err
+	}
+	ls, err := h.session(rec)
+	if err != nil {
+		return err
+	}
+	if err := ls.ensureActive(ctx); err != nil {
+		return err
+	}
+	// An older cursor than the window holds is served from Podium's history,
+	// fetched without holding the session lock; the window may move on
+	// meanwhile, so this converges in a few rounds at most.
+	var older []domain.Event
+	for round := 0; round < 4; round++ {
+		ls.mu.Lock()
+		if ls.gone {
+			ls.mu.Unlock()
+			return domain.ErrSessionNotFound()
+		}
+		if h.limits.MaxSubscribers > 0 && len(ls.subs) >= h.limits.MaxSubscribers {
+			ls.mu.Unlock()
+			return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
+		}
+		replay, complete, need := ls.replayPlan(req, older)
+		if need == nil {
+			snap := ls.snapshot(complete)
+			if !sub.Send(encode(snap)) {
+				ls.mu.Unlock()
+				return nil
+			}
+			ok := true
+			if complete {
+				for _, ev := range replay {
+					if ok = sub.Send(encodeEvent(ev)); !ok {
+						break
+					}
+				}
+			}
+			if ok {
+				ls.subs[sub] = struct{}{}
+			}
+			ls.touch()
+			ls.mu.Unlock()
+			return nil
+		}
+		rec := ls.rec
+		ls.mu.Unlock()
+		fetched, err := h.eventsFromHistory(ctx, &rec, need.from, need.to)
+		if err != nil {
+			h.log.Info("replay from history failed", "session", req.SessionID, "err", err)
+			older = nil
+			req.AfterSeq = ptrMarker // fall through to an honest replayComplete:false
+			continue
+		}
+		older = fetched
+	}
+	return domain.E(domain.KindUpstreamUnavailable, "could not assemble the replay; retry")
+}
+
+// ptrMarker stands for a cursor that cannot be honoured.
+var ptrMarker = new(uint64)
+
+type seqRange struct{ from, to uint64 } // (from, to]
+
+// replayPlan decides what a join replays. need is non-nil when events older
+// than the window must first be fetched. Caller holds mu.
+func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay []domain.Event, complete bool, need *seqRange) {
+	if req.AfterSeq == nil {
+		return nil, true, nil
+	}
+	if req.AfterSeq == ptrMarker {
+		return nil, false, nil
+	}
+	after := *req.AfterSeq
+	if req.Epoch != "" && req.Epoch != ls.rec.Epoch || after > ls.latest {
+		return nil, false, nil
+	}
+	if after == ls.latest {
+		return nil, true, nil
+	}
+	if uint64(ls.h.limits.MaxReplayEvents) < ls.latest-after {
+		return nil, false, nil
+	}
+	first := ls.win.First()
+	if ls.win.Len() > 0 && after+1 >= first {
+		evs, ok := ls.win.Since(after, 0)
+		return evs, ok, nil
+	}
+	// Events (after, first) must come from history. Use what was fetched if
+	// it reaches the window (or the live end when the window is empty).
+	end := ls.latest
+	if ls.win.Len() > 0 {
+		end = first - 1
+	}
+	if len(older) > 0 && older[0].Seq == after+1 && older[len(older)-1].Seq >= end {
+		var out []domain.Event
+		for _, ev := range older {
+			if ev.Seq <= end {
+				out = append(out, ev)
+			}
+		}
+		if ls.win.Len() > 0 {
+			rest, _ := ls.win.Since(end, 0)
+			out = append(out, rest...)
+		}
+		return out, true, nil
+	}
+	return nil, false, &seqRange{from: after, to: end}
+}
+
+func (ls *liveSession) snapshot(replayComplete bool) Snapshot {
+	pending := make([]domain.Event, len(ls.pending))
+	copy(pending, ls.pending)
+	return Snapshot{
+		Session:        ls.rec.Meta(ls.state, ls.latest),
+		State:          ls.state,
+		Epoch:          ls.rec.Epoch,
+		LatestSeq:      ls.latest,
+		PendingPrompts: pending,
+		ReplayComplete: replayComplete,
+	}
+}
+
+// Leave detaches sub from the session.
+func (h *Hub) Leave(id domain.Identity, sessionID string, sub Subscriber) error {
+	ls := h.peek(id.TenantID, sessionID)
+	if ls == nil {
+		return domain.ErrSessionNotFound()
+	}
+	ls.detach(sub)
+	return nil
+}
+
+// Detach removes sub from every session it joined (the connection closed).
+func (h *Hub) Detach(id domain.Identity, sessionIDs []string, sub Subscriber) {
+	for _, sid := range sessionIDs {
+		if ls := h.peek(id.TenantID, sid); ls != nil {
+			ls.detach(sub)
+		}
+	}
+}
