@@ -207,7 +207,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return "version conflict, current version " + strconv.FormatInt(e.CurrentVersion, 10)
+	return "current version " + strconv.FormatInt(e.CurrentVersion, 10)
 }
 
 // statusErr turns a non-2xx reply that do returned into a domain error.

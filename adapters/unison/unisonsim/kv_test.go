@@ -84,6 +84,7 @@ func TestDeleteWithCASAndVersionsContinueAfterRecreate(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, call(t, http.MethodDelete, url+"?cas=2&actor=bob", nil).status)
 	assert.Equal(t, http.StatusNotFound, call(t, http.MethodGet, url, nil).status)
 	assert.Equal(t, http.StatusNotFound, call(t, http.MethodGet, url+"/versions", nil).status)
+	assert.Equal(t, http.StatusNotFound, call(t, http.MethodDelete, url+"?cas=2", nil).status, "missing wins over cas")
 
 	// A recreated key carries on from version 3, so a CAS held from the
 	// first incarnation cannot match it.

@@ -136,13 +136,14 @@ func (s *store) apply(ops []op, actor string) ([]*entry, error) {
 		if st.live {
 			current = st.version
 		}
+		// Deleting what is not there is "not found" whatever the cas said.
+		if o.del && !st.live {
+			return nil, &opError{index: i, missing: true}
+		}
 		if o.cas != nil && *o.cas != current {
 			return nil, &opError{index: i, current: current}
 		}
 		if o.del {
-			if !st.live {
-				return nil, &opError{index: i, missing: true}
-			}
 			st.live = false
 		} else {
 			st = state{live: true, version: st.version + 1}
