@@ -8,12 +8,21 @@ import (
 )
 
 type faults struct {
-	latency        time.Duration
-	failN          int
-	failStatus     int
-	afterApplyN    int
-	afterApplyCode int
-	unhealthy      bool
+	latency    time.Duration
+	fail       burst
+	afterApply burst
+	unhealthy  bool
+}
+
+// burst is n more answers of status.
+type burst struct{ n, status int }
+
+func (b *burst) take() int {
+	if b.n == 0 {
+		return 0
+	}
+	b.n--
+	return b.status
 }
 
 // SetLatency delays every response, health included, by d.
@@ -28,7 +37,7 @@ func (s *Sim) SetLatency(d time.Duration) {
 // are exempt so a background probe cannot eat the burst meant for a test.
 func (s *Sim) FailNext(n, status int) {
 	s.faultMu.Lock()
-	s.faults.failN, s.faults.failStatus = max(n, 0), status
+	s.faults.fail = burst{max(n, 0), status}
 	s.faultMu.Unlock()
 }
 
@@ -37,7 +46,7 @@ func (s *Sim) FailNext(n, status int) {
 // sees when Unison commits and the reply is lost on the way back.
 func (s *Sim) FailNextAfterApply(n, status int) {
 	s.faultMu.Lock()
-	s.faults.afterApplyN, s.faults.afterApplyCode = max(n, 0), status
+	s.faults.afterApply = burst{max(n, 0), status}
 	s.faultMu.Unlock()
 }
 
@@ -68,21 +77,13 @@ func (s *Sim) healthy() bool {
 func (s *Sim) takeFailure() int {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	if s.faults.failN == 0 {
-		return 0
-	}
-	s.faults.failN--
-	return s.faults.failStatus
+	return s.faults.fail.take()
 }
 
 func (s *Sim) takeFailureAfterApply() int {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	if s.faults.afterApplyN == 0 {
-		return 0
-	}
-	s.faults.afterApplyN--
-	return s.faults.afterApplyCode
+	return s.faults.afterApply.take()
 }
 
 // drop ends a request with no response at all, as a dead peer would.
