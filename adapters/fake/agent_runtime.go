@@ -62,10 +62,7 @@ func (r *AgentRuntime) StopInstance(_ context.Context, instanceID string) error 
 }
 
 func (r *AgentRuntime) History(_ context.Context, instanceID string, after uint64, limit int) ([]domain.UpstreamEvent, uint64, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	frames, latest, err := r.eng.Events(instanceID, after, min(limit, 1000))
+	frames, latest, err := r.eng.Events(instanceID, after, limit)
 	if err != nil {
 		return nil, 0, toDomain(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,8 +116,10 @@ func NewEngine(opts EngineOptions) *Engine {
 	return &Engine{opts: opts, instances: map[string]*instance{}, workspaces: map[string]*workspace{}}
 }
 
-// AgentTypes lists the agent types the engine can run.
-func AgentTypes() []string { return []string{"echo", "coding-agent", "guarded-agent"} }
+// AgentTypes lists the agent types the simulator runs, sorted.
+func AgentTypes() []string {
+	return slices.Sorted(maps.Keys(agents))
+}
 
 // CreateInstance starts an instance of the requested agent type.
 func (e *Engine) CreateInstance(req CreateRequest) (InstanceInfo, error) {

@@ -108,6 +108,10 @@ func TestChunksSplitOnRuneBoundaries(t *testing.T) {
 	}
 }
 
+func TestAgentTypes(t *testing.T) {
+	assert.Equal(t, []string{"coding-agent", "echo", "guarded-agent"}, AgentTypes())
+}
+
 func TestAgentTypeFromDeploymentID(t *testing.T) {
 	e := newEngine(t, EngineOptions{})
 	info, err := e.CreateInstance(CreateRequest{DeploymentID: "coding-agent:1.0.0@local"})
