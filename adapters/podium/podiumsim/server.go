@@ -1,0 +1,235 @@
+package podiumsim
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Options configure a Sim.
+type Options struct {
+	// APIKey, when set, is required on every request as "Authorization: Bearer <key>".
+	APIKey string
+	// SecretsKey opens the sealed secrets of created instances (Engine.Secrets).
+	SecretsKey string
+	// StepDelay is the pause between an agent's scripted events.
+	StepDelay time.Duration
+}
+
+// Sim serves an Engine over Podium's HTTP/WebSocket wire.
+type Sim struct {
+	opts     Options
+	eng      *Engine
+	mux      *http.ServeMux
+	faults   faults
+	requests atomic.Int64
+
+	mu      sync.Mutex
+	closed  bool
+	srv     *http.Server
+	url     string
+	conns   map[*websocket.Conn]string // live streams → instance id
+	serving sync.WaitGroup             // the listener and every stream handler
+}
+
+// New returns a Sim over a fresh Engine. Serve it with Start, or mount
+// Handler on a server of your own.
+func New(opts Options) *Sim {
+	s := &Sim{opts: opts, eng: NewEngine(EngineOptions{StepDelay: opts.StepDelay}), conns: map[*websocket.Conn]string{}}
+	m := http.NewServeMux()
+	m.HandleFunc("POST /api/v1/instances", s.createInstance)
+	m.HandleFunc("GET /api/v1/instances/{id}", s.getInstance)
+	m.HandleFunc("DELETE /api/v1/instances/{id}", s.stopInstance)
+	m.HandleFunc("GET /api/v1/instances/{id}/events", s.events)
+	m.HandleFunc("GET /api/v1/instances/{id}/files", s.listFiles)
+	m.HandleFunc("GET /api/v1/instances/{id}/files/content", s.readFile)
+	m.HandleFunc("GET /api/v1/instances/{id}/files/history", s.fileHistory)
+	m.HandleFunc("GET /api/v1/instances/{id}/files/at", s.fileAt)
+	m.HandleFunc("GET /agent/{id}", s.stream)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route")
+	})
+	s.mux = m
+	return s
+}
+
+// Engine is the simulator's engine, for tests that look behind the wire.
+func (s *Sim) Engine() *Engine { return s.eng }
+
+// Requests counts the requests that reached the simulator, faulted ones included.
+func (s *Sim) Requests() int64 { return s.requests.Load() }
+
+// Secrets returns the opened secrets of an instance (nil when it had none
+// or the simulator has no SecretsKey).
+func (s *Sim) Secrets(instanceID string) (map[string]string, error) {
+	return s.eng.Secrets(instanceID)
+}
+
+// Handler is the simulator's HTTP handler.
+func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Start serves the simulator on addr, which must be a loopback address
+// ("127.0.0.1:0" picks a free port), and returns its base URL.
+func (s *Sim) Start(addr string) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("podiumsim: %q is not a loopback address", addr)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", ErrClosed
+	}
+	if s.srv != nil {
+		return "", errors.New("podiumsim: already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.url = "http://" + ln.Addr().String()
+	s.serving.Add(1)
+	go func() {
+		defer s.serving.Done()
+		_ = s.srv.Serve(ln) // ends with ErrServerClosed on Close
+	}()
+	return s.url, nil
+}
+
+// URL is the base URL given by Start ("" before).
+func (s *Sim) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops serving, cuts every stream, closes the engine and waits for
+// every goroutine of the simulator to end.
+func (s *Sim) Close() {
+	s.mu.Lock()
+	s.closed = true
+	srv := s.srv
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+	s.DropStreams()
+	s.eng.Close()
+	s.serving.Wait()
+}
+
+func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	if s.faults.refusing() {
+		// Aborting the handler cuts the connection with no response at all.
+		panic(http.ErrAbortHandler)
+	}
+	if d := s.faults.latencyNow(); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if !strings.HasPrefix(r.URL.Path, "/agent/") {
+		if status, ok := s.faults.takeFailure(); ok {
+			writeError(w, status, "unavailable", "injected failure")
+			return
+		}
+	}
+	if !s.authorized(r) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Sim) authorized(r *http.Request) bool {
+	if s.opts.APIKey == "" {
+		return true
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.APIKey)) == 1
+}
+
+// streams snapshots the live streams of one instance, or of all for "".
+func (s *Sim) streams(instanceID string) []*websocket.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*websocket.Conn, 0, len(s.conns))
+	for c, id := range s.conns {
+		if instanceID == "" || id == instanceID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// track registers a stream handler; false once the simulator is closed.
+func (s *Sim) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.serving.Add(1)
+	return true
+}
+
+func (s *Sim) setConn(c *websocket.Conn, instanceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if instanceID == "" {
+		delete(s.conns, c)
+		return
+	}
+	s.conns[c] = instanceID
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = code, msg
+	writeJSON(w, status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeEngineError maps an engine error to its status.
+func writeEngineError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, ErrUnknownAgentType):
+		writeError(w, http.StatusBadRequest, "unknown_agent_type", "unknown agent type")
+	case errors.Is(err, ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "shutting down")
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+}
