@@ -160,6 +160,9 @@ func (ls *liveSession) attach(ctx context.Context, rec domain.SessionRecord, gen
 // pump applies the stream's events until it ends.
 func (ls *liveSession) pump(ctx context.Context, stream ports.AgentStream, gen domain.Generation) {
 	defer ls.h.wg.Done()
+	// The stream outlives Connect's context; closing it is what ends Events.
+	release := context.AfterFunc(ctx, func() { _ = stream.Close() })
+	defer release()
 	defer func() { _ = stream.Close() }()
 	for up := range stream.Events() {
 		if !ls.apply(gen, up) {

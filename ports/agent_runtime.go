@@ -71,6 +71,7 @@ type AgentRuntime interface {
 	StopInstance(ctx context.Context, instanceID string) error
 	// History returns up to limit events with seq > after, and the newest seq.
 	History(ctx context.Context, instanceID string, after uint64, limit int) ([]domain.UpstreamEvent, uint64, error)
-	// Connect opens the instance's stream, resuming after seq `after`.
+	// Connect opens the instance's stream, resuming after seq `after`. ctx
+	// bounds the dial only: the stream lives until Close or until it ends.
 	Connect(ctx context.Context, instanceID string, after uint64) (AgentStream, error)
 }

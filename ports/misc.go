@@ -31,3 +31,12 @@ type DependencyHealth struct {
 	Error     string    `json:"error,omitempty"`
 	LatencyMs float64   `json:"latencyMs"`
 }
+
+// AuthLimiter limits failed authentications per client address, so a flood
+// of bad tokens from one address cannot starve the others.
+type AuthLimiter interface {
+	// Allow reports whether ip may try now, or how long it must wait.
+	Allow(ip string) (bool, time.Duration)
+	// Fail counts a failed attempt by ip.
+	Fail(ip string)
+}

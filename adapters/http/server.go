@@ -38,6 +38,7 @@ type Server struct {
 	hub      *app.Hub
 	health   *app.Health
 	verifier ports.TokenVerifier
+	limiter  ports.AuthLimiter
 	log      *slog.Logger
 	e        *echo.Echo
 	srv      *http.Server
@@ -46,13 +47,16 @@ type Server struct {
 }
 
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
-func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerifier, wsHandler echo.HandlerFunc, log *slog.Logger) (*Server, error) {
+func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerifier, limiter ports.AuthLimiter, wsHandler echo.HandlerFunc, log *slog.Logger) (*Server, error) {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1M"
 	}
-	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, log: log}
+	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, limiter: limiter, log: log}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The peer address, not X-Forwarded-For: per-address limits must not be
+	// dodged by a header. Behind a proxy, configure it to pass the address.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: !cfg.DevMode}))
 	e.Use(middleware.RequestID())
@@ -175,8 +179,17 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			if !ok || strings.TrimSpace(tok) == "" {
 				return domain.E(domain.KindAuthRequired, "a bearer token is required")
 			}
+			ip := c.RealIP()
+			if s.limiter != nil {
+				if ok, retry := s.limiter.Allow(ip); !ok {
+					return &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
+				}
+			}
 			var err error
 			if id, _, err = s.verifier.Verify(r.Context(), strings.TrimSpace(tok)); err != nil {
+				if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
+					s.limiter.Fail(ip)
+				}
 				return err
 			}
 		}

@@ -27,7 +27,9 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 	}
 	id, exp, err := s.verifier.Verify(ctx, m.Token)
 	if err != nil {
-		s.failAuth(c.ip)
+		if domain.KindOf(err) != domain.KindUpstreamUnavailable {
+			s.failAuth(c.ip)
+		}
 		return err
 	}
 	if cur, ok := c.identity(); ok && (cur.UserID != id.UserID || cur.TenantID != id.TenantID) {

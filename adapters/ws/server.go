@@ -63,18 +63,12 @@ func DefaultConfig() Config {
 	}
 }
 
-// AuthLimiter limits failed authentications per client address.
-type AuthLimiter interface {
-	Allow(ip string) (bool, time.Duration)
-	Fail(ip string)
-}
-
 // Server owns the Melody instance and the live connections.
 type Server struct {
 	cfg      Config
 	hub      *app.Hub
 	verifier ports.TokenVerifier // nil in dev mode
-	limiter  AuthLimiter         // may be nil
+	limiter  ports.AuthLimiter   // may be nil
 	log      *slog.Logger
 	m        *melody.Melody
 	origins  map[string]bool
@@ -87,7 +81,7 @@ type Server struct {
 }
 
 // New builds the WebSocket server.
-func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter AuthLimiter, log *slog.Logger) *Server {
+func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{})}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
@@ -183,6 +177,9 @@ func (s *Server) Handle(c echo.Context) error {
 		}
 		id, e, err := s.verifier.Verify(r.Context(), strings.TrimSpace(tok))
 		if err != nil {
+			if domain.KindOf(err) == domain.KindUpstreamUnavailable {
+				return echo.NewHTTPError(http.StatusServiceUnavailable, domain.As(err).Message)
+			}
 			s.failAuth(ip)
 			return echo.NewHTTPError(http.StatusUnauthorized, domain.As(err).Message)
 		}
@@ -345,4 +342,3 @@ func retryAfterHeader(d time.Duration) string {
 	}
 	return strconv.Itoa(secs)
 }
-

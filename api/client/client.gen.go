@@ -40,55 +40,55 @@ func (e DependencyHealthStatus) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	AUTHFAILED          ErrorCode = "AUTH_FAILED"
-	AUTHRATELIMITED     ErrorCode = "AUTH_RATE_LIMITED"
-	AUTHREQUIRED        ErrorCode = "AUTH_REQUIRED"
-	CAPACITYEXCEEDED    ErrorCode = "CAPACITY_EXCEEDED"
-	FORBIDDEN           ErrorCode = "FORBIDDEN"
-	INTERNAL            ErrorCode = "INTERNAL"
-	INVALIDJSON         ErrorCode = "INVALID_JSON"
-	INVALIDMESSAGE      ErrorCode = "INVALID_MESSAGE"
-	INVALIDSTATE        ErrorCode = "INVALID_STATE"
-	MESSAGETOOLARGE     ErrorCode = "MESSAGE_TOO_LARGE"
-	NOTFOUND            ErrorCode = "NOT_FOUND"
-	RATELIMITED         ErrorCode = "RATE_LIMITED"
-	SESSIONNOTFOUND     ErrorCode = "SESSION_NOT_FOUND"
-	TOKENEXPIRED        ErrorCode = "TOKEN_EXPIRED"
-	UPSTREAMUNAVAILABLE ErrorCode = "UPSTREAM_UNAVAILABLE"
+	ErrorCodeAUTHFAILED          ErrorCode = "AUTH_FAILED"
+	ErrorCodeAUTHRATELIMITED     ErrorCode = "AUTH_RATE_LIMITED"
+	ErrorCodeAUTHREQUIRED        ErrorCode = "AUTH_REQUIRED"
+	ErrorCodeCAPACITYEXCEEDED    ErrorCode = "CAPACITY_EXCEEDED"
+	ErrorCodeFORBIDDEN           ErrorCode = "FORBIDDEN"
+	ErrorCodeINTERNAL            ErrorCode = "INTERNAL"
+	ErrorCodeINVALIDJSON         ErrorCode = "INVALID_JSON"
+	ErrorCodeINVALIDMESSAGE      ErrorCode = "INVALID_MESSAGE"
+	ErrorCodeINVALIDSTATE        ErrorCode = "INVALID_STATE"
+	ErrorCodeMESSAGETOOLARGE     ErrorCode = "MESSAGE_TOO_LARGE"
+	ErrorCodeNOTFOUND            ErrorCode = "NOT_FOUND"
+	ErrorCodeRATELIMITED         ErrorCode = "RATE_LIMITED"
+	ErrorCodeSESSIONNOTFOUND     ErrorCode = "SESSION_NOT_FOUND"
+	ErrorCodeTOKENEXPIRED        ErrorCode = "TOKEN_EXPIRED"
+	ErrorCodeUPSTREAMUNAVAILABLE ErrorCode = "UPSTREAM_UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
 func (e ErrorCode) Valid() bool {
 	switch e {
-	case AUTHFAILED:
+	case ErrorCodeAUTHFAILED:
 		return true
-	case AUTHRATELIMITED:
+	case ErrorCodeAUTHRATELIMITED:
 		return true
-	case AUTHREQUIRED:
+	case ErrorCodeAUTHREQUIRED:
 		return true
-	case CAPACITYEXCEEDED:
+	case ErrorCodeCAPACITYEXCEEDED:
 		return true
-	case FORBIDDEN:
+	case ErrorCodeFORBIDDEN:
 		return true
-	case INTERNAL:
+	case ErrorCodeINTERNAL:
 		return true
-	case INVALIDJSON:
+	case ErrorCodeINVALIDJSON:
 		return true
-	case INVALIDMESSAGE:
+	case ErrorCodeINVALIDMESSAGE:
 		return true
-	case INVALIDSTATE:
+	case ErrorCodeINVALIDSTATE:
 		return true
-	case MESSAGETOOLARGE:
+	case ErrorCodeMESSAGETOOLARGE:
 		return true
-	case NOTFOUND:
+	case ErrorCodeNOTFOUND:
 		return true
-	case RATELIMITED:
+	case ErrorCodeRATELIMITED:
 		return true
-	case SESSIONNOTFOUND:
+	case ErrorCodeSESSIONNOTFOUND:
 		return true
-	case TOKENEXPIRED:
+	case ErrorCodeTOKENEXPIRED:
 		return true
-	case UPSTREAMUNAVAILABLE:
+	case ErrorCodeUPSTREAMUNAVAILABLE:
 		return true
 	default:
 		return false
@@ -139,25 +139,25 @@ func (e ProbeStatus) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin     Role = "admin"
-	Developer Role = "developer"
-	Guest     Role = "guest"
-	Owner     Role = "owner"
-	Viewer    Role = "viewer"
+	RoleAdmin     Role = "admin"
+	RoleDeveloper Role = "developer"
+	RoleGuest     Role = "guest"
+	RoleOwner     Role = "owner"
+	RoleViewer    Role = "viewer"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Developer:
+	case RoleDeveloper:
 		return true
-	case Guest:
+	case RoleGuest:
 		return true
-	case Owner:
+	case RoleOwner:
 		return true
-	case Viewer:
+	case RoleViewer:
 		return true
 	default:
 		return false

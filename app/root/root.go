@@ -1,0 +1,231 @@
+// Package root is the composition root: it wires every adapter to its port
+// with fx, one module per adapter, and is the only package that knows them all.
+package root
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"diminuendo/adapters/auth"
+	httpadapter "diminuendo/adapters/http"
+	"diminuendo/adapters/podium"
+	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/adapters/unison"
+	"diminuendo/adapters/unison/unisonsim"
+	"diminuendo/adapters/ws"
+	"diminuendo/app"
+	"diminuendo/app/config"
+	"diminuendo/ports"
+)
+
+// Version is the server version reported to clients.
+var Version = "0.1.0"
+
+// Options builds the whole gateway for cfg. Tests append fx.Decorate or
+// fx.Replace options to swap adapters at the root.
+func Options(cfg config.Config) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg),
+		fx.Provide(NewLogger),
+		fx.WithLogger(func(l *slog.Logger) fxevent.Logger {
+			return &fxevent.SlogLogger{Logger: l.With("component", "fx")}
+		}),
+		// The WebSocket drain must finish inside fx's stop timeout.
+		fx.StopTimeout(cfg.ShutdownDrain+10*time.Second),
+		upstreamsModule,
+		podiumModule,
+		unisonModule,
+		authModule,
+		appModule,
+		wsModule,
+		httpModule,
+	)
+}
+
+// New returns the gateway application.
+func New(cfg config.Config, extra ...fx.Option) *fx.App {
+	return fx.New(Options(cfg), fx.Options(extra...))
+}
+
+// NewLogger logs JSON in production and text in dev mode, at LOG_LEVEL.
+func NewLogger(cfg config.Config) *slog.Logger {
+	var lvl slog.Level
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.DevMode {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// Upstreams are the platform service URLs the adapters talk to: the
+// configured ones, or the embedded simulators' loopback addresses.
+type Upstreams struct {
+	PodiumURL string
+	UnisonURL string
+	Embedded  bool
+}
+
+var upstreamsModule = fx.Module("upstreams",
+	fx.Provide(newUpstreams),
+)
+
+// newUpstreams starts the simulators in-process when no upstream URL is
+// configured, so that every dev run exercises the real adapters over the wire.
+func newUpstreams(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (Upstreams, error) {
+	if !cfg.Embedded() {
+		return Upstreams{PodiumURL: cfg.PodiumURL, UnisonURL: cfg.UnisonURL}, nil
+	}
+	psim := podiumsim.New(podiumsim.Options{APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey, StepDelay: cfg.SimStepDelay})
+	purl, err := psim.Start("127.0.0.1:0")
+	if err != nil {
+		return Upstreams{}, err
+	}
+	usim := unisonsim.New(unisonsim.Options{APIKey: cfg.UnisonAPIKey})
+	uurl, err := usim.Start("127.0.0.1:0")
+	if err != nil {
+		psim.Close()
+		return Upstreams{}, err
+	}
+	log.Info("embedded simulators started", "podium", purl, "unison", uurl)
+	lc.Append(fx.StopHook(func() {
+		usim.Close()
+		psim.Close()
+	}))
+	return Upstreams{PodiumURL: purl, UnisonURL: uurl, Embedded: true}, nil
+}
+
+// upstreamClient is the HTTP client of the upstream adapters: pooled
+// keep-alive connections, per-request timeouts set by each adapter.
+func upstreamClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t}
+}
+
+var podiumModule = fx.Module("podium",
+	fx.Provide(fx.Annotate(
+		func(cfg config.Config, up Upstreams, log *slog.Logger) (*podium.Adapter, error) {
+			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey, Logger: log}, upstreamClient())
+		},
+		fx.As(new(ports.AgentRuntime)),
+	)),
+)
+
+var unisonModule = fx.Module("unison",
+	fx.Provide(func(cfg config.Config, up Upstreams) (*unison.Client, error) {
+		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient())
+	}),
+	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
+	fx.Provide(
+		fx.Annotate(func(lc fx.Lifecycle, c *unison.Client) *unison.Prober {
+			p := unison.NewProber(c, unison.ProbeConfig{Interval: 5 * time.Second})
+			lc.Append(fx.Hook{
+				OnStart: func(ctx context.Context) error {
+					p.Check(ctx) // a first verdict before traffic, not "not checked yet"
+					p.Start(context.Background())
+					return nil
+				},
+				OnStop: func(context.Context) error { p.Stop(); return nil },
+			})
+			return p
+		}, fx.As(new(ports.HealthChecker)), fx.ResultTags(`group:"health"`)),
+	),
+)
+
+var authModule = fx.Module("auth",
+	fx.Provide(func(cfg config.Config) (ports.TokenVerifier, error) {
+		if cfg.DevMode {
+			return nil, nil // dev mode: the fixed developer identity
+		}
+		return auth.NewVerifier(auth.Config{Domain: cfg.Auth0Domain, Audience: cfg.Auth0Audience, ClientID: cfg.Auth0ClientID})
+	}),
+	fx.Provide(func() (ports.AuthLimiter, error) {
+		l, err := auth.NewAuthRateLimiter(auth.RateLimitConfig{})
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	}),
+)
+
+// systemClock is the real time.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+var appModule = fx.Module("app",
+	fx.Provide(func() ports.Clock { return systemClock{} }),
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, reg ports.SessionRegistry, rt ports.AgentRuntime, clock ports.Clock, log *slog.Logger) *app.Hub {
+		limits := app.DefaultLimits()
+		limits.MaxActiveSessions = cfg.MaxActiveSessions
+		limits.IdleTimeout = cfg.IdleTimeout
+		h := app.NewHub(reg, rt, clock, log, limits)
+		lc.Append(fx.StartStopHook(h.Start, h.Close))
+		return h
+	}),
+	fx.Provide(fx.Annotate(func(checkers []ports.HealthChecker, hub *app.Hub) *app.Health {
+		return app.NewHealth(checkers, hub, Version)
+	}, fx.ParamTags(`group:"health"`))),
+)
+
+var wsModule = fx.Module("ws",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
+		wc := ws.DefaultConfig()
+		wc.DevMode = cfg.DevMode
+		wc.AllowedOrigins = cfg.AllowedOrigins
+		wc.ServerVersion = Version
+		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
+		wc.MaxConnections = cfg.MaxConnections
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws"))
+		health.CountConnections(s.Connections)
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error { s.Start(); return nil },
+			OnStop: func(ctx context.Context) error {
+				dctx, cancel := context.WithTimeout(ctx, cfg.ShutdownDrain)
+				defer cancel()
+				s.Shutdown(dctx)
+				return nil
+			},
+		})
+		return s
+	}),
+)
+
+var httpModule = fx.Module("http",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
+		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
+			hub, health, v, lim, wss.Handle, log.With("component", "http"))
+		if err != nil {
+			return nil, err
+		}
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				if err := s.Start(); err != nil {
+					return err
+				}
+				log.Info("diminuendo listening", "url", "http://"+s.Addr(), "ws", "ws://"+s.Addr()+"/ws", "devMode", cfg.DevMode)
+				return nil
+			},
+			OnStop: s.Stop,
+		})
+		return s, nil
+	}),
+	fx.Invoke(func(*httpadapter.Server) {}),
+)

@@ -1,0 +1,203 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+
+	httpadapter "diminuendo/adapters/http"
+	"diminuendo/app/config"
+	"diminuendo/app/root"
+)
+
+// gateway is a running gateway under test.
+type gateway struct {
+	t    *testing.T
+	addr string
+	app  *fxtest.App
+}
+
+// startGateway boots the whole gateway (embedded simulators included) on a
+// loopback port. mutate adjusts the configuration first.
+func startGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Option) *gateway {
+	t.Helper()
+	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "SIM_STEP_DELAY=1ms", "LOG_LEVEL=warn", "SHUTDOWN_DRAIN=2s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	var srv *httpadapter.Server
+	opts := append([]fx.Option{root.Options(cfg), fx.Populate(&srv), fx.NopLogger}, extra...)
+	a := fxtest.New(t, opts...)
+	a.RequireStart()
+	t.Cleanup(a.RequireStop)
+	return &gateway{t: t, addr: srv.Addr(), app: a}
+}
+
+func (g *gateway) url(path string) string { return "http://" + g.addr + path }
+
+// client is a WebSocket test client that records every frame it reads.
+type client struct {
+	t    *testing.T
+	c    *websocket.Conn
+	seen []map[string]any
+}
+
+func (g *gateway) dial(t *testing.T, header http.Header) *client {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+g.addr+"/ws", header)
+	if err != nil {
+		if resp != nil {
+			t.Fatalf("dial: %v (HTTP %d)", err, resp.StatusCode)
+		}
+		t.Fatalf("dial: %v", err)
+	}
+	c.SetReadLimit(16 << 20)
+	cl := &client{t: t, c: c}
+	t.Cleanup(func() { _ = c.Close() })
+	return cl
+}
+
+// dialDev dials and consumes the dev-mode handshake.
+func (g *gateway) dialDev(t *testing.T) *client {
+	cl := g.dial(t, nil)
+	cl.expect("welcome")
+	cl.expect("connected")
+	cl.expect("authenticated")
+	return cl
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.c.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// read returns the next frame, failing after timeout.
+func (c *client) read(timeout time.Duration) (map[string]any, error) {
+	_ = c.c.SetReadDeadline(time.Now().Add(timeout))
+	_, b, err := c.c.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("frame is not JSON: %s", b)
+	}
+	c.seen = append(c.seen, m)
+	return m, nil
+}
+
+// next reads frames, skipping heartbeats, until one arrives.
+func (c *client) next() map[string]any {
+	c.t.Helper()
+	for {
+		m, err := c.read(10 * time.Second)
+		if err != nil {
+			c.t.Fatalf("read: %v", err)
+		}
+		if m["type"] != "heartbeat" {
+			return m
+		}
+	}
+}
+
+// expect reads the next frame and checks its type.
+func (c *client) expect(typ string) map[string]any {
+	c.t.Helper()
+	m := c.next()
+	if m["type"] != typ {
+		c.t.Fatalf("want %s, got %v", typ, m)
+	}
+	return m
+}
+
+// until reads frames until one of type typ, returning all read (inclusive).
+func (c *client) until(typ string) []map[string]any {
+	c.t.Helper()
+	var out []map[string]any
+	for i := 0; i < 10000; i++ {
+		m := c.next()
+		out = append(out, m)
+		if m["type"] == typ {
+			return out
+		}
+		if m["type"] == "error" {
+			c.t.Fatalf("error while waiting for %s: %v", typ, m)
+		}
+	}
+	c.t.Fatalf("no %s in 10000 frames", typ)
+	return nil
+}
+
+func (c *client) createSession(agentType string) map[string]any {
+	c.t.Helper()
+	c.send(map[string]any{"type": "create_session", "agentType": agentType, "requestId": "create"})
+	m := c.expect("session_created")
+	return m["session"].(map[string]any)
+}
+
+func (c *client) join(sessionID string, extra map[string]any) map[string]any {
+	c.t.Helper()
+	msg := map[string]any{"type": "join_session", "sessionId": sessionID, "requestId": "join"}
+	for k, v := range extra {
+		msg[k] = v
+	}
+	c.send(msg)
+	return c.expect("state_snapshot")
+}
+
+// sequenced filters frames that carry a seq.
+func sequenced(frames []map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, f := range frames {
+		if _, ok := f["seq"]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func seqOf(f map[string]any) uint64 { return uint64(f["seq"].(float64)) }
+
+// requireGapless checks seqs run from first, one by one.
+func requireGapless(t *testing.T, evs []map[string]any, first uint64) {
+	t.Helper()
+	for i, e := range evs {
+		if got := seqOf(e); got != first+uint64(i) {
+			t.Fatalf("event %d (%s) has seq %d, want %d", i, e["type"], got, first+uint64(i))
+		}
+	}
+}
+
+func types(evs []map[string]any) string {
+	var b strings.Builder
+	for i, e := range evs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprint(&b, e["type"])
+	}
+	return b.String()
+}
+
+func withTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
