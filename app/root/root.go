@@ -35,7 +35,10 @@ func Options(cfg config.Config) fx.Option {
 		fx.Supply(cfg),
 		fx.Provide(NewLogger),
 		fx.WithLogger(func(l *slog.Logger) fxevent.Logger {
-			return &fxevent.SlogLogger{Logger: l.With("component", "fx")}
+			// The graph's wiring is debug detail; failures still log as errors.
+			fl := &fxevent.SlogLogger{Logger: l.With("component", "fx")}
+			fl.UseLogLevel(slog.LevelDebug)
+			return fl
 		}),
 		// The WebSocket drain must finish inside fx's stop timeout.
 		fx.StopTimeout(cfg.ShutdownDrain+10*time.Second),
