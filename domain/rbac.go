@@ -85,3 +85,6 @@ func (r Role) Permissions() []Permission {
 
 // Valid reports whether p is one of the twelve permissions.
 func (p Permission) Valid() bool { _, ok := minRole[p]; return ok }
+
+// Outranks reports whether r is strictly above o.
+func (r Role) Outranks(o Role) bool { return roleLevel[r] > roleLevel[o] }

@@ -117,10 +117,14 @@ func (c *client) next() map[string]any {
 	}
 }
 
-// expect reads the next frame and checks its type.
+// expect reads the next frame and checks its type. session_state frames,
+// which arrive whenever the live state moves, are skipped unless asked for.
 func (c *client) expect(typ string) map[string]any {
 	c.t.Helper()
 	m := c.next()
+	for i := 0; i < 8 && m["type"] == "session_state" && typ != "session_state"; i++ {
+		m = c.next()
+	}
 	if m["type"] != typ {
 		c.t.Fatalf("want %s, got %v", typ, m)
 	}

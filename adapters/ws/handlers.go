@@ -25,6 +25,7 @@ func (s *Server) routes() map[string]handler {
 		"steer":             s.handleSteer,
 		"answer_question":   s.handleAnswer,
 		"get_events":        s.handleGetEvents,
+		"get_history":       s.handleHistory,
 	}
 }
 

@@ -73,6 +73,7 @@ type Server struct {
 	m        *melody.Melody
 	origins  map[string]bool
 	handlers map[string]handler
+	members  *app.Members
 
 	count    atomic.Int64
 	draining atomic.Bool

@@ -136,6 +136,7 @@ var unisonModule = fx.Module("unison",
 		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient())
 	}),
 	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
+	fx.Provide(fx.Annotate(unison.NewMembers, fx.As(new(ports.MemberStore)))),
 	fx.Provide(
 		fx.Annotate(func(lc fx.Lifecycle, c *unison.Client) *unison.Prober {
 			p := unison.NewProber(c, unison.ProbeConfig{Interval: 5 * time.Second})
@@ -183,20 +184,21 @@ var appModule = fx.Module("app",
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
 	}),
+	fx.Provide(app.NewMembers),
 	fx.Provide(fx.Annotate(func(checkers []ports.HealthChecker, hub *app.Hub) *app.Health {
 		return app.NewHealth(checkers, hub, Version)
 	}, fx.ParamTags(`group:"health"`))),
 )
 
 var wsModule = fx.Module("ws",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
 		wc := ws.DefaultConfig()
 		wc.DevMode = cfg.DevMode
 		wc.AllowedOrigins = cfg.AllowedOrigins
 		wc.ServerVersion = Version
 		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
 		wc.MaxConnections = cfg.MaxConnections
-		s := ws.New(wc, hub, v, lim, log.With("component", "ws"))
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members)
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error { s.Start(); return nil },

@@ -1,0 +1,63 @@
+package ws
+
+import (
+	"context"
+
+	"diminuendo/api"
+	"diminuendo/app"
+	"diminuendo/domain"
+)
+
+// WithMembers gives the server the members use case (manage_members).
+func (s *Server) WithMembers(m *app.Members) *Server {
+	s.members = m
+	s.handlers["manage_members"] = s.handleMembers
+	return s
+}
+
+func (s *Server) handleHistory(ctx context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
+	var m api.GetHistoryMessage
+	if err := decode(raw, &m); err != nil {
+		return err
+	}
+	if err := requireField(m.SessionId != "", "sessionId is required"); err != nil {
+		return err
+	}
+	limit := 0
+	if m.Limit != nil {
+		if *m.Limit < 1 || *m.Limit > app.MaxHistoryTurns {
+			return domain.E(domain.KindInvalidMessage, "limit must be 1-100")
+		}
+		limit = *m.Limit
+	}
+	page, err := s.hub.GetHistory(ctx, id, m.SessionId, deref(m.BeforeTurnId), limit)
+	if err != nil {
+		return err
+	}
+	turns := page.Turns
+	if turns == nil {
+		turns = []domain.Turn{}
+	}
+	c.push(newReply("history", rid).with("sessionId", m.SessionId).with("turns", turns).with("hasMore", page.HasMore).encode())
+	return nil
+}
+
+func (s *Server) handleMembers(ctx context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
+	var m api.ManageMembersMessage
+	if err := decode(raw, &m); err != nil {
+		return err
+	}
+	var role domain.Role
+	if m.Role != nil {
+		role = domain.Role(*m.Role)
+	}
+	members, err := s.members.Manage(ctx, id, string(m.Action), deref(m.UserId), deref(m.Email), role)
+	if err != nil {
+		return err
+	}
+	if members == nil {
+		members = []domain.Member{}
+	}
+	c.push(newReply("member_list", rid).with("members", members).encode())
+	return nil
+}
