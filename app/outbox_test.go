@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"sync"
+	"time"
 	"testing"
 )
 
@@ -91,8 +92,15 @@ func TestOutboxConcurrentPushKeepsPerProducerOrder(t *testing.T) {
 		}(p)
 	}
 	wg.Wait()
-	for i := 0; i < 1000 && o.Queued() > 0; i++ {
-		o.Sent()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		n := len(w.frames)
+		w.mu.Unlock()
+		if n == 2000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

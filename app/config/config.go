@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -77,10 +78,22 @@ func Parse(environ []string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// oneLine reduces env's aggregate error to its first failure, named by the
+// variable rather than the Go field.
 func oneLine(err error) error {
 	var agg env.AggregateError
 	if errors.As(err, &agg) && len(agg.Errors) > 0 {
-		return agg.Errors[0]
+		err = agg.Errors[0]
+	}
+	var pe env.ParseError
+	if errors.As(err, &pe) {
+		if f, ok := reflect.TypeOf(Config{}).FieldByName(pe.Name); ok {
+			msg := pe.Err.Error()
+			if i := strings.LastIndex(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			return fmt.Errorf("%s: not a valid %s (%s)", f.Tag.Get("env"), pe.Type, msg)
+		}
 	}
 	return err
 }
