@@ -3,8 +3,8 @@ package app
 import (
 	"bytes"
 	"sync"
-	"time"
 	"testing"
+	"time"
 )
 
 // A fake transport writer: records frames handed to it; Sent is called by
