@@ -98,10 +98,10 @@ func TestChunksSplitOnRuneBoundaries(t *testing.T) {
 		"", "a", "exactly sixteen!", "seventeen bytes!!",
 		"ééééééééééééééééééé", "日本語のテキストを分割します", "🙂🙂🙂🙂🙂", "mixed ascii and 日本 and 🙂 too",
 	} {
-		parts := chunks(s, maxDelta)
+		parts := chunks(s, tokenBytes)
 		assert.Equal(t, s, strings.Join(parts, ""))
 		for _, p := range parts {
-			assert.LessOrEqual(t, len(p), maxDelta)
+			assert.LessOrEqual(t, len(p), tokenBytes)
 			assert.NotEmpty(t, p)
 			assert.True(t, utf8.ValidString(p), "%q", p)
 		}
@@ -250,7 +250,7 @@ func TestStopDuringATurnCancelsItAndEndsWaiters(t *testing.T) {
 func TestWaitBatchesLongHistories(t *testing.T) {
 	e := newEngine(t, EngineOptions{})
 	id := mustCreate(t, e, "echo", "s")
-	mustCommand(t, e, id, Command{Type: CmdProcessMessage, Text: strings.Repeat("0123456789abcdef", waitBatch+10)})
+	mustCommand(t, e, id, Command{Type: CmdProcessMessage, Text: strings.Repeat("0123", waitBatch+10)})
 	all := waitFor(t, e, id, 0, "turn_complete")
 	require.NoError(t, e.StopInstance(id))
 

@@ -7,14 +7,17 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"diminuendo/domain"
 )
 
 const (
 	stopEndTurn   = "end_turn"
 	stopCancelled = "cancelled"
 
-	// maxDelta bounds a text_delta, so even short answers stream in pieces.
-	maxDelta = 16
+	// tokenBytes is the size of one generated "token": the agent produces
+	// text piece by piece and its coalescer turns pieces into deltas.
+	tokenBytes = 4
 )
 
 // agent runs one turn. It returns when the turn is over; every emit after
@@ -89,20 +92,56 @@ func (t *turn) emit(eventType string, content map[string]any) bool {
 	return t.step(func() { t.in.appendLocked(eventType, t.id, content) })
 }
 
-// say streams s as text_delta events of at most maxDelta bytes, split on
-// rune boundaries so every delta is valid UTF-8 on its own.
+// say generates s token by token (a token every StepDelay/8) and streams
+// it as text_delta events coalesced like a real agent runtime does: a delta
+// at 10 ms or 4 KiB, whichever first. With no StepDelay (tests) there is no
+// time to coalesce over and every token is its own delta, which makes for
+// long histories from short texts. Pieces split on rune boundaries, so every
+// delta is valid UTF-8 on its own.
 func (t *turn) say(s string) bool {
-	for _, c := range chunks(s, maxDelta) {
-		ok := t.step(func() {
-			t.text.WriteString(c)
-			t.outTokens += tokens(c)
-			t.in.appendLocked("text_delta", t.id, map[string]any{"text": c})
-		})
-		if !ok {
+	if !t.pause() {
+		return false
+	}
+	co := domain.DefaultCoalescer()
+	if t.in.eng.opts.StepDelay <= 0 {
+		co.MaxBytes = 1
+	}
+	emit := func(c string) bool {
+		t.in.mu.Lock()
+		defer t.in.mu.Unlock()
+		if t.done {
+			return false
+		}
+		t.text.WriteString(c)
+		t.outTokens += tokens(c)
+		t.in.appendLocked("text_delta", t.id, map[string]any{"text": c})
+		return true
+	}
+	gap := t.in.eng.opts.StepDelay / 8
+	for _, c := range chunks(s, tokenBytes) {
+		if gap > 0 && !t.sleep(gap) {
+			return false
+		}
+		if d, ok := co.Add(c, t.in.eng.opts.Now()); ok && !emit(d) {
 			return false
 		}
 	}
-	return true
+	if d, ok := co.Flush(); ok {
+		return emit(d)
+	}
+	return t.ctx.Err() == nil
+}
+
+// sleep waits d unless the turn ends first.
+func (t *turn) sleep(d time.Duration) bool {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-t.ctx.Done():
+		return false
+	}
 }
 
 // ask emits a permission prompt and waits for its answer; approval_resolved
