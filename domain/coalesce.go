@@ -19,7 +19,9 @@ type Coalescer struct {
 }
 
 // DefaultCoalescer flushes at 10 ms or 4 KiB.
-func DefaultCoalescer() *Coalescer { return &Coalescer{MaxBytes: 4096, MaxDelay: 10 * time.Millisecond} }
+func DefaultCoalescer() *Coalescer {
+	return &Coalescer{MaxBytes: 4096, MaxDelay: 10 * time.Millisecond}
+}
 
 // Add buffers piece, produced at now, and returns a delta when one is due.
 func (c *Coalescer) Add(piece string, now time.Time) (string, bool) {
