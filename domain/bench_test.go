@@ -1,0 +1,50 @@
+package domain
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+var sampleUpstream = UpstreamEvent{Seq: 42, TS: 1_800_000_000_000, Fields: map[string]any{
+	"type": "update", "event_type": "text_delta", "turn_id": "turn_7", "seq": 42.0,
+	"content": map[string]any{"text": "a few words of streamed agent output, "},
+}}
+
+// Mapping plus the one encoding every subscriber shares: the hub's per-event
+// CPU cost before fan-out.
+func BenchmarkMapAndEncode(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ev := MapUpstream("ses_0123456789abcdef01234567", 42, sampleUpstream)
+		if _, err := json.Marshal(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The same event encoded as a plain map, for comparison with the
+// deterministic envelope-first encoder.
+func BenchmarkEncodeAsMap(b *testing.B) {
+	ev := MapUpstream("ses_0123456789abcdef01234567", 42, sampleUpstream)
+	m := map[string]any{"type": ev.Type, "sessionId": ev.SessionID, "turnId": ev.TurnID, "seq": ev.Seq, "ts": ev.TS}
+	for k, v := range ev.Data {
+		m[k] = v
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := json.Marshal(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWindowAppend(b *testing.B) {
+	w := NewWindow(1000, 1<<20)
+	ev := Event{Type: EvTextDelta}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ev.Seq = uint64(i + 1)
+		w.Append(ev, 120)
+	}
+}
