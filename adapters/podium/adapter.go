@@ -1,8 +1,9 @@
 // Package podium is the gateway's adapter to Podium, the agent runtime: it
 // implements ports.AgentRuntime over Podium's REST API and its per-instance
-// WebSocket stream, with timeouts, retries of idempotent calls and one
-// circuit breaker. The wire it assumes is written down in
-// docs/upstreams-podium.md; podiumsim serves the same wire.
+// WebSocket stream, and ports.Workspace over Podium's file routes (Chronicle
+// behind them), with timeouts, retries of idempotent calls and one circuit
+// breaker. The wire it assumes is written down in docs/upstreams.md;
+// podiumsim serves the same wire.
 package podium
 
 import (
@@ -31,6 +32,10 @@ type Config struct {
 	SecretsKey string
 	// Timeout bounds one attempt of a request (default 10s).
 	Timeout time.Duration
+	// ChronicleURL is CHRONICLE_URL, the future direct route to workspace
+	// files. It is only recorded: files keep going through Podium, which
+	// maps an instance to its workspace (docs/upstreams.md, Chronicle).
+	ChronicleURL string
 
 	// Logger receives the adapter's logs (slog.Default() when nil).
 	Logger *slog.Logger
@@ -90,6 +95,9 @@ func New(cfg Config, client *http.Client) (*Adapter, error) {
 	}
 	a := &Adapter{cfg: cfg, base: base, client: client, log: cfg.Logger.With("upstream", "podium")}
 	a.breaker = newBreaker(cfg, a.log)
+	if cfg.ChronicleURL != "" {
+		a.log.Info("CHRONICLE_URL is set; workspace files still go through Podium", "chronicle_url", cfg.ChronicleURL)
+	}
 	return a, nil
 }
 

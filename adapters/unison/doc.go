@@ -2,6 +2,6 @@
 // tenant and resource metadata. It holds a small KV client with the
 // resilience policy (timeouts, retries of idempotent calls, one circuit
 // breaker), the session registry and member store built on it, and a
-// background health probe. The API it assumes is in docs/upstreams-unison.md;
+// background health probe. The API it assumes is in docs/upstreams.md;
 // unisonsim serves the same API for tests and the embedded dev mode.
 package unison

@@ -7,154 +7,47 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
-	"time"
 
-	"diminuendo/ports"
+	"diminuendo/adapters/probe"
 )
 
-// Health statuses (ports.DependencyHealth.Status).
+// Health statuses (ports.DependencyHealth.Status), as adapters/probe defines them.
 const (
-	StatusOK       = "ok"
-	StatusDegraded = "degraded"
-	StatusDown     = "down"
+	StatusOK       = probe.StatusOK
+	StatusDegraded = probe.StatusDegraded
+	StatusDown     = probe.StatusDown
 )
 
-// ProbeConfig tunes a Prober; zero fields take the defaults.
-type ProbeConfig struct {
-	// Interval between probes (default 10s).
-	Interval time.Duration
-	// Timeout of one probe (default 2s).
-	Timeout time.Duration
-	// SlowAfter marks a successful but slower probe degraded (default 1s).
-	SlowAfter time.Duration
-	// DownAfter consecutive failed probes report down; fewer, degraded (default 3).
-	DownAfter int
-}
+// ProbeConfig tunes Unison's prober; see probe.Config for the defaults.
+type ProbeConfig = probe.Config
 
-// Prober polls Unison's health route in the background so that health
-// reports never wait on the network. It goes around the client's breaker
-// and retries: it must see Unison as it is, not as the breaker last saw it.
-type Prober struct {
-	c   *Client
-	cfg ProbeConfig
+// Prober is the background health probe of Unison.
+type Prober = probe.Prober
 
-	mu     sync.Mutex
-	health ports.DependencyHealth
-	fails  int
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-var _ ports.HealthChecker = (*Prober)(nil)
-
-// NewProber returns a stopped Prober for c's Unison.
+// NewProber returns a stopped Prober for c's Unison. It goes around the
+// client's breaker and retries: it must see Unison as it is, not as the
+// breaker last saw it. An open breaker still degrades the verdict, since
+// calls are being refused meanwhile.
 func NewProber(c *Client, cfg ProbeConfig) *Prober {
-	if cfg.Interval <= 0 {
-		cfg.Interval = 10 * time.Second
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 2 * time.Second
-	}
-	if cfg.SlowAfter <= 0 {
-		cfg.SlowAfter = time.Second
-	}
-	if cfg.DownAfter <= 0 {
-		cfg.DownAfter = 3
-	}
-	return &Prober{c: c, cfg: cfg, health: ports.DependencyHealth{Status: StatusDegraded, Error: "not checked yet"}}
-}
-
-func (p *Prober) Name() string { return service }
-
-// Health returns the last probe's verdict.
-func (p *Prober) Health() ports.DependencyHealth {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.health
-}
-
-// Start probes now and then every Interval until Stop or ctx ends. Calling
-// it while running does nothing.
-func (p *Prober) Start(ctx context.Context) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cancel != nil {
-		return
-	}
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	go p.run(ctx, p.done)
-}
-
-// Stop ends the polling and waits for an in-flight probe to finish.
-func (p *Prober) Stop() {
-	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.cancel, p.done = nil, nil
-	p.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
-
-func (p *Prober) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(p.cfg.Interval)
-	defer t.Stop()
-	for {
-		p.Check(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	return probe.New(service, func(ctx context.Context) error {
+		if err := c.Ping(ctx); err != nil {
+			return err
 		}
-	}
-}
-
-// Check probes once, records the verdict and returns it.
-func (p *Prober) Check(ctx context.Context) ports.DependencyHealth {
-	start := time.Now()
-	err := p.probe(ctx)
-	latency := time.Since(start)
-	if ctx.Err() != nil {
-		// Shutting down: a cancelled probe says nothing about Unison.
-		return p.Health()
-	}
-
-	h := ports.DependencyHealth{Status: StatusOK, CheckedAt: start, LatencyMs: float64(latency.Microseconds()) / 1000}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case err != nil:
-		p.fails++
-		h.Status, h.Error = StatusDegraded, err.Error()
-		if p.fails >= p.cfg.DownAfter {
-			h.Status = StatusDown
+		if c.BreakerOpen() {
+			return probe.Degraded("circuit breaker open")
 		}
-	case latency > p.cfg.SlowAfter:
-		p.fails = 0
-		h.Status, h.Error = StatusDegraded, fmt.Sprintf("slow: %s", latency.Round(time.Millisecond))
-	case p.c.BreakerOpen():
-		p.fails = 0
-		h.Status, h.Error = StatusDegraded, "circuit breaker open"
-	default:
-		p.fails = 0
-	}
-	p.health = h
-	return h
+		return nil
+	}, cfg)
 }
 
-// probe asks the health route, which needs no API key, so none is sent.
-func (p *Prober) probe(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.c.cfg.BaseURL+"/api/v1/health", nil)
+// Ping asks Unison's health route once, bounded by ctx only. The route
+// needs no API key, so none is sent.
+func (c *Client) Ping(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.BaseURL+"/api/v1/health", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := p.c.http.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}

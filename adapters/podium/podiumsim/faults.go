@@ -16,6 +16,7 @@ type faults struct {
 	failLeft   int
 	failStatus int
 	refuse     bool
+	unhealthy  bool
 }
 
 // SetLatency delays every request (REST and WebSocket upgrades) by d.
@@ -25,7 +26,7 @@ func (s *Sim) SetLatency(d time.Duration) {
 	s.faults.latency = d
 }
 
-// FailNext makes the next n REST requests answer status with an error body
+// FailNext makes the next n REST requests (health aside) answer status with an error body
 // instead of reaching the engine. WebSocket upgrades are not affected.
 func (s *Sim) FailNext(n int, status int) {
 	s.faults.mu.Lock()

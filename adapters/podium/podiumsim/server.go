@@ -32,6 +32,7 @@ type Sim struct {
 	mux      *http.ServeMux
 	faults   faults
 	requests atomic.Int64
+	started  time.Time
 
 	mu      sync.Mutex
 	closed  bool
@@ -44,7 +45,7 @@ type Sim struct {
 // New returns a Sim over a fresh Engine. Serve it with Start, or mount
 // Handler on a server of your own.
 func New(opts Options) *Sim {
-	s := &Sim{opts: opts, eng: NewEngine(EngineOptions{StepDelay: opts.StepDelay}), conns: map[*websocket.Conn]string{}}
+	s := &Sim{opts: opts, eng: NewEngine(EngineOptions{StepDelay: opts.StepDelay}), conns: map[*websocket.Conn]string{}, started: time.Now()}
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/v1/instances", s.createInstance)
 	m.HandleFunc("GET /api/v1/instances/{id}", s.getInstance)
@@ -65,7 +66,9 @@ func New(opts Options) *Sim {
 // Engine is the simulator's engine, for tests that look behind the wire.
 func (s *Sim) Engine() *Engine { return s.eng }
 
-// Requests counts the requests that reached the simulator, faulted ones included.
+// Requests counts the requests that reached the simulator, faulted ones
+// included; the health route is left out, so a background probe cannot
+// disturb a test's count.
 func (s *Sim) Requests() int64 { return s.requests.Load() }
 
 // Secrets returns the opened secrets of an instance (nil when it had none
@@ -132,7 +135,10 @@ func (s *Sim) Close() {
 }
 
 func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
+	health := r.Method == http.MethodGet && r.URL.Path == healthPath
+	if !health {
+		s.requests.Add(1)
+	}
 	if s.faults.refusing() {
 		// Aborting the handler cuts the connection with no response at all.
 		panic(http.ErrAbortHandler)
@@ -145,6 +151,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if health {
+		s.health(w)
+		return
 	}
 	if !strings.HasPrefix(r.URL.Path, "/agent/") {
 		if status, ok := s.faults.takeFailure(); ok {
@@ -223,6 +233,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeEngineError maps an engine error to its status.
 func writeEngineError(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, ErrFileNotFound):
+		writeError(w, http.StatusNotFound, "file_not_found", "file not found")
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, ErrUnknownAgentType):

@@ -268,6 +268,12 @@ func TestFileRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/api/v1/instances/"+id+"/files/at?path=docs/a.txt&iteration=0", nil, nil))
 	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/api/v1/instances/"+id+"/files?depth=x", nil, nil))
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/instances/inst_missing/files", nil, nil))
+
+	var miss errorBody
+	c.do("GET", "/api/v1/instances/"+id+"/files/content?path=nope", nil, &miss)
+	assert.Equal(t, "file_not_found", miss.Error.Code, "a missing file is told apart from a missing instance")
+	c.do("GET", "/api/v1/instances/inst_missing/files/content?path=docs/a.txt", nil, &miss)
+	assert.Equal(t, "not_found", miss.Error.Code)
 }
 
 func TestStreamFramesAndCommands(t *testing.T) {

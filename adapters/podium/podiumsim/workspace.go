@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -40,6 +41,11 @@ type FileIteration struct {
 	Size      int    `json:"size"`
 	Hash      string `json:"hash"`
 }
+
+// ErrFileNotFound is a path or iteration the workspace does not hold. It is
+// an ErrNotFound, told apart on the wire (code file_not_found) so that a
+// client can learn which of instance and file is missing.
+var ErrFileNotFound = fmt.Errorf("%w: no such file", ErrNotFound)
 
 // Listing depth bounds: the default lists a directory's own children.
 const (
@@ -111,7 +117,7 @@ func (w *workspace) list(dir string, depth int) ([]FileEntry, error) {
 		}
 	}
 	if !found {
-		return nil, ErrNotFound
+		return nil, ErrFileNotFound
 	}
 	out := make([]FileEntry, 0, len(seen))
 	for _, e := range seen {
@@ -131,7 +137,7 @@ func (w *workspace) read(p string, it int) (FileContent, error) {
 		it = len(vs)
 	}
 	if it < 1 || it > len(vs) {
-		return FileContent{}, ErrNotFound
+		return FileContent{}, ErrFileNotFound
 	}
 	v := vs[it-1]
 	fc := FileContent{Path: p, Size: len(v.data), Hash: v.hash, Iteration: it, Encoding: "utf-8", Content: string(v.data)}
@@ -147,7 +153,7 @@ func (w *workspace) history(p string) ([]FileIteration, error) {
 	defer w.mu.Unlock()
 	vs := w.files[p]
 	if len(vs) == 0 {
-		return nil, ErrNotFound
+		return nil, ErrFileNotFound
 	}
 	out := make([]FileIteration, len(vs))
 	for i, v := range vs {
@@ -157,7 +163,7 @@ func (w *workspace) history(p string) ([]FileIteration, error) {
 }
 
 // ListFiles lists the workspace of the instance's session under dir, depth
-// levels deep (1 when depth <= 0). An unknown directory is ErrNotFound.
+// levels deep (1 when depth <= 0). An unknown directory is ErrFileNotFound.
 func (e *Engine) ListFiles(instanceID, dir string, depth int) ([]FileEntry, error) {
 	in, err := e.lookup(instanceID)
 	if err != nil {

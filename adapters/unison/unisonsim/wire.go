@@ -6,7 +6,7 @@ import (
 )
 
 // Limits the simulator enforces; the public docs give none (see
-// docs/upstreams-unison.md).
+// docs/upstreams.md).
 const (
 	MaxValueBytes   = 1 << 20
 	MaxKeyBytes     = 512
