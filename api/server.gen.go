@@ -189,6 +189,42 @@ func (e ErrorEventType) Valid() bool {
 	}
 }
 
+// Defines values for FileContentEncoding.
+const (
+	FileContentEncodingBase64 FileContentEncoding = "base64"
+	FileContentEncodingUtf8   FileContentEncoding = "utf-8"
+)
+
+// Valid indicates whether the value is a known member of the FileContentEncoding enum.
+func (e FileContentEncoding) Valid() bool {
+	switch e {
+	case FileContentEncodingBase64:
+		return true
+	case FileContentEncodingUtf8:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileEntryType.
+const (
+	FileEntryTypeDir  FileEntryType = "dir"
+	FileEntryTypeFile FileEntryType = "file"
+)
+
+// Valid indicates whether the value is a known member of the FileEntryType enum.
+func (e FileEntryType) Valid() bool {
+	switch e {
+	case FileEntryTypeDir:
+		return true
+	case FileEntryTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetEventsMessageType.
 const (
 	GetEventsMessageTypeGetEvents GetEventsMessageType = "get_events"
@@ -465,6 +501,54 @@ func (e SteerMessageType) Valid() bool {
 	}
 }
 
+// Defines values for TurnStatus.
+const (
+	TurnStatusCancelled TurnStatus = "cancelled"
+	TurnStatusComplete  TurnStatus = "complete"
+	TurnStatusError     TurnStatus = "error"
+	TurnStatusRunning   TurnStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the TurnStatus enum.
+func (e TurnStatus) Valid() bool {
+	switch e {
+	case TurnStatusCancelled:
+		return true
+	case TurnStatusComplete:
+		return true
+	case TurnStatusError:
+		return true
+	case TurnStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnStopReason.
+const (
+	TurnStopReasonCancelled TurnStopReason = "cancelled"
+	TurnStopReasonEndTurn   TurnStopReason = "end_turn"
+	TurnStopReasonError     TurnStopReason = "error"
+	TurnStopReasonMaxTokens TurnStopReason = "max_tokens"
+)
+
+// Valid indicates whether the value is a known member of the TurnStopReason enum.
+func (e TurnStopReason) Valid() bool {
+	switch e {
+	case TurnStopReasonCancelled:
+		return true
+	case TurnStopReasonEndTurn:
+		return true
+	case TurnStopReasonError:
+		return true
+	case TurnStopReasonMaxTokens:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WelcomeType.
 const (
 	WelcomeTypeWelcome WelcomeType = "welcome"
@@ -487,6 +571,13 @@ type Accepted struct {
 	SessionId    string  `json:"sessionId"`
 }
 
+// AddMemberRequest defines model for AddMemberRequest.
+type AddMemberRequest struct {
+	Email  *string `json:"email,omitempty"`
+	Role   Role    `json:"role"`
+	UserId string  `json:"userId"`
+}
+
 // AnswerQuestionMessage defines model for AnswerQuestionMessage.
 type AnswerQuestionMessage struct {
 	Answers   *map[string]interface{}   `json:"answers,omitempty"`
@@ -500,6 +591,14 @@ type AnswerQuestionMessage struct {
 
 // AnswerQuestionMessageType defines model for AnswerQuestionMessage.Type.
 type AnswerQuestionMessageType string
+
+// AnswerRequest defines model for AnswerRequest.
+type AnswerRequest struct {
+	Answers   *map[string]interface{} `json:"answers,omitempty"`
+	Approved  *bool                   `json:"approved,omitempty"`
+	Dismissed *bool                   `json:"dismissed,omitempty"`
+	PromptId  string                  `json:"promptId"`
+}
 
 // AuthenticateMessage defines model for AuthenticateMessage.
 type AuthenticateMessage struct {
@@ -597,6 +696,67 @@ type ErrorEvent struct {
 // ErrorEventType defines model for ErrorEvent.Type.
 type ErrorEventType string
 
+// EventsPage defines model for EventsPage.
+type EventsPage struct {
+	Epoch     string         `json:"epoch"`
+	Events    []SessionEvent `json:"events"`
+	HasMore   bool           `json:"hasMore"`
+	LatestSeq int64          `json:"latestSeq"`
+	SessionId string         `json:"sessionId"`
+}
+
+// FileContent defines model for FileContent.
+type FileContent struct {
+	Content  string              `json:"content"`
+	Encoding FileContentEncoding `json:"encoding"`
+
+	// Hash hex SHA-256 of the bytes
+	Hash      string `json:"hash"`
+	Iteration int64  `json:"iteration"`
+	Path      string `json:"path"`
+	SessionId string `json:"sessionId"`
+	Size      int64  `json:"size"`
+}
+
+// FileContentEncoding defines model for FileContent.Encoding.
+type FileContentEncoding string
+
+// FileEntry defines model for FileEntry.
+type FileEntry struct {
+	Iteration int64         `json:"iteration"`
+	Name      string        `json:"name"`
+	Path      string        `json:"path"`
+	Size      int64         `json:"size"`
+	Type      FileEntryType `json:"type"`
+}
+
+// FileEntryType defines model for FileEntry.Type.
+type FileEntryType string
+
+// FileHistory defines model for FileHistory.
+type FileHistory struct {
+	Iterations []FileIteration `json:"iterations"`
+	Path       string          `json:"path"`
+	SessionId  string          `json:"sessionId"`
+}
+
+// FileIteration defines model for FileIteration.
+type FileIteration struct {
+	Hash      string `json:"hash"`
+	Iteration int64  `json:"iteration"`
+	Size      int64  `json:"size"`
+
+	// Timestamp Unix ms
+	Timestamp int64 `json:"timestamp"`
+}
+
+// FileList defines model for FileList.
+type FileList struct {
+	Entries   []FileEntry `json:"entries"`
+	Path      string      `json:"path"`
+	SessionId string      `json:"sessionId"`
+}
+
 // FileMessage list_files (path?, depth?), read_file (path), file_history (path), file_at_iteration (path, iteration).
 type FileMessage struct {
 	Depth     *int    `json:"depth,omitempty"`
@@ -644,6 +804,13 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HistoryPage defines model for HistoryPage.
+type HistoryPage struct {
+	HasMore   bool   `json:"hasMore"`
+	SessionId string `json:"sessionId"`
+	Turns     []Turn `json:"turns"`
+}
+
 // Identity defines model for Identity.
 type Identity struct {
 	Email       string   `json:"email"`
@@ -690,6 +857,19 @@ type ManageMembersMessageAction string
 
 // ManageMembersMessageType defines model for ManageMembersMessage.Type.
 type ManageMembersMessageType string
+
+// Member defines model for Member.
+type Member struct {
+	AddedAt time.Time `json:"addedAt"`
+	Email   string    `json:"email"`
+	Role    Role      `json:"role"`
+	UserId  string    `json:"userId"`
+}
+
+// MemberList defines model for MemberList.
+type MemberList struct {
+	Members []Member `json:"members"`
+}
 
 // PingMessage defines model for PingMessage.
 type PingMessage struct {
@@ -804,6 +984,12 @@ type StateSnapshot struct {
 // StateSnapshotType defines model for StateSnapshot.Type.
 type StateSnapshotType string
 
+// SteerAccepted defines model for SteerAccepted.
+type SteerAccepted struct {
+	SessionId string `json:"sessionId"`
+	TurnId    string `json:"turnId"`
+}
+
 // SteerMessage defines model for SteerMessage.
 type SteerMessage struct {
 	RequestId *string          `json:"requestId,omitempty"`
@@ -814,6 +1000,50 @@ type SteerMessage struct {
 
 // SteerMessageType defines model for SteerMessage.Type.
 type SteerMessageType string
+
+// SteerRequest defines model for SteerRequest.
+type SteerRequest struct {
+	Text string `json:"text"`
+}
+
+// Turn One turn folded from the session's sequenced events.
+type Turn struct {
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+
+	// CompletedAt Unix ms
+	CompletedAt *int64                  `json:"completedAt,omitempty"`
+	Error       *map[string]interface{} `json:"error,omitempty"`
+	FinalText   string                  `json:"finalText"`
+	FirstSeq    int64                   `json:"firstSeq"`
+	LastSeq     int64                   `json:"lastSeq"`
+
+	// StartedAt Unix ms
+	StartedAt  int64                   `json:"startedAt"`
+	Status     TurnStatus              `json:"status"`
+	StopReason *TurnStopReason         `json:"stopReason,omitempty"`
+	ToolCalls  *[]string               `json:"toolCalls,omitempty"`
+	TurnId     string                  `json:"turnId"`
+	Usage      *map[string]interface{} `json:"usage,omitempty"`
+	UserText   string                  `json:"userText"`
+}
+
+// TurnStatus defines model for Turn.Status.
+type TurnStatus string
+
+// TurnStopReason defines model for Turn.StopReason.
+type TurnStopReason string
+
+// UpdateMemberRequest defines model for UpdateMemberRequest.
+type UpdateMemberRequest struct {
+	Email *string `json:"email,omitempty"`
+	Role  Role    `json:"role"`
+}
+
+// UpdateSessionRequest at least one of the fields
+type UpdateSessionRequest struct {
+	Archived *bool   `json:"archived,omitempty"`
+	Name     *string `json:"name,omitempty"`
+}
 
 // Welcome defines model for Welcome.
 type Welcome struct {
@@ -826,6 +1056,12 @@ type Welcome struct {
 // WelcomeType defines model for Welcome.Type.
 type WelcomeType string
 
+// WorkspacePath defines model for WorkspacePath.
+type WorkspacePath = string
+
+// FilePath defines model for FilePath.
+type FilePath = WorkspacePath
+
 // SessionId defines model for SessionId.
 type SessionId = string
 
@@ -837,8 +1073,68 @@ type ListSessionsParams struct {
 	IncludeArchived *bool `form:"includeArchived,omitempty" json:"includeArchived,omitempty"`
 }
 
+// GetEventsParams defines parameters for GetEvents.
+type GetEventsParams struct {
+	// AfterSeq events with seq greater than this (default 0, from the start)
+	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
+
+	// Limit at most this many events (default and maximum 1000)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Path directory relative to the workspace root (default the root)
+	Path *WorkspacePath `form:"path,omitempty" json:"path,omitempty"`
+
+	// Depth levels to list (default 1, the directory's own children)
+	Depth *int `form:"depth,omitempty" json:"depth,omitempty"`
+}
+
+// FileAtIterationParams defines parameters for FileAtIteration.
+type FileAtIterationParams struct {
+	// Path a file relative to the workspace root
+	Path      FilePath `form:"path" json:"path"`
+	Iteration int64    `form:"iteration" json:"iteration"`
+}
+
+// ReadFileParams defines parameters for ReadFile.
+type ReadFileParams struct {
+	// Path a file relative to the workspace root
+	Path FilePath `form:"path" json:"path"`
+}
+
+// FileHistoryParams defines parameters for FileHistory.
+type FileHistoryParams struct {
+	// Path a file relative to the workspace root
+	Path FilePath `form:"path" json:"path"`
+}
+
+// GetHistoryParams defines parameters for GetHistory.
+type GetHistoryParams struct {
+	BeforeTurnId *string `form:"beforeTurnId,omitempty" json:"beforeTurnId,omitempty"`
+
+	// Limit at most this many turns (default 20, maximum 100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AddMemberJSONRequestBody defines body for AddMember for application/json ContentType.
+type AddMemberJSONRequestBody = AddMemberRequest
+
+// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberJSONRequestBody = UpdateMemberRequest
+
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionRequest
+
+// UpdateSessionJSONRequestBody defines body for UpdateSession for application/json ContentType.
+type UpdateSessionJSONRequestBody = UpdateSessionRequest
+
+// AnswerQuestionJSONRequestBody defines body for AnswerQuestion for application/json ContentType.
+type AnswerQuestionJSONRequestBody = AnswerRequest
+
+// SteerTurnJSONRequestBody defines body for SteerTurn for application/json ContentType.
+type SteerTurnJSONRequestBody = SteerRequest
 
 // RunTurnJSONRequestBody defines body for RunTurn for application/json ContentType.
 type RunTurnJSONRequestBody = RunTurnRequest
@@ -971,15 +1267,60 @@ type ServerInterface interface {
 	// GetMe The caller's identity
 	// (GET /api/me)
 	GetMe(ctx echo.Context) error
+	// ListMembers The tenant's members (manage_members list)
+	// (GET /api/members)
+	ListMembers(ctx echo.Context) error
+	// AddMember Add a member (manage_members add)
+	// (POST /api/members)
+	AddMember(ctx echo.Context) error
+	// RemoveMember Remove a member (manage_members remove)
+	// (DELETE /api/members/{userId})
+	RemoveMember(ctx echo.Context, userId string) error
+	// UpdateMember Change a member's role (manage_members update)
+	// (PATCH /api/members/{userId})
+	UpdateMember(ctx echo.Context, userId string) error
 
 	// (GET /api/sessions)
 	ListSessions(ctx echo.Context, params ListSessionsParams) error
 
 	// (POST /api/sessions)
 	CreateSession(ctx echo.Context) error
+	// DeleteSession Stop the session's agent and delete it (delete_session)
+	// (DELETE /api/sessions/{sessionId})
+	DeleteSession(ctx echo.Context, sessionId SessionId) error
 
 	// (GET /api/sessions/{sessionId})
 	GetSession(ctx echo.Context, sessionId SessionId) error
+	// UpdateSession Rename, archive or unarchive (rename_session, archive_session, unarchive_session)
+	// (PATCH /api/sessions/{sessionId})
+	UpdateSession(ctx echo.Context, sessionId SessionId) error
+	// AnswerQuestion Answer a pending question or permission prompt (answer_question)
+	// (POST /api/sessions/{sessionId}/answers)
+	AnswerQuestion(ctx echo.Context, sessionId SessionId) error
+	// GetEvents A page of the session's sequenced events (get_events)
+	// (GET /api/sessions/{sessionId}/events)
+	GetEvents(ctx echo.Context, sessionId SessionId, params GetEventsParams) error
+	// ListFiles List the session's workspace (list_files)
+	// (GET /api/sessions/{sessionId}/files)
+	ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error
+	// FileAtIteration One iteration of a workspace file (file_at_iteration)
+	// (GET /api/sessions/{sessionId}/files/at)
+	FileAtIteration(ctx echo.Context, sessionId SessionId, params FileAtIterationParams) error
+	// ReadFile The newest iteration of a workspace file (read_file)
+	// (GET /api/sessions/{sessionId}/files/content)
+	ReadFile(ctx echo.Context, sessionId SessionId, params ReadFileParams) error
+	// FileHistory Every stored iteration of a workspace file (file_history)
+	// (GET /api/sessions/{sessionId}/files/history)
+	FileHistory(ctx echo.Context, sessionId SessionId, params FileHistoryParams) error
+	// GetHistory Turns folded from the event stream, oldest first (get_history)
+	// (GET /api/sessions/{sessionId}/history)
+	GetHistory(ctx echo.Context, sessionId SessionId, params GetHistoryParams) error
+	// SteerTurn Send guidance to the running turn (steer)
+	// (POST /api/sessions/{sessionId}/steer)
+	SteerTurn(ctx echo.Context, sessionId SessionId) error
+	// StopTurn Interrupt the running turn (stop_turn); it ends with turn_complete {stopReason cancelled}
+	// (POST /api/sessions/{sessionId}/stop)
+	StopTurn(ctx echo.Context, sessionId SessionId) error
 	// RunTurn Start a turn; its events stream over WebSocket or SSE
 	// (POST /api/sessions/{sessionId}/turns)
 	RunTurn(ctx echo.Context, sessionId SessionId) error
@@ -1014,6 +1355,56 @@ func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	return err
 }
 
+// ListMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMembers(ctx)
+	return err
+}
+
+// AddMember converts echo context to params.
+func (w *ServerInterfaceWrapper) AddMember(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddMember(ctx)
+	return err
+}
+
+// RemoveMember converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveMember(ctx, userId)
+	return err
+}
+
+// UpdateMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMember(ctx, userId)
+	return err
+}
+
 // ListSessions converts echo context to params.
 func (w *ServerInterfaceWrapper) ListSessions(ctx echo.Context) error {
 	var err error
@@ -1041,6 +1432,22 @@ func (w *ServerInterfaceWrapper) CreateSession(ctx echo.Context) error {
 	return err
 }
 
+// DeleteSession converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSession(ctx, sessionId)
+	return err
+}
+
 // GetSession converts echo context to params.
 func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
 	var err error
@@ -1054,6 +1461,248 @@ func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetSession(ctx, sessionId)
+	return err
+}
+
+// UpdateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSession(ctx, sessionId)
+	return err
+}
+
+// AnswerQuestion converts echo context to params.
+func (w *ServerInterfaceWrapper) AnswerQuestion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AnswerQuestion(ctx, sessionId)
+	return err
+}
+
+// GetEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEventsParams
+	// ------------- Optional query parameter "afterSeq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "afterSeq", ctx.QueryParams(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter afterSeq: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvents(ctx, sessionId, params)
+	return err
+}
+
+// ListFiles converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFiles(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFilesParams
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Optional query parameter "depth" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "depth", ctx.QueryParams(), &params.Depth, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter depth: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFiles(ctx, sessionId, params)
+	return err
+}
+
+// FileAtIteration converts echo context to params.
+func (w *ServerInterfaceWrapper) FileAtIteration(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FileAtIterationParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Required query parameter "iteration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "iteration", ctx.QueryParams(), &params.Iteration, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iteration: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FileAtIteration(ctx, sessionId, params)
+	return err
+}
+
+// ReadFile converts echo context to params.
+func (w *ServerInterfaceWrapper) ReadFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReadFileParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReadFile(ctx, sessionId, params)
+	return err
+}
+
+// FileHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) FileHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FileHistoryParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FileHistory(ctx, sessionId, params)
+	return err
+}
+
+// GetHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHistoryParams
+	// ------------- Optional query parameter "beforeTurnId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "beforeTurnId", ctx.QueryParams(), &params.BeforeTurnId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter beforeTurnId: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHistory(ctx, sessionId, params)
+	return err
+}
+
+// SteerTurn converts echo context to params.
+func (w *ServerInterfaceWrapper) SteerTurn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SteerTurn(ctx, sessionId)
+	return err
+}
+
+// StopTurn converts echo context to params.
+func (w *ServerInterfaceWrapper) StopTurn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StopTurn(ctx, sessionId)
 	return err
 }
 
@@ -1144,8 +1793,23 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/sessions", wrapper.ListSessions, options.OperationMiddlewares["listSessions"]...)
 	router.POST(options.BaseURL+"/api/sessions", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
+	router.DELETE(options.BaseURL+"/api/sessions/:sessionId", wrapper.DeleteSession, options.OperationMiddlewares["deleteSession"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId", wrapper.GetSession, options.OperationMiddlewares["getSession"]...)
+	router.PATCH(options.BaseURL+"/api/sessions/:sessionId", wrapper.UpdateSession, options.OperationMiddlewares["updateSession"]...)
 	router.POST(options.BaseURL+"/api/sessions/:sessionId/turns", wrapper.RunTurn, options.OperationMiddlewares["runTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/stop", wrapper.StopTurn, options.OperationMiddlewares["stopTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/steer", wrapper.SteerTurn, options.OperationMiddlewares["steerTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/answers", wrapper.AnswerQuestion, options.OperationMiddlewares["answerQuestion"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/events", wrapper.GetEvents, options.OperationMiddlewares["getEvents"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/history", wrapper.GetHistory, options.OperationMiddlewares["getHistory"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/content", wrapper.ReadFile, options.OperationMiddlewares["readFile"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
+	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
+	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
+	router.PATCH(options.BaseURL+"/api/members/:userId", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
 
 }
 
@@ -1213,6 +1877,162 @@ type GetMedefaultJSONResponse struct {
 }
 
 func (response GetMedefaultJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersRequestObject struct {
+}
+
+type ListMembersResponseObject interface {
+	VisitListMembersResponse(w http.ResponseWriter) error
+}
+
+type ListMembers200JSONResponse MemberList
+
+func (response ListMembers200JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListMembersdefaultJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddMemberRequestObject struct {
+	Body *AddMemberJSONRequestBody
+}
+
+type AddMemberResponseObject interface {
+	VisitAddMemberResponse(w http.ResponseWriter) error
+}
+
+type AddMember201JSONResponse MemberList
+
+func (response AddMember201JSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response AddMemberdefaultJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberRequestObject struct {
+	UserId string `json:"userId"`
+}
+
+type RemoveMemberResponseObject interface {
+	VisitRemoveMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveMember200JSONResponse MemberList
+
+func (response RemoveMember200JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response RemoveMemberdefaultJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberRequestObject struct {
+	UserId string `json:"userId"`
+	Body   *UpdateMemberJSONRequestBody
+}
+
+type UpdateMemberResponseObject interface {
+	VisitUpdateMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateMember200JSONResponse MemberList
+
+func (response UpdateMember200JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response UpdateMemberdefaultJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1302,6 +2122,39 @@ func (response CreateSessiondefaultJSONResponse) VisitCreateSessionResponse(w ht
 	return err
 }
 
+type DeleteSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+}
+
+type DeleteSessionResponseObject interface {
+	VisitDeleteSessionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSession204Response struct {
+}
+
+func (response DeleteSession204Response) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSessiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response DeleteSessiondefaultJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionRequestObject struct {
 	SessionId SessionId `json:"sessionId"`
 }
@@ -1330,6 +2183,405 @@ type GetSessiondefaultJSONResponse struct {
 }
 
 func (response GetSessiondefaultJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *UpdateSessionJSONRequestBody
+}
+
+type UpdateSessionResponseObject interface {
+	VisitUpdateSessionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSession200JSONResponse SessionMeta
+
+func (response UpdateSession200JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response UpdateSessiondefaultJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnswerQuestionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *AnswerQuestionJSONRequestBody
+}
+
+type AnswerQuestionResponseObject interface {
+	VisitAnswerQuestionResponse(w http.ResponseWriter) error
+}
+
+type AnswerQuestion202JSONResponse Accepted
+
+func (response AnswerQuestion202JSONResponse) VisitAnswerQuestionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnswerQuestiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response AnswerQuestiondefaultJSONResponse) VisitAnswerQuestionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventsRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    GetEventsParams
+}
+
+type GetEventsResponseObject interface {
+	VisitGetEventsResponse(w http.ResponseWriter) error
+}
+
+type GetEvents200JSONResponse EventsPage
+
+func (response GetEvents200JSONResponse) VisitGetEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventsdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response GetEventsdefaultJSONResponse) VisitGetEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFilesRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    ListFilesParams
+}
+
+type ListFilesResponseObject interface {
+	VisitListFilesResponse(w http.ResponseWriter) error
+}
+
+type ListFiles200JSONResponse FileList
+
+func (response ListFiles200JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFilesdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListFilesdefaultJSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileAtIterationRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    FileAtIterationParams
+}
+
+type FileAtIterationResponseObject interface {
+	VisitFileAtIterationResponse(w http.ResponseWriter) error
+}
+
+type FileAtIteration200JSONResponse FileContent
+
+func (response FileAtIteration200JSONResponse) VisitFileAtIterationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileAtIterationdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response FileAtIterationdefaultJSONResponse) VisitFileAtIterationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReadFileRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    ReadFileParams
+}
+
+type ReadFileResponseObject interface {
+	VisitReadFileResponse(w http.ResponseWriter) error
+}
+
+type ReadFile200JSONResponse FileContent
+
+func (response ReadFile200JSONResponse) VisitReadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReadFiledefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ReadFiledefaultJSONResponse) VisitReadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileHistoryRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    FileHistoryParams
+}
+
+type FileHistoryResponseObject interface {
+	VisitFileHistoryResponse(w http.ResponseWriter) error
+}
+
+type FileHistory200JSONResponse FileHistory
+
+func (response FileHistory200JSONResponse) VisitFileHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileHistorydefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response FileHistorydefaultJSONResponse) VisitFileHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    GetHistoryParams
+}
+
+type GetHistoryResponseObject interface {
+	VisitGetHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetHistory200JSONResponse HistoryPage
+
+func (response GetHistory200JSONResponse) VisitGetHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistorydefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response GetHistorydefaultJSONResponse) VisitGetHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SteerTurnRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *SteerTurnJSONRequestBody
+}
+
+type SteerTurnResponseObject interface {
+	VisitSteerTurnResponse(w http.ResponseWriter) error
+}
+
+type SteerTurn202JSONResponse SteerAccepted
+
+func (response SteerTurn202JSONResponse) VisitSteerTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SteerTurndefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response SteerTurndefaultJSONResponse) VisitSteerTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopTurnRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+}
+
+type StopTurnResponseObject interface {
+	VisitStopTurnResponse(w http.ResponseWriter) error
+}
+
+type StopTurn202JSONResponse Accepted
+
+func (response StopTurn202JSONResponse) VisitStopTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopTurndefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response StopTurndefaultJSONResponse) VisitStopTurnResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1445,15 +2697,60 @@ type StrictServerInterface interface {
 	// GetMe The caller's identity
 	// (GET /api/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListMembers The tenant's members (manage_members list)
+	// (GET /api/members)
+	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// AddMember Add a member (manage_members add)
+	// (POST /api/members)
+	AddMember(ctx context.Context, request AddMemberRequestObject) (AddMemberResponseObject, error)
+	// RemoveMember Remove a member (manage_members remove)
+	// (DELETE /api/members/{userId})
+	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
+	// UpdateMember Change a member's role (manage_members update)
+	// (PATCH /api/members/{userId})
+	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
 
 	// (GET /api/sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
 
 	// (POST /api/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
+	// DeleteSession Stop the session's agent and delete it (delete_session)
+	// (DELETE /api/sessions/{sessionId})
+	DeleteSession(ctx context.Context, request DeleteSessionRequestObject) (DeleteSessionResponseObject, error)
 
 	// (GET /api/sessions/{sessionId})
 	GetSession(ctx context.Context, request GetSessionRequestObject) (GetSessionResponseObject, error)
+	// UpdateSession Rename, archive or unarchive (rename_session, archive_session, unarchive_session)
+	// (PATCH /api/sessions/{sessionId})
+	UpdateSession(ctx context.Context, request UpdateSessionRequestObject) (UpdateSessionResponseObject, error)
+	// AnswerQuestion Answer a pending question or permission prompt (answer_question)
+	// (POST /api/sessions/{sessionId}/answers)
+	AnswerQuestion(ctx context.Context, request AnswerQuestionRequestObject) (AnswerQuestionResponseObject, error)
+	// GetEvents A page of the session's sequenced events (get_events)
+	// (GET /api/sessions/{sessionId}/events)
+	GetEvents(ctx context.Context, request GetEventsRequestObject) (GetEventsResponseObject, error)
+	// ListFiles List the session's workspace (list_files)
+	// (GET /api/sessions/{sessionId}/files)
+	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
+	// FileAtIteration One iteration of a workspace file (file_at_iteration)
+	// (GET /api/sessions/{sessionId}/files/at)
+	FileAtIteration(ctx context.Context, request FileAtIterationRequestObject) (FileAtIterationResponseObject, error)
+	// ReadFile The newest iteration of a workspace file (read_file)
+	// (GET /api/sessions/{sessionId}/files/content)
+	ReadFile(ctx context.Context, request ReadFileRequestObject) (ReadFileResponseObject, error)
+	// FileHistory Every stored iteration of a workspace file (file_history)
+	// (GET /api/sessions/{sessionId}/files/history)
+	FileHistory(ctx context.Context, request FileHistoryRequestObject) (FileHistoryResponseObject, error)
+	// GetHistory Turns folded from the event stream, oldest first (get_history)
+	// (GET /api/sessions/{sessionId}/history)
+	GetHistory(ctx context.Context, request GetHistoryRequestObject) (GetHistoryResponseObject, error)
+	// SteerTurn Send guidance to the running turn (steer)
+	// (POST /api/sessions/{sessionId}/steer)
+	SteerTurn(ctx context.Context, request SteerTurnRequestObject) (SteerTurnResponseObject, error)
+	// StopTurn Interrupt the running turn (stop_turn); it ends with turn_complete {stopReason cancelled}
+	// (POST /api/sessions/{sessionId}/stop)
+	StopTurn(ctx context.Context, request StopTurnRequestObject) (StopTurnResponseObject, error)
 	// RunTurn Start a turn; its events stream over WebSocket or SSE
 	// (POST /api/sessions/{sessionId}/turns)
 	RunTurn(ctx context.Context, request RunTurnRequestObject) (RunTurnResponseObject, error)
@@ -1517,6 +2814,148 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMembers operation middleware
+func (sh *strictHandler) ListMembers(ctx echo.Context) error {
+	var request ListMembersRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMembers(ctx.Request().Context(), request.(ListMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
+		return validResponse.VisitListMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddMember operation middleware
+func (sh *strictHandler) AddMember(ctx echo.Context) error {
+	var request AddMemberRequestObject
+
+	var body AddMemberJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddMember(ctx.Request().Context(), request.(AddMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddMemberResponseObject); ok {
+		return validResponse.VisitAddMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveMember operation middleware
+func (sh *strictHandler) RemoveMember(ctx echo.Context, userId string) error {
+	var request RemoveMemberRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMember(ctx.Request().Context(), request.(RemoveMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveMemberResponseObject); ok {
+		return validResponse.VisitRemoveMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMember operation middleware
+func (sh *strictHandler) UpdateMember(ctx echo.Context, userId string) error {
+	var request UpdateMemberRequestObject
+
+	request.UserId = userId
+
+	var body UpdateMemberJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMember(ctx.Request().Context(), request.(UpdateMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
+		return validResponse.VisitUpdateMemberResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1594,6 +3033,31 @@ func (sh *strictHandler) CreateSession(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteSession operation middleware
+func (sh *strictHandler) DeleteSession(ctx echo.Context, sessionId SessionId) error {
+	var request DeleteSessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSession(ctx.Request().Context(), request.(DeleteSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSessionResponseObject); ok {
+		return validResponse.VisitDeleteSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetSession operation middleware
 func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error {
 	var request GetSessionRequestObject
@@ -1613,6 +3077,331 @@ func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error
 		return err
 	} else if validResponse, ok := response.(GetSessionResponseObject); ok {
 		return validResponse.VisitGetSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSession operation middleware
+func (sh *strictHandler) UpdateSession(ctx echo.Context, sessionId SessionId) error {
+	var request UpdateSessionRequestObject
+
+	request.SessionId = sessionId
+
+	var body UpdateSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSession(ctx.Request().Context(), request.(UpdateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSessionResponseObject); ok {
+		return validResponse.VisitUpdateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnswerQuestion operation middleware
+func (sh *strictHandler) AnswerQuestion(ctx echo.Context, sessionId SessionId) error {
+	var request AnswerQuestionRequestObject
+
+	request.SessionId = sessionId
+
+	var body AnswerQuestionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AnswerQuestion(ctx.Request().Context(), request.(AnswerQuestionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnswerQuestion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnswerQuestionResponseObject); ok {
+		return validResponse.VisitAnswerQuestionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvents operation middleware
+func (sh *strictHandler) GetEvents(ctx echo.Context, sessionId SessionId, params GetEventsParams) error {
+	var request GetEventsRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvents(ctx.Request().Context(), request.(GetEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEventsResponseObject); ok {
+		return validResponse.VisitGetEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFiles operation middleware
+func (sh *strictHandler) ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error {
+	var request ListFilesRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFiles(ctx.Request().Context(), request.(ListFilesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFiles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFilesResponseObject); ok {
+		return validResponse.VisitListFilesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FileAtIteration operation middleware
+func (sh *strictHandler) FileAtIteration(ctx echo.Context, sessionId SessionId, params FileAtIterationParams) error {
+	var request FileAtIterationRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FileAtIteration(ctx.Request().Context(), request.(FileAtIterationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FileAtIteration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FileAtIterationResponseObject); ok {
+		return validResponse.VisitFileAtIterationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReadFile operation middleware
+func (sh *strictHandler) ReadFile(ctx echo.Context, sessionId SessionId, params ReadFileParams) error {
+	var request ReadFileRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReadFile(ctx.Request().Context(), request.(ReadFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReadFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReadFileResponseObject); ok {
+		return validResponse.VisitReadFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FileHistory operation middleware
+func (sh *strictHandler) FileHistory(ctx echo.Context, sessionId SessionId, params FileHistoryParams) error {
+	var request FileHistoryRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FileHistory(ctx.Request().Context(), request.(FileHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FileHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FileHistoryResponseObject); ok {
+		return validResponse.VisitFileHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHistory operation middleware
+func (sh *strictHandler) GetHistory(ctx echo.Context, sessionId SessionId, params GetHistoryParams) error {
+	var request GetHistoryRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHistory(ctx.Request().Context(), request.(GetHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHistoryResponseObject); ok {
+		return validResponse.VisitGetHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SteerTurn operation middleware
+func (sh *strictHandler) SteerTurn(ctx echo.Context, sessionId SessionId) error {
+	var request SteerTurnRequestObject
+
+	request.SessionId = sessionId
+
+	var body SteerTurnJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SteerTurn(ctx.Request().Context(), request.(SteerTurnRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SteerTurn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SteerTurnResponseObject); ok {
+		return validResponse.VisitSteerTurnResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StopTurn operation middleware
+func (sh *strictHandler) StopTurn(ctx echo.Context, sessionId SessionId) error {
+	var request StopTurnRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StopTurn(ctx.Request().Context(), request.(StopTurnRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StopTurn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StopTurnResponseObject); ok {
+		return validResponse.VisitStopTurnResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1718,52 +3507,78 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fppc9s40v4rKLxv1dhVHF9z1JTzYUqxlYmyvkaSk9mKXQpMtkQkJMAAoBytS/99CwBJ8QB1MPbs7jeS",
-	"ABvdTx/obuAJ+zxOOAOmJD59wgkRJAYFwryNQErK2SDQL5ThU5wQFWIPMxIDPsWyGPewgK8pFRDgUyVS",
-	"8LD0Q4iJ/jEm3y6AzVSIT49PfvNwTFnx7mG1SAwpJSib4eVyqUnJhDMJhoe+EFzoB58zBUzpR5IkEfWJ",
-	"opwdfpac6W+r9f5fwBSf4v87XIl2aEfloaH2mgcLu1IA0hc00YTwKSYMgVlND2V/aII934dEgUEhETwB",
-	"oahljpRGMkEeOI+AMLz0sB9RYGqcigzBmqheCb/m6LIM6ccK1MWq9wV8/OEz+ErT7DH5COLPFKSW6hKk",
-	"JDNwcG6m2ccgoHouiW5KU6wWG+RJkgg+b5M4oDKmUrYNJ4LHiWoBQ0sLUnWAKmfzCQNLY42WlW7yNUOh",
-	"BFQLvGbUq6BcMOtEOVUhMKWNEFoxXi+R4l/AWO5af3DIVlp6a8HsYpskcVg4DfSgWmxyrEE+b6Mm18kT",
-	"bC1QwZdLpjPjeH02h4jbxaqOPg4BTSlEgUQwB7FA1lNRbDWJYrJAPhFi8Qp90sQ/IQkR+EoiFUI+68Da",
-	"SJu+61GvFYctxHXKyBkD36kzK00L/CEQoR6AqAFTIOYkupSleZQpmIEw/JnvUy5iouzIrz9jzzWxplC/",
-	"4GxbZRYMu9kzvDgxEEAUZLtUe6ib6SjsRjvfyhwDieB6nU7RqgGJYXSShZetcVlxvlH6oeVng/Qlo/z1",
-	"Z29T5MmhKf11cnTkbYBqg+HXJF0v4jkkwAJg/uItkEiTbNh6CP4XCHqqYqwBUfCjojFgB7eQZxSNkYgo",
-	"vVbFI1gaP1g7l4qoVJbVyr9gnUPMBAlAG2/AH7dQbkbHJe8qPWkIWnC9Mb05B0Vo1FjWEmhd9YwHFZMd",
-	"XL3vXQzOJ+9G11fYK14v+6NR748+9nD2NBlfX08uekPzbdgb9ycXg8vBuH+OPdy7Hb+dDPt/3g6Gq/c3",
-	"vcFFabT6x/j6H/2rSf+vm+yPN9fD14Pz875mYdQfjQbXV5Or6/HkzfXt1XmJrdG4N9YMlMdub0bjYb93",
-	"Obm96r3vDS56ry/0lLPeTe9sMP7npP/XWb9/3rdkxv3hVe/CobwMngzUpv1lsG3UisF36eF4FaZ2DCoC",
-	"lFj0pgrE5XahuWYAhtUVA62W0J9nafb/jqS75od1X9iwPW0G7g2NynlgNd2IqFSTKY1Aoj1dQP3uoQAS",
-	"Ff6+7yEBJDBjdmjfQ/plElKpuFhUPxI1oQqEqXvsiIeKD/vNfMQs4t7ci9+2hNfUfS+Vte+Ymrvw/wOU",
-	"MVvZngVocxrBV6fAMWU01qZx5BI+ojFV2dZmpx0f6X2w+OvY9ddz1jMzUBMw8nUqZQrZW6B7a62tFbsH",
-	"mHIBawrZAqGXhyHzjA44uIRvSyuIr+g8z61aEuQsz22fEOTZS07UWWivj6iNDGjpkKJzZuLhNNFp0gh8",
-	"zgJ32jMHIbNAsVVes/qjTr2GSBVBr465S12DUjVaS4/ibHtuJqcgYrrSI1UQyzXWhokQxJaxPNq44Q31",
-	"HP0vMNJacqUSxDY9nmyelwlTopoxUxXGBdA7TtnGeqh7JISE++GLd28+c8p2rpXW+/kFlSq3rFZgKPOj",
-	"NICe8EPa2uLarfAzW79smvSu1f4lYWQGl6Cdcs0e5+dbenl97VpBYLxR10WmVxvzOTjjQbsfbUjZdnGW",
-	"GkixEW4SW+ncYWpLF8oLZ7/W9lsheUPZrGvHrmtHJNEEuiv/RvAHB7MtUV8qIpSm7+FAEMq2WntNTTrM",
-	"NFss8shAGJuKKTMx3bbZ9Lc5hUfzMDPNCJcmhynTiUSrCjY2zb8r0sA3tZXfipRNVCq6dY7NKk4oreyt",
-	"vZq67Jt7iJk8pYm/nPx88tvGU5aaDG0MZyGzqAjXHRVUa54eklpK5kOAMmyQyWDRnsbVQ4rzyEPaaYT1",
-	"Vg+pkLIvlM08pPQ2x0jkIUlY8MC/eSiJCPPuWKqtxkOmbWRT4v0DNF4k8KNMwKdT6uedXUkVegBJA0Aq",
-	"BAlo72Z4Pb4+u744iIP9gzvWqJfkpj3xuEPluXXMaLf4jnWSZwRqbZ4Wh3utdasARuKia4n2HqkKkf60",
-	"7yFiN8l80EMpa3wKIAJVeo+AlIel4olxsmbl2tqU/S8pNzPsdFbhiMvgyDbX7YtFwqZIMw91nwOuVakh",
-	"tGMbnKxNemz/OuuyVo3kltFvKNb5+xZGntF5vXDy0J5d0qC1X6vzuq9b+ljHXr/eHGFLJY7M3GWebH0v",
-	"ZDXt0yA/fC8fDpT5z7ktabQMe1mVZR5z8MuYrrGwUY5Ivl9SZqu3vIwjWQYigAR6VZEyZr88EppnJ1CZ",
-	"2taTqy7a0pxMBMwpT+Woi6oEEOkscDdFlE6GUU81siUmlliXfCPXeBUEp/r0yIiRRIbcgWK7A+7qabrM",
-	"p2x2Y87Qd46EVsmukhySiCzOeJzonaVLgZaXlbuF5L/DDJQ5Icx108kOMtlWFtF06oZqGqC67QZAdKya",
-	"nikjl5qF503HP0Dk8xhc0YQr7vPofaP1VWtsUgGyl1Za4yVLlCDmIN639s+aQj5mHG0rZp3RGld1Fpog",
-	"GC79VFC1GGlDzfu9RIBYPb3JHf7dhzHOrkYZWe28gmqoVGIvVlE25e57F9lVixlR8EgWiE/NnQqzmekc",
-	"X+ngcoCG/dEYaZWYQwqJYqp3BzP1AzyMuP8F1B3Lxa+m9q+q04pbHTIkCUhEBKAA/IgICBCRqPDVO5b5",
-	"KpIcqZAoQ8dw0rsZIMKCGmEZalqcAZKgtCQzYJpjCJAGRB7c6UgmFvZWGXrgwQJRiT493dnN7g6foqc7",
-	"c7x0hz10l58w2ZfCq+7wcvnJ1iuKKl2M43MaU5YCC3gOZKnteoqPDo4PjrR98QQYSSg+xT8dHB38hO1B",
-	"jtHxIUnoYVi0v2dg3LCAXLurORqwM2qX8k6Ojp7tSl7e127ex7PcLRAXqGhlLz38y9FPf8PipmNe9g98",
-	"+vHewzKNYyIWWgdFZx5ZRo2FUCYVYT6gGJSgvkR7jCOSqnDfEDOo25DThvglvCTaq3taTZFp6Q5XAFOS",
-	"RqqNXMGfPfK1QBXQGD8nUQTiB4lWVHP5ywWSE4Vyt9bY7OpS6sfsIurXFMRidRO13rot3z8tRJmSSK7u",
-	"NBaBenn/gniXK0UH5Dqg2C7/DxIVuHTBXyddXDrArFwTwkV+lN8yeRYpnVeRltVNS4kUlg2kj58baZuy",
-	"NZHO6h60Z3IjlBcsKGWKRugzpwwCHWkIUqlgOk6LlO13U0Xd0A+finxkuc71y0p6WXtsQ0nbY55GdrXC",
-	"qre6/ltNOVxdMV/er4PtUGulcUV9N/ptHpK1ZV/IN2pN36284uTZVi/urrvuuxdj3xnvR4oIlXnOK0SV",
-	"tK1eiaQSQGLE5yBKeRMXaDTq2/0gonP41zqfuDATXtAj7OmKCx7N29oUQO9zieA+SKkDhvmhvuGbDsha",
-	"CYd2xn9CRNueeeacqnU1xpW577QwQdgcUpncLjul2t+IdZFcWcuVSAkynVK/gnmVxqqY+Xi/vF/+OwAA",
-	"//8=",
+	"1Dxrbxu3ln+FmF0gNjCxFSctusmHC9VWbtW1Y19Jae+iDhR65khiM0NOSMqOaui/L/iYN6mXJaf3m6QZ",
+	"kefN8+RjELE0YxSoFMHbxyDDHKcggetv70kCN1jO1OcYRMRJJgmjwdsAowlJAHFIsCT3gCRDcgbogfEv",
+	"IsMRIM6YDMKAqJe/zoEvgjCgOIXgbZCpFcOAw9c54RAHbyWfQxiIaAYpVlv9N4dJ8Db4r9MStlPzVJz+",
+	"nu+g4Vouw2AIQhBG+7H6q97PbmC3E8XzVXum+Nsl0KnC9dXZT2GQElp8DwO5yPRSkhM6DZZqWw4iY1SA",
+	"JlSPc8bVh4hRCVSqjzjLEhJhRbDTP4Wi2uOGOOrVfmbxwuzUoDxFoJ6/Q2/O/gdhGqMfOq8RpuIBuEBy",
+	"hiX6QtkDepgBVWzhIPkCRZjzBfo8UF9edicS+Gd0JCBiNBbHapVb+lm/qZ9dic+3VBPXgqQg7kYRZBI0",
+	"mTPOMuCSGOxx5Yml1B1jCWAaLMMgSghQOZpzy6IGLcMKg9pPl1We/VHjZbHrp4I/7O5PiKRasxvHV5De",
+	"AR/A1zkI2QYaUkySBudfn3XCNnycJbCOZQP1zjIM5gK4QWQ7gaqjaVexWzvx0/z+l0KNMHoFQuApODhj",
+	"xEJ/jGOi3sXJTeUVowat5XGWcXbv42hMREqE8D3OOEsz6WE2N/zYQRRyMB8DoPNUkclgN/5qqVAhlIeu",
+	"+mlYk6ICWD+VvSL03an7FBlbjfhczoBKZb7AK1yrWSnZF9A2byVQDqZWtt6Yo2azdZg4TBeJ1UO5WKff",
+	"/fy9tSK8Cp94Y4QKuFw4nWuL2qP3kDCzWf2IGM0ATQgksUBwD8r66z+g1HASpdgeCO/QZ7X4ZyQggUgK",
+	"fYbbt06Mcvj43RQ9Lx02QNeJI6MUIifPDDYe8s8Ac3kHWPapBH6PkytReY9QCVPgGj79+4TxFEvz5Mc3",
+	"Qeh6scHQqIBsU2YWALvB07A4acABS7D+jd/GT9Xx6qZ27gQ5HmScqX12MtMtkmhAx9aubkyXEvK12Ptt",
+	"cBX7ilD++CZcZ3ly0lT+ddZxOQA1Uq0R/Aamq1G8gAxoDDRa/AI4MX52Q9ZnEH2BuCtrwhpjCS8lSSFw",
+	"QAu5L9p6kmCp9qppBJ0rL0mfvRLLuaiylX0JlPc55TgGJbwxe9iAuXYdF76lY9t2x3Ko1zrGFyCV59bc",
+	"1izg3fWcxTWR7X/4rXvZvxj/Orz+EITF16vecNj9Zy8IA/tpPLq+Hl92B/q3QXfUG1/2r/qj3kUQBt2P",
+	"o1/Gg96/PvYH5ff33f5l5Wn9H6Pr/+19GPf+fWP/8f568HP/4qKnQBj2hsP+9Yfxh+vR+P31xw8XFbCG",
+	"o+5IAVB99vFmOBr0ulfjjx+6v3X7l92fL9Ur592b7nl/9H/j3r/Pe72Lnllm1Bt86F46mGfJY4nalj9L",
+	"trVc0fRdhkFamqktjUo1/NjINDcEQINaAuCVhN69DdD+czDd1jFu6sKa42kDwimaiRvn+QMZi2ZOsOA+",
+	"TysQCalYR11r6g1/CqwCzDnWftcMiyvGwe0WK9sm5BC+7oGgK4JOg2yBWnXfEkAXBd+TBM7L5EBT9ooH",
+	"bSLSiMXqc4W/czl5+VMQBndYwI9vnFo9w8KRtpnBNzT8pfvy7IcfEZtod+9uIUG4zhEigWPzv40omtlE",
+	"0ZZBnSB/wS7qXgviTMInJ2OFaHZ9S48qUj4m9ajkjvNpW2r4/S4vmTYlRFvfJyRROMZkA6WvJsfCIiI2",
+	"RFpPnV+IkGwlfTbXd7Vev9jRofA7SdR6MamA6kOzX+V2HdFcsZ6sL9vwm6QgJE6ztkZ/pOQbSpUCb6tA",
+	"JbzVDeoK46PPJXGm1KjkpThsJgBG3Z6P+TmMPswqYVad0AkRcqwUTaAjtdY/QhRDJmf/OA4RBxzrZ+bR",
+	"caiz4+OZUZb6j1iOC8qbJyEqfjhuR916E3cIuzcLvY+k3JaZNxf9/wnSOBr+WFc5Tb5DPiWUpMogdlzI",
+	"JyQl0gZw5rVXHRXtFf965frXPtOVU5Bj6zfskqkscPeQzppmL+3uYMI4rMjDFxQ6PBmsZuxABxfyvuAZ",
+	"R5Lc5xkETxrIZnP8L8R5jJ4v6sz0rjZ0rTh/6cBi5/g7DOaZMuBDU85xBvf3wIU1FBtF7+U/mqs3KFKn",
+	"YNikuZNdhvnuaGKlk79G0OZ8C+9DKUL73FlxgJjlV3v5/Uo62VNuajuEwFNSimgBvEeRyhNym7qUBIq9",
+	"OdOyaLVhWcogU1nVAlNHxkWgXxmhaxOauxt5fyy6Twv2JyN062TnahOmHKpcabyEITRK5jF0eTQj3vLR",
+	"dplb7dWItrZum66/whRPwZRcVxzfUe6tVPdXViOOtaGJsQRdpk/ZPThNnV+P1uRctlGWBpFSjdw4Ndi5",
+	"LfCGKpRnviNvlGVo6KBdHG+ZB/ZTaqeC9pa2wRqEHGw/qu5YIif2pubckm2dQW/zsATnhtDprsXOXYtJ",
+	"mVpgd7W74ezOAazHlRASc2myIjHHhG6094p0/sDKUbHJAwWueZ4Sqh0FU6FUv90TeNAfprqO49KhwZyq",
+	"Q9nLgrWNJE+y8fBNbmQx+ZyOlSuwkw+vd3GS0uDuLXM1cV9ffrX4VF784ezN2U9bdgl4Aa4la9c0QNQD",
+	"6S4SCksaQYwsbZAOi9CRomuIJGNJiJTScGMnQyRnhH4hdBoiqRwMipMQCUzjO/YtRFmCaXhL50pqQqQr",
+	"bibOOj5Bo0UGL0UGEZmQKC+KCyLRHQgSA5IzEICObgbXo+vz68uTND4+uaWtIFys80Ze7ZC039hm+CV+",
+	"x+A71Ah5685FR503GcKB4rQo+KKjByJnSP10HCJs3JP8YYjmtPVTDAnIyvcEcPWxkCzTStZOh3jzqn+T",
+	"HIalnftQE+Dw8zcoiVyBxJvGKitZqhfasoMAr3Q3TenfOiY7pyaLdX5euIsgXr+exN5S9zbloB3bJNTh",
+	"CBsycajfXeZu7lNJ1szmxmVSv+RnFf4c2gpHq2SvsrIKY1nzKmm6QsKGOUXy85JQkxLIcwPYeiAccKx2",
+	"5XNKzS8PmOTeCdRe9ZUz65t66roZh3vC5mK4C6s4YOHMmqytau2yW9PVsFuMzWK7+Bs5x+tEcLJPPRlS",
+	"nIkZk9sUebfVtAxoTOj0Rrcf7q84zCFL8OKcpZk6WXYJjfOAfjuT/BxiIHVzVc6bneTA4lZKRFupW6xp",
+	"EdUtNwDc3xq+PmO3bR3H/scLy44R3J6iA6FA2G9ooLHyBgaH9vN1mrR1Tl1TQIoRaMKSGGI04SzV3QQW",
+	"oxei4uSbmkfblVsbz0VW8J7uXRTdZVv1aU9UoDHysX5C+DZ2L8FbtaeoUH0PiLczAeV5m5NXfcQ0giTR",
+	"LoH/tFVu+aA4EYtmIxqbgLi+TIq/jXVbtli5pgr2znGSbJn7XhETzXP134rXcwHcw+qmqpitK3+pSkpY",
+	"VlBKHlaEpRQEl7Z91G7Xd5hcaeDonTsxALabchszSlJFdEIiRiHvMzKxt4mZq/x41TQLq+MNX9PuOmPX",
+	"wuR3SCKWgsthZJJFLPmtVTJrFEQJB9Gd10rqtVoVvwf+m7fu1j47HixEm54eTUAbUDVBcLGzPk3XyCt1",
+	"zt64IBEQzTmRi6ESoLy0jLnJWZtP73PD9Ovvo8AOkWnymPeKVWdSZmbGjdAJcw8y2NmFKZbwgBe5NOkQ",
+	"B2UJlsoInqBBbzhCioumsQelRFkc/ervcDdk0ReQtzSnWD3h867+WjEmIWY4A4EwBxRDlGAOMcICFTp0",
+	"S60OIcHM4J1aR0PSvenr0bz6wmKm1lI6IUAqTKZAFcQQI0UQcXKr/Fu+MAN+6I7FC0QE+vx4awzobfAW",
+	"Pd7qfs3bIES3ecum+VL4N7fBcvnZZLEkkcoCBBckJXQONGY5ISsV3rdB5+TVSUfJA8uA4owEb4PXJ52T",
+	"17ZtRvP4FGfkdFZU2qeg9b4guTLGugvBvNGYjzzrdPY2HZmX0NujkQa6BWIcFVXzZRj80Hn9DJvr4nxV",
+	"P4K3f3wKAzFPU8wXigdFEwAygGoJIVRIdWqiFCQnkUBHlCE8l7NjvZimurFSPopfwSGpXQ4+tVEmlaGo",
+	"GCZ4nkjfcgV8pofaEKogjdZznCTAXwhUrlriX9SCnES4JELa0uMhSVEpVzmIYUanDBD7oIeprb8Q+aLo",
+	"qF6GRAkR8lhH1Ew4iFJMwAZF4JtPXuyFGq0J22X9mFJ+1rLFjVfPxA1ddnyHKkxBuq3gAfP46fzpxjHC",
+	"duEWX3AcH7dk9/TRFEiX5pDLcxR1lg102bvCte8iyKb4fjjiGSz99DP7G8mu3Ebwh3O4v5yU3tNk/yd9",
+	"5JlcV507Vd/8QDrlcv83Uqvnkg2bFj6YbJzPMJ2WsvFCIBWJtETEgFHRsmphxXtEFE1pbsFq3FLRbLap",
+	"ilSB4wQnoowmC+9fSdHBOFStMHnOoeLsKOiyC2O8R0ttMvNAquCc/nzmI6aW6m1T2tZL0JHOqaK80IHm",
+	"VJIE/ckIhVj5otikyohAfE6Pd2NFU9BPH4vc4coj5UL/XmVVjVZv2jGXWSl+h7CUOJpBjITkgFNlmCNQ",
+	"+OVlCfvmk5V+KFnWSB6a8E75x2YTRCQ6qheNNSF9PrEX4c5zCUcFn52Vr26kXP8rXzktr8FZe4YdVnOd",
+	"KaJnPsU2YI49yp7EpLpbow6Oov1BKX7R+ICO6g0TmzRJOE63qtKfVi4feZKguIOH2vUyh4ogarerbCQh",
+	"Z/vbPC9ZuYIH+8y4Ocb8ITFjDwKZq1twMuYgWHIPsb1nqUhJSfwFBCLy6TGGpg7CyFblUH7NjZKsss0a",
+	"mXtc0FHjMpx14lPO5vpsaC8fcW2IV51WZh2kG4AEfEVTfShyJGdYkYUIZbc1GVAnrNSJJOby2HNBWNEA",
+	"XvW5tuoEX4aOlHTKhDQgpZgubFmqBE+dNnY2CL3qdDo+6MyYTCPC2HSi6KCeYWVK22P0Mv3sqZKpl8kz",
+	"sf6KHzoqJ55c4dwWdmqlKOuhvJWe/3v9xhpJjgmHSM/rrb7VrpQY9Uz9crz6orsdL7ZrDSDCPSRCwZQQ",
+	"UYHiVagBKcB/IRB7oCiakSTmQH3AmbnCmhivUqhDym0xUeqRWoWvrZk8SXDVHg2ZLVl7VA54HlxYT7H0",
+	"yqsiRlf2K8O520FS3NmoJMgZ2FaW9mdNtmp1Pbh05DcneAREj97q+guW5TDtk+XlmkK5mrJ3uCIvZty3",
+	"NdJ7eNmpENUpQAPA8XtzIcCukvM3YOdecugUHkDIdTwsprcPz7tZeX2CV/nzKxb+vuzLIfSwr7xfIUQs",
+	"iRUHdPvDk1lqiqNqb4g3UkxL7kPydR1Hy8HszdKOtSntVWnsVmF+vcerJ1hLx+GsE1Yd3t383e94MFTn",
+	"iA/p74402ZqdbmZkxQSHdTk3fu8zyJ5pNjxIAkA3HY5MV9chYv9aU+Mzh/71ltXt4n9N8rHe+4Cx/xBo",
+	"jKZzEuvOABuF2MY9k0w+0oCsC/KFZNmh5INlhXh8xxTNk0mt7+Hk80w6aWzHkI7fISIR0NgmOtRv47x9",
+	"Ej2WfZGo6IBcrmFNcVnB/nljZwkPpLmNScW/YdpuDwUJzKUt2yjOizyhYU0BuwdeaetiHA2HPcPvhNzD",
+	"X6ucgUv9wgFPRTMS7CKPgm1lh5JymTPOIhACEYH0H5r9SHpsZyWGA/PG90DRzBTtueXLuxtlUt/8tNAV",
+	"QD1ZrVvP7Gj18VpaF71fRnIFkhxPJiSq0by+Rtlr+cen5afl/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

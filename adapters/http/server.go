@@ -44,6 +44,7 @@ type Server struct {
 	srv      *http.Server
 	ln       net.Listener
 	ready    atomic.Bool
+	ext      extensions // set by the With* setters
 }
 
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
