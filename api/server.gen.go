@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -1082,6 +1083,18 @@ type GetEventsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// AfterSeq replay events after this seq (ignored when Last-Event-ID is sent)
+	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
+
+	// Epoch the epoch the cursor belongs to; another epoch gets replayComplete false
+	Epoch *string `form:"epoch,omitempty" json:"epoch,omitempty"`
+
+	// LastEventID the seq of the last event received; replay starts after it
+	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
 	// Path directory relative to the workspace root (default the root)
@@ -1300,6 +1313,9 @@ type ServerInterface interface {
 	// GetEvents A page of the session's sequenced events (get_events)
 	// (GET /api/sessions/{sessionId}/events)
 	GetEvents(ctx echo.Context, sessionId SessionId, params GetEventsParams) error
+	// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	// (GET /api/sessions/{sessionId}/events/stream)
+	StreamEvents(ctx echo.Context, sessionId SessionId, params StreamEventsParams) error
 	// ListFiles List the session's workspace (list_files)
 	// (GET /api/sessions/{sessionId}/files)
 	ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error
@@ -1525,6 +1541,55 @@ func (w *ServerInterfaceWrapper) GetEvents(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetEvents(ctx, sessionId, params)
+	return err
+}
+
+// StreamEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamEventsParams
+	// ------------- Optional query parameter "afterSeq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "afterSeq", ctx.QueryParams(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter afterSeq: %s", err))
+	}
+
+	// ------------- Optional query parameter "epoch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "epoch", ctx.QueryParams(), &params.Epoch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter epoch: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID int64
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Last-Event-ID, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Last-Event-ID: %s", err))
+		}
+
+		params.LastEventID = &LastEventID
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamEvents(ctx, sessionId, params)
 	return err
 }
 
@@ -1801,6 +1866,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/sessions/:sessionId/steer", wrapper.SteerTurn, options.OperationMiddlewares["steerTurn"]...)
 	router.POST(options.BaseURL+"/api/sessions/:sessionId/answers", wrapper.AnswerQuestion, options.OperationMiddlewares["answerQuestion"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/events", wrapper.GetEvents, options.OperationMiddlewares["getEvents"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/events/stream", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/history", wrapper.GetHistory, options.OperationMiddlewares["getHistory"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/content", wrapper.ReadFile, options.OperationMiddlewares["readFile"]...)
@@ -2314,6 +2380,75 @@ func (response GetEventsdefaultJSONResponse) VisitGetEventsResponse(w http.Respo
 	return err
 }
 
+type StreamEventsRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    StreamEventsParams
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TexteventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEventsdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response StreamEventsdefaultJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListFilesRequestObject struct {
 	SessionId SessionId `json:"sessionId"`
 	Params    ListFilesParams
@@ -2730,6 +2865,9 @@ type StrictServerInterface interface {
 	// GetEvents A page of the session's sequenced events (get_events)
 	// (GET /api/sessions/{sessionId}/events)
 	GetEvents(ctx context.Context, request GetEventsRequestObject) (GetEventsResponseObject, error)
+	// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	// (GET /api/sessions/{sessionId}/events/stream)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
 	// ListFiles List the session's workspace (list_files)
 	// (GET /api/sessions/{sessionId}/files)
 	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
@@ -3205,6 +3343,32 @@ func (sh *strictHandler) GetEvents(ctx echo.Context, sessionId SessionId, params
 	return nil
 }
 
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(ctx echo.Context, sessionId SessionId, params StreamEventsParams) error {
+	var request StreamEventsRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx.Request().Context(), request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		return validResponse.VisitStreamEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListFiles operation middleware
 func (sh *strictHandler) ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error {
 	var request ListFilesRequestObject
@@ -3507,78 +3671,86 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Dxrbxu3ln+FmF0gNjCxFSctusmHC9VWbtW1Y19Jae+iDhR65khiM0NOSMqOaui/L/iYN6mXJaf3m6QZ",
-	"kefN8+RjELE0YxSoFMHbxyDDHKcggetv70kCN1jO1OcYRMRJJgmjwdsAowlJAHFIsCT3gCRDcgbogfEv",
-	"IsMRIM6YDMKAqJe/zoEvgjCgOIXgbZCpFcOAw9c54RAHbyWfQxiIaAYpVlv9N4dJ8Db4r9MStlPzVJz+",
-	"nu+g4Vouw2AIQhBG+7H6q97PbmC3E8XzVXum+Nsl0KnC9dXZT2GQElp8DwO5yPRSkhM6DZZqWw4iY1SA",
-	"JlSPc8bVh4hRCVSqjzjLEhJhRbDTP4Wi2uOGOOrVfmbxwuzUoDxFoJ6/Q2/O/gdhGqMfOq8RpuIBuEBy",
-	"hiX6QtkDepgBVWzhIPkCRZjzBfo8UF9edicS+Gd0JCBiNBbHapVb+lm/qZ9dic+3VBPXgqQg7kYRZBI0",
-	"mTPOMuCSGOxx5Yml1B1jCWAaLMMgSghQOZpzy6IGLcMKg9pPl1We/VHjZbHrp4I/7O5PiKRasxvHV5De",
-	"AR/A1zkI2QYaUkySBudfn3XCNnycJbCOZQP1zjIM5gK4QWQ7gaqjaVexWzvx0/z+l0KNMHoFQuApODhj",
-	"xEJ/jGOi3sXJTeUVowat5XGWcXbv42hMREqE8D3OOEsz6WE2N/zYQRRyMB8DoPNUkclgN/5qqVAhlIeu",
-	"+mlYk6ICWD+VvSL03an7FBlbjfhczoBKZb7AK1yrWSnZF9A2byVQDqZWtt6Yo2azdZg4TBeJ1UO5WKff",
-	"/fy9tSK8Cp94Y4QKuFw4nWuL2qP3kDCzWf2IGM0ATQgksUBwD8r66z+g1HASpdgeCO/QZ7X4ZyQggUgK",
-	"fYbbt06Mcvj43RQ9Lx02QNeJI6MUIifPDDYe8s8Ac3kHWPapBH6PkytReY9QCVPgGj79+4TxFEvz5Mc3",
-	"Qeh6scHQqIBsU2YWALvB07A4acABS7D+jd/GT9Xx6qZ27gQ5HmScqX12MtMtkmhAx9aubkyXEvK12Ptt",
-	"cBX7ilD++CZcZ3ly0lT+ddZxOQA1Uq0R/Aamq1G8gAxoDDRa/AI4MX52Q9ZnEH2BuCtrwhpjCS8lSSFw",
-	"QAu5L9p6kmCp9qppBJ0rL0mfvRLLuaiylX0JlPc55TgGJbwxe9iAuXYdF76lY9t2x3Ko1zrGFyCV59bc",
-	"1izg3fWcxTWR7X/4rXvZvxj/Orz+EITF16vecNj9Zy8IA/tpPLq+Hl92B/q3QXfUG1/2r/qj3kUQBt2P",
-	"o1/Gg96/PvYH5ff33f5l5Wn9H6Pr/+19GPf+fWP/8f568HP/4qKnQBj2hsP+9Yfxh+vR+P31xw8XFbCG",
-	"o+5IAVB99vFmOBr0ulfjjx+6v3X7l92fL9Ur592b7nl/9H/j3r/Pe72Lnllm1Bt86F46mGfJY4nalj9L",
-	"trVc0fRdhkFamqktjUo1/NjINDcEQINaAuCVhN69DdD+czDd1jFu6sKa42kDwimaiRvn+QMZi2ZOsOA+",
-	"TysQCalYR11r6g1/CqwCzDnWftcMiyvGwe0WK9sm5BC+7oGgK4JOg2yBWnXfEkAXBd+TBM7L5EBT9ooH",
-	"bSLSiMXqc4W/czl5+VMQBndYwI9vnFo9w8KRtpnBNzT8pfvy7IcfEZtod+9uIUG4zhEigWPzv40omtlE",
-	"0ZZBnSB/wS7qXgviTMInJ2OFaHZ9S48qUj4m9ajkjvNpW2r4/S4vmTYlRFvfJyRROMZkA6WvJsfCIiI2",
-	"RFpPnV+IkGwlfTbXd7Vev9jRofA7SdR6MamA6kOzX+V2HdFcsZ6sL9vwm6QgJE6ztkZ/pOQbSpUCb6tA",
-	"JbzVDeoK46PPJXGm1KjkpThsJgBG3Z6P+TmMPswqYVad0AkRcqwUTaAjtdY/QhRDJmf/OA4RBxzrZ+bR",
-	"caiz4+OZUZb6j1iOC8qbJyEqfjhuR916E3cIuzcLvY+k3JaZNxf9/wnSOBr+WFc5Tb5DPiWUpMogdlzI",
-	"JyQl0gZw5rVXHRXtFf965frXPtOVU5Bj6zfskqkscPeQzppmL+3uYMI4rMjDFxQ6PBmsZuxABxfyvuAZ",
-	"R5Lc5xkETxrIZnP8L8R5jJ4v6sz0rjZ0rTh/6cBi5/g7DOaZMuBDU85xBvf3wIU1FBtF7+U/mqs3KFKn",
-	"YNikuZNdhvnuaGKlk79G0OZ8C+9DKUL73FlxgJjlV3v5/Uo62VNuajuEwFNSimgBvEeRyhNym7qUBIq9",
-	"OdOyaLVhWcogU1nVAlNHxkWgXxmhaxOauxt5fyy6Twv2JyN062TnahOmHKpcabyEITRK5jF0eTQj3vLR",
-	"dplb7dWItrZum66/whRPwZRcVxzfUe6tVPdXViOOtaGJsQRdpk/ZPThNnV+P1uRctlGWBpFSjdw4Ndi5",
-	"LfCGKpRnviNvlGVo6KBdHG+ZB/ZTaqeC9pa2wRqEHGw/qu5YIif2pubckm2dQW/zsATnhtDprsXOXYtJ",
-	"mVpgd7W74ezOAazHlRASc2myIjHHhG6094p0/sDKUbHJAwWueZ4Sqh0FU6FUv90TeNAfprqO49KhwZyq",
-	"Q9nLgrWNJE+y8fBNbmQx+ZyOlSuwkw+vd3GS0uDuLXM1cV9ffrX4VF784ezN2U9bdgl4Aa4la9c0QNQD",
-	"6S4SCksaQYwsbZAOi9CRomuIJGNJiJTScGMnQyRnhH4hdBoiqRwMipMQCUzjO/YtRFmCaXhL50pqQqQr",
-	"bibOOj5Bo0UGL0UGEZmQKC+KCyLRHQgSA5IzEICObgbXo+vz68uTND4+uaWtIFys80Ze7ZC039hm+CV+",
-	"x+A71Ah5685FR503GcKB4rQo+KKjByJnSP10HCJs3JP8YYjmtPVTDAnIyvcEcPWxkCzTStZOh3jzqn+T",
-	"HIalnftQE+Dw8zcoiVyBxJvGKitZqhfasoMAr3Q3TenfOiY7pyaLdX5euIsgXr+exN5S9zbloB3bJNTh",
-	"CBsycajfXeZu7lNJ1szmxmVSv+RnFf4c2gpHq2SvsrIKY1nzKmm6QsKGOUXy85JQkxLIcwPYeiAccKx2",
-	"5XNKzS8PmOTeCdRe9ZUz65t66roZh3vC5mK4C6s4YOHMmqytau2yW9PVsFuMzWK7+Bs5x+tEcLJPPRlS",
-	"nIkZk9sUebfVtAxoTOj0Rrcf7q84zCFL8OKcpZk6WXYJjfOAfjuT/BxiIHVzVc6bneTA4lZKRFupW6xp",
-	"EdUtNwDc3xq+PmO3bR3H/scLy44R3J6iA6FA2G9ooLHyBgaH9vN1mrR1Tl1TQIoRaMKSGGI04SzV3QQW",
-	"oxei4uSbmkfblVsbz0VW8J7uXRTdZVv1aU9UoDHysX5C+DZ2L8FbtaeoUH0PiLczAeV5m5NXfcQ0giTR",
-	"LoH/tFVu+aA4EYtmIxqbgLi+TIq/jXVbtli5pgr2znGSbJn7XhETzXP134rXcwHcw+qmqpitK3+pSkpY",
-	"VlBKHlaEpRQEl7Z91G7Xd5hcaeDonTsxALabchszSlJFdEIiRiHvMzKxt4mZq/x41TQLq+MNX9PuOmPX",
-	"wuR3SCKWgsthZJJFLPmtVTJrFEQJB9Gd10rqtVoVvwf+m7fu1j47HixEm54eTUAbUDVBcLGzPk3XyCt1",
-	"zt64IBEQzTmRi6ESoLy0jLnJWZtP73PD9Ovvo8AOkWnymPeKVWdSZmbGjdAJcw8y2NmFKZbwgBe5NOkQ",
-	"B2UJlsoInqBBbzhCioumsQelRFkc/ervcDdk0ReQtzSnWD3h867+WjEmIWY4A4EwBxRDlGAOMcICFTp0",
-	"S60OIcHM4J1aR0PSvenr0bz6wmKm1lI6IUAqTKZAFcQQI0UQcXKr/Fu+MAN+6I7FC0QE+vx4awzobfAW",
-	"Pd7qfs3bIES3ecum+VL4N7fBcvnZZLEkkcoCBBckJXQONGY5ISsV3rdB5+TVSUfJA8uA4owEb4PXJ52T",
-	"17ZtRvP4FGfkdFZU2qeg9b4guTLGugvBvNGYjzzrdPY2HZmX0NujkQa6BWIcFVXzZRj80Hn9DJvr4nxV",
-	"P4K3f3wKAzFPU8wXigdFEwAygGoJIVRIdWqiFCQnkUBHlCE8l7NjvZimurFSPopfwSGpXQ4+tVEmlaGo",
-	"GCZ4nkjfcgV8pofaEKogjdZznCTAXwhUrlriX9SCnES4JELa0uMhSVEpVzmIYUanDBD7oIeprb8Q+aLo",
-	"qF6GRAkR8lhH1Ew4iFJMwAZF4JtPXuyFGq0J22X9mFJ+1rLFjVfPxA1ddnyHKkxBuq3gAfP46fzpxjHC",
-	"duEWX3AcH7dk9/TRFEiX5pDLcxR1lg102bvCte8iyKb4fjjiGSz99DP7G8mu3Ebwh3O4v5yU3tNk/yd9",
-	"5JlcV507Vd/8QDrlcv83Uqvnkg2bFj6YbJzPMJ2WsvFCIBWJtETEgFHRsmphxXtEFE1pbsFq3FLRbLap",
-	"ilSB4wQnoowmC+9fSdHBOFStMHnOoeLsKOiyC2O8R0ttMvNAquCc/nzmI6aW6m1T2tZL0JHOqaK80IHm",
-	"VJIE/ckIhVj5otikyohAfE6Pd2NFU9BPH4vc4coj5UL/XmVVjVZv2jGXWSl+h7CUOJpBjITkgFNlmCNQ",
-	"+OVlCfvmk5V+KFnWSB6a8E75x2YTRCQ6qheNNSF9PrEX4c5zCUcFn52Vr26kXP8rXzktr8FZe4YdVnOd",
-	"KaJnPsU2YI49yp7EpLpbow6Oov1BKX7R+ICO6g0TmzRJOE63qtKfVi4feZKguIOH2vUyh4ogarerbCQh",
-	"Z/vbPC9ZuYIH+8y4Ocb8ITFjDwKZq1twMuYgWHIPsb1nqUhJSfwFBCLy6TGGpg7CyFblUH7NjZKsss0a",
-	"mXtc0FHjMpx14lPO5vpsaC8fcW2IV51WZh2kG4AEfEVTfShyJGdYkYUIZbc1GVAnrNSJJOby2HNBWNEA",
-	"XvW5tuoEX4aOlHTKhDQgpZgubFmqBE+dNnY2CL3qdDo+6MyYTCPC2HSi6KCeYWVK22P0Mv3sqZKpl8kz",
-	"sf6KHzoqJ55c4dwWdmqlKOuhvJWe/3v9xhpJjgmHSM/rrb7VrpQY9Uz9crz6orsdL7ZrDSDCPSRCwZQQ",
-	"UYHiVagBKcB/IRB7oCiakSTmQH3AmbnCmhivUqhDym0xUeqRWoWvrZk8SXDVHg2ZLVl7VA54HlxYT7H0",
-	"yqsiRlf2K8O520FS3NmoJMgZ2FaW9mdNtmp1Pbh05DcneAREj97q+guW5TDtk+XlmkK5mrJ3uCIvZty3",
-	"NdJ7eNmpENUpQAPA8XtzIcCukvM3YOdecugUHkDIdTwsprcPz7tZeX2CV/nzKxb+vuzLIfSwr7xfIUQs",
-	"iRUHdPvDk1lqiqNqb4g3UkxL7kPydR1Hy8HszdKOtSntVWnsVmF+vcerJ1hLx+GsE1Yd3t383e94MFTn",
-	"iA/p74402ZqdbmZkxQSHdTk3fu8zyJ5pNjxIAkA3HY5MV9chYv9aU+Mzh/71ltXt4n9N8rHe+4Cx/xBo",
-	"jKZzEuvOABuF2MY9k0w+0oCsC/KFZNmh5INlhXh8xxTNk0mt7+Hk80w6aWzHkI7fISIR0NgmOtRv47x9",
-	"Ej2WfZGo6IBcrmFNcVnB/nljZwkPpLmNScW/YdpuDwUJzKUt2yjOizyhYU0BuwdeaetiHA2HPcPvhNzD",
-	"X6ucgUv9wgFPRTMS7CKPgm1lh5JymTPOIhACEYH0H5r9SHpsZyWGA/PG90DRzBTtueXLuxtlUt/8tNAV",
-	"QD1ZrVvP7Gj18VpaF71fRnIFkhxPJiSq0by+Rtlr+cen5afl/wcAAP//",
+	"1Fx5Uxu5tv8qqn6vKlDVAUOWmgd/3PKAc4d5ELjYmbmvhpQtuo9tTbqljiRDPCm++ystvUvesMnc/2x3",
+	"WzrndxadRdL3IGJpxihQKYKT70GGOU5BAtffPpAEbrCcqs8xiIiTTBJGg5MAozFJAHFIsCQPgCRDcgro",
+	"kfEvIsMRIM6YDMKAqJe/zoDPgzCgOIXgJMjUiGHA4euMcIiDE8lnEAYimkKK1VT/zWEcnAT/dVjSdmie",
+	"isPf8xk0XU9PYdAHIQijF7H6q57PTmCnE8XzRXOm+Nsl0Ini9ej4pzBICS2+h4GcZ3ooyQmdBE9qWg4i",
+	"Y1SABqrHOePqQ8SoBCrVR5xlCYmwAuzwT6FQ+74ij3q0n1k8NzM1kKcI1PNT9Pb4fxCmMXrXeYMwFY/A",
+	"BZJTLNEXyh7R4xSoEgsHyecowpzP0ehWfXndHUvgI7QnIGI0FvtqlDs60m/qZ1didEc1uJYkRXE3iiCT",
+	"oGHOOMuAS2K4x5UnFql7xhLANHgKgyghQOVgxq2IGliGFQG1nz5VZfZHTZbFrJ8L+bD7PyGSasxuHF9B",
+	"eg/8Fr7OQMg20ZBikjQk/+a4E7bp4yyBZSK7Ve88hcFMADeMrKdQdTbtKHZqJ39a3v9SrBFGr0AIPAGH",
+	"ZIxa6I9xTNS7OLmpvGLMoDU8zjLOHnwSjYlIiRC+xxlnaSY9wuZGHhuoQk7m9wDoLFUwGe6GXy0KFaA8",
+	"uOqnYU2LCmL9KHtV6Iej+xwdW8z4TE6BSuW+wKtci0Up2RfQPm8hUQ6hVqZeWaJmsmWcOFwXidVDOV9m",
+	"3xf5e0tVeBE/8coMFXS5eDrTHrVHHyBhZrL6EjGYAhoTSGKB4AGU99d/QKmRJEqxXRBO0UgNPkICEoik",
+	"0Gu4fevAGIdP3k3V8+KwArtOHhmlEDllZrjxwD8FzOU9YHlBJfAHnFyJynuESpgA1/Tp38eMp1iaJ+/f",
+	"BqHrxYZAo4KyVYVZEOwmT9PixIADlmDjG7+Pn6jl1Y12HgQ5HmScqXk2ctMtSDShQ+tXV8alpHwp934f",
+	"XOW+opTv34bLPE8OTeVfxx1XAFCDaoniNzhdzOI5ZEBjoNH8F8CJibMbuj6F6AvEXVlT1hhLeC1JCoGD",
+	"Wshj0daTBEs1V80i6ExFSXrtlVjORFWs7Eugos8JxzEo5Y3Z4wrCteO4+C0D23Y4llO9NDA+B6kit+a0",
+	"ZgDvrGcsrqnsxcffupcX58Nf+9cfg7D4etXr97v/7AVhYD8NB9fXw8vurf7ttjvoDS8vri4GvfMgDLqf",
+	"Br8Mb3v/+nRxW37/0L24rDyt/2Nw/b+9j8Pev2/sPz5c3/58cX7eUyT0e/3+xfXH4cfrwfDD9aeP5xWy",
+	"+oPuQBFQffbppj+47XWvhp8+dn/rXlx2f75Ur5x1b7pnF4P/G/b+fdbrnffMMIPe7cfupUN4Fh4Lalv/",
+	"LGxLpaLxfQqDtHRTazqVavqxkmtuKIAmtSTAqwm9B5ug/edwum5g3LSFJcvTCsApzMSNc/2BjEVTJ1nw",
+	"kJcViIRULEPXunojn4KrAHOOddw1xeKKcXCHxcq3CdmHr1sAdEHSaZgtWKvOWxLoQvADSeCsLA40da94",
+	"0AaRRixWnyvyncnx65+CMLjHAt6/dVr1FAtH2WYK31D/l+7r43fvERvrcO9+LkG41hEigWPzv5UQzWyh",
+	"aM2kTpC/YBNzryVxpuCTw1gBzY5v8agy5RNSj0ruWJ/WRcMfd3lhWhWItr2PSaJ4jMkKRl8tjoVFRmxA",
+	"Wo7OL0RIthCf1e1djXdRzOgw+I00armaVEj1sXlRlXad0dywnm0v68ibpCAkTrO2RX+i5BtKlQGva0Al",
+	"vdUJ6gbjw+eSOEtqVPJSHVZTAGNuLyf8nEYfZ5U0qw50QoQcKkMTaE+N9Y8QxZDJ6T/2Q8QBx/qZebQf",
+	"6ur4cGqMpf4jlsMCefMkRMUP++2sW0/iTmG35qG3UZRbs/Lmwv+fIE2g4c91VdDkW+RTQkmqHGLHxXxC",
+	"UiJtAmdeO+qobK/415HrX9ssV05ADm3csEmlsuDdA511zV7s7mHMOCyowxcI7R4Gaxkb4OBi3pc840iS",
+	"h7yC4CkD2WqO/4U4z9HzQZ2V3sWOrpXnPzm42Dj/DoNZphx437RznMn9A3BhHcVK2Xv5j+boDUTqCIZN",
+	"zJ3iMsJ3ZxMLg/wlijbja0QfyhDa686CBcQMvzjKv6iUkz3tpnZACDwlpYoWxHsMqVwh1+lLSaDYWzMt",
+	"m1YrtqUMM5VRLTF1ZlwA/coIXVrQ3NzJ+3PRbXqwPxmhaxc7F7swFVDlRuMFhtAomcXQ5dGUeNtH61Vu",
+	"dVQj2ta6brn+ClM8AdNyXbB8R3m0Up1feY041o4mxhJ0mz5lD+B0dX47WlJzWcdYGiClmrlharhze+AV",
+	"TSivfEfeLMtg6MAujtesA/uR2qihvaZvsA4hJ9vPqjuXyMFe1Z1b2JY59LYMS3JuCJ1s2uzctJmUqQE2",
+	"N7sbzu4dxHpCCSExl6YqEnNM6EpzLyjn31o9KiZ5pMC1zFNCdaBgOpTqtwcCj/rDRPdxXDZ0O6NqUfaK",
+	"YOlGkmf5ePgmV/KYfEaHKhTYKIbXszihNLx721xN3pe3Xy0/lRffHb89/mnNXQJegmvF2iUbIOqJdBcJ",
+	"xSWNIEYWG6TTIrSncA2RZCwJkTIabvxkiOSU0C+ETkIkVYBBcRIigWl8z76FKEswDe/oTGlNiHTHzeRZ",
+	"+wdoMM/gtcggImMS5U1xQSS6B0FiQHIKAtDeze314Prs+vIgjfcP7mgrCRfLopGjDYr2K/sMv8ZvmHyH",
+	"miFv37nYUecthnCgOC0avmjvkcgpUj/thwib8CR/GKIZbf0UQwKy8j0BXH0sJMu0kbXLId666t+khmGx",
+	"cy9qAhxx/gotkSuQeNVcZaFI9UBr7iDAC8NN0/q3gcnGpclinJ/n7iaIN64nsbfVvU47aMNtEmpxhBWF",
+	"2NfvPuVh7nMha1Zz47KoX8qzSn9ObUWiVdiroqzSWPa8SkwXaFg/RyRfLwk1JYG8NoBtBMIBx2pWPqPU",
+	"/PKISR6dQO1VXzuzPqmnr5txeCBsJvqbiIoDFs6qydKu1iazNUMNO8XQDLZJvJFLvA6CU3zqSZ/iTEyZ",
+	"XKfJu66lZUBjQic3evvh9prDHLIEz89YmqmVZZPUOE/o13PJL6EGUm+uymWzkR5Y3kqNaBt1SzQtUN16",
+	"A8D9W8OXV+zW7ePY/3hp2TCD21J2IBQJ200NNFfexGDXcb4uk7bWqWsKSAkCjVkSQ4zGnKV6N4Hl6JWo",
+	"BPmm59EO5Zbmc5FVvOdHF8XusrX2aY9VojHwiX5M+Dp+L8FrbU9RqfoWGG9XAsr1NodXfcQ0giTRIYF/",
+	"tVVh+W2xIhabjWhsEuL6MCn+NtTbssXCMVWyd4aTZM3a94KcaJab/1qyngngHlE3TcVMXflLVVPCsoNS",
+	"yrCiLKUiuKztkw67fsDJlQaP3nMnhsD2ptzGGSWpMjohEaOQ7zMyubfJmavyOGq6hcX5hm/T7jJn1+Lk",
+	"d0giloIrYGSSRSz5rdUyazRECQfRndVa6rVeFX8A/pu379ZeOx4tRauuHk1CG1Q1SXCJs36arlFX6hy/",
+	"dVEiIJpxIud9pUB5axlzU7M2nz7kjunX3weBPUSm4THvFaNOpczMGTdCx8x9kMGeXZhgCY94nmuTTnFQ",
+	"lmCpnOABuu31B0hJ0WzsQSlRHke/+jvc91n0BeQdzRGrF3xO668VxyTEFGcgEOaAYogSzCFGWKDChu6o",
+	"tSEkmDl4p8bRlHRvLvTRvPrAYqrGUjYhQCpOJkAVxRAjBYg4uFPxLZ+bA37onsVzRAQafb8zDvQuOEHf",
+	"7/R+zbsgRHf5lk3zpYhv7oKnp5GpYkkilQcIzklK6AxozHIgKx3ek6BzcHTQUfrAMqA4I8FJ8Oagc/DG",
+	"bpvRMj7EGTmcFp32CWi7LyBXzljvQjBvNM5HHnc6WzsdmbfQ20cjDXVzxDgquuZPYfCu8+YFJtfN+ap9",
+	"BCd/fA4DMUtTzOdKBsUmAGQI1RpCqJBq1UQpSE4igfYoQ3gmp/t6MI268VI+xK9gl2iXB5/aLJPKoagY",
+	"xniWSN9wBX1mD7UBqoBG2zlOEuCvBCpHLfkvekFOEC6JkLb1uEsoKu0qBxjm6JQhYht4mN76K5EPivbq",
+	"bUiUECH3dUbNhAOU4gRsUCS++cmLraDROmH7VF+mVJz11JLG0QtJQ7cdT1FFKEhvK3jEPH6+fLpxjLAd",
+	"uCUXHMf7Ld09/G4apE9mkctrFHWR3eq2d0VqP0SRTfN9d+AZLv34mfmNZlduI/jDebi/PCm9pZP9n/WS",
+	"Z2pddelUY/Md2ZQr/F/JrF5KN2xZeGe6cTbFdFLqxiuBVCbSUhFDRsXKqo0V7xJRbEpzK1bjlormZpuq",
+	"ShU8jnEiymyyiP6VFu1MQtUOk2cdKtaOApdNBONdWmonM3dkCs7Tny+8xNRKvW2kbb8E7emaKsobHWhG",
+	"JUnQn4xQiFUsik2pjAjEZ3R/M1E0Ff3we1E7XLiknOvfq6KqYfW2nXOZkeJThKXE0RRiJCQHnCrHHIHi",
+	"L29L2DefbfR9ybJG8dCkdyo+NpMgItFevWmsgfTFxF6GOy+lHBV+Nja+upNy/a985bC8BmfpGrZby3WW",
+	"iF54FVtBOHYpe5aQ6mGNWjiK7Q/K8IuND2ivvmFilU0SjtWtavSHlctHnqUo7uShdr3MrjKI2u0qK2nI",
+	"8fYmz1tWruTBPjNhjnF/SEzZo0Dm6hacDDkIljxAbO9ZKkpSEn8BgYh8fo6h0UEY2a4cyq+5UZpVbrNG",
+	"5h4XtNe4DGeZ+pRnc30+tJcfcW2oVx0rMw7SG4AEfEUTvShyJKdYwUKE8tsaBtQJK30iibnc91wQVmwA",
+	"r8Zca+0EfwodJemUCWlISjGd27ZUSZ5abezZIHTU6XR81JljMo0MY9UTRTuNDCuntD1OL9PPnquZepi8",
+	"Euvv+KG98sSTK51bw0+toMqHxk4rGu26FIcLaTcbEoFG9c76CO0phlTghvLfQqPZo3onfLR/gHo4mpYs",
+	"31Ez6pglifYTAo1IfILuZp3Om0jAV/0BRiEa6RfzJ0o/ykcxlrh4MgVL6a/964/2nVM0o63dk3ZugfZG",
+	"tR0jasRGrDbatzfBUaboGx2gLopYmqppEkIBjU7QF4AMJ+QBRgojoQvd5hqho3dIHKABQxzETK11HOzh",
+	"H4vSJRbytdbC1xfnFs4EC6k9gw0f433lwEa5jY9O76h6bQo4Bo4eCRWGKKqm4EgyhkTCHpFkmjI0y5AA",
+	"EFXXDDTW1mvIso9wCugRzw/u6KB8EyeCqddt0trGR49TuPSiOCumMylQzB6pqavXnWVfD76avzQm8zW3",
+	"Ho2OEXOOzykyymZ8ZE4pKW5TNEiV/qgG+jZdpiXDKpchQ7tPRf8emVDG8/WvRkOuNi/p3rW1ZCyaalSj",
+	"GReMo3tIGJ0IJNkpwpTJKXD70gSkQHWbRjqX95Cc75ZxVpXev3WWkZa4eQnfpHFdr0vPVY7vuHHSwbFW",
+	"HPv3bRSdS2euHEAheoH6upX4uq/m61lvUz0GhcaM21adCQbYTJadr116f30ke2Hd54N+Y4ldxoRDpE9r",
+	"L77TtIwX1DP1y/7ia043vNa0dfwcHiBRqqzr/iUVR6EmpCD/lUDskaJoSpKYA/URZ06V1xR6kb3tMmop",
+	"7hPwKLni13bMn6Xfao5GxFKKdq883r9zZT3E0quvCoyuvKhczbAeJcWNvUqDnGXNytD+mvlaBx12rh35",
+	"vTkeBdEXL+juO5blVQrP1pdrCuVoar3GFX0xlz20LnTYve5UQHUq0C3g+IO5DmZTzfkbiHMrixmFRxBy",
+	"mQyLuzt2L7tpeXmO1/jzC3b+vuLLKfSIr7xdJ0QsiZUEdNr1bJGarTFqbohXMkwL9y7lukyi5bUcqzWd",
+	"and0LGpitrZlLa936PsLysDhuBNWyx2bVTt+4MJQvUVil9WOgYatuc+5GnnX9dxUPV5A98xW852Uf/WW",
+	"84HZ07uLym9tS/sLF37rBxbWq/5qyId67h1WfvtAYzSZkViXHmwWYrdtm1biniZkWYlXSJbtSj9YVqjH",
+	"DyzQPxtqfQszn2XSibE9hLp/iog0VSNd5lK/DfPN8+h7uSseFfvfn5aIpriqZvuysSfJd2S5jXPqf8Om",
+	"zRba0ZhL27RXkhd5GcS6AvYAvLKpl3HU7/eMvBPyAH8tCgYu9Qs7XBXNhRAueBRtC/enqpA54ywCIRAR",
+	"SP+huRtVH9pcyOGteeNHsGhOlG55w693Nsqkvvdvrvd/6Hs19MZje7HG/lKsi+Ky0VyBJMfjMYlqmNfH",
+	"KHfa//H56fPT/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -571,6 +571,18 @@ type GetEventsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// AfterSeq replay events after this seq (ignored when Last-Event-ID is sent)
+	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
+
+	// Epoch the epoch the cursor belongs to; another epoch gets replayComplete false
+	Epoch *string `form:"epoch,omitempty" json:"epoch,omitempty"`
+
+	// LastEventID the seq of the last event received; replay starts after it
+	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
 // ListFilesParams defines parameters for ListFiles.
 type ListFilesParams struct {
 	// Path directory relative to the workspace root (default the root)
@@ -922,6 +934,18 @@ type ClientInterface interface {
 	// Corresponds with GET /api/sessions/{sessionId}/events (the `GetEvents` operationId).
 	GetEvents(ctx context.Context, sessionId SessionId, params *GetEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	//
+	// The first event is `state_snapshot` (the join snapshot, with `replayComplete`). Each sequenced
+	// event follows as `id: <seq>`, `event: <type>`, `data: <the event JSON>`; unsequenced session
+	// events (`session_state`, `session_deleted`) carry no `id`. A comment line `: keepalive` is sent
+	// every 15 s. To resume, reconnect with `Last-Event-ID` (the last seq received) or `afterSeq`;
+	// the header wins. A consumer too slow to keep up sees the stream end and resumes the same way.
+	// The stream also ends after `session_deleted` and when the instance shuts down.
+	//
+	// Corresponds with GET /api/sessions/{sessionId}/events/stream (the `StreamEvents` operationId).
+	StreamEvents(ctx context.Context, sessionId SessionId, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListFiles List the session's workspace (list_files)
 	//
 	// Corresponds with GET /api/sessions/{sessionId}/files (the `ListFiles` operationId).
@@ -1261,6 +1285,28 @@ func (c *Client) AnswerQuestion(ctx context.Context, sessionId SessionId, body A
 // Corresponds with GET /api/sessions/{sessionId}/events (the `GetEvents` operationId).
 func (c *Client) GetEvents(ctx context.Context, sessionId SessionId, params *GetEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEventsRequest(c.Server, sessionId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+//
+// The first event is `state_snapshot` (the join snapshot, with `replayComplete`). Each sequenced
+// event follows as `id: <seq>`, `event: <type>`, `data: <the event JSON>`; unsequenced session
+// events (`session_state`, `session_deleted`) carry no `id`. A comment line `: keepalive` is sent
+// every 15 s. To resume, reconnect with `Last-Event-ID` (the last seq received) or `afterSeq`;
+// the header wins. A consumer too slow to keep up sees the stream end and resumes the same way.
+// The stream also ends after `session_deleted` and when the instance shuts down.
+//
+// Corresponds with GET /api/sessions/{sessionId}/events/stream (the `StreamEvents` operationId).
+func (c *Client) StreamEvents(ctx context.Context, sessionId SessionId, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamEventsRequest(c.Server, sessionId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1990,6 +2036,94 @@ func NewGetEventsRequest(server string, sessionId SessionId, params *GetEventsPa
 	return req, nil
 }
 
+// NewStreamEventsRequest constructs an http.Request for the StreamEvents method
+func NewStreamEventsRequest(server string, sessionId SessionId, params *StreamEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "sessionId", sessionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/sessions/%s/events/stream", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AfterSeq != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "afterSeq", *params.AfterSeq, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Epoch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "epoch", *params.Epoch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListFilesRequest constructs an http.Request for the ListFiles method
 func NewListFilesRequest(server string, sessionId SessionId, params *ListFilesParams) (*http.Request, error) {
 	var err error
@@ -2658,6 +2792,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/sessions/{sessionId}/events (the `GetEvents` operationId).
 	GetEventsWithResponse(ctx context.Context, sessionId SessionId, params *GetEventsParams, reqEditors ...RequestEditorFn) (*GetEventsResponse, error)
+
+	// StreamEventsWithResponse The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	//
+	// The first event is `state_snapshot` (the join snapshot, with `replayComplete`). Each sequenced
+	// event follows as `id: <seq>`, `event: <type>`, `data: <the event JSON>`; unsequenced session
+	// events (`session_state`, `session_deleted`) carry no `id`. A comment line `: keepalive` is sent
+	// every 15 s. To resume, reconnect with `Last-Event-ID` (the last seq received) or `afterSeq`;
+	// the header wins. A consumer too slow to keep up sees the stream end and resumes the same way.
+	// The stream also ends after `session_deleted` and when the instance shuts down.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/sessions/{sessionId}/events/stream (the `StreamEvents` operationId).
+	StreamEventsWithResponse(ctx context.Context, sessionId SessionId, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error)
 
 	// ListFilesWithResponse List the session's workspace (list_files)
 	//
@@ -3355,6 +3503,47 @@ func (r GetEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type StreamEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r StreamEventsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4060,6 +4249,26 @@ func (c *ClientWithResponses) GetEventsWithResponse(ctx context.Context, session
 	return ParseGetEventsResponse(rsp)
 }
 
+// StreamEventsWithResponse The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+//
+// The first event is `state_snapshot` (the join snapshot, with `replayComplete`). Each sequenced
+// event follows as `id: <seq>`, `event: <type>`, `data: <the event JSON>`; unsequenced session
+// events (`session_state`, `session_deleted`) carry no `id`. A comment line `: keepalive` is sent
+// every 15 s. To resume, reconnect with `Last-Event-ID` (the last seq received) or `afterSeq`;
+// the header wins. A consumer too slow to keep up sees the stream end and resumes the same way.
+// The stream also ends after `session_deleted` and when the instance shuts down.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/sessions/{sessionId}/events/stream (the `StreamEvents` operationId).
+func (c *ClientWithResponses) StreamEventsWithResponse(ctx context.Context, sessionId SessionId, params *StreamEventsParams, reqEditors ...RequestEditorFn) (*StreamEventsResponse, error) {
+	rsp, err := c.StreamEvents(ctx, sessionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamEventsResponse(rsp)
+}
+
 // ListFilesWithResponse List the session's workspace (list_files)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4629,6 +4838,32 @@ func ParseGetEventsResponse(rsp *http.Response) (*GetEventsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseStreamEventsResponse parses an HTTP response from a StreamEventsWithResponse call
+func ParseStreamEventsResponse(rsp *http.Response) (*StreamEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

@@ -220,7 +220,7 @@ var httpModule = fx.Module("http",
 		if err != nil {
 			return nil, err
 		}
-		s.WithMembers(members)
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
