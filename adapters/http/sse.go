@@ -154,6 +154,7 @@ type sseSubscriber struct {
 	mu       sync.Mutex
 	queue    []app.Frame
 	bytes    int
+	events   int // sequenced frames queued
 	maxBytes int
 	ended    bool // takes no more frames: overflowed, or the session is gone
 	wake     chan struct{}
@@ -167,20 +168,26 @@ func newSSESubscriber(maxBytes int) *sseSubscriber {
 
 // Send queues f. On overflow it drops f and everything after it, so what
 // is queued stays a gapless prefix, and the stream ends once that is
-// written. One frame is always taken into an empty queue, however large.
+// written. An empty queue always takes a frame, and a queue holding no
+// event always takes one, however large: a resume then makes progress
+// even when the bound is smaller than the snapshot and one event.
 func (q *sseSubscriber) Send(f app.Frame) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.ended {
 		return false
 	}
-	if len(q.queue) > 0 && q.bytes+len(f.Data) > q.maxBytes {
+	progress := len(q.queue) == 0 || f.Seq > 0 && q.events == 0
+	if !progress && q.bytes+len(f.Data) > q.maxBytes {
 		q.ended = true
 		q.signal()
 		return false
 	}
 	q.queue = append(q.queue, f)
 	q.bytes += len(f.Data)
+	if f.Seq > 0 {
+		q.events++
+	}
 	if f.Type == "session_deleted" {
 		q.ended = true // nothing follows; the hub has dropped its subscribers
 	}
@@ -200,14 +207,14 @@ func (q *sseSubscriber) signal() {
 func (q *sseSubscriber) take() (frames []app.Frame, ended bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	frames, q.queue, q.bytes = q.queue, nil, 0
+	frames, q.queue, q.bytes, q.events = q.queue, nil, 0, 0
 	return frames, q.ended
 }
 
 // close refuses further frames.
 func (q *sseSubscriber) close() {
 	q.mu.Lock()
-	q.ended, q.queue, q.bytes = true, nil, 0
+	q.ended, q.queue, q.bytes, q.events = true, nil, 0, 0
 	q.mu.Unlock()
 }
 

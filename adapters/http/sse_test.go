@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"diminuendo/app"
 )
 
@@ -25,6 +27,13 @@ func TestSSESubscriberOverflowKeepsAGaplessPrefix(t *testing.T) {
 	if len(frames) != 1 || ended {
 		t.Fatalf("take: %d frames, ended %v", len(frames), ended)
 	}
+	if !q.Send(frame(0, "state_snapshot", 500)) || !q.Send(frame(1, "text_delta", 500)) {
+		t.Fatal("a queue holding no event must take one whatever its size")
+	}
+	if q.Send(frame(2, "text_delta", 1)) {
+		t.Fatal("a frame over the bound was taken")
+	}
+	q = newSSESubscriber(100)
 	for seq := uint64(1); seq <= 3; seq++ {
 		if !q.Send(frame(seq, "text_delta", 10)) {
 			t.Fatalf("frame %d refused under the bound", seq)
@@ -144,3 +153,5 @@ func (s *syncRecorder) body() string {
 	defer s.mu.Unlock()
 	return s.rec.Body.String()
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
