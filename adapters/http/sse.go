@@ -123,8 +123,8 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 	}, nil
 }
 
-// snapshotFrame is state_snapshot as the WebSocket sends it (less the
-// requestId, which an SSE request has no way to carry).
+// snapshotFrame is state_snapshot as the WebSocket sends it, less the
+// requestId: the stream's X-Request-Id header names the request.
 type snapshotFrame struct {
 	Type           string              `json:"type"`
 	SessionID      string              `json:"sessionId"`
