@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -183,6 +184,42 @@ const (
 func (e ErrorEventType) Valid() bool {
 	switch e {
 	case ErrorEventTypeError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileContentEncoding.
+const (
+	FileContentEncodingBase64 FileContentEncoding = "base64"
+	FileContentEncodingUtf8   FileContentEncoding = "utf-8"
+)
+
+// Valid indicates whether the value is a known member of the FileContentEncoding enum.
+func (e FileContentEncoding) Valid() bool {
+	switch e {
+	case FileContentEncodingBase64:
+		return true
+	case FileContentEncodingUtf8:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileEntryType.
+const (
+	FileEntryTypeDir  FileEntryType = "dir"
+	FileEntryTypeFile FileEntryType = "file"
+)
+
+// Valid indicates whether the value is a known member of the FileEntryType enum.
+func (e FileEntryType) Valid() bool {
+	switch e {
+	case FileEntryTypeDir:
+		return true
+	case FileEntryTypeFile:
 		return true
 	default:
 		return false
@@ -465,6 +502,54 @@ func (e SteerMessageType) Valid() bool {
 	}
 }
 
+// Defines values for TurnStatus.
+const (
+	TurnStatusCancelled TurnStatus = "cancelled"
+	TurnStatusComplete  TurnStatus = "complete"
+	TurnStatusError     TurnStatus = "error"
+	TurnStatusRunning   TurnStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the TurnStatus enum.
+func (e TurnStatus) Valid() bool {
+	switch e {
+	case TurnStatusCancelled:
+		return true
+	case TurnStatusComplete:
+		return true
+	case TurnStatusError:
+		return true
+	case TurnStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnStopReason.
+const (
+	TurnStopReasonCancelled TurnStopReason = "cancelled"
+	TurnStopReasonEndTurn   TurnStopReason = "end_turn"
+	TurnStopReasonError     TurnStopReason = "error"
+	TurnStopReasonMaxTokens TurnStopReason = "max_tokens"
+)
+
+// Valid indicates whether the value is a known member of the TurnStopReason enum.
+func (e TurnStopReason) Valid() bool {
+	switch e {
+	case TurnStopReasonCancelled:
+		return true
+	case TurnStopReasonEndTurn:
+		return true
+	case TurnStopReasonError:
+		return true
+	case TurnStopReasonMaxTokens:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WelcomeType.
 const (
 	WelcomeTypeWelcome WelcomeType = "welcome"
@@ -487,6 +572,13 @@ type Accepted struct {
 	SessionId    string  `json:"sessionId"`
 }
 
+// AddMemberRequest defines model for AddMemberRequest.
+type AddMemberRequest struct {
+	Email  *string `json:"email,omitempty"`
+	Role   Role    `json:"role"`
+	UserId string  `json:"userId"`
+}
+
 // AnswerQuestionMessage defines model for AnswerQuestionMessage.
 type AnswerQuestionMessage struct {
 	Answers   *map[string]interface{}   `json:"answers,omitempty"`
@@ -500,6 +592,14 @@ type AnswerQuestionMessage struct {
 
 // AnswerQuestionMessageType defines model for AnswerQuestionMessage.Type.
 type AnswerQuestionMessageType string
+
+// AnswerRequest defines model for AnswerRequest.
+type AnswerRequest struct {
+	Answers   *map[string]interface{} `json:"answers,omitempty"`
+	Approved  *bool                   `json:"approved,omitempty"`
+	Dismissed *bool                   `json:"dismissed,omitempty"`
+	PromptId  string                  `json:"promptId"`
+}
 
 // AuthenticateMessage defines model for AuthenticateMessage.
 type AuthenticateMessage struct {
@@ -597,6 +697,67 @@ type ErrorEvent struct {
 // ErrorEventType defines model for ErrorEvent.Type.
 type ErrorEventType string
 
+// EventsPage defines model for EventsPage.
+type EventsPage struct {
+	Epoch     string         `json:"epoch"`
+	Events    []SessionEvent `json:"events"`
+	HasMore   bool           `json:"hasMore"`
+	LatestSeq int64          `json:"latestSeq"`
+	SessionId string         `json:"sessionId"`
+}
+
+// FileContent defines model for FileContent.
+type FileContent struct {
+	Content  string              `json:"content"`
+	Encoding FileContentEncoding `json:"encoding"`
+
+	// Hash hex SHA-256 of the bytes
+	Hash      string `json:"hash"`
+	Iteration int64  `json:"iteration"`
+	Path      string `json:"path"`
+	SessionId string `json:"sessionId"`
+	Size      int64  `json:"size"`
+}
+
+// FileContentEncoding defines model for FileContent.Encoding.
+type FileContentEncoding string
+
+// FileEntry defines model for FileEntry.
+type FileEntry struct {
+	Iteration int64         `json:"iteration"`
+	Name      string        `json:"name"`
+	Path      string        `json:"path"`
+	Size      int64         `json:"size"`
+	Type      FileEntryType `json:"type"`
+}
+
+// FileEntryType defines model for FileEntry.Type.
+type FileEntryType string
+
+// FileHistory defines model for FileHistory.
+type FileHistory struct {
+	Iterations []FileIteration `json:"iterations"`
+	Path       string          `json:"path"`
+	SessionId  string          `json:"sessionId"`
+}
+
+// FileIteration defines model for FileIteration.
+type FileIteration struct {
+	Hash      string `json:"hash"`
+	Iteration int64  `json:"iteration"`
+	Size      int64  `json:"size"`
+
+	// Timestamp Unix ms
+	Timestamp int64 `json:"timestamp"`
+}
+
+// FileList defines model for FileList.
+type FileList struct {
+	Entries   []FileEntry `json:"entries"`
+	Path      string      `json:"path"`
+	SessionId string      `json:"sessionId"`
+}
+
 // FileMessage list_files (path?, depth?), read_file (path), file_history (path), file_at_iteration (path, iteration).
 type FileMessage struct {
 	Depth     *int    `json:"depth,omitempty"`
@@ -644,6 +805,13 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HistoryPage defines model for HistoryPage.
+type HistoryPage struct {
+	HasMore   bool   `json:"hasMore"`
+	SessionId string `json:"sessionId"`
+	Turns     []Turn `json:"turns"`
+}
+
 // Identity defines model for Identity.
 type Identity struct {
 	Email       string   `json:"email"`
@@ -690,6 +858,19 @@ type ManageMembersMessageAction string
 
 // ManageMembersMessageType defines model for ManageMembersMessage.Type.
 type ManageMembersMessageType string
+
+// Member defines model for Member.
+type Member struct {
+	AddedAt time.Time `json:"addedAt"`
+	Email   string    `json:"email"`
+	Role    Role      `json:"role"`
+	UserId  string    `json:"userId"`
+}
+
+// MemberList defines model for MemberList.
+type MemberList struct {
+	Members []Member `json:"members"`
+}
 
 // PingMessage defines model for PingMessage.
 type PingMessage struct {
@@ -804,6 +985,12 @@ type StateSnapshot struct {
 // StateSnapshotType defines model for StateSnapshot.Type.
 type StateSnapshotType string
 
+// SteerAccepted defines model for SteerAccepted.
+type SteerAccepted struct {
+	SessionId string `json:"sessionId"`
+	TurnId    string `json:"turnId"`
+}
+
 // SteerMessage defines model for SteerMessage.
 type SteerMessage struct {
 	RequestId *string          `json:"requestId,omitempty"`
@@ -814,6 +1001,50 @@ type SteerMessage struct {
 
 // SteerMessageType defines model for SteerMessage.Type.
 type SteerMessageType string
+
+// SteerRequest defines model for SteerRequest.
+type SteerRequest struct {
+	Text string `json:"text"`
+}
+
+// Turn One turn folded from the session's sequenced events.
+type Turn struct {
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+
+	// CompletedAt Unix ms
+	CompletedAt *int64                  `json:"completedAt,omitempty"`
+	Error       *map[string]interface{} `json:"error,omitempty"`
+	FinalText   string                  `json:"finalText"`
+	FirstSeq    int64                   `json:"firstSeq"`
+	LastSeq     int64                   `json:"lastSeq"`
+
+	// StartedAt Unix ms
+	StartedAt  int64                   `json:"startedAt"`
+	Status     TurnStatus              `json:"status"`
+	StopReason *TurnStopReason         `json:"stopReason,omitempty"`
+	ToolCalls  *[]string               `json:"toolCalls,omitempty"`
+	TurnId     string                  `json:"turnId"`
+	Usage      *map[string]interface{} `json:"usage,omitempty"`
+	UserText   string                  `json:"userText"`
+}
+
+// TurnStatus defines model for Turn.Status.
+type TurnStatus string
+
+// TurnStopReason defines model for Turn.StopReason.
+type TurnStopReason string
+
+// UpdateMemberRequest defines model for UpdateMemberRequest.
+type UpdateMemberRequest struct {
+	Email *string `json:"email,omitempty"`
+	Role  Role    `json:"role"`
+}
+
+// UpdateSessionRequest at least one of the fields
+type UpdateSessionRequest struct {
+	Archived *bool   `json:"archived,omitempty"`
+	Name     *string `json:"name,omitempty"`
+}
 
 // Welcome defines model for Welcome.
 type Welcome struct {
@@ -826,6 +1057,12 @@ type Welcome struct {
 // WelcomeType defines model for Welcome.Type.
 type WelcomeType string
 
+// WorkspacePath defines model for WorkspacePath.
+type WorkspacePath = string
+
+// FilePath defines model for FilePath.
+type FilePath = WorkspacePath
+
 // SessionId defines model for SessionId.
 type SessionId = string
 
@@ -837,8 +1074,80 @@ type ListSessionsParams struct {
 	IncludeArchived *bool `form:"includeArchived,omitempty" json:"includeArchived,omitempty"`
 }
 
+// GetEventsParams defines parameters for GetEvents.
+type GetEventsParams struct {
+	// AfterSeq events with seq greater than this (default 0, from the start)
+	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
+
+	// Limit at most this many events (default and maximum 1000)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// StreamEventsParams defines parameters for StreamEvents.
+type StreamEventsParams struct {
+	// AfterSeq replay events after this seq (ignored when Last-Event-ID is sent)
+	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
+
+	// Epoch the epoch the cursor belongs to; another epoch gets replayComplete false
+	Epoch *string `form:"epoch,omitempty" json:"epoch,omitempty"`
+
+	// LastEventID the seq of the last event received; replay starts after it
+	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Path directory relative to the workspace root (default the root)
+	Path *WorkspacePath `form:"path,omitempty" json:"path,omitempty"`
+
+	// Depth levels to list (default 1, the directory's own children)
+	Depth *int `form:"depth,omitempty" json:"depth,omitempty"`
+}
+
+// FileAtIterationParams defines parameters for FileAtIteration.
+type FileAtIterationParams struct {
+	// Path a file relative to the workspace root
+	Path      FilePath `form:"path" json:"path"`
+	Iteration int64    `form:"iteration" json:"iteration"`
+}
+
+// ReadFileParams defines parameters for ReadFile.
+type ReadFileParams struct {
+	// Path a file relative to the workspace root
+	Path FilePath `form:"path" json:"path"`
+}
+
+// FileHistoryParams defines parameters for FileHistory.
+type FileHistoryParams struct {
+	// Path a file relative to the workspace root
+	Path FilePath `form:"path" json:"path"`
+}
+
+// GetHistoryParams defines parameters for GetHistory.
+type GetHistoryParams struct {
+	BeforeTurnId *string `form:"beforeTurnId,omitempty" json:"beforeTurnId,omitempty"`
+
+	// Limit at most this many turns (default 20, maximum 100)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// AddMemberJSONRequestBody defines body for AddMember for application/json ContentType.
+type AddMemberJSONRequestBody = AddMemberRequest
+
+// UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
+type UpdateMemberJSONRequestBody = UpdateMemberRequest
+
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = CreateSessionRequest
+
+// UpdateSessionJSONRequestBody defines body for UpdateSession for application/json ContentType.
+type UpdateSessionJSONRequestBody = UpdateSessionRequest
+
+// AnswerQuestionJSONRequestBody defines body for AnswerQuestion for application/json ContentType.
+type AnswerQuestionJSONRequestBody = AnswerRequest
+
+// SteerTurnJSONRequestBody defines body for SteerTurn for application/json ContentType.
+type SteerTurnJSONRequestBody = SteerRequest
 
 // RunTurnJSONRequestBody defines body for RunTurn for application/json ContentType.
 type RunTurnJSONRequestBody = RunTurnRequest
@@ -971,15 +1280,63 @@ type ServerInterface interface {
 	// GetMe The caller's identity
 	// (GET /api/me)
 	GetMe(ctx echo.Context) error
+	// ListMembers The tenant's members (manage_members list)
+	// (GET /api/members)
+	ListMembers(ctx echo.Context) error
+	// AddMember Add a member (manage_members add)
+	// (POST /api/members)
+	AddMember(ctx echo.Context) error
+	// RemoveMember Remove a member (manage_members remove)
+	// (DELETE /api/members/{userId})
+	RemoveMember(ctx echo.Context, userId string) error
+	// UpdateMember Change a member's role (manage_members update)
+	// (PATCH /api/members/{userId})
+	UpdateMember(ctx echo.Context, userId string) error
 
 	// (GET /api/sessions)
 	ListSessions(ctx echo.Context, params ListSessionsParams) error
 
 	// (POST /api/sessions)
 	CreateSession(ctx echo.Context) error
+	// DeleteSession Stop the session's agent and delete it (delete_session)
+	// (DELETE /api/sessions/{sessionId})
+	DeleteSession(ctx echo.Context, sessionId SessionId) error
 
 	// (GET /api/sessions/{sessionId})
 	GetSession(ctx echo.Context, sessionId SessionId) error
+	// UpdateSession Rename, archive or unarchive (rename_session, archive_session, unarchive_session)
+	// (PATCH /api/sessions/{sessionId})
+	UpdateSession(ctx echo.Context, sessionId SessionId) error
+	// AnswerQuestion Answer a pending question or permission prompt (answer_question)
+	// (POST /api/sessions/{sessionId}/answers)
+	AnswerQuestion(ctx echo.Context, sessionId SessionId) error
+	// GetEvents A page of the session's sequenced events (get_events)
+	// (GET /api/sessions/{sessionId}/events)
+	GetEvents(ctx echo.Context, sessionId SessionId, params GetEventsParams) error
+	// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	// (GET /api/sessions/{sessionId}/events/stream)
+	StreamEvents(ctx echo.Context, sessionId SessionId, params StreamEventsParams) error
+	// ListFiles List the session's workspace (list_files)
+	// (GET /api/sessions/{sessionId}/files)
+	ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error
+	// FileAtIteration One iteration of a workspace file (file_at_iteration)
+	// (GET /api/sessions/{sessionId}/files/at)
+	FileAtIteration(ctx echo.Context, sessionId SessionId, params FileAtIterationParams) error
+	// ReadFile The newest iteration of a workspace file (read_file)
+	// (GET /api/sessions/{sessionId}/files/content)
+	ReadFile(ctx echo.Context, sessionId SessionId, params ReadFileParams) error
+	// FileHistory Every stored iteration of a workspace file (file_history)
+	// (GET /api/sessions/{sessionId}/files/history)
+	FileHistory(ctx echo.Context, sessionId SessionId, params FileHistoryParams) error
+	// GetHistory Turns folded from the event stream, oldest first (get_history)
+	// (GET /api/sessions/{sessionId}/history)
+	GetHistory(ctx echo.Context, sessionId SessionId, params GetHistoryParams) error
+	// SteerTurn Send guidance to the running turn (steer)
+	// (POST /api/sessions/{sessionId}/steer)
+	SteerTurn(ctx echo.Context, sessionId SessionId) error
+	// StopTurn Interrupt the running turn (stop_turn); it ends with turn_complete {stopReason cancelled}
+	// (POST /api/sessions/{sessionId}/stop)
+	StopTurn(ctx echo.Context, sessionId SessionId) error
 	// RunTurn Start a turn; its events stream over WebSocket or SSE
 	// (POST /api/sessions/{sessionId}/turns)
 	RunTurn(ctx echo.Context, sessionId SessionId) error
@@ -1014,6 +1371,56 @@ func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	return err
 }
 
+// ListMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMembers(ctx)
+	return err
+}
+
+// AddMember converts echo context to params.
+func (w *ServerInterfaceWrapper) AddMember(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddMember(ctx)
+	return err
+}
+
+// RemoveMember converts echo context to params.
+func (w *ServerInterfaceWrapper) RemoveMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RemoveMember(ctx, userId)
+	return err
+}
+
+// UpdateMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", ctx.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter userId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateMember(ctx, userId)
+	return err
+}
+
 // ListSessions converts echo context to params.
 func (w *ServerInterfaceWrapper) ListSessions(ctx echo.Context) error {
 	var err error
@@ -1041,6 +1448,22 @@ func (w *ServerInterfaceWrapper) CreateSession(ctx echo.Context) error {
 	return err
 }
 
+// DeleteSession converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteSession(ctx, sessionId)
+	return err
+}
+
 // GetSession converts echo context to params.
 func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
 	var err error
@@ -1054,6 +1477,297 @@ func (w *ServerInterfaceWrapper) GetSession(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetSession(ctx, sessionId)
+	return err
+}
+
+// UpdateSession converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSession(ctx, sessionId)
+	return err
+}
+
+// AnswerQuestion converts echo context to params.
+func (w *ServerInterfaceWrapper) AnswerQuestion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AnswerQuestion(ctx, sessionId)
+	return err
+}
+
+// GetEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEventsParams
+	// ------------- Optional query parameter "afterSeq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "afterSeq", ctx.QueryParams(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter afterSeq: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvents(ctx, sessionId, params)
+	return err
+}
+
+// StreamEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamEventsParams
+	// ------------- Optional query parameter "afterSeq" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "afterSeq", ctx.QueryParams(), &params.AfterSeq, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter afterSeq: %s", err))
+	}
+
+	// ------------- Optional query parameter "epoch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "epoch", ctx.QueryParams(), &params.Epoch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter epoch: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID int64
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Last-Event-ID, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Last-Event-ID: %s", err))
+		}
+
+		params.LastEventID = &LastEventID
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamEvents(ctx, sessionId, params)
+	return err
+}
+
+// ListFiles converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFiles(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFilesParams
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Optional query parameter "depth" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "depth", ctx.QueryParams(), &params.Depth, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter depth: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFiles(ctx, sessionId, params)
+	return err
+}
+
+// FileAtIteration converts echo context to params.
+func (w *ServerInterfaceWrapper) FileAtIteration(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FileAtIterationParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Required query parameter "iteration" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "iteration", ctx.QueryParams(), &params.Iteration, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter iteration: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FileAtIteration(ctx, sessionId, params)
+	return err
+}
+
+// ReadFile converts echo context to params.
+func (w *ServerInterfaceWrapper) ReadFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReadFileParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReadFile(ctx, sessionId, params)
+	return err
+}
+
+// FileHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) FileHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FileHistoryParams
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.FileHistory(ctx, sessionId, params)
+	return err
+}
+
+// GetHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHistoryParams
+	// ------------- Optional query parameter "beforeTurnId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "beforeTurnId", ctx.QueryParams(), &params.BeforeTurnId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter beforeTurnId: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetHistory(ctx, sessionId, params)
+	return err
+}
+
+// SteerTurn converts echo context to params.
+func (w *ServerInterfaceWrapper) SteerTurn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SteerTurn(ctx, sessionId)
+	return err
+}
+
+// StopTurn converts echo context to params.
+func (w *ServerInterfaceWrapper) StopTurn(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "sessionId" -------------
+	var sessionId SessionId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "sessionId", ctx.Param("sessionId"), &sessionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter sessionId: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StopTurn(ctx, sessionId)
 	return err
 }
 
@@ -1144,8 +1858,24 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/sessions", wrapper.ListSessions, options.OperationMiddlewares["listSessions"]...)
 	router.POST(options.BaseURL+"/api/sessions", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
+	router.DELETE(options.BaseURL+"/api/sessions/:sessionId", wrapper.DeleteSession, options.OperationMiddlewares["deleteSession"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId", wrapper.GetSession, options.OperationMiddlewares["getSession"]...)
+	router.PATCH(options.BaseURL+"/api/sessions/:sessionId", wrapper.UpdateSession, options.OperationMiddlewares["updateSession"]...)
 	router.POST(options.BaseURL+"/api/sessions/:sessionId/turns", wrapper.RunTurn, options.OperationMiddlewares["runTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/stop", wrapper.StopTurn, options.OperationMiddlewares["stopTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/steer", wrapper.SteerTurn, options.OperationMiddlewares["steerTurn"]...)
+	router.POST(options.BaseURL+"/api/sessions/:sessionId/answers", wrapper.AnswerQuestion, options.OperationMiddlewares["answerQuestion"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/events", wrapper.GetEvents, options.OperationMiddlewares["getEvents"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/events/stream", wrapper.StreamEvents, options.OperationMiddlewares["streamEvents"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/history", wrapper.GetHistory, options.OperationMiddlewares["getHistory"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files", wrapper.ListFiles, options.OperationMiddlewares["listFiles"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/content", wrapper.ReadFile, options.OperationMiddlewares["readFile"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
+	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
+	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
+	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
+	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
+	router.PATCH(options.BaseURL+"/api/members/:userId", wrapper.UpdateMember, options.OperationMiddlewares["updateMember"]...)
 
 }
 
@@ -1213,6 +1943,162 @@ type GetMedefaultJSONResponse struct {
 }
 
 func (response GetMedefaultJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersRequestObject struct {
+}
+
+type ListMembersResponseObject interface {
+	VisitListMembersResponse(w http.ResponseWriter) error
+}
+
+type ListMembers200JSONResponse MemberList
+
+func (response ListMembers200JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembersdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListMembersdefaultJSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddMemberRequestObject struct {
+	Body *AddMemberJSONRequestBody
+}
+
+type AddMemberResponseObject interface {
+	VisitAddMemberResponse(w http.ResponseWriter) error
+}
+
+type AddMember201JSONResponse MemberList
+
+func (response AddMember201JSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response AddMemberdefaultJSONResponse) VisitAddMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberRequestObject struct {
+	UserId string `json:"userId"`
+}
+
+type RemoveMemberResponseObject interface {
+	VisitRemoveMemberResponse(w http.ResponseWriter) error
+}
+
+type RemoveMember200JSONResponse MemberList
+
+func (response RemoveMember200JSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response RemoveMemberdefaultJSONResponse) VisitRemoveMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberRequestObject struct {
+	UserId string `json:"userId"`
+	Body   *UpdateMemberJSONRequestBody
+}
+
+type UpdateMemberResponseObject interface {
+	VisitUpdateMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateMember200JSONResponse MemberList
+
+func (response UpdateMember200JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateMemberdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response UpdateMemberdefaultJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1302,6 +2188,39 @@ func (response CreateSessiondefaultJSONResponse) VisitCreateSessionResponse(w ht
 	return err
 }
 
+type DeleteSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+}
+
+type DeleteSessionResponseObject interface {
+	VisitDeleteSessionResponse(w http.ResponseWriter) error
+}
+
+type DeleteSession204Response struct {
+}
+
+func (response DeleteSession204Response) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSessiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response DeleteSessiondefaultJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSessionRequestObject struct {
 	SessionId SessionId `json:"sessionId"`
 }
@@ -1330,6 +2249,474 @@ type GetSessiondefaultJSONResponse struct {
 }
 
 func (response GetSessiondefaultJSONResponse) VisitGetSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *UpdateSessionJSONRequestBody
+}
+
+type UpdateSessionResponseObject interface {
+	VisitUpdateSessionResponse(w http.ResponseWriter) error
+}
+
+type UpdateSession200JSONResponse SessionMeta
+
+func (response UpdateSession200JSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSessiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response UpdateSessiondefaultJSONResponse) VisitUpdateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnswerQuestionRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *AnswerQuestionJSONRequestBody
+}
+
+type AnswerQuestionResponseObject interface {
+	VisitAnswerQuestionResponse(w http.ResponseWriter) error
+}
+
+type AnswerQuestion202JSONResponse Accepted
+
+func (response AnswerQuestion202JSONResponse) VisitAnswerQuestionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AnswerQuestiondefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response AnswerQuestiondefaultJSONResponse) VisitAnswerQuestionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventsRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    GetEventsParams
+}
+
+type GetEventsResponseObject interface {
+	VisitGetEventsResponse(w http.ResponseWriter) error
+}
+
+type GetEvents200JSONResponse EventsPage
+
+func (response GetEvents200JSONResponse) VisitGetEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventsdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response GetEventsdefaultJSONResponse) VisitGetEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamEventsRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    StreamEventsParams
+}
+
+type StreamEventsResponseObject interface {
+	VisitStreamEventsResponse(w http.ResponseWriter) error
+}
+
+type StreamEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StreamEvents200TexteventStreamResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamEventsdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response StreamEventsdefaultJSONResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFilesRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    ListFilesParams
+}
+
+type ListFilesResponseObject interface {
+	VisitListFilesResponse(w http.ResponseWriter) error
+}
+
+type ListFiles200JSONResponse FileList
+
+func (response ListFiles200JSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFilesdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListFilesdefaultJSONResponse) VisitListFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileAtIterationRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    FileAtIterationParams
+}
+
+type FileAtIterationResponseObject interface {
+	VisitFileAtIterationResponse(w http.ResponseWriter) error
+}
+
+type FileAtIteration200JSONResponse FileContent
+
+func (response FileAtIteration200JSONResponse) VisitFileAtIterationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileAtIterationdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response FileAtIterationdefaultJSONResponse) VisitFileAtIterationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReadFileRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    ReadFileParams
+}
+
+type ReadFileResponseObject interface {
+	VisitReadFileResponse(w http.ResponseWriter) error
+}
+
+type ReadFile200JSONResponse FileContent
+
+func (response ReadFile200JSONResponse) VisitReadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReadFiledefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ReadFiledefaultJSONResponse) VisitReadFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileHistoryRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    FileHistoryParams
+}
+
+type FileHistoryResponseObject interface {
+	VisitFileHistoryResponse(w http.ResponseWriter) error
+}
+
+type FileHistory200JSONResponse FileHistory
+
+func (response FileHistory200JSONResponse) VisitFileHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FileHistorydefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response FileHistorydefaultJSONResponse) VisitFileHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistoryRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Params    GetHistoryParams
+}
+
+type GetHistoryResponseObject interface {
+	VisitGetHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetHistory200JSONResponse HistoryPage
+
+func (response GetHistory200JSONResponse) VisitGetHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHistorydefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response GetHistorydefaultJSONResponse) VisitGetHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SteerTurnRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+	Body      *SteerTurnJSONRequestBody
+}
+
+type SteerTurnResponseObject interface {
+	VisitSteerTurnResponse(w http.ResponseWriter) error
+}
+
+type SteerTurn202JSONResponse SteerAccepted
+
+func (response SteerTurn202JSONResponse) VisitSteerTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SteerTurndefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response SteerTurndefaultJSONResponse) VisitSteerTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopTurnRequestObject struct {
+	SessionId SessionId `json:"sessionId"`
+}
+
+type StopTurnResponseObject interface {
+	VisitStopTurnResponse(w http.ResponseWriter) error
+}
+
+type StopTurn202JSONResponse Accepted
+
+func (response StopTurn202JSONResponse) VisitStopTurnResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StopTurndefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response StopTurndefaultJSONResponse) VisitStopTurnResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1445,15 +2832,63 @@ type StrictServerInterface interface {
 	// GetMe The caller's identity
 	// (GET /api/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListMembers The tenant's members (manage_members list)
+	// (GET /api/members)
+	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
+	// AddMember Add a member (manage_members add)
+	// (POST /api/members)
+	AddMember(ctx context.Context, request AddMemberRequestObject) (AddMemberResponseObject, error)
+	// RemoveMember Remove a member (manage_members remove)
+	// (DELETE /api/members/{userId})
+	RemoveMember(ctx context.Context, request RemoveMemberRequestObject) (RemoveMemberResponseObject, error)
+	// UpdateMember Change a member's role (manage_members update)
+	// (PATCH /api/members/{userId})
+	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
 
 	// (GET /api/sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
 
 	// (POST /api/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
+	// DeleteSession Stop the session's agent and delete it (delete_session)
+	// (DELETE /api/sessions/{sessionId})
+	DeleteSession(ctx context.Context, request DeleteSessionRequestObject) (DeleteSessionResponseObject, error)
 
 	// (GET /api/sessions/{sessionId})
 	GetSession(ctx context.Context, request GetSessionRequestObject) (GetSessionResponseObject, error)
+	// UpdateSession Rename, archive or unarchive (rename_session, archive_session, unarchive_session)
+	// (PATCH /api/sessions/{sessionId})
+	UpdateSession(ctx context.Context, request UpdateSessionRequestObject) (UpdateSessionResponseObject, error)
+	// AnswerQuestion Answer a pending question or permission prompt (answer_question)
+	// (POST /api/sessions/{sessionId}/answers)
+	AnswerQuestion(ctx context.Context, request AnswerQuestionRequestObject) (AnswerQuestionResponseObject, error)
+	// GetEvents A page of the session's sequenced events (get_events)
+	// (GET /api/sessions/{sessionId}/events)
+	GetEvents(ctx context.Context, request GetEventsRequestObject) (GetEventsResponseObject, error)
+	// StreamEvents The session's live events as Server-Sent Events (join_session for clients without WebSocket)
+	// (GET /api/sessions/{sessionId}/events/stream)
+	StreamEvents(ctx context.Context, request StreamEventsRequestObject) (StreamEventsResponseObject, error)
+	// ListFiles List the session's workspace (list_files)
+	// (GET /api/sessions/{sessionId}/files)
+	ListFiles(ctx context.Context, request ListFilesRequestObject) (ListFilesResponseObject, error)
+	// FileAtIteration One iteration of a workspace file (file_at_iteration)
+	// (GET /api/sessions/{sessionId}/files/at)
+	FileAtIteration(ctx context.Context, request FileAtIterationRequestObject) (FileAtIterationResponseObject, error)
+	// ReadFile The newest iteration of a workspace file (read_file)
+	// (GET /api/sessions/{sessionId}/files/content)
+	ReadFile(ctx context.Context, request ReadFileRequestObject) (ReadFileResponseObject, error)
+	// FileHistory Every stored iteration of a workspace file (file_history)
+	// (GET /api/sessions/{sessionId}/files/history)
+	FileHistory(ctx context.Context, request FileHistoryRequestObject) (FileHistoryResponseObject, error)
+	// GetHistory Turns folded from the event stream, oldest first (get_history)
+	// (GET /api/sessions/{sessionId}/history)
+	GetHistory(ctx context.Context, request GetHistoryRequestObject) (GetHistoryResponseObject, error)
+	// SteerTurn Send guidance to the running turn (steer)
+	// (POST /api/sessions/{sessionId}/steer)
+	SteerTurn(ctx context.Context, request SteerTurnRequestObject) (SteerTurnResponseObject, error)
+	// StopTurn Interrupt the running turn (stop_turn); it ends with turn_complete {stopReason cancelled}
+	// (POST /api/sessions/{sessionId}/stop)
+	StopTurn(ctx context.Context, request StopTurnRequestObject) (StopTurnResponseObject, error)
 	// RunTurn Start a turn; its events stream over WebSocket or SSE
 	// (POST /api/sessions/{sessionId}/turns)
 	RunTurn(ctx context.Context, request RunTurnRequestObject) (RunTurnResponseObject, error)
@@ -1517,6 +2952,148 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMembers operation middleware
+func (sh *strictHandler) ListMembers(ctx echo.Context) error {
+	var request ListMembersRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMembers(ctx.Request().Context(), request.(ListMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMembersResponseObject); ok {
+		return validResponse.VisitListMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddMember operation middleware
+func (sh *strictHandler) AddMember(ctx echo.Context) error {
+	var request AddMemberRequestObject
+
+	var body AddMemberJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddMember(ctx.Request().Context(), request.(AddMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddMemberResponseObject); ok {
+		return validResponse.VisitAddMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RemoveMember operation middleware
+func (sh *strictHandler) RemoveMember(ctx echo.Context, userId string) error {
+	var request RemoveMemberRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveMember(ctx.Request().Context(), request.(RemoveMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RemoveMemberResponseObject); ok {
+		return validResponse.VisitRemoveMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateMember operation middleware
+func (sh *strictHandler) UpdateMember(ctx echo.Context, userId string) error {
+	var request UpdateMemberRequestObject
+
+	request.UserId = userId
+
+	var body UpdateMemberJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateMember(ctx.Request().Context(), request.(UpdateMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
+		return validResponse.VisitUpdateMemberResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1594,6 +3171,31 @@ func (sh *strictHandler) CreateSession(ctx echo.Context) error {
 	return nil
 }
 
+// DeleteSession operation middleware
+func (sh *strictHandler) DeleteSession(ctx echo.Context, sessionId SessionId) error {
+	var request DeleteSessionRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSession(ctx.Request().Context(), request.(DeleteSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteSessionResponseObject); ok {
+		return validResponse.VisitDeleteSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetSession operation middleware
 func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error {
 	var request GetSessionRequestObject
@@ -1613,6 +3215,357 @@ func (sh *strictHandler) GetSession(ctx echo.Context, sessionId SessionId) error
 		return err
 	} else if validResponse, ok := response.(GetSessionResponseObject); ok {
 		return validResponse.VisitGetSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSession operation middleware
+func (sh *strictHandler) UpdateSession(ctx echo.Context, sessionId SessionId) error {
+	var request UpdateSessionRequestObject
+
+	request.SessionId = sessionId
+
+	var body UpdateSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSession(ctx.Request().Context(), request.(UpdateSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSessionResponseObject); ok {
+		return validResponse.VisitUpdateSessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AnswerQuestion operation middleware
+func (sh *strictHandler) AnswerQuestion(ctx echo.Context, sessionId SessionId) error {
+	var request AnswerQuestionRequestObject
+
+	request.SessionId = sessionId
+
+	var body AnswerQuestionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AnswerQuestion(ctx.Request().Context(), request.(AnswerQuestionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AnswerQuestion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AnswerQuestionResponseObject); ok {
+		return validResponse.VisitAnswerQuestionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvents operation middleware
+func (sh *strictHandler) GetEvents(ctx echo.Context, sessionId SessionId, params GetEventsParams) error {
+	var request GetEventsRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvents(ctx.Request().Context(), request.(GetEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEventsResponseObject); ok {
+		return validResponse.VisitGetEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StreamEvents operation middleware
+func (sh *strictHandler) StreamEvents(ctx echo.Context, sessionId SessionId, params StreamEventsParams) error {
+	var request StreamEventsRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamEvents(ctx.Request().Context(), request.(StreamEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamEventsResponseObject); ok {
+		return validResponse.VisitStreamEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFiles operation middleware
+func (sh *strictHandler) ListFiles(ctx echo.Context, sessionId SessionId, params ListFilesParams) error {
+	var request ListFilesRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFiles(ctx.Request().Context(), request.(ListFilesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFiles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFilesResponseObject); ok {
+		return validResponse.VisitListFilesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FileAtIteration operation middleware
+func (sh *strictHandler) FileAtIteration(ctx echo.Context, sessionId SessionId, params FileAtIterationParams) error {
+	var request FileAtIterationRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FileAtIteration(ctx.Request().Context(), request.(FileAtIterationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FileAtIteration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FileAtIterationResponseObject); ok {
+		return validResponse.VisitFileAtIterationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReadFile operation middleware
+func (sh *strictHandler) ReadFile(ctx echo.Context, sessionId SessionId, params ReadFileParams) error {
+	var request ReadFileRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReadFile(ctx.Request().Context(), request.(ReadFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReadFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReadFileResponseObject); ok {
+		return validResponse.VisitReadFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// FileHistory operation middleware
+func (sh *strictHandler) FileHistory(ctx echo.Context, sessionId SessionId, params FileHistoryParams) error {
+	var request FileHistoryRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FileHistory(ctx.Request().Context(), request.(FileHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FileHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(FileHistoryResponseObject); ok {
+		return validResponse.VisitFileHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetHistory operation middleware
+func (sh *strictHandler) GetHistory(ctx echo.Context, sessionId SessionId, params GetHistoryParams) error {
+	var request GetHistoryRequestObject
+
+	request.SessionId = sessionId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHistory(ctx.Request().Context(), request.(GetHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetHistoryResponseObject); ok {
+		return validResponse.VisitGetHistoryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SteerTurn operation middleware
+func (sh *strictHandler) SteerTurn(ctx echo.Context, sessionId SessionId) error {
+	var request SteerTurnRequestObject
+
+	request.SessionId = sessionId
+
+	var body SteerTurnJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SteerTurn(ctx.Request().Context(), request.(SteerTurnRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SteerTurn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SteerTurnResponseObject); ok {
+		return validResponse.VisitSteerTurnResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StopTurn operation middleware
+func (sh *strictHandler) StopTurn(ctx echo.Context, sessionId SessionId) error {
+	var request StopTurnRequestObject
+
+	request.SessionId = sessionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StopTurn(ctx.Request().Context(), request.(StopTurnRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StopTurn")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StopTurnResponseObject); ok {
+		return validResponse.VisitStopTurnResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -1718,52 +3671,86 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fppc9s40v4rKLxv1dhVHF9z1JTzYUqxlYmyvkaSk9mKXQpMtkQkJMAAoBytS/99CwBJ8QB1MPbs7jeS",
-	"ABvdTx/obuAJ+zxOOAOmJD59wgkRJAYFwryNQErK2SDQL5ThU5wQFWIPMxIDPsWyGPewgK8pFRDgUyVS",
-	"8LD0Q4iJ/jEm3y6AzVSIT49PfvNwTFnx7mG1SAwpJSib4eVyqUnJhDMJhoe+EFzoB58zBUzpR5IkEfWJ",
-	"opwdfpac6W+r9f5fwBSf4v87XIl2aEfloaH2mgcLu1IA0hc00YTwKSYMgVlND2V/aII934dEgUEhETwB",
-	"oahljpRGMkEeOI+AMLz0sB9RYGqcigzBmqheCb/m6LIM6ccK1MWq9wV8/OEz+ErT7DH5COLPFKSW6hKk",
-	"JDNwcG6m2ccgoHouiW5KU6wWG+RJkgg+b5M4oDKmUrYNJ4LHiWoBQ0sLUnWAKmfzCQNLY42WlW7yNUOh",
-	"BFQLvGbUq6BcMOtEOVUhMKWNEFoxXi+R4l/AWO5af3DIVlp6a8HsYpskcVg4DfSgWmxyrEE+b6Mm18kT",
-	"bC1QwZdLpjPjeH02h4jbxaqOPg4BTSlEgUQwB7FA1lNRbDWJYrJAPhFi8Qp90sQ/IQkR+EoiFUI+68Da",
-	"SJu+61GvFYctxHXKyBkD36kzK00L/CEQoR6AqAFTIOYkupSleZQpmIEw/JnvUy5iouzIrz9jzzWxplC/",
-	"4GxbZRYMu9kzvDgxEEAUZLtUe6ib6SjsRjvfyhwDieB6nU7RqgGJYXSShZetcVlxvlH6oeVng/Qlo/z1",
-	"Z29T5MmhKf11cnTkbYBqg+HXJF0v4jkkwAJg/uItkEiTbNh6CP4XCHqqYqwBUfCjojFgB7eQZxSNkYgo",
-	"vVbFI1gaP1g7l4qoVJbVyr9gnUPMBAlAG2/AH7dQbkbHJe8qPWkIWnC9Mb05B0Vo1FjWEmhd9YwHFZMd",
-	"XL3vXQzOJ+9G11fYK14v+6NR748+9nD2NBlfX08uekPzbdgb9ycXg8vBuH+OPdy7Hb+dDPt/3g6Gq/c3",
-	"vcFFabT6x/j6H/2rSf+vm+yPN9fD14Pz875mYdQfjQbXV5Or6/HkzfXt1XmJrdG4N9YMlMdub0bjYb93",
-	"Obm96r3vDS56ry/0lLPeTe9sMP7npP/XWb9/3rdkxv3hVe/CobwMngzUpv1lsG3UisF36eF4FaZ2DCoC",
-	"lFj0pgrE5XahuWYAhtUVA62W0J9nafb/jqS75od1X9iwPW0G7g2NynlgNd2IqFSTKY1Aoj1dQP3uoQAS",
-	"Ff6+7yEBJDBjdmjfQ/plElKpuFhUPxI1oQqEqXvsiIeKD/vNfMQs4t7ci9+2hNfUfS+Vte+Ymrvw/wOU",
-	"MVvZngVocxrBV6fAMWU01qZx5BI+ojFV2dZmpx0f6X2w+OvY9ddz1jMzUBMw8nUqZQrZW6B7a62tFbsH",
-	"mHIBawrZAqGXhyHzjA44uIRvSyuIr+g8z61aEuQsz22fEOTZS07UWWivj6iNDGjpkKJzZuLhNNFp0gh8",
-	"zgJ32jMHIbNAsVVes/qjTr2GSBVBr465S12DUjVaS4/ibHtuJqcgYrrSI1UQyzXWhokQxJaxPNq44Q31",
-	"HP0vMNJacqUSxDY9nmyelwlTopoxUxXGBdA7TtnGeqh7JISE++GLd28+c8p2rpXW+/kFlSq3rFZgKPOj",
-	"NICe8EPa2uLarfAzW79smvSu1f4lYWQGl6Cdcs0e5+dbenl97VpBYLxR10WmVxvzOTjjQbsfbUjZdnGW",
-	"GkixEW4SW+ncYWpLF8oLZ7/W9lsheUPZrGvHrmtHJNEEuiv/RvAHB7MtUV8qIpSm7+FAEMq2WntNTTrM",
-	"NFss8shAGJuKKTMx3bbZ9Lc5hUfzMDPNCJcmhynTiUSrCjY2zb8r0sA3tZXfipRNVCq6dY7NKk4oreyt",
-	"vZq67Jt7iJk8pYm/nPx88tvGU5aaDG0MZyGzqAjXHRVUa54eklpK5kOAMmyQyWDRnsbVQ4rzyEPaaYT1",
-	"Vg+pkLIvlM08pPQ2x0jkIUlY8MC/eSiJCPPuWKqtxkOmbWRT4v0DNF4k8KNMwKdT6uedXUkVegBJA0Aq",
-	"BAlo72Z4Pb4+u744iIP9gzvWqJfkpj3xuEPluXXMaLf4jnWSZwRqbZ4Wh3utdasARuKia4n2HqkKkf60",
-	"7yFiN8l80EMpa3wKIAJVeo+AlIel4olxsmbl2tqU/S8pNzPsdFbhiMvgyDbX7YtFwqZIMw91nwOuVakh",
-	"tGMbnKxNemz/OuuyVo3kltFvKNb5+xZGntF5vXDy0J5d0qC1X6vzuq9b+ljHXr/eHGFLJY7M3GWebH0v",
-	"ZDXt0yA/fC8fDpT5z7ktabQMe1mVZR5z8MuYrrGwUY5Ivl9SZqu3vIwjWQYigAR6VZEyZr88EppnJ1CZ",
-	"2taTqy7a0pxMBMwpT+Woi6oEEOkscDdFlE6GUU81siUmlliXfCPXeBUEp/r0yIiRRIbcgWK7A+7qabrM",
-	"p2x2Y87Qd46EVsmukhySiCzOeJzonaVLgZaXlbuF5L/DDJQ5Icx108kOMtlWFtF06oZqGqC67QZAdKya",
-	"nikjl5qF503HP0Dk8xhc0YQr7vPofaP1VWtsUgGyl1Za4yVLlCDmIN639s+aQj5mHG0rZp3RGld1Fpog",
-	"GC79VFC1GGlDzfu9RIBYPb3JHf7dhzHOrkYZWe28gmqoVGIvVlE25e57F9lVixlR8EgWiE/NnQqzmekc",
-	"X+ngcoCG/dEYaZWYQwqJYqp3BzP1AzyMuP8F1B3Lxa+m9q+q04pbHTIkCUhEBKAA/IgICBCRqPDVO5b5",
-	"KpIcqZAoQ8dw0rsZIMKCGmEZalqcAZKgtCQzYJpjCJAGRB7c6UgmFvZWGXrgwQJRiT493dnN7g6foqc7",
-	"c7x0hz10l58w2ZfCq+7wcvnJ1iuKKl2M43MaU5YCC3gOZKnteoqPDo4PjrR98QQYSSg+xT8dHB38hO1B",
-	"jtHxIUnoYVi0v2dg3LCAXLurORqwM2qX8k6Ojp7tSl7e127ex7PcLRAXqGhlLz38y9FPf8PipmNe9g98",
-	"+vHewzKNYyIWWgdFZx5ZRo2FUCYVYT6gGJSgvkR7jCOSqnDfEDOo25DThvglvCTaq3taTZFp6Q5XAFOS",
-	"RqqNXMGfPfK1QBXQGD8nUQTiB4lWVHP5ywWSE4Vyt9bY7OpS6sfsIurXFMRidRO13rot3z8tRJmSSK7u",
-	"NBaBenn/gniXK0UH5Dqg2C7/DxIVuHTBXyddXDrArFwTwkV+lN8yeRYpnVeRltVNS4kUlg2kj58baZuy",
-	"NZHO6h60Z3IjlBcsKGWKRugzpwwCHWkIUqlgOk6LlO13U0Xd0A+finxkuc71y0p6WXtsQ0nbY55GdrXC",
-	"qre6/ltNOVxdMV/er4PtUGulcUV9N/ptHpK1ZV/IN2pN36284uTZVi/urrvuuxdj3xnvR4oIlXnOK0SV",
-	"tK1eiaQSQGLE5yBKeRMXaDTq2/0gonP41zqfuDATXtAj7OmKCx7N29oUQO9zieA+SKkDhvmhvuGbDsha",
-	"CYd2xn9CRNueeeacqnU1xpW577QwQdgcUpncLjul2t+IdZFcWcuVSAkynVK/gnmVxqqY+Xi/vF/+OwAA",
-	"//8=",
+	"1Fx5Uxu5tv8qqn6vKlDVAUOWmgd/3PKAc4d5ELjYmbmvhpQtuo9tTbqljiRDPCm++ystvUvesMnc/2x3",
+	"WzrndxadRdL3IGJpxihQKYKT70GGOU5BAtffPpAEbrCcqs8xiIiTTBJGg5MAozFJAHFIsCQPgCRDcgro",
+	"kfEvIsMRIM6YDMKAqJe/zoDPgzCgOIXgJMjUiGHA4euMcIiDE8lnEAYimkKK1VT/zWEcnAT/dVjSdmie",
+	"isPf8xk0XU9PYdAHIQijF7H6q57PTmCnE8XzRXOm+Nsl0Ini9ej4pzBICS2+h4GcZ3ooyQmdBE9qWg4i",
+	"Y1SABqrHOePqQ8SoBCrVR5xlCYmwAuzwT6FQ+74ij3q0n1k8NzM1kKcI1PNT9Pb4fxCmMXrXeYMwFY/A",
+	"BZJTLNEXyh7R4xSoEgsHyecowpzP0ehWfXndHUvgI7QnIGI0FvtqlDs60m/qZ1didEc1uJYkRXE3iiCT",
+	"oGHOOMuAS2K4x5UnFql7xhLANHgKgyghQOVgxq2IGliGFQG1nz5VZfZHTZbFrJ8L+bD7PyGSasxuHF9B",
+	"eg/8Fr7OQMg20ZBikjQk/+a4E7bp4yyBZSK7Ve88hcFMADeMrKdQdTbtKHZqJ39a3v9SrBFGr0AIPAGH",
+	"ZIxa6I9xTNS7OLmpvGLMoDU8zjLOHnwSjYlIiRC+xxlnaSY9wuZGHhuoQk7m9wDoLFUwGe6GXy0KFaA8",
+	"uOqnYU2LCmL9KHtV6Iej+xwdW8z4TE6BSuW+wKtci0Up2RfQPm8hUQ6hVqZeWaJmsmWcOFwXidVDOV9m",
+	"3xf5e0tVeBE/8coMFXS5eDrTHrVHHyBhZrL6EjGYAhoTSGKB4AGU99d/QKmRJEqxXRBO0UgNPkICEoik",
+	"0Gu4fevAGIdP3k3V8+KwArtOHhmlEDllZrjxwD8FzOU9YHlBJfAHnFyJynuESpgA1/Tp38eMp1iaJ+/f",
+	"BqHrxYZAo4KyVYVZEOwmT9PixIADlmDjG7+Pn6jl1Y12HgQ5HmScqXk2ctMtSDShQ+tXV8alpHwp934f",
+	"XOW+opTv34bLPE8OTeVfxx1XAFCDaoniNzhdzOI5ZEBjoNH8F8CJibMbuj6F6AvEXVlT1hhLeC1JCoGD",
+	"Wshj0daTBEs1V80i6ExFSXrtlVjORFWs7Eugos8JxzEo5Y3Z4wrCteO4+C0D23Y4llO9NDA+B6kit+a0",
+	"ZgDvrGcsrqnsxcffupcX58Nf+9cfg7D4etXr97v/7AVhYD8NB9fXw8vurf7ttjvoDS8vri4GvfMgDLqf",
+	"Br8Mb3v/+nRxW37/0L24rDyt/2Nw/b+9j8Pev2/sPz5c3/58cX7eUyT0e/3+xfXH4cfrwfDD9aeP5xWy",
+	"+oPuQBFQffbppj+47XWvhp8+dn/rXlx2f75Ur5x1b7pnF4P/G/b+fdbrnffMMIPe7cfupUN4Fh4Lalv/",
+	"LGxLpaLxfQqDtHRTazqVavqxkmtuKIAmtSTAqwm9B5ug/edwum5g3LSFJcvTCsApzMSNc/2BjEVTJ1nw",
+	"kJcViIRULEPXunojn4KrAHOOddw1xeKKcXCHxcq3CdmHr1sAdEHSaZgtWKvOWxLoQvADSeCsLA40da94",
+	"0AaRRixWnyvyncnx65+CMLjHAt6/dVr1FAtH2WYK31D/l+7r43fvERvrcO9+LkG41hEigWPzv5UQzWyh",
+	"aM2kTpC/YBNzryVxpuCTw1gBzY5v8agy5RNSj0ruWJ/WRcMfd3lhWhWItr2PSaJ4jMkKRl8tjoVFRmxA",
+	"Wo7OL0RIthCf1e1djXdRzOgw+I00armaVEj1sXlRlXad0dywnm0v68ibpCAkTrO2RX+i5BtKlQGva0Al",
+	"vdUJ6gbjw+eSOEtqVPJSHVZTAGNuLyf8nEYfZ5U0qw50QoQcKkMTaE+N9Y8QxZDJ6T/2Q8QBx/qZebQf",
+	"6ur4cGqMpf4jlsMCefMkRMUP++2sW0/iTmG35qG3UZRbs/Lmwv+fIE2g4c91VdDkW+RTQkmqHGLHxXxC",
+	"UiJtAmdeO+qobK/415HrX9ssV05ADm3csEmlsuDdA511zV7s7mHMOCyowxcI7R4Gaxkb4OBi3pc840iS",
+	"h7yC4CkD2WqO/4U4z9HzQZ2V3sWOrpXnPzm42Dj/DoNZphx437RznMn9A3BhHcVK2Xv5j+boDUTqCIZN",
+	"zJ3iMsJ3ZxMLg/wlijbja0QfyhDa686CBcQMvzjKv6iUkz3tpnZACDwlpYoWxHsMqVwh1+lLSaDYWzMt",
+	"m1YrtqUMM5VRLTF1ZlwA/coIXVrQ3NzJ+3PRbXqwPxmhaxc7F7swFVDlRuMFhtAomcXQ5dGUeNtH61Vu",
+	"dVQj2ta6brn+ClM8AdNyXbB8R3m0Up1feY041o4mxhJ0mz5lD+B0dX47WlJzWcdYGiClmrlharhze+AV",
+	"TSivfEfeLMtg6MAujtesA/uR2qihvaZvsA4hJ9vPqjuXyMFe1Z1b2JY59LYMS3JuCJ1s2uzctJmUqQE2",
+	"N7sbzu4dxHpCCSExl6YqEnNM6EpzLyjn31o9KiZ5pMC1zFNCdaBgOpTqtwcCj/rDRPdxXDZ0O6NqUfaK",
+	"YOlGkmf5ePgmV/KYfEaHKhTYKIbXszihNLx721xN3pe3Xy0/lRffHb89/mnNXQJegmvF2iUbIOqJdBcJ",
+	"xSWNIEYWG6TTIrSncA2RZCwJkTIabvxkiOSU0C+ETkIkVYBBcRIigWl8z76FKEswDe/oTGlNiHTHzeRZ",
+	"+wdoMM/gtcggImMS5U1xQSS6B0FiQHIKAtDeze314Prs+vIgjfcP7mgrCRfLopGjDYr2K/sMv8ZvmHyH",
+	"miFv37nYUecthnCgOC0avmjvkcgpUj/thwib8CR/GKIZbf0UQwKy8j0BXH0sJMu0kbXLId666t+khmGx",
+	"cy9qAhxx/gotkSuQeNVcZaFI9UBr7iDAC8NN0/q3gcnGpclinJ/n7iaIN64nsbfVvU47aMNtEmpxhBWF",
+	"2NfvPuVh7nMha1Zz47KoX8qzSn9ObUWiVdiroqzSWPa8SkwXaFg/RyRfLwk1JYG8NoBtBMIBx2pWPqPU",
+	"/PKISR6dQO1VXzuzPqmnr5txeCBsJvqbiIoDFs6qydKu1iazNUMNO8XQDLZJvJFLvA6CU3zqSZ/iTEyZ",
+	"XKfJu66lZUBjQic3evvh9prDHLIEz89YmqmVZZPUOE/o13PJL6EGUm+uymWzkR5Y3kqNaBt1SzQtUN16",
+	"A8D9W8OXV+zW7ePY/3hp2TCD21J2IBQJ200NNFfexGDXcb4uk7bWqWsKSAkCjVkSQ4zGnKV6N4Hl6JWo",
+	"BPmm59EO5Zbmc5FVvOdHF8XusrX2aY9VojHwiX5M+Dp+L8FrbU9RqfoWGG9XAsr1NodXfcQ0giTRIYF/",
+	"tVVh+W2xIhabjWhsEuL6MCn+NtTbssXCMVWyd4aTZM3a94KcaJab/1qyngngHlE3TcVMXflLVVPCsoNS",
+	"yrCiLKUiuKztkw67fsDJlQaP3nMnhsD2ptzGGSWpMjohEaOQ7zMyubfJmavyOGq6hcX5hm/T7jJn1+Lk",
+	"d0giloIrYGSSRSz5rdUyazRECQfRndVa6rVeFX8A/pu379ZeOx4tRauuHk1CG1Q1SXCJs36arlFX6hy/",
+	"dVEiIJpxIud9pUB5axlzU7M2nz7kjunX3weBPUSm4THvFaNOpczMGTdCx8x9kMGeXZhgCY94nmuTTnFQ",
+	"lmCpnOABuu31B0hJ0WzsQSlRHke/+jvc91n0BeQdzRGrF3xO668VxyTEFGcgEOaAYogSzCFGWKDChu6o",
+	"tSEkmDl4p8bRlHRvLvTRvPrAYqrGUjYhQCpOJkAVxRAjBYg4uFPxLZ+bA37onsVzRAQafb8zDvQuOEHf",
+	"7/R+zbsgRHf5lk3zpYhv7oKnp5GpYkkilQcIzklK6AxozHIgKx3ek6BzcHTQUfrAMqA4I8FJ8Oagc/DG",
+	"bpvRMj7EGTmcFp32CWi7LyBXzljvQjBvNM5HHnc6WzsdmbfQ20cjDXVzxDgquuZPYfCu8+YFJtfN+ap9",
+	"BCd/fA4DMUtTzOdKBsUmAGQI1RpCqJBq1UQpSE4igfYoQ3gmp/t6MI268VI+xK9gl2iXB5/aLJPKoagY",
+	"xniWSN9wBX1mD7UBqoBG2zlOEuCvBCpHLfkvekFOEC6JkLb1uEsoKu0qBxjm6JQhYht4mN76K5EPivbq",
+	"bUiUECH3dUbNhAOU4gRsUCS++cmLraDROmH7VF+mVJz11JLG0QtJQ7cdT1FFKEhvK3jEPH6+fLpxjLAd",
+	"uCUXHMf7Ld09/G4apE9mkctrFHWR3eq2d0VqP0SRTfN9d+AZLv34mfmNZlduI/jDebi/PCm9pZP9n/WS",
+	"Z2pddelUY/Md2ZQr/F/JrF5KN2xZeGe6cTbFdFLqxiuBVCbSUhFDRsXKqo0V7xJRbEpzK1bjlormZpuq",
+	"ShU8jnEiymyyiP6VFu1MQtUOk2cdKtaOApdNBONdWmonM3dkCs7Tny+8xNRKvW2kbb8E7emaKsobHWhG",
+	"JUnQn4xQiFUsik2pjAjEZ3R/M1E0Ff3we1E7XLiknOvfq6KqYfW2nXOZkeJThKXE0RRiJCQHnCrHHIHi",
+	"L29L2DefbfR9ybJG8dCkdyo+NpMgItFevWmsgfTFxF6GOy+lHBV+Nja+upNy/a985bC8BmfpGrZby3WW",
+	"iF54FVtBOHYpe5aQ6mGNWjiK7Q/K8IuND2ivvmFilU0SjtWtavSHlctHnqUo7uShdr3MrjKI2u0qK2nI",
+	"8fYmz1tWruTBPjNhjnF/SEzZo0Dm6hacDDkIljxAbO9ZKkpSEn8BgYh8fo6h0UEY2a4cyq+5UZpVbrNG",
+	"5h4XtNe4DGeZ+pRnc30+tJcfcW2oVx0rMw7SG4AEfEUTvShyJKdYwUKE8tsaBtQJK30iibnc91wQVmwA",
+	"r8Zca+0EfwodJemUCWlISjGd27ZUSZ5abezZIHTU6XR81JljMo0MY9UTRTuNDCuntD1OL9PPnquZepi8",
+	"Euvv+KG98sSTK51bw0+toMqHxk4rGu26FIcLaTcbEoFG9c76CO0phlTghvLfQqPZo3onfLR/gHo4mpYs",
+	"31Ez6pglifYTAo1IfILuZp3Om0jAV/0BRiEa6RfzJ0o/ykcxlrh4MgVL6a/964/2nVM0o63dk3ZugfZG",
+	"tR0jasRGrDbatzfBUaboGx2gLopYmqppEkIBjU7QF4AMJ+QBRgojoQvd5hqho3dIHKABQxzETK11HOzh",
+	"H4vSJRbytdbC1xfnFs4EC6k9gw0f433lwEa5jY9O76h6bQo4Bo4eCRWGKKqm4EgyhkTCHpFkmjI0y5AA",
+	"EFXXDDTW1mvIso9wCugRzw/u6KB8EyeCqddt0trGR49TuPSiOCumMylQzB6pqavXnWVfD76avzQm8zW3",
+	"Ho2OEXOOzykyymZ8ZE4pKW5TNEiV/qgG+jZdpiXDKpchQ7tPRf8emVDG8/WvRkOuNi/p3rW1ZCyaalSj",
+	"GReMo3tIGJ0IJNkpwpTJKXD70gSkQHWbRjqX95Cc75ZxVpXev3WWkZa4eQnfpHFdr0vPVY7vuHHSwbFW",
+	"HPv3bRSdS2euHEAheoH6upX4uq/m61lvUz0GhcaM21adCQbYTJadr116f30ke2Hd54N+Y4ldxoRDpE9r",
+	"L77TtIwX1DP1y/7ia043vNa0dfwcHiBRqqzr/iUVR6EmpCD/lUDskaJoSpKYA/URZ06V1xR6kb3tMmop",
+	"7hPwKLni13bMn6Xfao5GxFKKdq883r9zZT3E0quvCoyuvKhczbAeJcWNvUqDnGXNytD+mvlaBx12rh35",
+	"vTkeBdEXL+juO5blVQrP1pdrCuVoar3GFX0xlz20LnTYve5UQHUq0C3g+IO5DmZTzfkbiHMrixmFRxBy",
+	"mQyLuzt2L7tpeXmO1/jzC3b+vuLLKfSIr7xdJ0QsiZUEdNr1bJGarTFqbohXMkwL9y7lukyi5bUcqzWd",
+	"and0LGpitrZlLa936PsLysDhuBNWyx2bVTt+4MJQvUVil9WOgYatuc+5GnnX9dxUPV5A98xW852Uf/WW",
+	"84HZ07uLym9tS/sLF37rBxbWq/5qyId67h1WfvtAYzSZkViXHmwWYrdtm1biniZkWYlXSJbtSj9YVqjH",
+	"DyzQPxtqfQszn2XSibE9hLp/iog0VSNd5lK/DfPN8+h7uSseFfvfn5aIpriqZvuysSfJd2S5jXPqf8Om",
+	"zRba0ZhL27RXkhd5GcS6AvYAvLKpl3HU7/eMvBPyAH8tCgYu9Qs7XBXNhRAueBRtC/enqpA54ywCIRAR",
+	"SP+huRtVH9pcyOGteeNHsGhOlG55w693Nsqkvvdvrvd/6Hs19MZje7HG/lKsi+Ky0VyBJMfjMYlqmNfH",
+	"KHfa//H56fPT/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -44,6 +44,7 @@ type Server struct {
 	srv      *http.Server
 	ln       net.Listener
 	ready    atomic.Bool
+	ext      extensions // set by the With* setters
 }
 
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
@@ -120,10 +121,11 @@ func (s *Server) Addr() string {
 // Drain marks the instance not ready, so load balancers stop sending traffic.
 func (s *Server) Drain() { s.ready.Store(false) }
 
-// Stop shuts the listener down; hijacked WebSocket connections are the
-// WebSocket server's to close.
+// Stop ends the event streams and shuts the listener down; hijacked
+// WebSocket connections are the WebSocket server's to close.
 func (s *Server) Stop(ctx context.Context) error {
 	s.ready.Store(false)
+	s.endStreams()
 	if s.srv == nil {
 		return nil
 	}

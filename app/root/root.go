@@ -214,12 +214,13 @@ var wsModule = fx.Module("ws",
 )
 
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
 			return nil, err
 		}
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {

@@ -1,0 +1,19 @@
+package http
+
+import (
+	"sync"
+
+	"diminuendo/app"
+)
+
+// extensions are the Server's dependencies beyond New's arguments, set with
+// the With* setters before Start, and the bookkeeping of its event streams.
+type extensions struct {
+	members *app.Members
+	files   Files
+	sse     SSEConfig
+
+	streamsMu     sync.Mutex
+	streamsClosed bool
+	streamsStop   chan struct{} // closed by endStreams
+}
