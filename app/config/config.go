@@ -50,6 +50,9 @@ type Config struct {
 	RateLimitMessages int           `env:"WS_RATE_LIMIT" envDefault:"60"`
 	RateLimitWindow   time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
 	ShutdownDrain     time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	// ReplayWindowEvents bounds each live session's replay window; an older
+	// cursor is served from Podium's history instead.
+	ReplayWindowEvents int `env:"REPLAY_WINDOW_EVENTS" envDefault:"1000"`
 	// SimStepDelay paces the embedded simulators' scripted agents.
 	SimStepDelay time.Duration `env:"SIM_STEP_DELAY" envDefault:"20ms"`
 }
@@ -140,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConnections < 1 || c.MaxActiveSessions < 1 {
 		return errors.New("MAX_CONNECTIONS and MAX_ACTIVE_SESSIONS: must be at least 1")
+	}
+	if c.ReplayWindowEvents < 1 {
+		return errors.New("REPLAY_WINDOW_EVENTS: must be at least 1")
 	}
 	if c.RateLimitMessages < 1 || c.RateLimitWindow <= 0 {
 		return errors.New("WS_RATE_LIMIT and WS_RATE_WINDOW: must be positive")

@@ -180,6 +180,7 @@ var appModule = fx.Module("app",
 		limits := app.DefaultLimits()
 		limits.MaxActiveSessions = cfg.MaxActiveSessions
 		limits.IdleTimeout = cfg.IdleTimeout
+		limits.WindowEvents = cfg.ReplayWindowEvents
 		h := app.NewHub(reg, rt, clock, log, limits)
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
