@@ -88,7 +88,11 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			req.AfterSeq = ptrMarker // fall through to an honest replayComplete:false
 			continue
 		}
-		older = fetched
+		if n := len(older); n > 0 && older[n-1].Seq == need.from {
+			older = append(older, fetched...)
+		} else {
+			older = fetched
+		}
 	}
 	return domain.E(domain.KindUpstreamUnavailable, "could not assemble the replay; retry")
 }
@@ -141,7 +145,14 @@ func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay
 		}
 		return out, true, nil
 	}
-	return nil, false, &seqRange{from: after, to: end}
+	// Fetch what is still missing up to the live end, not just up to the
+	// window's first event: the window slides on while the fetch runs, and
+	// only a fetch that overlaps it can still meet it afterwards.
+	from := after
+	if len(older) > 0 && older[0].Seq == after+1 {
+		from = older[len(older)-1].Seq
+	}
+	return nil, false, &seqRange{from: from, to: ls.latest}
 }
 
 func (ls *liveSession) snapshot(replayComplete bool) Snapshot {

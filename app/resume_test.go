@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"diminuendo/adapters/fake"
+	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/domain"
+	"diminuendo/ports"
+)
+
+// Resume and rejoin over runtimes that misbehave the way the wire can:
+// slow history reads, streams that lag, a runtime lost and replaced. The
+// recorder, snapFrame and manualClock helpers are hub_test.go's.
+
+// hubOn builds a hub over rt and reg, for tests that wrap the runtime.
+func hubOn(t *testing.T, reg ports.SessionRegistry, rt ports.AgentRuntime, limits Limits) *Hub {
+	t.Helper()
+	h := NewHub(reg, rt, &manualClock{now: time.Unix(1_800_000_000, 0)}, slog.New(slog.NewTextHandler(io.Discard, nil)), limits)
+	t.Cleanup(h.Close)
+	return h
+}
+
+// requireSameEvents checks got are want, field for field.
+func requireSameEvents(t *testing.T, want, got []map[string]any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(want[i], got[i]) {
+			a, _ := json.Marshal(want[i])
+			b, _ := json.Marshal(got[i])
+			t.Fatalf("event %d differs:\nwant %s\ngot  %s", i, a, b)
+		}
+	}
+}
+
+// lastOf returns the newest sequenced event of type typ that r holds.
+func lastOf(t *testing.T, r *recorder, typ string) map[string]any {
+	t.Helper()
+	evs := r.events()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i]["type"] == typ {
+			return evs[i]
+		}
+	}
+	t.Fatalf("no %s", typ)
+	return nil
+}
+
+func seqIn(e map[string]any) uint64 { return uint64(e["seq"].(float64)) }
+
+// slidingHistory is a runtime during whose every history read more events
+// reach the session's window.
+type slidingHistory struct {
+	ports.AgentRuntime
+	during func()
+	reads  int
+}
+
+func (s *slidingHistory) History(ctx context.Context, instanceID string, after uint64, limit int) ([]domain.UpstreamEvent, uint64, error) {
+	s.reads++
+	if s.during != nil {
+		s.during()
+	}
+	return s.AgentRuntime.History(ctx, instanceID, after, limit)
+}
+
+// A rejoin older than the window is served from history while the window
+// keeps sliding: each fetch overlaps the live end, so the replay meets the
+// window on the next round instead of chasing it until the join gives up.
+func TestJoinFromHistoryWhileTheWindowSlides(t *testing.T) {
+	rt := fake.NewAgentRuntime(podiumsim.EngineOptions{})
+	t.Cleanup(rt.Close)
+	sliding := &slidingHistory{AgentRuntime: rt}
+	limits := DefaultLimits()
+	limits.WindowEvents = 8
+	h := hubOn(t, fake.NewSessionRegistry(), sliding, limits)
+	ctx := context.Background()
+	dev := domain.DevIdentity()
+	meta, err := h.CreateSession(ctx, dev, "echo", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady := newRecorder()
+	if err := h.Join(ctx, dev, JoinRequest{SessionID: meta.ID}, steady, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	turns := 0
+	turn := func(text string) {
+		t.Helper()
+		if err := h.RunTurn(ctx, dev, meta.ID, text, ""); err != nil {
+			t.Fatal(err)
+		}
+		turns++
+		steady.waitFor(t, domain.EvTurnComplete, turns)
+	}
+	for i := 0; i < 10; i++ {
+		turn("hi") // four events each, half the window
+	}
+	sliding.during = func() { turn("hi") }
+
+	after := uint64(2)
+	late := newRecorder()
+	if err := h.Join(ctx, dev, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, late, snapFrame); err != nil {
+		t.Fatalf("join from history: %v", err)
+	}
+	sliding.during = nil
+	if late.frames[0]["replayComplete"] != true {
+		t.Fatalf("snapshot for a cursor the history serves: %v", late.frames[0])
+	}
+	if sliding.reads == 0 {
+		t.Fatal("the replay did not come from history")
+	}
+	turn("live")
+	late.waitFor(t, domain.EvTurnComplete, turns)
+	requireSameEvents(t, steady.events()[after:], late.events())
+}
