@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,4 +123,92 @@ func TestJoinFromHistoryWhileTheWindowSlides(t *testing.T) {
 	turn("live")
 	late.waitFor(t, domain.EvTurnComplete, turns)
 	requireSameEvents(t, steady.events()[after:], late.events())
+}
+
+// lateStreams is a runtime whose streams start delivering only after a
+// delay, like a gateway instance that is still catching up.
+type lateStreams struct {
+	ports.AgentRuntime
+	delay time.Duration
+}
+
+type lateStream struct {
+	ports.AgentStream
+	events chan domain.UpstreamEvent
+	quit   chan struct{}
+	once   sync.Once
+}
+
+func (l *lateStreams) Connect(ctx context.Context, instanceID string, after uint64) (ports.AgentStream, error) {
+	s, err := l.AgentRuntime.Connect(ctx, instanceID, after)
+	if err != nil {
+		return nil, err
+	}
+	ls := &lateStream{AgentStream: s, events: make(chan domain.UpstreamEvent), quit: make(chan struct{})}
+	go func() {
+		defer close(ls.events)
+		select {
+		case <-time.After(l.delay):
+		case <-ls.quit:
+			return
+		}
+		for ev := range s.Events() {
+			select {
+			case ls.events <- ev:
+			case <-ls.quit:
+				return
+			}
+		}
+	}()
+	return ls, nil
+}
+
+func (s *lateStream) Events() <-chan domain.UpstreamEvent { return s.events }
+
+func (s *lateStream) Close() error {
+	s.once.Do(func() { close(s.quit) })
+	return s.AgentStream.Close()
+}
+
+// A client moving to a gateway instance that has not yet applied the events
+// it holds (it has just attached, or lags the instance the client left) gets
+// a complete replay from its cursor once this instance catches up, not
+// replayComplete:false.
+func TestJoinWaitsForACursorThisInstanceHasNotReached(t *testing.T) {
+	rt := fake.NewAgentRuntime(podiumsim.EngineOptions{})
+	t.Cleanup(rt.Close)
+	reg := fake.NewSessionRegistry()
+	a := hubOn(t, reg, rt, DefaultLimits())
+	b := hubOn(t, reg, &lateStreams{AgentRuntime: rt, delay: 100 * time.Millisecond}, DefaultLimits())
+	ctx := context.Background()
+	dev := domain.DevIdentity()
+	meta, err := a.CreateSession(ctx, dev, "echo", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steady := newRecorder()
+	if err := a.Join(ctx, dev, JoinRequest{SessionID: meta.ID}, steady, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"one", "two"} {
+		if err := a.RunTurn(ctx, dev, meta.ID, text, ""); err != nil {
+			t.Fatal(err)
+		}
+		steady.waitFor(t, domain.EvTurnComplete, i+1)
+	}
+	cursor := seqIn(lastOf(t, steady, domain.EvTurnComplete))
+
+	moved := newRecorder()
+	if err := b.Join(ctx, dev, JoinRequest{SessionID: meta.ID, AfterSeq: &cursor, Epoch: meta.Epoch}, moved, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	if snap := moved.frames[0]; snap["replayComplete"] != true || snap["latestSeq"].(float64) < float64(cursor) {
+		t.Fatalf("join at seq %d on a catching-up instance: %v", cursor, snap)
+	}
+	if err := a.RunTurn(ctx, dev, meta.ID, "three", ""); err != nil {
+		t.Fatal(err)
+	}
+	steady.waitFor(t, domain.EvTurnComplete, 3)
+	moved.waitFor(t, domain.EvTurnComplete, 1)
+	requireSameEvents(t, steady.events()[cursor:], moved.events())
 }
