@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"reflect"
@@ -211,4 +212,131 @@ func TestJoinWaitsForACursorThisInstanceHasNotReached(t *testing.T) {
 	steady.waitFor(t, domain.EvTurnComplete, 3)
 	moved.waitFor(t, domain.EvTurnComplete, 1)
 	requireSameEvents(t, steady.events()[cursor:], moved.events())
+}
+
+// outage is an agent runtime that can go away and come back empty, as a
+// Podium that is lost and restarted.
+type outage struct {
+	ports.AgentRuntime // only the methods below are used
+
+	mu   sync.Mutex
+	rt   *fake.AgentRuntime
+	down bool
+}
+
+func newOutage(t *testing.T) *outage {
+	o := &outage{rt: fake.NewAgentRuntime(podiumsim.EngineOptions{})}
+	t.Cleanup(func() { o.mu.Lock(); defer o.mu.Unlock(); o.rt.Close() })
+	return o
+}
+
+func (o *outage) cur() (*fake.AgentRuntime, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down {
+		return nil, domain.ErrUpstream("podium", errors.New("connection refused"))
+	}
+	return o.rt, nil
+}
+
+// lose takes the runtime away with its instances, streams and histories.
+func (o *outage) lose() {
+	o.mu.Lock()
+	o.down = true
+	rt := o.rt
+	o.mu.Unlock()
+	rt.Close()
+}
+
+// restore brings back an empty runtime.
+func (o *outage) restore() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rt, o.down = fake.NewAgentRuntime(podiumsim.EngineOptions{}), false
+}
+
+func (o *outage) CreateInstance(ctx context.Context, spec ports.InstanceSpec) (ports.InstanceInfo, error) {
+	rt, err := o.cur()
+	if err != nil {
+		return ports.InstanceInfo{}, err
+	}
+	return rt.CreateInstance(ctx, spec)
+}
+
+func (o *outage) GetInstance(ctx context.Context, id string) (ports.InstanceInfo, error) {
+	rt, err := o.cur()
+	if err != nil {
+		return ports.InstanceInfo{}, err
+	}
+	return rt.GetInstance(ctx, id)
+}
+
+func (o *outage) StopInstance(ctx context.Context, id string) error {
+	rt, err := o.cur()
+	if err != nil {
+		return err
+	}
+	return rt.StopInstance(ctx, id)
+}
+
+func (o *outage) History(ctx context.Context, id string, after uint64, limit int) ([]domain.UpstreamEvent, uint64, error) {
+	rt, err := o.cur()
+	if err != nil {
+		return nil, 0, err
+	}
+	return rt.History(ctx, id, after, limit)
+}
+
+func (o *outage) Connect(ctx context.Context, id string, after uint64) (ports.AgentStream, error) {
+	rt, err := o.cur()
+	if err != nil {
+		return nil, err
+	}
+	return rt.Connect(ctx, id, after)
+}
+
+// A runtime lost mid-turn fails the turn; once a fresh one is back the next
+// turn runs on the same subscription with seq still growing, and since the
+// lost instance took its history along the session's stream has a new
+// epoch: a rejoin with the old one is told to rebuild.
+func TestLostRuntimeStartsANewEpoch(t *testing.T) {
+	o := newOutage(t)
+	limits := DefaultLimits()
+	limits.UpstreamGrace = 100 * time.Millisecond
+	h := hubOn(t, fake.NewSessionRegistry(), o, limits)
+	ctx := context.Background()
+	dev := domain.DevIdentity()
+	meta, err := h.CreateSession(ctx, dev, "guarded-agent", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := newRecorder()
+	if err := h.Join(ctx, dev, JoinRequest{SessionID: meta.ID}, sub, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RunTurn(ctx, dev, meta.ID, "go", ""); err != nil {
+		t.Fatal(err)
+	}
+	sub.waitFor(t, domain.EvPermissionRequested, 1) // mid-turn, waiting
+
+	o.lose()
+	sub.waitFor(t, domain.EvTurnError, 1)
+	turnErr := seqIn(lastOf(t, sub, domain.EvTurnError))
+	o.restore()
+	if err := h.RunTurn(ctx, dev, meta.ID, "again", ""); err != nil {
+		t.Fatalf("run_turn after the runtime came back: %v", err)
+	}
+	sub.waitFor(t, domain.EvUserMessage, 2)
+	if um := seqIn(lastOf(t, sub, domain.EvUserMessage)); um != turnErr+1 {
+		t.Fatalf("first event after the loss has seq %d, want %d", um, turnErr+1)
+	}
+
+	stale := newRecorder()
+	after := turnErr - 1
+	if err := h.Join(ctx, dev, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, stale, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	if snap := stale.frames[0]; snap["replayComplete"] != false || snap["epoch"] == meta.Epoch || snap["epoch"] == "" {
+		t.Fatalf("rejoin with the epoch of the lost stream: %v", snap)
+	}
 }
