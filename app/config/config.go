@@ -41,6 +41,11 @@ type Config struct {
 	UnisonAPIKey     string `env:"UNISON_API_KEY"`
 	ChronicleURL     string `env:"CHRONICLE_URL"`
 
+	// PodiumBreakerCooldown is how long Podium's circuit breaker stays open
+	// before one probe may pass; it is also how long the gateway refuses
+	// turns after Podium comes back from an outage.
+	PodiumBreakerCooldown time.Duration `env:"PODIUM_BREAKER_COOLDOWN" envDefault:"30s"`
+
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 
 	// Budgets (DESIGN.md): going over one is a clear refusal.
@@ -143,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConnections < 1 || c.MaxActiveSessions < 1 {
 		return errors.New("MAX_CONNECTIONS and MAX_ACTIVE_SESSIONS: must be at least 1")
+	}
+	if c.PodiumBreakerCooldown <= 0 {
+		return errors.New("PODIUM_BREAKER_COOLDOWN: must be positive")
 	}
 	if c.ReplayWindowEvents < 1 {
 		return errors.New("REPLAY_WINDOW_EVENTS: must be at least 1")
