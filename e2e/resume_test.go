@@ -33,7 +33,7 @@ func TestResumeRandomDisconnects(t *testing.T) {
 
 	const (
 		turns  = 200
-		window = 24 // events; an echo turn here has 4 to 7
+		window = 24 // events; an echo turn here has at least 4
 	)
 	g := startGateway(t, func(c *config.Config) {
 		c.ReplayWindowEvents = window
@@ -95,7 +95,7 @@ func TestResumeRandomDisconnects(t *testing.T) {
 			connected = false
 			cuts++
 			if long {
-				back = turn + 6 + rng.IntN(6) // 24 to 77 events away
+				back = turn + 8 + rng.IntN(6) // at least 32 events away
 			} else {
 				back = turn + 1 + rng.IntN(2)
 			}
