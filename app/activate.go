@@ -81,6 +81,17 @@ func (ls *liveSession) activate(ctx context.Context) error {
 			default:
 				return err
 			}
+		} else if n := len(rec.Generations); n > 0 {
+			// The last generation may have been closed while Podium was
+			// unreachable. If its instance is gone now, its history went with
+			// it: what follows is a new event stream.
+			_, err := h.rt.GetInstance(ctx, rec.Generations[n-1].InstanceID)
+			switch {
+			case domain.KindOf(err) == domain.KindNotFound:
+				rec.Epoch = newEpoch()
+			case err != nil:
+				return err
+			}
 		}
 		info, err := h.rt.CreateInstance(ctx, ports.InstanceSpec{TenantID: ls.tenantID, SessionID: ls.id, AgentType: rec.AgentType})
 		if err != nil {
@@ -204,7 +215,11 @@ func (ls *liveSession) streamLost(ctx context.Context, stream ports.AgentStream,
 	deadline := time.Now().Add(h.limits.UpstreamGrace)
 	delay := 50 * time.Millisecond
 	for {
-		info, err := h.rt.GetInstance(ctx, gen.InstanceID)
+		// Each probe is bounded by the grace, whatever the adapter's own
+		// timeouts and retries, so the turn fails on time.
+		pctx, cancel := context.WithDeadline(ctx, deadline)
+		info, err := h.rt.GetInstance(pctx, gen.InstanceID)
+		cancel()
 		if err == nil && info.Status == ports.InstanceRunning {
 			ls.mu.Lock()
 			after := ls.latest - gen.BaseSeq
@@ -236,7 +251,7 @@ func (ls *liveSession) streamLost(ctx context.Context, stream ports.AgentStream,
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-time.After(min(delay, time.Until(deadline))):
 		}
 		delay = min(delay*2, 400*time.Millisecond)
 	}

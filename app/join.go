@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"diminuendo/domain"
 )
@@ -42,6 +43,9 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 	}
 	if err := ls.ensureActive(ctx); err != nil {
 		return err
+	}
+	if req.AfterSeq != nil {
+		ls.awaitCursor(ctx, req)
 	}
 	// An older cursor than the window holds is served from Podium's history,
 	// fetched without holding the session lock; the window may move on
@@ -88,7 +92,11 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			req.AfterSeq = ptrMarker // fall through to an honest replayComplete:false
 			continue
 		}
-		older = fetched
+		if n := len(older); n > 0 && older[n-1].Seq == need.from {
+			older = append(older, fetched...)
+		} else {
+			older = fetched
+		}
 	}
 	return domain.E(domain.KindUpstreamUnavailable, "could not assemble the replay; retry")
 }
@@ -141,7 +149,60 @@ func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay
 		}
 		return out, true, nil
 	}
-	return nil, false, &seqRange{from: after, to: end}
+	// Fetch what is still missing up to the live end, not just up to the
+	// window's first event: the window slides on while the fetch runs, and
+	// only a fetch that overlaps it can still meet it afterwards.
+	from := after
+	if len(older) > 0 && older[0].Seq == after+1 {
+		from = older[len(older)-1].Seq
+	}
+	return nil, false, &seqRange{from: from, to: ls.latest}
+}
+
+// catchUpWait bounds how long a join waits for this instance's agent stream
+// to reach a cursor the client already holds.
+const catchUpWait = 5 * time.Second
+
+// awaitCursor waits until the session has applied the join's cursor, when
+// the cursor is of the current epoch and Podium holds the events up to it:
+// this instance has just attached and is still replaying, or the client
+// comes from another gateway instance that is slightly ahead. Otherwise it
+// returns at once and replayPlan answers as before.
+func (ls *liveSession) awaitCursor(ctx context.Context, req JoinRequest) {
+	after := *req.AfterSeq
+	ls.mu.Lock()
+	rec := ls.rec
+	behind := after > ls.latest && (req.Epoch == "" || req.Epoch == rec.Epoch)
+	ls.mu.Unlock()
+	if !behind {
+		return
+	}
+	gen, open := rec.Current()
+	if !open {
+		return
+	}
+	if info, err := ls.h.rt.GetInstance(ctx, gen.InstanceID); err != nil || gen.BaseSeq+info.LatestSeq < after {
+		return
+	}
+	limit := time.NewTimer(catchUpWait)
+	defer limit.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ls.mu.Lock()
+		done := ls.latest >= after || ls.gone || ls.stream == nil
+		ls.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-limit.C:
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (ls *liveSession) snapshot(replayComplete bool) Snapshot {

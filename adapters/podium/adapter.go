@@ -46,7 +46,7 @@ type Config struct {
 	RetryInitial time.Duration
 	RetryMax     time.Duration
 	// BreakerFailures consecutive failed attempts open the breaker
-	// (default 5); it stays open BreakerCooldown (default 30s) before one
+	// (default 5); it stays open BreakerCooldown (default 5s) before one
 	// probe may pass.
 	BreakerFailures uint32
 	BreakerCooldown time.Duration
@@ -85,7 +85,7 @@ func New(cfg Config, client *http.Client) (*Adapter, error) {
 		cfg.BreakerFailures = 5
 	}
 	if cfg.BreakerCooldown <= 0 {
-		cfg.BreakerCooldown = 30 * time.Second
+		cfg.BreakerCooldown = 5 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

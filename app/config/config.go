@@ -41,6 +41,11 @@ type Config struct {
 	UnisonAPIKey     string `env:"UNISON_API_KEY"`
 	ChronicleURL     string `env:"CHRONICLE_URL"`
 
+	// PodiumBreakerCooldown is how long Podium's circuit breaker stays open
+	// before one probe may pass; it is also how long the gateway refuses
+	// turns after Podium comes back from an outage.
+	PodiumBreakerCooldown time.Duration `env:"PODIUM_BREAKER_COOLDOWN" envDefault:"5s"`
+
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 
 	// Budgets (DESIGN.md): going over one is a clear refusal.
@@ -50,6 +55,9 @@ type Config struct {
 	RateLimitMessages int           `env:"WS_RATE_LIMIT" envDefault:"60"`
 	RateLimitWindow   time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
 	ShutdownDrain     time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	// ReplayWindowEvents bounds each live session's replay window; an older
+	// cursor is served from Podium's history instead.
+	ReplayWindowEvents int `env:"REPLAY_WINDOW_EVENTS" envDefault:"1000"`
 	// SimStepDelay paces the embedded simulators' scripted agents.
 	SimStepDelay time.Duration `env:"SIM_STEP_DELAY" envDefault:"20ms"`
 }
@@ -140,6 +148,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxConnections < 1 || c.MaxActiveSessions < 1 {
 		return errors.New("MAX_CONNECTIONS and MAX_ACTIVE_SESSIONS: must be at least 1")
+	}
+	if c.PodiumBreakerCooldown <= 0 {
+		return errors.New("PODIUM_BREAKER_COOLDOWN: must be positive")
+	}
+	if c.ReplayWindowEvents < 1 {
+		return errors.New("REPLAY_WINDOW_EVENTS: must be at least 1")
 	}
 	if c.RateLimitMessages < 1 || c.RateLimitWindow <= 0 {
 		return errors.New("WS_RATE_LIMIT and WS_RATE_WINDOW: must be positive")

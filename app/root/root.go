@@ -125,7 +125,8 @@ func upstreamClient() *http.Client {
 var podiumModule = fx.Module("podium",
 	fx.Provide(fx.Annotate(
 		func(cfg config.Config, up Upstreams, log *slog.Logger) (*podium.Adapter, error) {
-			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey, Logger: log}, upstreamClient())
+			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
+				BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient())
 		},
 		fx.As(new(ports.AgentRuntime)),
 	)),
@@ -180,6 +181,7 @@ var appModule = fx.Module("app",
 		limits := app.DefaultLimits()
 		limits.MaxActiveSessions = cfg.MaxActiveSessions
 		limits.IdleTimeout = cfg.IdleTimeout
+		limits.WindowEvents = cfg.ReplayWindowEvents
 		h := app.NewHub(reg, rt, clock, log, limits)
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
