@@ -872,6 +872,22 @@ type MemberList struct {
 	Members []Member `json:"members"`
 }
 
+// Model defines model for Model.
+type Model struct {
+	ContextWindow      *int     `json:"contextWindow,omitempty"`
+	Id                 string   `json:"id"`
+	InputPricePerMTok  *float64 `json:"inputPricePerMTok,omitempty"`
+	OutputPricePerMTok *float64 `json:"outputPricePerMTok,omitempty"`
+	Provider           string   `json:"provider"`
+	Streaming          bool     `json:"streaming"`
+	Tools              bool     `json:"tools"`
+}
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Models []Model `json:"models"`
+}
+
 // PingMessage defines model for PingMessage.
 type PingMessage struct {
 	RequestId *string         `json:"requestId,omitempty"`
@@ -1292,6 +1308,9 @@ type ServerInterface interface {
 	// UpdateMember Change a member's role (manage_members update)
 	// (PATCH /api/members/{userId})
 	UpdateMember(ctx echo.Context, userId string) error
+	// ListModels The model catalog agents can use (Ensemble)
+	// (GET /api/models)
+	ListModels(ctx echo.Context) error
 
 	// (GET /api/sessions)
 	ListSessions(ctx echo.Context, params ListSessionsParams) error
@@ -1418,6 +1437,15 @@ func (w *ServerInterfaceWrapper) UpdateMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateMember(ctx, userId)
+	return err
+}
+
+// ListModels converts echo context to params.
+func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListModels(ctx)
 	return err
 }
 
@@ -1872,6 +1900,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/content", wrapper.ReadFile, options.OperationMiddlewares["readFile"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
+	router.GET(options.BaseURL+"/api/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
@@ -2099,6 +2128,44 @@ type UpdateMemberdefaultJSONResponse struct {
 }
 
 func (response UpdateMemberdefaultJSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelsRequestObject struct {
+}
+
+type ListModelsResponseObject interface {
+	VisitListModelsResponse(w http.ResponseWriter) error
+}
+
+type ListModels200JSONResponse ModelList
+
+func (response ListModels200JSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModelsdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListModelsdefaultJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2844,6 +2911,9 @@ type StrictServerInterface interface {
 	// UpdateMember Change a member's role (manage_members update)
 	// (PATCH /api/members/{userId})
 	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
+	// ListModels The model catalog agents can use (Ensemble)
+	// (GET /api/models)
+	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
 
 	// (GET /api/sessions)
 	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
@@ -3094,6 +3164,29 @@ func (sh *strictHandler) UpdateMember(ctx echo.Context, userId string) error {
 		return err
 	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
 		return validResponse.VisitUpdateMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListModels operation middleware
+func (sh *strictHandler) ListModels(ctx echo.Context) error {
+	var request ListModelsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListModels(ctx.Request().Context(), request.(ListModelsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListModels")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListModelsResponseObject); ok {
+		return validResponse.VisitListModelsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3671,86 +3764,88 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Fx5Uxu5tv8qqn6vKlDVAUOWmgd/3PKAc4d5ELjYmbmvhpQtuo9tTbqljiRDPCm++ystvUvesMnc/2x3",
-	"WzrndxadRdL3IGJpxihQKYKT70GGOU5BAtffPpAEbrCcqs8xiIiTTBJGg5MAozFJAHFIsCQPgCRDcgro",
-	"kfEvIsMRIM6YDMKAqJe/zoDPgzCgOIXgJMjUiGHA4euMcIiDE8lnEAYimkKK1VT/zWEcnAT/dVjSdmie",
-	"isPf8xk0XU9PYdAHIQijF7H6q57PTmCnE8XzRXOm+Nsl0Ini9ej4pzBICS2+h4GcZ3ooyQmdBE9qWg4i",
-	"Y1SABqrHOePqQ8SoBCrVR5xlCYmwAuzwT6FQ+74ij3q0n1k8NzM1kKcI1PNT9Pb4fxCmMXrXeYMwFY/A",
-	"BZJTLNEXyh7R4xSoEgsHyecowpzP0ehWfXndHUvgI7QnIGI0FvtqlDs60m/qZ1didEc1uJYkRXE3iiCT",
-	"oGHOOMuAS2K4x5UnFql7xhLANHgKgyghQOVgxq2IGliGFQG1nz5VZfZHTZbFrJ8L+bD7PyGSasxuHF9B",
-	"eg/8Fr7OQMg20ZBikjQk/+a4E7bp4yyBZSK7Ve88hcFMADeMrKdQdTbtKHZqJ39a3v9SrBFGr0AIPAGH",
-	"ZIxa6I9xTNS7OLmpvGLMoDU8zjLOHnwSjYlIiRC+xxlnaSY9wuZGHhuoQk7m9wDoLFUwGe6GXy0KFaA8",
-	"uOqnYU2LCmL9KHtV6Iej+xwdW8z4TE6BSuW+wKtci0Up2RfQPm8hUQ6hVqZeWaJmsmWcOFwXidVDOV9m",
-	"3xf5e0tVeBE/8coMFXS5eDrTHrVHHyBhZrL6EjGYAhoTSGKB4AGU99d/QKmRJEqxXRBO0UgNPkICEoik",
-	"0Gu4fevAGIdP3k3V8+KwArtOHhmlEDllZrjxwD8FzOU9YHlBJfAHnFyJynuESpgA1/Tp38eMp1iaJ+/f",
-	"BqHrxYZAo4KyVYVZEOwmT9PixIADlmDjG7+Pn6jl1Y12HgQ5HmScqXk2ctMtSDShQ+tXV8alpHwp934f",
-	"XOW+opTv34bLPE8OTeVfxx1XAFCDaoniNzhdzOI5ZEBjoNH8F8CJibMbuj6F6AvEXVlT1hhLeC1JCoGD",
-	"Wshj0daTBEs1V80i6ExFSXrtlVjORFWs7Eugos8JxzEo5Y3Z4wrCteO4+C0D23Y4llO9NDA+B6kit+a0",
-	"ZgDvrGcsrqnsxcffupcX58Nf+9cfg7D4etXr97v/7AVhYD8NB9fXw8vurf7ttjvoDS8vri4GvfMgDLqf",
-	"Br8Mb3v/+nRxW37/0L24rDyt/2Nw/b+9j8Pev2/sPz5c3/58cX7eUyT0e/3+xfXH4cfrwfDD9aeP5xWy",
-	"+oPuQBFQffbppj+47XWvhp8+dn/rXlx2f75Ur5x1b7pnF4P/G/b+fdbrnffMMIPe7cfupUN4Fh4Lalv/",
-	"LGxLpaLxfQqDtHRTazqVavqxkmtuKIAmtSTAqwm9B5ug/edwum5g3LSFJcvTCsApzMSNc/2BjEVTJ1nw",
-	"kJcViIRULEPXunojn4KrAHOOddw1xeKKcXCHxcq3CdmHr1sAdEHSaZgtWKvOWxLoQvADSeCsLA40da94",
-	"0AaRRixWnyvyncnx65+CMLjHAt6/dVr1FAtH2WYK31D/l+7r43fvERvrcO9+LkG41hEigWPzv5UQzWyh",
-	"aM2kTpC/YBNzryVxpuCTw1gBzY5v8agy5RNSj0ruWJ/WRcMfd3lhWhWItr2PSaJ4jMkKRl8tjoVFRmxA",
-	"Wo7OL0RIthCf1e1djXdRzOgw+I00armaVEj1sXlRlXad0dywnm0v68ibpCAkTrO2RX+i5BtKlQGva0Al",
-	"vdUJ6gbjw+eSOEtqVPJSHVZTAGNuLyf8nEYfZ5U0qw50QoQcKkMTaE+N9Y8QxZDJ6T/2Q8QBx/qZebQf",
-	"6ur4cGqMpf4jlsMCefMkRMUP++2sW0/iTmG35qG3UZRbs/Lmwv+fIE2g4c91VdDkW+RTQkmqHGLHxXxC",
-	"UiJtAmdeO+qobK/415HrX9ssV05ADm3csEmlsuDdA511zV7s7mHMOCyowxcI7R4Gaxkb4OBi3pc840iS",
-	"h7yC4CkD2WqO/4U4z9HzQZ2V3sWOrpXnPzm42Dj/DoNZphx437RznMn9A3BhHcVK2Xv5j+boDUTqCIZN",
-	"zJ3iMsJ3ZxMLg/wlijbja0QfyhDa686CBcQMvzjKv6iUkz3tpnZACDwlpYoWxHsMqVwh1+lLSaDYWzMt",
-	"m1YrtqUMM5VRLTF1ZlwA/coIXVrQ3NzJ+3PRbXqwPxmhaxc7F7swFVDlRuMFhtAomcXQ5dGUeNtH61Vu",
-	"dVQj2ta6brn+ClM8AdNyXbB8R3m0Up1feY041o4mxhJ0mz5lD+B0dX47WlJzWcdYGiClmrlharhze+AV",
-	"TSivfEfeLMtg6MAujtesA/uR2qihvaZvsA4hJ9vPqjuXyMFe1Z1b2JY59LYMS3JuCJ1s2uzctJmUqQE2",
-	"N7sbzu4dxHpCCSExl6YqEnNM6EpzLyjn31o9KiZ5pMC1zFNCdaBgOpTqtwcCj/rDRPdxXDZ0O6NqUfaK",
-	"YOlGkmf5ePgmV/KYfEaHKhTYKIbXszihNLx721xN3pe3Xy0/lRffHb89/mnNXQJegmvF2iUbIOqJdBcJ",
-	"xSWNIEYWG6TTIrSncA2RZCwJkTIabvxkiOSU0C+ETkIkVYBBcRIigWl8z76FKEswDe/oTGlNiHTHzeRZ",
-	"+wdoMM/gtcggImMS5U1xQSS6B0FiQHIKAtDeze314Prs+vIgjfcP7mgrCRfLopGjDYr2K/sMv8ZvmHyH",
-	"miFv37nYUecthnCgOC0avmjvkcgpUj/thwib8CR/GKIZbf0UQwKy8j0BXH0sJMu0kbXLId666t+khmGx",
-	"cy9qAhxx/gotkSuQeNVcZaFI9UBr7iDAC8NN0/q3gcnGpclinJ/n7iaIN64nsbfVvU47aMNtEmpxhBWF",
-	"2NfvPuVh7nMha1Zz47KoX8qzSn9ObUWiVdiroqzSWPa8SkwXaFg/RyRfLwk1JYG8NoBtBMIBx2pWPqPU",
-	"/PKISR6dQO1VXzuzPqmnr5txeCBsJvqbiIoDFs6qydKu1iazNUMNO8XQDLZJvJFLvA6CU3zqSZ/iTEyZ",
-	"XKfJu66lZUBjQic3evvh9prDHLIEz89YmqmVZZPUOE/o13PJL6EGUm+uymWzkR5Y3kqNaBt1SzQtUN16",
-	"A8D9W8OXV+zW7ePY/3hp2TCD21J2IBQJ200NNFfexGDXcb4uk7bWqWsKSAkCjVkSQ4zGnKV6N4Hl6JWo",
-	"BPmm59EO5Zbmc5FVvOdHF8XusrX2aY9VojHwiX5M+Dp+L8FrbU9RqfoWGG9XAsr1NodXfcQ0giTRIYF/",
-	"tVVh+W2xIhabjWhsEuL6MCn+NtTbssXCMVWyd4aTZM3a94KcaJab/1qyngngHlE3TcVMXflLVVPCsoNS",
-	"yrCiLKUiuKztkw67fsDJlQaP3nMnhsD2ptzGGSWpMjohEaOQ7zMyubfJmavyOGq6hcX5hm/T7jJn1+Lk",
-	"d0giloIrYGSSRSz5rdUyazRECQfRndVa6rVeFX8A/pu379ZeOx4tRauuHk1CG1Q1SXCJs36arlFX6hy/",
-	"dVEiIJpxIud9pUB5axlzU7M2nz7kjunX3weBPUSm4THvFaNOpczMGTdCx8x9kMGeXZhgCY94nmuTTnFQ",
-	"lmCpnOABuu31B0hJ0WzsQSlRHke/+jvc91n0BeQdzRGrF3xO668VxyTEFGcgEOaAYogSzCFGWKDChu6o",
-	"tSEkmDl4p8bRlHRvLvTRvPrAYqrGUjYhQCpOJkAVxRAjBYg4uFPxLZ+bA37onsVzRAQafb8zDvQuOEHf",
-	"7/R+zbsgRHf5lk3zpYhv7oKnp5GpYkkilQcIzklK6AxozHIgKx3ek6BzcHTQUfrAMqA4I8FJ8Oagc/DG",
-	"bpvRMj7EGTmcFp32CWi7LyBXzljvQjBvNM5HHnc6WzsdmbfQ20cjDXVzxDgquuZPYfCu8+YFJtfN+ap9",
-	"BCd/fA4DMUtTzOdKBsUmAGQI1RpCqJBq1UQpSE4igfYoQ3gmp/t6MI268VI+xK9gl2iXB5/aLJPKoagY",
-	"xniWSN9wBX1mD7UBqoBG2zlOEuCvBCpHLfkvekFOEC6JkLb1uEsoKu0qBxjm6JQhYht4mN76K5EPivbq",
-	"bUiUECH3dUbNhAOU4gRsUCS++cmLraDROmH7VF+mVJz11JLG0QtJQ7cdT1FFKEhvK3jEPH6+fLpxjLAd",
-	"uCUXHMf7Ld09/G4apE9mkctrFHWR3eq2d0VqP0SRTfN9d+AZLv34mfmNZlduI/jDebi/PCm9pZP9n/WS",
-	"Z2pddelUY/Md2ZQr/F/JrF5KN2xZeGe6cTbFdFLqxiuBVCbSUhFDRsXKqo0V7xJRbEpzK1bjlormZpuq",
-	"ShU8jnEiymyyiP6VFu1MQtUOk2cdKtaOApdNBONdWmonM3dkCs7Tny+8xNRKvW2kbb8E7emaKsobHWhG",
-	"JUnQn4xQiFUsik2pjAjEZ3R/M1E0Ff3we1E7XLiknOvfq6KqYfW2nXOZkeJThKXE0RRiJCQHnCrHHIHi",
-	"L29L2DefbfR9ybJG8dCkdyo+NpMgItFevWmsgfTFxF6GOy+lHBV+Nja+upNy/a985bC8BmfpGrZby3WW",
-	"iF54FVtBOHYpe5aQ6mGNWjiK7Q/K8IuND2ivvmFilU0SjtWtavSHlctHnqUo7uShdr3MrjKI2u0qK2nI",
-	"8fYmz1tWruTBPjNhjnF/SEzZo0Dm6hacDDkIljxAbO9ZKkpSEn8BgYh8fo6h0UEY2a4cyq+5UZpVbrNG",
-	"5h4XtNe4DGeZ+pRnc30+tJcfcW2oVx0rMw7SG4AEfEUTvShyJKdYwUKE8tsaBtQJK30iibnc91wQVmwA",
-	"r8Zca+0EfwodJemUCWlISjGd27ZUSZ5abezZIHTU6XR81JljMo0MY9UTRTuNDCuntD1OL9PPnquZepi8",
-	"Euvv+KG98sSTK51bw0+toMqHxk4rGu26FIcLaTcbEoFG9c76CO0phlTghvLfQqPZo3onfLR/gHo4mpYs",
-	"31Ez6pglifYTAo1IfILuZp3Om0jAV/0BRiEa6RfzJ0o/ykcxlrh4MgVL6a/964/2nVM0o63dk3ZugfZG",
-	"tR0jasRGrDbatzfBUaboGx2gLopYmqppEkIBjU7QF4AMJ+QBRgojoQvd5hqho3dIHKABQxzETK11HOzh",
-	"H4vSJRbytdbC1xfnFs4EC6k9gw0f433lwEa5jY9O76h6bQo4Bo4eCRWGKKqm4EgyhkTCHpFkmjI0y5AA",
-	"EFXXDDTW1mvIso9wCugRzw/u6KB8EyeCqddt0trGR49TuPSiOCumMylQzB6pqavXnWVfD76avzQm8zW3",
-	"Ho2OEXOOzykyymZ8ZE4pKW5TNEiV/qgG+jZdpiXDKpchQ7tPRf8emVDG8/WvRkOuNi/p3rW1ZCyaalSj",
-	"GReMo3tIGJ0IJNkpwpTJKXD70gSkQHWbRjqX95Cc75ZxVpXev3WWkZa4eQnfpHFdr0vPVY7vuHHSwbFW",
-	"HPv3bRSdS2euHEAheoH6upX4uq/m61lvUz0GhcaM21adCQbYTJadr116f30ke2Hd54N+Y4ldxoRDpE9r",
-	"L77TtIwX1DP1y/7ia043vNa0dfwcHiBRqqzr/iUVR6EmpCD/lUDskaJoSpKYA/URZ06V1xR6kb3tMmop",
-	"7hPwKLni13bMn6Xfao5GxFKKdq883r9zZT3E0quvCoyuvKhczbAeJcWNvUqDnGXNytD+mvlaBx12rh35",
-	"vTkeBdEXL+juO5blVQrP1pdrCuVoar3GFX0xlz20LnTYve5UQHUq0C3g+IO5DmZTzfkbiHMrixmFRxBy",
-	"mQyLuzt2L7tpeXmO1/jzC3b+vuLLKfSIr7xdJ0QsiZUEdNr1bJGarTFqbohXMkwL9y7lukyi5bUcqzWd",
-	"and0LGpitrZlLa936PsLysDhuBNWyx2bVTt+4MJQvUVil9WOgYatuc+5GnnX9dxUPV5A98xW852Uf/WW",
-	"84HZ07uLym9tS/sLF37rBxbWq/5qyId67h1WfvtAYzSZkViXHmwWYrdtm1biniZkWYlXSJbtSj9YVqjH",
-	"DyzQPxtqfQszn2XSibE9hLp/iog0VSNd5lK/DfPN8+h7uSseFfvfn5aIpriqZvuysSfJd2S5jXPqf8Om",
-	"zRba0ZhL27RXkhd5GcS6AvYAvLKpl3HU7/eMvBPyAH8tCgYu9Qs7XBXNhRAueBRtC/enqpA54ywCIRAR",
-	"SP+huRtVH9pcyOGteeNHsGhOlG55w693Nsqkvvdvrvd/6Hs19MZje7HG/lKsi+Ky0VyBJMfjMYlqmNfH",
-	"KHfa//H56fPT/wcAAP//",
+	"1Hxpbxu3uvBfIeZ9gdrAxHactOh1PhyosXLqXjv2sZT2XNSBRM88kljPkBOSY0Un8H+/4DI7qc2S0/tN",
+	"Einy2fls5LcgYmnGKFApgrNvQYY5TkEC198+kARusJypzzGIiJNMEkaDswCjCUkAcUiwJI+AJENyBmjO",
+	"+IPIcASIMyaDMCBq8pcc+CIIA4pTCM6CTK0YBhy+5IRDHJxJnkMYiGgGKVZb/X8Ok+As+H/HFWzHZlQc",
+	"/1HsoOF6egqDAQhBGL2I1V/1fnYDu50ox5ftmeKvl0CnCtfXpz+HQUpo+T0M5CLTS0lO6DR4UttyEBmj",
+	"AjSh+pwzrj5EjEqgUn3EWZaQCCuCHf8lFNW+rYmjXu0XFi/MTi3KUwRq/B16e/pfCNMY/XjyBmEq5sAF",
+	"kjMs0QNlczSfAVVs4SD5AkWY8wUa36ovr3oTCXyMDgREjMbiUK1yR8d6ph67EuM7qolrQVIQ96IIMgma",
+	"zBlnGXBJDPa4NmIpdc9YApgGT2EQJQSoHObcsqhFy7DGoO7oU51nfzZ4We76ueQPu/8LIqnW7MXxFaT3",
+	"wG/hSw5CdoGGFJOkxfk3pydhFz7OEljFsls15ykMcgHcILKZQDXRtKvYrZ34aX7/S6FGGL0CIfAUHJwx",
+	"YqE/xjFRc3FyU5ti1KCzPM4yzh59HI2JSIkQvuGMszSTHmZzw48tRKEA81sANE8VmQx2oy+WCjVCeeiq",
+	"R8OGFJXA+qnsFaHvTt3nyNhyxHM5AyqV+QKvcC1npWQPoG3eUqAcTK1tvTZHzWarMHGYLhKrQblYpd8X",
+	"xbyVIrwMn3hthEq4XDi91xa1Tx8hYWaz5hExnAGaEEhigeARlPXXf0Cp4SRKsT0Q3qGxWnyMBCQQSaHP",
+	"cDvryCiHj99t0fPSYQ10nTgySiFy8sxg4yH/DDCX94DlBZXAH3FyJWrzCJUwBa7h079PGE+xNCM/vQ1C",
+	"18QWQ6MSsnWZWQLsBk/D4qQBByzB+jd+Gz9Vx6ub2oUT5BjIOFP7bGWmOyTRgI6sXV2bLhXkK7H32+A6",
+	"9jWh/OltuMryFKSp/ev0xOUANEi1QvBbmC5H8RwyoDHQaPEr4MT42S1Zn0H0AHFPNoQ1xhJeSZJC4IAW",
+	"Cl+0M5JgqfZqaATNlZekz16JZS7qbGUPgfI+pxzHoIQ3ZvM1mGvXceFbObZdd6yAeqVjfA5SeW7tbc0C",
+	"3l3fs7ghshcff+9dXpyPfhtcfwzC8utVfzDo/bMfhIH9NBpeX48ue7f6t9vesD+6vLi6GPbPgzDofRr+",
+	"Orrt/+vTxW31/UPv4rI22vzH8Pq/+x9H/X/f2H98uL795eL8vK9AGPQHg4vrj6OP18PRh+tPH89rYA2G",
+	"vaECoD726WYwvO33rkafPvZ+711c9n65VFPe92567y+G/zPq//t9v3/eN8sM+7cfe5cO5lnyWKJ25c+S",
+	"bSVXNH2fwiCtzNSGRqUefqxlmlsCoEGtAPBKQv/RBmj/dzDd1DFu68KK42kNwimaiRvn+QMZi2ZOsOCx",
+	"SCsQCalYRV1r6g1/SqwCzDnWftcMiyvGwe0WK9sm5AC+7ICgS4JOg2yJWn3fCkAXBT+QBN5XyYG27JUD",
+	"XSLSiMXqc42/uZy8+jkIg3ss4Ke3Tq2eYeFI28zgKxr82nt1+uNPiE20u3e/kCBc5wiRwLH531oUzWyi",
+	"aMOgTpD/wDbq3gjiTMKnIGONaHZ9S486Uj4m9ankjvNpU2r4/S4vmdYlRFffJyRROMZkDaWvJ8fCMiI2",
+	"RFpNnV+JkGwpfdbXd7XeRbmjQ+G3kqjVYlID1YfmRZ3bTUQLxXq2vmzCb5KCkDjNuhr9iZKvKFUKvKkC",
+	"VfDWN2gqjI8+l8SZUqOSV+KwngAYdXs55hcw+jCrhVlNQidEyJFSNIEO1Fr/CFEMmZz94zBEHHCsx8zQ",
+	"Yaiz46OZUZbmj1iOSsqbkRCVPxx2o269iTuE3ZmF3kVSbsPMm4v+/wRpHA1/rKucJt8hnxJKUmUQT1zI",
+	"JyQl0gZwZtrrExXtlf967frXLtOVU5Aj6zdsk6kscfeQzppmL+3uYcI4LMnDlxTaPxmsZmxBBxfyvuAZ",
+	"R5I8FhkETxrIZnP8E+IiRi8WdWZ6lxu6Tpz/5MBi6/g7DPJMGfCBKec4g/tH4MIairWi9+of7dVbFGlS",
+	"MGzT3Mkuw3x3NLHUyV8haDnfwPtQitA9d5YcIGb55V7+RS2d7Ck3dR1C4CmpRLQE3qNI1Qm5SV1KAsXe",
+	"nGlVtFqzLGWQqa1qgWki4yLQb4zQlQnN7Y28PxbdpQX7ixG6cbJzuQlTDlWhNF7CEBoleQw9Hs2It3y0",
+	"WeZWezWiq62bpuuvMMVTMCXXJcd3VHgr9f2V1YhjbWhiLEGX6VP2CE5T59ejFTmXTZSlRaRUIzdKDXZu",
+	"C7ymChWZ78gbZRkaOmgXxxvmgf2U2qqgvaFtsAahANuPqjuWKIi9rjm3ZFtl0Ls8rIHDYkg8yZmv8g9C",
+	"Yzb3OOJumSM0y+UNJxHcAL8asocm81h+n9Q4Vx3WLJfb/THj7JHE4M7+C8kBpzaT1LUbkrFEuIbaYaOt",
+	"mpuN6ssWa3hp6+G0GtqA0ZpLK/lsFnWBckPodNua9rY1w0wtsL11veHs3gGsx2MUEnNpGBJzTOhaey+p",
+	"2txac1FuMqea8zhOCdX+oClEq98eCcz1h6ku17lM5W1Ole/lZcHKfqFnHeXwVa51MPKcjpTHt1Wopndx",
+	"ktLg7q1mtnFfXWW3+NQm/nj69vTnDZtBvAA3cvIr+lya+ZIeEgpLGkGMLG2Qjn7RgaJriJSxCJFSGm6O",
+	"wxDJGaEPhE5DJJUfSXESIoFpfM++hihLMA3vaK6kJkS6sGrC6cMjNFxk8EpkEJEJiYreB0EkugdBYkBy",
+	"BgLQwc3t9fD6/fXlURofHt3RTq5FrHI6X29Rm1nbZvglfsscS6gR8rYXlI2T3pwXB4rTsq6PDuZEzpD6",
+	"6TBE2HihxWCIctr5KYYEZO17Arg+LCTLtJJ1s17e9PnfJFVlaec+0QQ4wrk1Kl9XIPG6IelSluqFNmwU",
+	"wUujCtPhYf3PrTPQ5Tq/LNy1Lm/45vGwNq36bdkNow5HWJOJAz33qYhmnksyl/dlazcVP+vwF9DWOFon",
+	"e52VdRir0mZF0yUSNigoUpyXhJrMT5ECwtYD4YBjtSvPKTW/zDEpvBNoTPVVrZubesr3GYdHwnIx2IZV",
+	"HLBwJsdWFi+32a3tatgtRmaxbfyNguNNIjjZp0YGFGdixuQmtfxNNS0DGhM6vdFdprvrAeCQJXjxnqWZ",
+	"Olm2yYAUeZvNTPJLiIHUPXQFb7aSA4tbJRFdpe6wpkNUt9wAcP8NgNWJ2U3LdfY/Xli2jOB2FB0IBcJu",
+	"QwONlTcw2Lefr7PhnXPqmgJSjEATlsQQowlnqW4asRj9IGpOviltdV25lfFcZAXv+d5F2US4UTv+RAUa",
+	"Qx/rJ4RvYvcSvFEXkgrVd4B4NxNQnbcFedVHTCNIEu0S+E9b5Zbflidi2VNGYxMQN5dJ8deR7r4XS9dU",
+	"wd57nCQbljiWxER5of4b8ToXwD2sbquK2br2l7qkhFWhrOJhTVgqQXBp2yftdn2HC0otHL3XiwyA3d7r",
+	"1lU0qSI6IRGjULSTmdjbxMx1frxum4Xl8YavN3uVsetg8gckEUvB5TAyySKW/N6pjLbq3oSD6OWNzolG",
+	"SZI/Av/dW17tnh1zC9G6p0cb0BZUbRBc7GxemmzllU5O37ogERDlnMjFQAlQ0UGAuUkum08fCsP02x/D",
+	"wN4V1OQx88pVZ1Jm5iojoRPmvq9ir6hMsYQ5XhTSpEMclCVYKiN4hG77gyFSXDT9WyglyuLoqX/A/YBF",
+	"DyDvaEGxZsLnXXNaeRtGzHAGAmEOKIYowRxihAUqdeiOWh1Cgpn7lWodDUnv5kLfwGwuLGZqLaUTAqTC",
+	"ZApUQQwxUgQRR3fKv+ULc48T3bN4gYhA4293xoDeBWfo251uy70LQnRXdOaaL6V/cxc8PY1NFksSqSxA",
+	"cE5SQnOgMSsIWSvknwUnR6+PTnSBIQOKMxKcBW+OTo7e2O4ozeNjnJHjWdlQMQWt9yXJlTHWzSZmRusa",
+	"7OnJyc4uwRadEt0bsAa6BWIclc0RT2Hw48mbF9hc92DU9SM4+/NzGIg8TTFfKB6UvR7IAKolhFAh1amJ",
+	"UpCcRAIdUIZwLmeHejFNdWOlfBS/gn1Su7rf1kWZ1O6+xTDBeSJ9y5XwmVZ5Q6iSNFrPcZIA/0GgatUK",
+	"/7Lk5yTCJRHSVpj3SYpaVdJBDHNDzgCxC3qYFoofRLEoOmhWm1FChDzUETUTDqKUF52DMvAtLtjshBqd",
+	"i9RPzWNK+VlPHW68fiFu6OryO1RjCtLdI3PM4+fzpxfHCNuFO3zBcXzYkd3jb6YO/mQOuSJH0WTZre5u",
+	"qHHtuwiy6bHYH/EMln76mf2NZNcenfjT+YZDdSF+Rw84fNZHnsl1NblT9833pFMu938ttXop2bBp4b3J",
+	"xvsZptNKNn4QSEUiHRExYNS1rGwV8B8QZso+SVe2MniOhwhLnLBpiBiPQXmT9wtE4p2cFpoAxQbGOxYo",
+	"whTlAtBBnwpI75M6xeqlKC/Nym5Ntyq2nm9pd6HVlbBEcIITUcXfVS/J5z0ypl6T87CmPG1LumzDFe9h",
+	"3LiyvCfj4bwW/cKHciM53qW0rTChA52FRkVpCOVUkgT9xQiFWHnv2CQXiUA8p4fbsaIt6Mffymzr0kP4",
+	"XP9eZ1WDVm+7UapZKX6HsJQ4mkGMTOuTOsoiUPgVhRw789kaP5Asa6VbTUCsIgqzCSISHTTL7JqQvijC",
+	"i/DJSwlHDZ+tla9ppFz/q6YcV+9DrTz196u5zqTaC5/7azDHHv7PYlLTEVQHR9kwohS/bBVBB80Wk3Xa",
+	"ShynW13pj2uv8jxLUNzhVuPdpX3FXI1nh9aSkNPdbV4U+Vzhlh0zjqExf0jM2Fwg86YRTkYcBEseIbYP",
+	"kJVJPIkfQCAinx+VaeogjGwdExXvPynJqu4fIPPAETpovRK1SnyqS+s+G9ov7n63xKtJK7MO0i1TAr6g",
+	"qT4UOZIzrMhChLLbmgzoJKxV1iTm8tDzcl55M6Luc210ReIpdCTxUyakASnFdGELeRV46rSxl+bQ65OT",
+	"Ex905v5YKyZb96rdXj3D2vMFHqOX6bHnSqZepshd+2uk6KC6CugKgDewU2uI8rHR05pEu16L4kLa9kwi",
+	"0LjZizBGBwoh5bih4rfQSPa42TswPjxCfRzNKpTvqFl1wpJE2wmBxiQ+Q3f5ycmbSMAX/QHGIRrricWI",
+	"ko9qKMYSlyMzsJD+Nrj+aOe8Qznt9JvavQU6GDd6bNSKLV9tfGifSKRMwTc+Qj0UsTRV2ySEAhqfoQeA",
+	"DCfkEcaKRkKXBsz7Wq9/ROIIDRniIHJ11nGwt+IslS6xkK+0FL66OLfkTLCQ2jJY9zE+VAZsXOj4+N0d",
+	"VdNmgGPgaE6oMEBRtQVHkjEkEjZHkmnIUJ4hASDqphlorLXXgGWHcApojhdHd3RYzcSJYGq6DfO79NHr",
+	"lCa9TGeLWS4FitmcmkpE01gO9OLr2UujMl8K7dHUMWwu6PMOGWEzNrKAlJTPjBpKVfaoQfRdmkwLhhUu",
+	"A4Y2nwr+AzKljBfnXwOGQmxe0rxrbclYNNNUjXIuGEf3kDA6FUiydwhTJmfA7aQpSIGaOo10LO8Buegv",
+	"cubhfnrrTLytMPMSvkpjul5Vlqta3/EUqwNjLTj277tIvFTGXBmAkvUCDXTx9dVA7de31qZ+PxBNGLfF",
+	"TeMMsFxWtcJ9Wn/9VsHSvM8HPWOFXsaEQ6SfMVj+2G/lL6gx9cvh8vd/t3zvt/MuAzxCokRZV0oqKF6H",
+	"GpAS/B8EYnOKohlJYg7UB5x5bqEh0Mv0bZ9eS/nQhkfIFb62x+BZ8q32aHksFWsPqncv9i6sx1h65VUR",
+	"oycvam+WbAZJ+ZS1kiBnWrO2tL/KsNHVkL1LR/GglEdA9Iskul8By+qNkWfLyzWFajV1XuOavJhXUDov",
+	"nexfdmpEdQrQLeD4g3knaVvJ+RuwcyeHGYU5CLmKh+WjNvvn3ax6Vcqr/MXLU39f9hUQethXPTsVIpbE",
+	"igM67Ho2S00zkdob4rUU05J7n3xdxdHqvZr1ik6Nx2uWlX07jWyr8x36YY/KcTg9Cevpju2yHd/xYKg/",
+	"r7LPbMdQk63dGV73vJtybrIeLyB7pjl/L+lf3aQ/NF3Q+8j8Ni4BvHDit3nFY7Psryb5SO+9x8zvAGiM",
+	"pjmJderBRiG20d2UEg80IKtSvEKybF/ywbJSPL5jgv7ZpNbPk/M8k04a22u7h+8QkSZrpNNc6rdRcd0A",
+	"favuEaDyxsDTCtaUbzjtnjf27v2eNLd1s/9vWLTZQTkac2mL9orzokiDWFPAHoHX2qAZR4NB3/A7IY/w",
+	"n2XOwKWesMdT0Tyh4SKPgm1pR69ymTPOIhACEYH0H9r9u/qa61IMb82M74GiuYO74xZp726USf0g5kL3",
+	"f+iXSHSrtn2K5HAlrcvkspFcgSTHkwmJGjRvrlHdTfjz89Pnp/8NAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,6 +10,7 @@ import (
 // the With* setters before Start, and the bookkeeping of its event streams.
 type extensions struct {
 	members *app.Members
+	models  *app.Models
 	files   Files
 	sse     SSEConfig
 

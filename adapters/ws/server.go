@@ -74,6 +74,7 @@ type Server struct {
 	origins  map[string]bool
 	handlers map[string]handler
 	members  *app.Members
+	files    *app.Files
 
 	count    atomic.Int64
 	draining atomic.Bool

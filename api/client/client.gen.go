@@ -440,6 +440,22 @@ type MemberList struct {
 	Members []Member `json:"members"`
 }
 
+// Model defines model for Model.
+type Model struct {
+	ContextWindow      *int     `json:"contextWindow,omitempty"`
+	Id                 string   `json:"id"`
+	InputPricePerMTok  *float64 `json:"inputPricePerMTok,omitempty"`
+	OutputPricePerMTok *float64 `json:"outputPricePerMTok,omitempty"`
+	Provider           string   `json:"provider"`
+	Streaming          bool     `json:"streaming"`
+	Tools              bool     `json:"tools"`
+}
+
+// ModelList defines model for ModelList.
+type ModelList struct {
+	Models []Model `json:"models"`
+}
+
 // Probe defines model for Probe.
 type Probe struct {
 	Status ProbeStatus `json:"status"`
@@ -882,6 +898,11 @@ type ClientInterface interface {
 	// Corresponds with PATCH /api/members/{userId} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, userId string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListModels The model catalog agents can use (Ensemble)
+	//
+	// Corresponds with GET /api/models (the `ListModels` operationId).
+	ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListSessions performs a GET /api/sessions (the `ListSessions` operationId) request.
 	ListSessions(ctx context.Context, params *ListSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1133,6 +1154,21 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, userId string, conten
 // Corresponds with PATCH /api/members/{userId} (the `UpdateMember` operationId).
 func (c *Client) UpdateMember(ctx context.Context, userId string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateMemberRequest(c.Server, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListModels The model catalog agents can use (Ensemble)
+//
+// Corresponds with GET /api/models (the `ListModels` operationId).
+func (c *Client) ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListModelsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1703,6 +1739,33 @@ func NewUpdateMemberRequestWithBody(server string, userId string, contentType st
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListModelsRequest constructs an http.Request for the ListModels method
+func NewListModelsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -2731,6 +2794,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /api/members/{userId} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, userId string, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
+	// ListModelsWithResponse The model catalog agents can use (Ensemble)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/models (the `ListModels` operationId).
+	ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
+
 	// ListSessionsWithResponse performs a GET /api/sessions (the `ListSessions` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3174,6 +3244,54 @@ func (r UpdateMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListModelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ModelList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListModelsResponse) GetJSON200() *ModelList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListModelsResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListModelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListModelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListModelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListModelsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4127,6 +4245,19 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, user
 	return ParseUpdateMemberResponse(rsp)
 }
 
+// ListModelsWithResponse The model catalog agents can use (Ensemble)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/models (the `ListModels` operationId).
+func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
+	rsp, err := c.ListModels(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListModelsResponse(rsp)
+}
+
 // ListSessionsWithResponse performs a GET /api/sessions (the `ListSessions` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4606,6 +4737,39 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest MemberList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
+func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListModelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ModelList
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -137,6 +137,9 @@ func (c Config) Validate() error {
 	if (c.PodiumURL == "") != (c.UnisonURL == "") {
 		return errors.New("PODIUM_URL and UNISON_URL: set both for real upstreams, or neither for the embedded simulators")
 	}
+	if !c.DevMode && c.PodiumURL != "" && c.EnsembleURL == "" {
+		return errors.New("ENSEMBLE_URL: required with real upstreams outside dev mode (dev mode simulates a missing one)")
+	}
 	if c.DevMode && !c.DevModeAllowRemote && !IsLoopback(c.Host) {
 		return fmt.Errorf("DEV_MODE: refusing to bind %s with authentication bypassed; bind 127.0.0.1 or set DEV_MODE_ALLOW_REMOTE=true", c.Host)
 	}

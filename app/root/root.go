@@ -14,9 +14,12 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"diminuendo/adapters/auth"
+	"diminuendo/adapters/ensemble"
+	"diminuendo/adapters/ensemble/ensemblesim"
 	httpadapter "diminuendo/adapters/http"
 	"diminuendo/adapters/podium"
 	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/adapters/probe"
 	"diminuendo/adapters/unison"
 	"diminuendo/adapters/unison/unisonsim"
 	"diminuendo/adapters/ws"
@@ -45,6 +48,7 @@ func Options(cfg config.Config) fx.Option {
 		upstreamsModule,
 		podiumModule,
 		unisonModule,
+		ensembleModule,
 		authModule,
 		appModule,
 		wsModule,
@@ -80,9 +84,10 @@ func NewLogger(cfg config.Config) *slog.Logger {
 // Upstreams are the platform service URLs the adapters talk to: the
 // configured ones, or the embedded simulators' loopback addresses.
 type Upstreams struct {
-	PodiumURL string
-	UnisonURL string
-	Embedded  bool
+	PodiumURL   string
+	UnisonURL   string
+	EnsembleURL string
+	Embedded    bool
 }
 
 var upstreamsModule = fx.Module("upstreams",
@@ -92,26 +97,67 @@ var upstreamsModule = fx.Module("upstreams",
 // newUpstreams starts the simulators in-process when no upstream URL is
 // configured, so that every dev run exercises the real adapters over the wire.
 func newUpstreams(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (Upstreams, error) {
-	if !cfg.Embedded() {
-		return Upstreams{PodiumURL: cfg.PodiumURL, UnisonURL: cfg.UnisonURL}, nil
+	up := Upstreams{PodiumURL: cfg.PodiumURL, UnisonURL: cfg.UnisonURL, EnsembleURL: cfg.EnsembleURL, Embedded: cfg.Embedded()}
+	var closers []func()
+	stop := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
 	}
-	psim := podiumsim.New(podiumsim.Options{APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey, StepDelay: cfg.SimStepDelay})
-	purl, err := psim.Start("127.0.0.1:0")
-	if err != nil {
-		return Upstreams{}, err
+	if up.Embedded {
+		psim := podiumsim.New(podiumsim.Options{APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey, StepDelay: cfg.SimStepDelay})
+		purl, err := psim.Start("127.0.0.1:0")
+		if err != nil {
+			return up, err
+		}
+		closers = append(closers, psim.Close)
+		usim := unisonsim.New(unisonsim.Options{APIKey: cfg.UnisonAPIKey})
+		uurl, err := usim.Start("127.0.0.1:0")
+		if err != nil {
+			stop()
+			return up, err
+		}
+		closers = append(closers, usim.Close)
+		up.PodiumURL, up.UnisonURL = purl, uurl
 	}
-	usim := unisonsim.New(unisonsim.Options{APIKey: cfg.UnisonAPIKey})
-	uurl, err := usim.Start("127.0.0.1:0")
-	if err != nil {
-		psim.Close()
-		return Upstreams{}, err
+	// Config validation requires ENSEMBLE_URL outside dev mode when the
+	// other upstreams are real; in dev mode a missing one is simulated.
+	if up.EnsembleURL == "" {
+		esim := ensemblesim.New(ensemblesim.Options{APIKey: cfg.EnsembleAPIKey})
+		eurl, err := esim.Start("127.0.0.1:0")
+		if err != nil {
+			stop()
+			return up, err
+		}
+		closers = append(closers, esim.Close)
+		up.EnsembleURL = eurl
 	}
-	log.Info("embedded simulators started", "podium", purl, "unison", uurl)
-	lc.Append(fx.StopHook(func() {
-		usim.Close()
-		psim.Close()
-	}))
-	return Upstreams{PodiumURL: purl, UnisonURL: uurl, Embedded: true}, nil
+	if len(closers) > 0 {
+		log.Info("embedded simulators started", "podium", up.PodiumURL, "unison", up.UnisonURL, "ensemble", up.EnsembleURL)
+	}
+	lc.Append(fx.StopHook(stop))
+	return up, nil
+}
+
+// probeConfig is the background health probing of every upstream: one
+// probe interval is how long a dependency may be down before /api/health
+// turns degraded.
+func probeConfig(log *slog.Logger) probe.Config {
+	return probe.Config{Interval: 5 * time.Second, Logger: log}
+}
+
+// probed registers p's lifecycle: a first verdict before traffic, then
+// polling in the background.
+func probed(lc fx.Lifecycle, p *probe.Prober) ports.HealthChecker {
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			p.Check(ctx)
+			p.Start(context.Background())
+			return nil
+		},
+		OnStop: func(context.Context) error { p.Stop(); return nil },
+	})
+	return p
 }
 
 // upstreamClient is the HTTP client of the upstream adapters: pooled
@@ -126,10 +172,30 @@ var podiumModule = fx.Module("podium",
 	fx.Provide(fx.Annotate(
 		func(cfg config.Config, up Upstreams, log *slog.Logger) (*podium.Adapter, error) {
 			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
-				BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient())
+				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient())
 		},
-		fx.As(new(ports.AgentRuntime)),
+		fx.As(fx.Self()), fx.As(new(ports.AgentRuntime)), fx.As(new(ports.Workspace)),
 	)),
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, a *podium.Adapter, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, podium.NewProber(a, probeConfig(log)))
+	}, fx.ResultTags(`group:"health"`))),
+)
+
+var ensembleModule = fx.Module("ensemble",
+	fx.Provide(fx.Annotate(
+		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, log *slog.Logger) (*ensemble.Adapter, error) {
+			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient())
+			if err != nil {
+				return nil, err
+			}
+			lc.Append(fx.StartStopHook(func() { a.Start(context.Background()) }, a.Stop))
+			return a, nil
+		},
+		fx.As(fx.Self()), fx.As(new(ports.ModelCatalog)),
+	)),
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, a *ensemble.Adapter, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, ensemble.NewProber(a, probeConfig(log)))
+	}, fx.ResultTags(`group:"health"`))),
 )
 
 var unisonModule = fx.Module("unison",
@@ -138,20 +204,9 @@ var unisonModule = fx.Module("unison",
 	}),
 	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
 	fx.Provide(fx.Annotate(unison.NewMembers, fx.As(new(ports.MemberStore)))),
-	fx.Provide(
-		fx.Annotate(func(lc fx.Lifecycle, c *unison.Client) *unison.Prober {
-			p := unison.NewProber(c, unison.ProbeConfig{Interval: 5 * time.Second})
-			lc.Append(fx.Hook{
-				OnStart: func(ctx context.Context) error {
-					p.Check(ctx) // a first verdict before traffic, not "not checked yet"
-					p.Start(context.Background())
-					return nil
-				},
-				OnStop: func(context.Context) error { p.Stop(); return nil },
-			})
-			return p
-		}, fx.As(new(ports.HealthChecker)), fx.ResultTags(`group:"health"`)),
-	),
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, c *unison.Client, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, unison.NewProber(c, probeConfig(log)))
+	}, fx.ResultTags(`group:"health"`))),
 )
 
 var authModule = fx.Module("auth",
@@ -186,21 +241,21 @@ var appModule = fx.Module("app",
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
 	}),
-	fx.Provide(app.NewMembers),
+	fx.Provide(app.NewMembers, app.NewFiles, app.NewModels),
 	fx.Provide(fx.Annotate(func(checkers []ports.HealthChecker, hub *app.Hub) *app.Health {
 		return app.NewHealth(checkers, hub, Version)
 	}, fx.ParamTags(`group:"health"`))),
 )
 
 var wsModule = fx.Module("ws",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
 		wc := ws.DefaultConfig()
 		wc.DevMode = cfg.DevMode
 		wc.AllowedOrigins = cfg.AllowedOrigins
 		wc.ServerVersion = Version
 		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
 		wc.MaxConnections = cfg.MaxConnections
-		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members)
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files)
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error { s.Start(); return nil },
@@ -216,13 +271,13 @@ var wsModule = fx.Module("ws",
 )
 
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
 			return nil, err
 		}
-		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig())
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
