@@ -93,7 +93,7 @@ func (ls *liveSession) activate(ctx context.Context) error {
 				return err
 			}
 		}
-		info, err := h.rt.CreateInstance(ctx, ports.InstanceSpec{TenantID: ls.tenantID, SessionID: ls.id, AgentType: rec.AgentType})
+		info, err := h.rt.CreateInstance(ctx, ports.InstanceSpec{TenantID: ls.tenantID, SessionID: ls.id, AgentType: rec.AgentType, Secrets: h.agentSecrets()})
 		if err != nil {
 			return err
 		}

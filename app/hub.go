@@ -57,6 +57,9 @@ type Hub struct {
 
 	mu   sync.Mutex
 	live map[string]*liveSession
+	// secrets are forwarded to every new agent instance (sealed by the
+	// runtime adapter; never logged).
+	secrets map[string]string
 
 	ctx    context.Context // lives until Close: owns the agent streams
 	cancel context.CancelFunc
@@ -68,6 +71,19 @@ func NewHub(reg ports.SessionRegistry, rt ports.AgentRuntime, clock ports.Clock,
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{reg: reg, rt: rt, clock: clock, log: log, limits: limits, live: map[string]*liveSession{}, ctx: ctx, cancel: cancel}
 	return h
+}
+
+// SetAgentSecrets sets the secrets every new agent instance receives.
+func (h *Hub) SetAgentSecrets(s map[string]string) {
+	h.mu.Lock()
+	h.secrets = s
+	h.mu.Unlock()
+}
+
+func (h *Hub) agentSecrets() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.secrets
 }
 
 // Start runs the idle janitor.

@@ -58,6 +58,11 @@ type Config struct {
 	// ReplayWindowEvents bounds each live session's replay window; an older
 	// cursor is served from Podium's history instead.
 	ReplayWindowEvents int `env:"REPLAY_WINDOW_EVENTS" envDefault:"1000"`
+	// ProbeInterval is how often each upstream's health is probed: a
+	// dependency that goes down shows in /api/health within one interval.
+	ProbeInterval time.Duration `env:"PROBE_INTERVAL" envDefault:"5s"`
+	// HeartbeatInterval paces the heartbeat event on every connection.
+	HeartbeatInterval time.Duration `env:"WS_HEARTBEAT_INTERVAL" envDefault:"30s"`
 	// SimStepDelay paces the embedded simulators' scripted agents.
 	SimStepDelay time.Duration `env:"SIM_STEP_DELAY" envDefault:"20ms"`
 }
@@ -136,6 +141,12 @@ func (c Config) Validate() error {
 	}
 	if (c.PodiumURL == "") != (c.UnisonURL == "") {
 		return errors.New("PODIUM_URL and UNISON_URL: set both for real upstreams, or neither for the embedded simulators")
+	}
+	if c.ProbeInterval <= 0 || c.HeartbeatInterval <= 0 {
+		return errors.New("PROBE_INTERVAL and WS_HEARTBEAT_INTERVAL: must be positive")
+	}
+	if c.EnsembleAPIKey != "" && c.PodiumSecretsKey == "" {
+		return errors.New("PODIUM_SECRETS_KEY: required to forward ENSEMBLE_API_KEY to agents; secrets are never sent in clear")
 	}
 	if !c.DevMode && c.PodiumURL != "" && c.EnsembleURL == "" {
 		return errors.New("ENSEMBLE_URL: required with real upstreams outside dev mode (dev mode simulates a missing one)")

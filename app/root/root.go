@@ -142,8 +142,8 @@ func newUpstreams(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (Upstrea
 // probeConfig is the background health probing of every upstream: one
 // probe interval is how long a dependency may be down before /api/health
 // turns degraded.
-func probeConfig(log *slog.Logger) probe.Config {
-	return probe.Config{Interval: 5 * time.Second, Logger: log}
+func probeConfig(cfg config.Config, log *slog.Logger) probe.Config {
+	return probe.Config{Interval: cfg.ProbeInterval, Logger: log}
 }
 
 // probed registers p's lifecycle: a first verdict before traffic, then
@@ -176,8 +176,8 @@ var podiumModule = fx.Module("podium",
 		},
 		fx.As(fx.Self()), fx.As(new(ports.AgentRuntime)), fx.As(new(ports.Workspace)),
 	)),
-	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, a *podium.Adapter, log *slog.Logger) ports.HealthChecker {
-		return probed(lc, podium.NewProber(a, probeConfig(log)))
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, cfg config.Config, a *podium.Adapter, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, podium.NewProber(a, probeConfig(cfg, log)))
 	}, fx.ResultTags(`group:"health"`))),
 )
 
@@ -193,8 +193,8 @@ var ensembleModule = fx.Module("ensemble",
 		},
 		fx.As(fx.Self()), fx.As(new(ports.ModelCatalog)),
 	)),
-	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, a *ensemble.Adapter, log *slog.Logger) ports.HealthChecker {
-		return probed(lc, ensemble.NewProber(a, probeConfig(log)))
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, cfg config.Config, a *ensemble.Adapter, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, ensemble.NewProber(a, probeConfig(cfg, log)))
 	}, fx.ResultTags(`group:"health"`))),
 )
 
@@ -204,8 +204,8 @@ var unisonModule = fx.Module("unison",
 	}),
 	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
 	fx.Provide(fx.Annotate(unison.NewMembers, fx.As(new(ports.MemberStore)))),
-	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, c *unison.Client, log *slog.Logger) ports.HealthChecker {
-		return probed(lc, unison.NewProber(c, probeConfig(log)))
+	fx.Provide(fx.Annotate(func(lc fx.Lifecycle, cfg config.Config, c *unison.Client, log *slog.Logger) ports.HealthChecker {
+		return probed(lc, unison.NewProber(c, probeConfig(cfg, log)))
 	}, fx.ResultTags(`group:"health"`))),
 )
 
@@ -238,6 +238,11 @@ var appModule = fx.Module("app",
 		limits.IdleTimeout = cfg.IdleTimeout
 		limits.WindowEvents = cfg.ReplayWindowEvents
 		h := app.NewHub(reg, rt, clock, log, limits)
+		if cfg.EnsembleAPIKey != "" {
+			// Agents call Ensemble themselves; the key reaches them sealed
+			// with PODIUM_SECRETS_KEY (config validation requires it).
+			h.SetAgentSecrets(map[string]string{"ensemble_api_key": cfg.EnsembleAPIKey})
+		}
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
 	}),
@@ -255,6 +260,7 @@ var wsModule = fx.Module("ws",
 		wc.ServerVersion = Version
 		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
 		wc.MaxConnections = cfg.MaxConnections
+		wc.Heartbeat = cfg.HeartbeatInterval
 		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files)
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{

@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/adapters/unison/unisonsim"
+	"diminuendo/app/config"
+)
+
+func healthOf(t *testing.T, g *gateway) (string, map[string]map[string]any) {
+	t.Helper()
+	resp, err := http.Get(g.url("/api/health"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status       string                    `json:"status"`
+		Dependencies map[string]map[string]any `json:"dependencies"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Status, h.Dependencies
+}
+
+// A dependency that goes down turns /api/health degraded within one probe
+// interval, and back to ok once it returns.
+func TestHealthDegradesWithinOneProbeInterval(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	u := startUpstreams(t, 0)
+	g := startGatewayOn(t, u, func(cfg *config.Config) { cfg.ProbeInterval = interval })
+	if st, deps := healthOf(t, g); st != "ok" || deps["podium"]["status"] != "ok" {
+		t.Fatalf("before: %s %v", st, deps)
+	}
+	u.killPodium()
+	down := time.Now()
+	var st string
+	var deps map[string]map[string]any
+	for time.Since(down) < 2*interval+time.Second {
+		if st, deps = healthOf(t, g); st == "degraded" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st != "degraded" || deps["podium"]["status"] == "ok" || deps["unison"]["status"] != "ok" {
+		t.Fatalf("after podium went down: %s %v", st, deps)
+	}
+	// One interval, plus the probe's own timeout on a refused connection.
+	if waited := time.Since(down); waited > interval+500*time.Millisecond {
+		t.Fatalf("degraded after %v, probe interval %v", waited, interval)
+	}
+	u.restartPodium()
+	back := time.Now()
+	for time.Since(back) < 2*interval+time.Second {
+		if st, _ = healthOf(t, g); st == "ok" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("not ok again after podium returned: %s", st)
+}
+
+// ENSEMBLE_API_KEY reaches each new agent instance sealed with
+// PODIUM_SECRETS_KEY; the simulator opens it with the same key.
+func TestAgentSecretsForwardedSealed(t *testing.T) {
+	psim := podiumsim.New(podiumsim.Options{SecretsKey: "a shared sealing key"})
+	purl, err := psim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usim := unisonsim.New(unisonsim.Options{})
+	uurl, err := usim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { psim.Close(); usim.Close() })
+	g := startGateway(t, func(cfg *config.Config) {
+		cfg.PodiumURL, cfg.UnisonURL = purl, uurl
+		cfg.PodiumSecretsKey, cfg.EnsembleAPIKey = "a shared sealing key", "ens_test_key"
+	})
+	c := g.dialDev(t)
+	id := c.createSession("echo")["id"].(string)
+	c.join(id, nil)
+
+	resp, err := http.Get(uurl + "/api/v1/kv/" + url.PathEscape("tenant:dev/sessions") + "/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry struct {
+		Value struct {
+			Generations []struct {
+				InstanceID string `json:"instanceId"`
+			} `json:"generations"`
+		} `json:"value"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&entry)
+	resp.Body.Close()
+	if len(entry.Value.Generations) != 1 {
+		t.Fatalf("session record: %+v", entry)
+	}
+	secrets, err := psim.Secrets(entry.Value.Generations[0].InstanceID)
+	if err != nil || secrets["ensemble_api_key"] != "ens_test_key" {
+		t.Fatalf("secrets at podium: %v %v", secrets, err)
+	}
+	if _, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "ENSEMBLE_API_KEY=ens_x"}); err == nil {
+		t.Fatal("a secret to forward without PODIUM_SECRETS_KEY must stop startup")
+	}
+}
+
+// The heartbeat event arrives at the configured interval on an idle socket.
+func TestHeartbeat(t *testing.T) {
+	g := startGateway(t, func(cfg *config.Config) { cfg.HeartbeatInterval = 100 * time.Millisecond })
+	c := g.dialDev(t)
+	for i := 0; i < 2; i++ {
+		m, err := c.read(2 * time.Second)
+		if err != nil || m["type"] != "heartbeat" || m["ts"] == nil {
+			t.Fatalf("heartbeat %d: %v %v", i, m, err)
+		}
+	}
+}
