@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -129,7 +130,14 @@ func (h *Hub) stopQuietly(instanceID string) {
 // it resumes where it stopped; otherwise it rebuilds the window and the
 // derived state from the newest part of the history.
 func (ls *liveSession) attach(ctx context.Context, rec domain.SessionRecord, gen domain.Generation, podiumLatest uint64) error {
+	ls.catchUp(ctx, &rec, gen)
 	ls.mu.Lock()
+	if ls.rec.Epoch != rec.Epoch && len(ls.subs) > 0 {
+		// Attached clients learn the new epoch now rather than at their
+		// next resume, which the old one could no longer serve.
+		b, _ := json.Marshal(map[string]any{"type": "session_updated", "session": rec.Meta(ls.state, ls.latest)})
+		ls.deliver(Frame{Type: "session_updated", Data: b})
+	}
 	var after uint64
 	if ls.gen.InstanceID == gen.InstanceID && ls.latest >= gen.BaseSeq {
 		after = ls.latest - gen.BaseSeq
@@ -166,6 +174,30 @@ func (ls *liveSession) attach(ctx context.Context, rec domain.SessionRecord, gen
 	ls.h.wg.Add(1)
 	go ls.pump(sctx, stream, gen)
 	return nil
+}
+
+// catchUp publishes, to the clients already attached here, the events of
+// closed generations this instance did not see (another gateway instance
+// closed them, with a trailer), so they move to gen without a gap.
+func (ls *liveSession) catchUp(ctx context.Context, rec *domain.SessionRecord, gen domain.Generation) {
+	ls.mu.Lock()
+	from, attached := ls.latest, len(ls.subs) > 0
+	ls.mu.Unlock()
+	if !attached || from >= gen.BaseSeq {
+		return
+	}
+	evs, err := ls.h.eventsFromHistory(ctx, rec, from, gen.BaseSeq)
+	if err != nil {
+		ls.h.log.Warn("could not catch attached clients up to the new generation", "session", ls.id, "err", err)
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, ev := range evs {
+		if ev.Seq == ls.latest+1 {
+			ls.publish(ev)
+		}
+	}
 }
 
 // pump applies the stream's events until it ends.

@@ -343,3 +343,24 @@ func TestInvalidInputsRefusedBeforeUpstream(t *testing.T) {
 		t.Fatalf("create is registry-only: %v", err)
 	}
 }
+
+// A user message the runtime never echoes (refused or lost) blocks new turns
+// only until turnEchoTimeout.
+func TestUnechoedTurnDoesNotBlockForever(t *testing.T) {
+	hs := newHarness(t, nil)
+	ctx := context.Background()
+	meta, _ := hs.hub.CreateSession(ctx, hs.owner, "echo", "", "")
+	sub := newRecorder()
+	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: meta.ID}, sub, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	ls := hs.hub.peek("t1", meta.ID)
+	ls.mu.Lock()
+	ls.turnPending, ls.turnSentAt = true, hs.clock.Now()
+	ls.mu.Unlock()
+	if err := hs.hub.RunTurn(ctx, hs.owner, meta.ID, "blocked", ""); domain.KindOf(err) != domain.KindInvalidState {
+		t.Fatalf("while an echo is due: %v", err)
+	}
+	hs.clock.Advance(turnEchoTimeout + time.Second)
+	hs.turn(t, meta.ID, "goes through", sub, 1)
+}

@@ -29,6 +29,7 @@ type liveSession struct {
 	pending     []domain.Event // unanswered prompts, oldest first
 	turnID      string
 	turnPending bool // a user message was sent and its echo not yet seen
+	turnSentAt  time.Time
 	gen         domain.Generation
 	stream      ports.AgentStream
 	stopStream  context.CancelFunc

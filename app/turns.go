@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 
 	"diminuendo/domain"
@@ -58,6 +59,10 @@ func (ls *liveSession) send(ctx context.Context, cmd ports.AgentCommand, action 
 	return nil
 }
 
+// turnEchoTimeout is how long a sent user message may go unechoed before
+// the session accepts another one.
+const turnEchoTimeout = 10 * time.Second
+
 // RunTurn sends the user's text to the agent. The turn's events, starting
 // with user_message, reach every attached client through the stream.
 func (h *Hub) RunTurn(ctx context.Context, id domain.Identity, sessionID, text, clientTurnID string) error {
@@ -73,10 +78,13 @@ func (h *Hub) RunTurn(ctx context.Context, id domain.Identity, sessionID, text, 
 	}
 	err = ls.send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: text, ClientTurnID: clientTurnID}, "run a turn",
 		func() error {
-			if ls.turnPending {
+			// A user message whose echo never came (the runtime refused it,
+			// or lost it) must not block the session for good.
+			if ls.turnPending && ls.h.clock.Now().Sub(ls.turnSentAt) < turnEchoTimeout {
 				return domain.ErrInvalidState(domain.StateRunning, "run a turn")
 			}
 			ls.turnPending = true
+			ls.turnSentAt = ls.h.clock.Now()
 			return nil
 		}, domain.StateReady)
 	if err != nil && domain.KindOf(err) != domain.KindInvalidState {
