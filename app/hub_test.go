@@ -364,3 +364,23 @@ func TestUnechoedTurnDoesNotBlockForever(t *testing.T) {
 	hs.clock.Advance(turnEchoTimeout + time.Second)
 	hs.turn(t, meta.ID, "goes through", sub, 1)
 }
+
+// A session whose activation failed does not keep a place among the active
+// sessions: the janitor forgets it once idle.
+func TestFailedActivationIsForgotten(t *testing.T) {
+	hs := newHarness(t, func(l *Limits) { l.IdleTimeout = time.Minute; l.MaxActiveSessions = 1 })
+	ctx := context.Background()
+	bad, _ := hs.hub.CreateSession(ctx, hs.owner, "no-such-agent", "", "")
+	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: bad.ID}, newRecorder(), snapFrame); err == nil {
+		t.Fatal("an unknown agent type activated")
+	}
+	good, _ := hs.hub.CreateSession(ctx, hs.owner, "echo", "", "")
+	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: good.ID}, newRecorder(), snapFrame); domain.KindOf(err) != domain.KindCapacityExceeded {
+		t.Fatalf("the failed shell should still hold the only place: %v", err)
+	}
+	hs.clock.Advance(2 * time.Minute)
+	hs.hub.deactivateIdle()
+	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: good.ID}, newRecorder(), snapFrame); err != nil {
+		t.Fatalf("after the janitor: %v", err)
+	}
+}
