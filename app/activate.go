@@ -40,6 +40,10 @@ func (ls *liveSession) ensureActive(ctx context.Context) error {
 		ls.mu.Unlock()
 
 		err := ls.activate(ctx)
+		ls.h.stats.Activations.Add(1)
+		if err != nil {
+			ls.h.stats.ActivationsFailed.Add(1)
+		}
 
 		ls.mu.Lock()
 		ls.activating = nil
@@ -296,6 +300,7 @@ func (ls *liveSession) streamLost(ctx context.Context, stream ports.AgentStream,
 func (ls *liveSession) failGeneration(ctx context.Context, gen domain.Generation, cause error) {
 	h := ls.h
 	h.log.Warn("agent stream lost", "session", ls.id, "instance", gen.InstanceID, "err", cause)
+	h.stats.GenerationsLost.Add(1)
 	ls.mu.Lock()
 	if ls.gen.InstanceID != gen.InstanceID {
 		ls.mu.Unlock()

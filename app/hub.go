@@ -55,8 +55,9 @@ type Hub struct {
 	log    *slog.Logger
 	limits Limits
 
-	mu   sync.Mutex
-	live map[string]*liveSession
+	mu    sync.Mutex
+	live  map[string]*liveSession
+	stats Stats
 	// secrets are forwarded to every new agent instance (sealed by the
 	// runtime adapter; never logged).
 	secrets map[string]string

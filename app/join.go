@@ -64,6 +64,14 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 		replay, complete, need := ls.replayPlan(req, older)
 		if need == nil {
 			snap := ls.snapshot(complete)
+			switch {
+			case !complete:
+				h.stats.ReplaysRefused.Add(1)
+			case len(older) > 0:
+				h.stats.ReplaysFromStore.Add(1)
+			case len(replay) > 0:
+				h.stats.ReplaysFromWindow.Add(1)
+			}
 			if !sub.Send(encode(snap)) {
 				ls.mu.Unlock()
 				return nil

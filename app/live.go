@@ -52,6 +52,7 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 // fan-out. Caller holds mu and has checked ev.Seq == latest+1.
 func (ls *liveSession) publish(ev domain.Event) {
 	f := encodeEvent(ev)
+	ls.h.stats.EventsPublished.Add(1)
 	ls.win.Append(ev, len(f.Data))
 	ls.latest = ev.Seq
 	switch ev.Type {
@@ -111,8 +112,10 @@ func (ls *liveSession) deliver(f Frame) {
 	for s := range ls.subs {
 		if !s.Send(f) {
 			delete(ls.subs, s)
+			ls.h.stats.SubscribersCut.Add(1)
 		}
 	}
+	ls.h.stats.FramesDelivered.Add(int64(len(ls.subs)))
 }
 
 type sessionStateFrame struct {

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +124,35 @@ func TestHeartbeat(t *testing.T) {
 		if err != nil || m["type"] != "heartbeat" || m["ts"] == nil {
 			t.Fatalf("heartbeat %d: %v %v", i, m, err)
 		}
+	}
+}
+
+// /metrics exports the hub's and the transport's counters.
+func TestMetrics(t *testing.T) {
+	g := startGateway(t, nil)
+	c := g.dialDev(t)
+	id := c.createSession("echo")["id"].(string)
+	c.join(id, nil)
+	c.send(map[string]any{"type": "run_turn", "sessionId": id, "text": "count me"})
+	c.until("turn_complete")
+	c.send(map[string]any{"type": "nope"})
+	c.expect("error")
+	healthOf(t, g)
+	resp, err := http.Get(g.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		"diminuendo_ws_connections 1", "diminuendo_active_sessions 1", `diminuendo_ws_errors_total{code="INVALID_MESSAGE"} 1`,
+		`diminuendo_upstream_up{upstream="podium"} 1`, "diminuendo_events_published_total", `diminuendo_http_requests_total{method="GET",route="/api/health",status="200"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(string(body), id) {
+		t.Error("a session id leaked into metric labels")
 	}
 }

@@ -62,7 +62,7 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 			still := c.expires.Equal(exp)
 			c.mu.Unlock()
 			if still {
-				c.push(errorBytes(CodeTokenExpired, "the token expired", ""))
+				c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
 				c.closeWith(CloseAuth, "token expired")
 			}
 		})

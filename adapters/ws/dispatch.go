@@ -29,38 +29,40 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 	if c == nil {
 		return
 	}
+	s.stats.Messages.Add(1)
 	if int64(len(raw)) > s.cfg.MaxMessageBytes {
-		c.push(errorBytes(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
+		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
 		c.closeWith(CloseTooBig, "message too large")
 		return
 	}
 	if ok, retry := c.rate.Allow(time.Now()); !ok {
 		b, _ := json.Marshal(errorFrame{Type: "error", Code: CodeRateLimited, Message: "too many messages; slow down",
 			RetryAfterMs: max(1, retry.Milliseconds()), RequestID: peekRequestID(raw)})
+		s.countError(CodeRateLimited)
 		c.push(b)
 		return
 	}
 	if !json.Valid(raw) {
-		c.push(errorBytes(CodeInvalidJSON, "the frame is not valid JSON", ""))
+		c.push(s.errorFrame(CodeInvalidJSON, "the frame is not valid JSON", ""))
 		return
 	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-		c.push(errorBytes(CodeInvalidMessage, "a message is a JSON object with a string type and an optional string requestId", peekRequestID(raw)))
+		c.push(s.errorFrame(CodeInvalidMessage, "a message is a JSON object with a string type and an optional string requestId", peekRequestID(raw)))
 		return
 	}
 	if len(env.RequestID) > 128 {
-		c.push(errorBytes(CodeInvalidMessage, "requestId is at most 128 characters", ""))
+		c.push(s.errorFrame(CodeInvalidMessage, "requestId is at most 128 characters", ""))
 		return
 	}
 	h, known := s.handlers[env.Type]
 	if !known {
-		c.push(errorBytes(CodeInvalidMessage, "unknown message type", env.RequestID))
+		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
 		return
 	}
 	id, authed := c.identity()
 	if !authed && env.Type != "authenticate" && env.Type != "ping" {
-		c.push(errorBytes(CodeAuthRequired, "authenticate first", env.RequestID))
+		c.push(s.errorFrame(CodeAuthRequired, "authenticate first", env.RequestID))
 		return
 	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
@@ -70,6 +72,7 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 		if de.Kind == domain.KindInternal || de.Kind == domain.KindUpstreamUnavailable {
 			s.log.Warn("request failed", "type", env.Type, "client", c.id, "err", err)
 		}
+		s.countError(codeOf(err))
 		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
 	}
 }

@@ -77,6 +77,7 @@ type Server struct {
 	files    *app.Files
 
 	count    atomic.Int64
+	stats    *Stats
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -84,7 +85,7 @@ type Server struct {
 
 // New builds the WebSocket server.
 func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{})}
+	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{}), stats: newStats()}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
 	}
@@ -217,17 +218,19 @@ func connOf(ms *melody.Session) *conn {
 
 func (s *Server) onConnect(ms *melody.Session) {
 	n := s.count.Add(1)
+	s.stats.Accepted.Add(1)
 	ipv, _ := ms.Get("ip")
 	ip, _ := ipv.(string)
 	c := &conn{srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow)}
 	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
+		s.stats.SlowConsumers.Add(1)
 		c.closeWith(CloseSlowConsumer, "slow consumer")
 	})
 	ms.Set("conn", c)
 	if int(n) > s.cfg.MaxConnections || s.draining.Load() {
-		c.push(errorBytes(CodeCapacityExceeded, "this gateway instance is at its connection limit; retry later", ""))
+		c.push(s.errorFrame(CodeCapacityExceeded, "this gateway instance is at its connection limit; retry later", ""))
 		c.closeWith(CloseTryAgainLater, "over capacity")
 		return
 	}
@@ -248,7 +251,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 		c.mu.Lock()
 		c.authTime = time.AfterFunc(s.cfg.AuthTimeout, func() {
 			if _, ok := c.identity(); !ok {
-				c.push(errorBytes(CodeAuthRequired, "no authentication within the deadline", ""))
+				c.push(s.errorFrame(CodeAuthRequired, "no authentication within the deadline", ""))
 				c.closeWith(CloseAuth, "authentication timeout")
 			}
 		})
@@ -278,7 +281,7 @@ func (s *Server) onError(ms *melody.Session, err error) {
 
 func (s *Server) onBinary(ms *melody.Session, _ []byte) {
 	if c := connOf(ms); c != nil {
-		c.push(errorBytes(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
+		c.push(s.errorFrame(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"diminuendo/adapters/podium"
 	"diminuendo/adapters/podium/podiumsim"
 	"diminuendo/adapters/probe"
+	"diminuendo/adapters/telemetry"
 	"diminuendo/adapters/unison"
 	"diminuendo/adapters/unison/unisonsim"
 	"diminuendo/adapters/ws"
@@ -52,6 +53,7 @@ func Options(cfg config.Config) fx.Option {
 		authModule,
 		appModule,
 		wsModule,
+		telemetryModule,
 		httpModule,
 	)
 }
@@ -276,14 +278,19 @@ var wsModule = fx.Module("ws",
 	}),
 )
 
+var telemetryModule = fx.Module("telemetry",
+	fx.Provide(fx.Annotate(telemetry.New, fx.ParamTags(``, ``, `group:"health"`))),
+)
+
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
 			return nil, err
 		}
-		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models)
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
+			WithMetrics(metrics.Handler(), metrics.Middleware)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
