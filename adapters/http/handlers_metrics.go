@@ -14,3 +14,9 @@ func (s *Server) WithMetrics(h http.Handler, mw echo.MiddlewareFunc) *Server {
 	s.e.GET("/metrics", echo.WrapHandler(h))
 	return s
 }
+
+// WithHandlerWrapper wraps the whole handler at Start (tracing).
+func (s *Server) WithHandlerWrapper(wrap func(http.Handler) http.Handler) *Server {
+	s.wrap = wrap
+	return s
+}

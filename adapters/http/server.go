@@ -44,6 +44,7 @@ type Server struct {
 	srv      *http.Server
 	ln       net.Listener
 	ready    atomic.Bool
+	wrap     func(http.Handler) http.Handler
 	ext      extensions // set by the With* setters
 }
 
@@ -100,7 +101,11 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	var h http.Handler = s.e
+	if s.wrap != nil {
+		h = s.wrap(h)
+	}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)

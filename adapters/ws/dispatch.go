@@ -7,12 +7,17 @@ import (
 	"time"
 
 	"github.com/olahol/melody"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"diminuendo/domain"
 )
 
 // handler serves one client message type. raw is the whole frame.
 type handler func(ctx context.Context, c *conn, id domain.Identity, raw []byte, requestID string) error
+
+var tracer = otel.Tracer("diminuendo/ws")
 
 // requestTimeout bounds the upstream work one message may cause.
 const requestTimeout = 30 * time.Second
@@ -67,7 +72,12 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
 	defer cancel()
+	// One span per message (a no-op unless tracing is configured); the
+	// connection itself is too long-lived to be one.
+	ctx, span := tracer.Start(ctx, "ws."+env.Type, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
 	if err := h(ctx, c, id, raw, env.RequestID); err != nil {
+		span.SetStatus(codes.Error, codeOf(err))
 		de := domain.As(err)
 		if de.Kind == domain.KindInternal || de.Kind == domain.KindUpstreamUnavailable {
 			s.log.Warn("request failed", "type", env.Type, "client", c.id, "err", err)

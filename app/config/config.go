@@ -47,6 +47,7 @@ type Config struct {
 	PodiumBreakerCooldown time.Duration `env:"PODIUM_BREAKER_COOLDOWN" envDefault:"5s"`
 
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	ServiceName  string `env:"OTEL_SERVICE_NAME" envDefault:"diminuendo-gateway"`
 
 	// Budgets (DESIGN.md): going over one is a clear refusal.
 	MaxConnections    int           `env:"MAX_CONNECTIONS" envDefault:"10000"`
@@ -124,7 +125,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
-	for name, v := range map[string]string{"PODIUM_URL": c.PodiumURL, "ENSEMBLE_URL": c.EnsembleURL, "UNISON_URL": c.UnisonURL, "CHRONICLE_URL": c.ChronicleURL} {
+	for name, v := range map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": c.OTLPEndpoint, "PODIUM_URL": c.PodiumURL, "ENSEMBLE_URL": c.EnsembleURL, "UNISON_URL": c.UnisonURL, "CHRONICLE_URL": c.ChronicleURL} {
 		if v == "" {
 			continue
 		}

@@ -46,6 +46,7 @@ func Options(cfg config.Config) fx.Option {
 		}),
 		// The WebSocket drain must finish inside fx's stop timeout.
 		fx.StopTimeout(cfg.ShutdownDrain+10*time.Second),
+		tracingModule,
 		upstreamsModule,
 		podiumModule,
 		unisonModule,
@@ -164,17 +165,17 @@ func probed(lc fx.Lifecycle, p *probe.Prober) ports.HealthChecker {
 
 // upstreamClient is the HTTP client of the upstream adapters: pooled
 // keep-alive connections, per-request timeouts set by each adapter.
-func upstreamClient() *http.Client {
+func upstreamClient(tr *telemetry.Tracing) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: tr.Transport(t)}
 }
 
 var podiumModule = fx.Module("podium",
 	fx.Provide(fx.Annotate(
-		func(cfg config.Config, up Upstreams, log *slog.Logger) (*podium.Adapter, error) {
+		func(cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*podium.Adapter, error) {
 			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
-				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient())
+				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient(tr))
 		},
 		fx.As(fx.Self()), fx.As(new(ports.AgentRuntime)), fx.As(new(ports.Workspace)),
 	)),
@@ -185,8 +186,8 @@ var podiumModule = fx.Module("podium",
 
 var ensembleModule = fx.Module("ensemble",
 	fx.Provide(fx.Annotate(
-		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, log *slog.Logger) (*ensemble.Adapter, error) {
-			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient())
+		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*ensemble.Adapter, error) {
+			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient(tr))
 			if err != nil {
 				return nil, err
 			}
@@ -201,8 +202,8 @@ var ensembleModule = fx.Module("ensemble",
 )
 
 var unisonModule = fx.Module("unison",
-	fx.Provide(func(cfg config.Config, up Upstreams) (*unison.Client, error) {
-		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient())
+	fx.Provide(func(cfg config.Config, up Upstreams, tr *telemetry.Tracing) (*unison.Client, error) {
+		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient(tr))
 	}),
 	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
 	fx.Provide(fx.Annotate(unison.NewMembers, fx.As(new(ports.MemberStore)))),
@@ -282,15 +283,31 @@ var telemetryModule = fx.Module("telemetry",
 	fx.Provide(fx.Annotate(telemetry.New, fx.ParamTags(``, ``, `group:"health"`))),
 )
 
+// tracingModule comes first: the upstream clients and the HTTP server are
+// wrapped with its spans when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+var tracingModule = fx.Module("tracing",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (*telemetry.Tracing, error) {
+		t, err := telemetry.NewTracing(cfg.OTLPEndpoint, cfg.ServiceName, Version)
+		if err != nil {
+			return nil, err
+		}
+		if t.Enabled() {
+			log.Info("tracing to OTLP endpoint", "endpoint", cfg.OTLPEndpoint)
+		}
+		lc.Append(fx.StopHook(t.Shutdown))
+		return t, nil
+	}),
+)
+
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
 			return nil, err
 		}
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
-			WithMetrics(metrics.Handler(), metrics.Middleware)
+			WithMetrics(metrics.Handler(), metrics.Middleware).WithHandlerWrapper(tr.Handler)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
