@@ -29,7 +29,7 @@ func (f *Files) instance(ctx context.Context, id domain.Identity, sessionID stri
 	if err := id.Require(domain.PermSessionsRead); err != nil {
 		return "", err
 	}
-	rec, err := f.reg.Get(ctx, id.TenantID, sessionID)
+	rec, err := lookup(ctx, f.reg, id, sessionID)
 	if err != nil {
 		return "", err
 	}

@@ -90,7 +90,7 @@ func (h *Hub) GetEvents(ctx context.Context, id domain.Identity, sessionID strin
 	if limit <= 0 || limit > MaxEventsPage {
 		limit = MaxEventsPage
 	}
-	rec, err := h.reg.Get(ctx, id.TenantID, sessionID)
+	rec, err := lookup(ctx, h.reg, id, sessionID)
 	if err != nil {
 		return EventsPage{}, err
 	}

@@ -384,3 +384,26 @@ func TestFailedActivationIsForgotten(t *testing.T) {
 		t.Fatalf("after the janitor: %v", err)
 	}
 }
+
+// A guest sees only the sessions it created; others behave as missing.
+func TestGuestSeesOnlyItsOwnSessions(t *testing.T) {
+	hs := newHarness(t, nil)
+	ctx := context.Background()
+	theirs, _ := hs.hub.CreateSession(ctx, hs.owner, "echo", "", "")
+	guest := domain.Identity{UserID: "g1", TenantID: "t1", Role: domain.RoleGuest, Permissions: domain.RoleGuest.Permissions()}
+	if _, err := hs.hub.GetSession(ctx, guest, theirs.ID); domain.KindOf(err) != domain.KindSessionNotFound {
+		t.Fatalf("guest reads another's session: %v", err)
+	}
+	if err := hs.hub.Join(ctx, guest, JoinRequest{SessionID: theirs.ID}, newRecorder(), snapFrame); domain.KindOf(err) != domain.KindSessionNotFound {
+		t.Fatalf("guest joins another's session: %v", err)
+	}
+	// A member demoted to guest keeps its own sessions.
+	own, _ := hs.hub.CreateSession(ctx, domain.Identity{UserID: "g1", TenantID: "t1", Role: domain.RoleDeveloper, Permissions: domain.RoleDeveloper.Permissions()}, "echo", "", "")
+	list, err := hs.hub.ListSessions(ctx, guest, true)
+	if err != nil || len(list) != 1 || list[0].ID != own.ID {
+		t.Fatalf("guest list: %v %v", list, err)
+	}
+	if _, err := hs.hub.GetEvents(ctx, guest, own.ID, 0, 10); err != nil {
+		t.Fatalf("guest reads its own: %v", err)
+	}
+}

@@ -33,7 +33,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 	if err := id.Require(domain.PermSessionsRead); err != nil {
 		return err
 	}
-	rec, err := h.reg.Get(ctx, id.TenantID, req.SessionID)
+	rec, err := lookup(ctx, h.reg, id, req.SessionID)
 	if err != nil {
 		return err
 	}

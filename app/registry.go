@@ -79,7 +79,7 @@ func (h *Hub) DeleteSession(ctx context.Context, id domain.Identity, sessionID s
 	if err := id.Require(domain.PermSessionsDelete); err != nil {
 		return err
 	}
-	rec, err := h.reg.Get(ctx, id.TenantID, sessionID)
+	rec, err := lookup(ctx, h.reg, id, sessionID)
 	if err != nil {
 		return err
 	}

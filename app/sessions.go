@@ -49,7 +49,7 @@ func (h *Hub) ListSessions(ctx context.Context, id domain.Identity, includeArchi
 	}
 	out := make([]domain.SessionMeta, 0, len(recs))
 	for i := range recs {
-		if recs[i].Archived && !includeArchived {
+		if recs[i].Archived && !includeArchived || !id.Sees(&recs[i]) {
 			continue
 		}
 		out = append(out, h.meta(&recs[i]))
@@ -62,7 +62,7 @@ func (h *Hub) GetSession(ctx context.Context, id domain.Identity, sessionID stri
 	if err := id.Require(domain.PermSessionsRead); err != nil {
 		return domain.SessionMeta{}, err
 	}
-	rec, err := h.reg.Get(ctx, id.TenantID, sessionID)
+	rec, err := lookup(ctx, h.reg, id, sessionID)
 	if err != nil {
 		return domain.SessionMeta{}, err
 	}

@@ -14,7 +14,7 @@ func (h *Hub) active(ctx context.Context, id domain.Identity, sessionID string, 
 	if err := id.Require(perm); err != nil {
 		return nil, err
 	}
-	rec, err := h.reg.Get(ctx, id.TenantID, sessionID)
+	rec, err := lookup(ctx, h.reg, id, sessionID)
 	if err != nil {
 		return nil, err
 	}

@@ -38,3 +38,10 @@ func DevIdentity() Identity {
 		Permissions: RoleOwner.Permissions(),
 	}
 }
+
+// Sees reports whether the identity may see rec at all (given
+// sessions.read): members from viewer up see the tenant's sessions; a guest
+// has limited access and sees only the sessions it created.
+func (id Identity) Sees(rec *SessionRecord) bool {
+	return rec.TenantID == id.TenantID && (id.Role != RoleGuest || rec.CreatedBy == id.UserID)
+}

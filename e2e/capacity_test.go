@@ -17,6 +17,7 @@ func TestCapacityRefusals(t *testing.T) {
 	first := g.dialDev(t)
 
 	second := g.dial(t, nil)
+	second.expect("welcome")
 	e, err := second.read(5 * time.Second)
 	if err != nil || e["type"] != "error" || e["code"] != "CAPACITY_EXCEEDED" {
 		t.Fatalf("over the connection cap: %v %v", e, err)

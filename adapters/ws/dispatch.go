@@ -60,14 +60,16 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 		c.push(s.errorFrame(CodeInvalidMessage, "requestId is at most 128 characters", ""))
 		return
 	}
-	h, known := s.handlers[env.Type]
-	if !known {
-		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
-		return
-	}
+	// Before authentication only authenticate and ping exist; anything
+	// else, known or not, is AUTH_REQUIRED.
 	id, authed := c.identity()
 	if !authed && env.Type != "authenticate" && env.Type != "ping" {
 		c.push(s.errorFrame(CodeAuthRequired, "authenticate first", env.RequestID))
+		return
+	}
+	h, known := s.handlers[env.Type]
+	if !known {
+		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
 		return
 	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)

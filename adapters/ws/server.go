@@ -229,13 +229,14 @@ func (s *Server) onConnect(ms *melody.Session) {
 		c.closeWith(CloseSlowConsumer, "slow consumer")
 	})
 	ms.Set("conn", c)
+	// The server speaks first, even to a connection it is about to refuse.
+	c.push(newReply("welcome", "").with("protocolVersion", ProtocolVersion).
+		with("requiresAuth", !s.cfg.DevMode).with("serverVersion", s.cfg.ServerVersion).encode())
 	if int(n) > s.cfg.MaxConnections || s.draining.Load() {
 		c.push(s.errorFrame(CodeCapacityExceeded, "this gateway instance is at its connection limit; retry later", ""))
 		c.closeWith(CloseTryAgainLater, "over capacity")
 		return
 	}
-	c.push(newReply("welcome", "").with("protocolVersion", ProtocolVersion).
-		with("requiresAuth", !s.cfg.DevMode).with("serverVersion", s.cfg.ServerVersion).encode())
 	c.push(newReply("connected", "").with("clientId", c.id).
 		with("heartbeatIntervalMs", s.cfg.Heartbeat.Milliseconds()).with("ts", nowMs()).encode())
 	switch {
