@@ -53,6 +53,9 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 func (ls *liveSession) publish(ev domain.Event) {
 	f := encodeEvent(ev)
 	ls.h.stats.EventsPublished.Add(1)
+	// Activity from any gateway instance reaches every instance following
+	// the stream, so none deactivates a session another is driving.
+	ls.touch()
 	ls.win.Append(ev, len(f.Data))
 	ls.latest = ev.Seq
 	switch ev.Type {
