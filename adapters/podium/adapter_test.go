@@ -1,13 +1,11 @@
 package podium_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"diminuendo/adapters/podium"
 	"diminuendo/adapters/podium/podiumsim"
 	"diminuendo/domain"
+	"diminuendo/internal/syncbuf"
 	"diminuendo/ports"
 	"diminuendo/ports/contract"
 )
@@ -30,7 +29,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type env struct {
 	sim *podiumsim.Sim
 	a   *podium.Adapter
-	log *syncBuffer
+	log *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) env {
@@ -46,7 +45,7 @@ func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) en
 		sim.Close()
 		tr.CloseIdleConnections()
 	})
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	cfg := podium.Config{
 		BaseURL: base, APIKey: opts.APIKey, Timeout: 2 * time.Second,
 		Logger:       slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -344,24 +343,6 @@ func untilComplete(t *testing.T, s ports.AgentStream) []domain.UpstreamEvent {
 	}
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func listen(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -389,7 +370,7 @@ func TestHistorySkipsFramesThatAreNotEvents(t *testing.T) {
 		srv.Close()
 		tr.CloseIdleConnections()
 	})
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	a, err := podium.New(podium.Config{BaseURL: "http://" + ln.Addr().String(), Logger: slog.New(slog.NewTextHandler(buf, nil))}, &http.Client{Transport: tr})
 	require.NoError(t, err)
 
