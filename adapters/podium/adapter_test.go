@@ -59,6 +59,18 @@ func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) en
 	return env{sim: sim, a: a, log: buf}
 }
 
+// openEcho creates an echo instance and opens its stream, closed when the
+// test ends.
+func (e env) openEcho(t *testing.T) (ports.InstanceInfo, ports.AgentStream) {
+	t.Helper()
+	info, err := e.a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
+	require.NoError(t, err)
+	s, err := e.a.Connect(context.Background(), info.ID, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return info, s
+}
+
 func TestAdapterContract(t *testing.T) {
 	contract.AgentRuntime(t, func(t *testing.T) ports.AgentRuntime {
 		return newEnv(t, podiumsim.Options{}, nil).a
@@ -177,11 +189,7 @@ func TestSlowPodiumHitsThePerRequestTimeout(t *testing.T) {
 func TestGarbageFramesAreSkipped(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	info, s := e.openEcho(t)
 
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "one"}))
 	first := untilComplete(t, s)
@@ -208,11 +216,7 @@ func TestGarbageFramesAreSkipped(t *testing.T) {
 func TestCommandErrorsAreNotEvents(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	_, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdInterrupt}))
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	evs := untilComplete(t, s)
@@ -222,23 +226,15 @@ func TestCommandErrorsAreNotEvents(t *testing.T) {
 
 func TestUnknownCommandIsRefusedLocally(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
-	info, err := e.a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(context.Background(), info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
-	err = s.Send(context.Background(), ports.AgentCommand{Type: "dance"})
+	_, s := e.openEcho(t)
+	err := s.Send(context.Background(), ports.AgentCommand{Type: "dance"})
 	assert.Equal(t, domain.KindInvalidMessage, domain.KindOf(err))
 }
 
 func TestDroppedStreamReportsAnError(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	_, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	untilComplete(t, s)
 
@@ -389,11 +385,7 @@ func TestHistorySkipsFramesThatAreNotEvents(t *testing.T) {
 func TestAGapInTheStreamEndsItForAResume(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	info, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	evs := untilComplete(t, s)
 
