@@ -3,6 +3,7 @@ package simkit_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -85,12 +86,22 @@ func TestFaults(t *testing.T) {
 	assert.Equal(t, 204, status())
 }
 
-func TestAuthorized(t *testing.T) {
-	r, _ := http.NewRequest("GET", "http://h/", nil)
-	assert.True(t, simkit.Authorized(r, ""), "no key lets every caller in")
-	assert.False(t, simkit.Authorized(r, "k"))
-	r.Header.Set("Authorization", "Bearer k")
-	assert.True(t, simkit.Authorized(r, "k"))
-	r.Header.Set("Authorization", "k")
-	assert.False(t, simkit.Authorized(r, "k"))
+func TestAdmit(t *testing.T) {
+	admit := func(auth, key string) (bool, int) {
+		r := httptest.NewRequest("GET", "http://h/", nil)
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		return simkit.Admit(w, r, key), w.Code
+	}
+	ok, _ := admit("", "")
+	assert.True(t, ok, "no key lets every caller in")
+	ok, _ = admit("Bearer k", "k")
+	assert.True(t, ok)
+	for _, auth := range []string{"", "k", "Bearer wrong", "Basic k"} {
+		ok, code := admit(auth, "k")
+		assert.False(t, ok, auth)
+		assert.Equal(t, http.StatusUnauthorized, code, auth)
+	}
 }

@@ -7,14 +7,20 @@ import (
 	"strings"
 )
 
-// Authorized reports whether r carries "Authorization: Bearer <key>". An
-// empty key lets every caller in.
-func Authorized(r *http.Request, key string) bool {
+// Admit reports whether r carries "Authorization: Bearer <key>" (any r
+// when key is empty). When it does not, Admit has answered it: 401
+// {"error":{"code":"unauthorized"}}, as every simulated service does.
+func Admit(w http.ResponseWriter, r *http.Request, key string) bool {
 	if key == "" {
 		return true
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(key)) == 1
+	if ok && subtle.ConstantTimeCompare([]byte(tok), []byte(key)) == 1 {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	WriteError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+	return false
 }
 
 // ErrorBody is the error answer every simulated service sends.

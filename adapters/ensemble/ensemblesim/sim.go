@@ -93,8 +93,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		simkit.WriteError(w, status, "unavailable", "injected failure")
 		return
 	}
-	if !simkit.Authorized(r, s.opts.APIKey) {
-		simkit.WriteError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+	if !simkit.Admit(w, r, s.opts.APIKey) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)

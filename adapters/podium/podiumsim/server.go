@@ -123,8 +123,7 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !simkit.Authorized(r, s.opts.APIKey) {
-		simkit.WriteError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+	if !simkit.Admit(w, r, s.opts.APIKey) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -37,9 +37,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	if !simkit.Authorized(r, s.opts.APIKey) {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		simkit.WriteError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or invalid API key")
+	if !simkit.Admit(w, r, s.opts.APIKey) {
 		return
 	}
 	if status := s.faults.TakeFailure(); status != 0 {
