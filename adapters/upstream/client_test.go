@@ -38,6 +38,8 @@ func TestNewRejectsABadBaseURL(t *testing.T) {
 		_, err := upstream.New(upstream.Config{Service: "svc", BaseURL: u}, fast, nil)
 		assert.ErrorContains(t, err, "svc: BaseURL", u)
 	}
+	_, err := upstream.New(upstream.Config{Service: "svc", BaseURL: "http://h"}, upstream.Config{Timeout: time.Second}, nil)
+	assert.ErrorContains(t, err, "unset", "defaults must leave no figure at zero")
 }
 
 func TestURLKeepsThePrefixAndEscapesEachSegment(t *testing.T) {
