@@ -29,8 +29,16 @@ func (f *Faults) RefuseConnections(on bool) { f.refusing.Store(on) }
 // Refusing reports whether connections are being refused.
 func (f *Faults) Refusing() bool { return f.refusing.Load() }
 
-// TakeFailure consumes one injected failure and returns its status, or 0.
-func (f *Faults) TakeFailure() int { return f.fail.Take() }
+// Fail answers w with the next injected failure, an error body of code,
+// and reports whether there was one left to answer with.
+func (f *Faults) Fail(w http.ResponseWriter, code string) bool {
+	status := f.fail.Take()
+	if status == 0 {
+		return false
+	}
+	WriteError(w, status, code, "injected failure")
+	return true
+}
 
 // Delay waits out the latency. It reports false when the request ended
 // first, and then nothing should be answered.

@@ -44,8 +44,7 @@ func TestFaults(t *testing.T) {
 		if !f.Delay(r) {
 			return
 		}
-		if status := f.TakeFailure(); status != 0 {
-			simkit.WriteError(w, status, "unavailable", "injected failure")
+		if f.Fail(w, "unavailable") {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -89,11 +89,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		s.health(w)
 		return
 	}
-	if status := s.faults.TakeFailure(); status != 0 {
-		simkit.WriteError(w, status, "unavailable", "injected failure")
-		return
-	}
-	if !simkit.Admit(w, r, s.opts.APIKey) {
+	if s.faults.Fail(w, "unavailable") || !simkit.Admit(w, r, s.opts.APIKey) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)

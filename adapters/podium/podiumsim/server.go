@@ -117,11 +117,9 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.health(w)
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, "/agent/") {
-		if status := s.faults.TakeFailure(); status != 0 {
-			simkit.WriteError(w, status, "unavailable", "injected failure")
-			return
-		}
+	// Injected failures spare WebSocket upgrades.
+	if !strings.HasPrefix(r.URL.Path, "/agent/") && s.faults.Fail(w, "unavailable") {
+		return
 	}
 	if !simkit.Admit(w, r, s.opts.APIKey) {
 		return

@@ -37,11 +37,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	if !simkit.Admit(w, r, s.opts.APIKey) {
-		return
-	}
-	if status := s.faults.TakeFailure(); status != 0 {
-		simkit.WriteError(w, status, CodeInjected, "failure injected by the simulator")
+	if !simkit.Admit(w, r, s.opts.APIKey) || s.faults.Fail(w, CodeInjected) {
 		return
 	}
 	if path == pathBatch {
