@@ -7,16 +7,12 @@
 package ensemble
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
+	"diminuendo/adapters/upstream"
 	"diminuendo/domain"
 	"diminuendo/ports"
 )
@@ -60,13 +56,19 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 )
 
+// defaults hands the Default* figures above to the shared caller.
+var defaults = upstream.Config{
+	Timeout: DefaultTimeout, MaxAttempts: DefaultMaxAttempts, RetryInitial: DefaultRetryInitial, RetryMax: DefaultRetryMax,
+	BreakerFailures: DefaultBreakerFailures, BreakerCooldown: DefaultBreakerCooldown,
+	// A catalog of thousands of models fits many times over.
+	MaxResponse: 8 << 20,
+}
+
 // Adapter talks to one Ensemble and keeps its catalog.
 type Adapter struct {
-	cfg     Config
-	base    *url.URL
-	client  *http.Client
-	log     *slog.Logger
-	breaker *gobreaker.CircuitBreaker[any]
+	cfg Config
+	up  *upstream.Client
+	log *slog.Logger
 
 	// fetching admits one catalog fetch at a time, so a cold cache met by
 	// many callers costs Ensemble one request, not one per caller.
@@ -85,49 +87,25 @@ type Adapter struct {
 // New returns a stopped adapter for cfg. client carries the transport (nil:
 // a client of its own); per-attempt timeouts are applied through contexts.
 func New(cfg Config, client *http.Client) (*Adapter, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, errors.New("ensemble: BaseURL must be an absolute http(s) URL")
-	}
-	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, errors.New("ensemble: BaseURL must not carry a query or fragment")
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
 	if cfg.RefreshInterval <= 0 {
 		cfg.RefreshInterval = DefaultRefreshInterval
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.RetryInitial <= 0 {
-		cfg.RetryInitial = DefaultRetryInitial
-	}
-	if cfg.RetryMax < cfg.RetryInitial {
-		cfg.RetryMax = max(DefaultRetryMax, cfg.RetryInitial)
-	}
-	if cfg.BreakerFailures == 0 {
-		cfg.BreakerFailures = DefaultBreakerFailures
-	}
-	if cfg.BreakerCooldown <= 0 {
-		cfg.BreakerCooldown = DefaultBreakerCooldown
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if client == nil {
-		client = &http.Client{}
+	log := cfg.Logger.With("upstream", "ensemble")
+	up, err := upstream.New(upstream.Config{
+		Service: "ensemble", BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.Timeout, Logger: log,
+		MaxAttempts: cfg.MaxAttempts, RetryInitial: cfg.RetryInitial, RetryMax: cfg.RetryMax,
+		BreakerFailures: cfg.BreakerFailures, BreakerCooldown: cfg.BreakerCooldown,
+	}, defaults, client)
+	if err != nil {
+		return nil, err
 	}
-	a := &Adapter{cfg: cfg, base: base, client: client, log: cfg.Logger.With("upstream", "ensemble"), fetching: make(chan struct{}, 1)}
-	a.breaker = newBreaker(cfg, a.log)
-	return a, nil
+	return &Adapter{cfg: cfg, up: up, log: log, fetching: make(chan struct{}, 1)}, nil
 }
 
-// endpoint is a fixed route below the base URL, which may carry a prefix.
-func (a *Adapter) endpoint(route string) string {
-	u := *a.base
-	u.Path = a.base.Path + route
-	u.RawPath = ""
-	return u.String()
-}
+// toDomain maps a failure to the domain error the app understands. Ensemble
+// gives no refusal a meaning of its own: every 4xx but 401, 403 and 429 is
+// "ensemble rejected the request" (upstream.Client.ToDomain).
+func (a *Adapter) toDomain(err error) error { return a.up.ToDomain(err, nil) }

@@ -1,12 +1,10 @@
 package ensemble_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"diminuendo/adapters/ensemble/ensemblesim"
 	"diminuendo/adapters/fake"
 	"diminuendo/domain"
+	"diminuendo/internal/syncbuf"
 	"diminuendo/ports"
 	"diminuendo/ports/contract"
 )
@@ -30,7 +29,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type env struct {
 	sim *ensemblesim.Sim
 	a   *ensemble.Adapter
-	log *syncBuffer
+	log *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, tweak func(*ensemble.Config)) env {
@@ -39,7 +38,7 @@ func newEnv(t *testing.T, tweak func(*ensemble.Config)) env {
 	base, err := sim.Start("127.0.0.1:0")
 	require.NoError(t, err)
 	tr := &http.Transport{}
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	cfg := ensemble.Config{
 		BaseURL: base, APIKey: apiKey, Timeout: 2 * time.Second,
 		Logger:       slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -137,21 +136,4 @@ func TestAnEmptyCatalogIsACatalog(t *testing.T) {
 	_, err = e.a.Models(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), e.sim.Requests(), "an empty answer is cached too")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -4,15 +4,17 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"time"
 
+	"diminuendo/adapters/upstream"
 	"diminuendo/domain"
 )
 
-// modelsRoute is Ensemble's documented catalog route; its body is our
+// listModels asks Ensemble's documented catalog route; its body is our
 // assumption (docs/upstreams.md).
-const modelsRoute = "/api/v1/models"
+var listModels = upstream.Request{Method: http.MethodGet, Path: []string{"api", "v1", "models"}}
 
 type wireModel struct {
 	ID           string `json:"id"`
@@ -45,7 +47,7 @@ func (a *Adapter) Models(ctx context.Context) ([]domain.Model, error) {
 	}
 	ms, err := a.fetch(ctx)
 	if err != nil {
-		return nil, toDomain(err)
+		return nil, a.toDomain(err)
 	}
 	a.store(ms)
 	return slices.Clone(ms), nil
@@ -71,7 +73,7 @@ func (a *Adapter) Refresh(ctx context.Context) error {
 				a.log.Warn("ensemble catalog refresh failed; no catalog yet", "error", err.Error())
 			}
 		}
-		return toDomain(err)
+		return a.toDomain(err)
 	}
 	a.store(ms)
 	return nil
@@ -121,7 +123,7 @@ func (a *Adapter) acquire(ctx context.Context) error {
 	case a.fetching <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return domain.ErrUpstream("ensemble", &callerGone{ctx.Err()})
+		return domain.ErrUpstream("ensemble", ctx.Err())
 	}
 }
 
@@ -149,9 +151,10 @@ func (a *Adapter) fetch(ctx context.Context) ([]domain.Model, error) {
 	type catalog struct {
 		Models *[]wireModel `json:"models"`
 	}
-	out, err := get(ctx, a, func(ctx context.Context) (catalog, error) {
+	// Every call is a read, so every one may be retried.
+	out, err := upstream.Call(ctx, a.up, true, func(ctx context.Context) (catalog, error) {
 		var out catalog
-		err := a.getJSON(ctx, modelsRoute, true, &out)
+		err := a.up.SendJSON(ctx, listModels, &out)
 		if err == nil && out.Models == nil {
 			err = errNoModels
 		}

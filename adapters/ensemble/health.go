@@ -7,13 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sony/gobreaker/v2"
-
 	"diminuendo/adapters/probe"
 )
-
-// healthRoute is documented by Ensemble: no auth, {status, version, uptime, providers}.
-const healthRoute = "/api/v1/health"
 
 type healthBody struct {
 	Status    string            `json:"status"`
@@ -33,7 +28,7 @@ func (a *Adapter) Ping(ctx context.Context) error {
 }
 
 // BreakerOpen reports whether calls to Ensemble are refused without trying.
-func (a *Adapter) BreakerOpen() bool { return a.breaker.State() == gobreaker.StateOpen }
+func (a *Adapter) BreakerOpen() bool { return a.up.BreakerOpen() }
 
 // NewProber returns a stopped prober of a's Ensemble for /api/health. An
 // Ensemble reporting "degraded" (some provider unwell) is degraded to us:
@@ -58,11 +53,11 @@ func NewProber(a *Adapter, cfg probe.Config) *probe.Prober {
 	}, cfg)
 }
 
+// health reads Ensemble's documented health route: no auth, {status,
+// version, uptime, providers}.
 func (a *Adapter) health(ctx context.Context) (healthBody, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
 	var h healthBody
-	err := a.getJSON(ctx, healthRoute, false, &h)
+	err := a.up.Health(ctx, &h, "api", "v1", "health")
 	return h, err
 }
 

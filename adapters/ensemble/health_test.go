@@ -11,6 +11,7 @@ import (
 
 	"diminuendo/adapters/ensemble"
 	"diminuendo/adapters/probe"
+	"diminuendo/adapters/probe/probetest"
 )
 
 func TestPingNeedsNoKey(t *testing.T) {
@@ -58,19 +59,5 @@ func TestProberVerdicts(t *testing.T) {
 
 func TestARefusingEnsembleTurnsDegradedWithinOneInterval(t *testing.T) {
 	e := newEnv(t, nil)
-	const interval = 100 * time.Millisecond
-	p := ensemble.NewProber(e.a, probe.Config{Interval: interval, Timeout: 100 * time.Millisecond, DownAfter: 3})
-	p.Start(context.Background())
-	defer p.Stop()
-	ok := func() bool { return p.Health().Status == probe.StatusOK }
-	require.Eventually(t, ok, 5*time.Second, time.Millisecond)
-
-	e.sim.RefuseConnections(true)
-	refusedAt := time.Now()
-	require.Eventually(t, func() bool { return p.Health().Status == probe.StatusDegraded }, interval+300*time.Millisecond, time.Millisecond)
-	assert.Less(t, time.Since(refusedAt), interval+300*time.Millisecond)
-	require.Eventually(t, func() bool { return p.Health().Status == probe.StatusDown }, 20*interval, time.Millisecond)
-
-	e.sim.RefuseConnections(false)
-	require.Eventually(t, ok, 20*interval, time.Millisecond)
+	probetest.RefusalSeenWithinOneInterval(t, func(cfg probe.Config) *probe.Prober { return ensemble.NewProber(e.a, cfg) }, e.sim.RefuseConnections)
 }

@@ -7,15 +7,13 @@
 package podium
 
 import (
-	"errors"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
+	"diminuendo/adapters/upstream"
 	"diminuendo/ports"
 )
 
@@ -52,66 +50,50 @@ type Config struct {
 	BreakerCooldown time.Duration
 }
 
+// defaults are Podium's figures (docs/upstreams.md, Resilience).
+var defaults = upstream.Config{
+	Timeout: 10 * time.Second, MaxAttempts: 4, RetryInitial: 100 * time.Millisecond, RetryMax: 2 * time.Second,
+	BreakerFailures: 5, BreakerCooldown: 5 * time.Second,
+	// A full page of 1000 events, each possibly a large text delta, with
+	// room to spare.
+	MaxResponse: 64 << 20,
+}
+
 // Adapter talks to one Podium.
 type Adapter struct {
-	cfg     Config
-	base    *url.URL
-	client  *http.Client
-	log     *slog.Logger
-	breaker *gobreaker.CircuitBreaker[any]
+	cfg Config
+	up  *upstream.Client
+	log *slog.Logger
 }
 
 // New returns an adapter for cfg. client carries the transport (nil: a
 // client of its own); the per-attempt Timeout is applied through contexts,
 // so the client needs no Timeout of its own.
 func New(cfg Config, client *http.Client) (*Adapter, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, errors.New("podium: BaseURL must be an absolute http(s) URL")
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 4
-	}
-	if cfg.RetryInitial <= 0 {
-		cfg.RetryInitial = 100 * time.Millisecond
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = 2 * time.Second
-	}
-	if cfg.BreakerFailures == 0 {
-		cfg.BreakerFailures = 5
-	}
-	if cfg.BreakerCooldown <= 0 {
-		cfg.BreakerCooldown = 5 * time.Second
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if client == nil {
-		client = &http.Client{}
+	log := cfg.Logger.With("upstream", "podium")
+	up, err := upstream.New(upstream.Config{
+		Service: "podium", BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.Timeout, Logger: log,
+		MaxAttempts: cfg.MaxAttempts, RetryInitial: cfg.RetryInitial, RetryMax: cfg.RetryMax,
+		BreakerFailures: cfg.BreakerFailures, BreakerCooldown: cfg.BreakerCooldown,
+	}, defaults, client)
+	if err != nil {
+		return nil, err
 	}
-	a := &Adapter{cfg: cfg, base: base, client: client, log: cfg.Logger.With("upstream", "podium")}
-	a.breaker = newBreaker(cfg, a.log)
 	if cfg.ChronicleURL != "" {
-		a.log.Info("CHRONICLE_URL is set; workspace files still go through Podium", "chronicle_url", cfg.ChronicleURL)
+		log.Info("CHRONICLE_URL is set; workspace files still go through Podium", "chronicle_url", cfg.ChronicleURL)
 	}
-	return a, nil
+	return &Adapter{cfg: cfg, up: up, log: log}, nil
 }
 
-// endpoint joins path segments below the base URL (which may carry a
-// prefix of its own). Segments are escaped, so an instance id can never
-// reach another route.
-func (a *Adapter) endpoint(q url.Values, segments ...string) string {
-	u := *a.base
-	esc := make([]string, len(segments))
-	for i, s := range segments {
-		esc[i] = url.PathEscape(s)
-	}
-	u.Path = a.base.Path + "/" + strings.Join(segments, "/")
-	u.RawPath = a.base.EscapedPath() + "/" + strings.Join(esc, "/")
-	u.RawQuery = q.Encode()
-	return u.String()
+// get reads one of Podium's routes. Reads are always safe to retry.
+func get[T any](ctx context.Context, a *Adapter, q url.Values, path ...string) (T, error) {
+	return upstream.CallJSON[T](ctx, a.up, true, upstream.Request{Method: http.MethodGet, Path: path, Query: q})
+}
+
+// instancePath is the route of an instance, or of rest below it.
+func instancePath(instanceID string, rest ...string) []string {
+	return append([]string{"api", "v1", "instances", instanceID}, rest...)
 }

@@ -1,13 +1,11 @@
 package podium_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"diminuendo/adapters/podium"
 	"diminuendo/adapters/podium/podiumsim"
 	"diminuendo/domain"
+	"diminuendo/internal/syncbuf"
 	"diminuendo/ports"
 	"diminuendo/ports/contract"
 )
@@ -30,7 +29,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type env struct {
 	sim *podiumsim.Sim
 	a   *podium.Adapter
-	log *syncBuffer
+	log *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) env {
@@ -46,7 +45,7 @@ func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) en
 		sim.Close()
 		tr.CloseIdleConnections()
 	})
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	cfg := podium.Config{
 		BaseURL: base, APIKey: opts.APIKey, Timeout: 2 * time.Second,
 		Logger:       slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -58,6 +57,18 @@ func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) en
 	a, err := podium.New(cfg, &http.Client{Transport: tr})
 	require.NoError(t, err)
 	return env{sim: sim, a: a, log: buf}
+}
+
+// openEcho creates an echo instance and opens its stream, closed when the
+// test ends.
+func (e env) openEcho(t *testing.T) (ports.InstanceInfo, ports.AgentStream) {
+	t.Helper()
+	info, err := e.a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
+	require.NoError(t, err)
+	s, err := e.a.Connect(context.Background(), info.ID, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return info, s
 }
 
 func TestAdapterContract(t *testing.T) {
@@ -178,11 +189,7 @@ func TestSlowPodiumHitsThePerRequestTimeout(t *testing.T) {
 func TestGarbageFramesAreSkipped(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	info, s := e.openEcho(t)
 
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "one"}))
 	first := untilComplete(t, s)
@@ -209,11 +216,7 @@ func TestGarbageFramesAreSkipped(t *testing.T) {
 func TestCommandErrorsAreNotEvents(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	_, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdInterrupt}))
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	evs := untilComplete(t, s)
@@ -223,23 +226,15 @@ func TestCommandErrorsAreNotEvents(t *testing.T) {
 
 func TestUnknownCommandIsRefusedLocally(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
-	info, err := e.a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(context.Background(), info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
-	err = s.Send(context.Background(), ports.AgentCommand{Type: "dance"})
+	_, s := e.openEcho(t)
+	err := s.Send(context.Background(), ports.AgentCommand{Type: "dance"})
 	assert.Equal(t, domain.KindInvalidMessage, domain.KindOf(err))
 }
 
 func TestDroppedStreamReportsAnError(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	_, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	untilComplete(t, s)
 
@@ -344,24 +339,6 @@ func untilComplete(t *testing.T, s ports.AgentStream) []domain.UpstreamEvent {
 	}
 }
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func listen(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -389,7 +366,7 @@ func TestHistorySkipsFramesThatAreNotEvents(t *testing.T) {
 		srv.Close()
 		tr.CloseIdleConnections()
 	})
-	buf := &syncBuffer{}
+	buf := &syncbuf.Buffer{}
 	a, err := podium.New(podium.Config{BaseURL: "http://" + ln.Addr().String(), Logger: slog.New(slog.NewTextHandler(buf, nil))}, &http.Client{Transport: tr})
 	require.NoError(t, err)
 
@@ -408,11 +385,7 @@ func TestHistorySkipsFramesThatAreNotEvents(t *testing.T) {
 func TestAGapInTheStreamEndsItForAResume(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
 	ctx := context.Background()
-	info, err := e.a.CreateInstance(ctx, ports.InstanceSpec{AgentType: "echo"})
-	require.NoError(t, err)
-	s, err := e.a.Connect(ctx, info.ID, 0)
-	require.NoError(t, err)
-	defer s.Close()
+	info, s := e.openEcho(t)
 	require.NoError(t, s.Send(ctx, ports.AgentCommand{Type: ports.CmdUserMessage, Text: "hi"}))
 	evs := untilComplete(t, s)
 

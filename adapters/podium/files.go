@@ -2,8 +2,6 @@ package podium
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"net/url"
 	"strconv"
 
@@ -71,13 +69,9 @@ func (a *Adapter) ListFiles(ctx context.Context, instanceID, path string, depth 
 	type listing struct {
 		Entries []wireEntry `json:"entries"`
 	}
-	out, err := call(ctx, a, true, func(ctx context.Context) (listing, error) {
-		var out listing
-		err := a.do(ctx, http.MethodGet, a.endpoint(q, "api", "v1", "instances", instanceID, "files"), nil, &out)
-		return out, err
-	})
+	out, err := get[listing](ctx, a, q, instancePath(instanceID, "files")...)
 	if err != nil {
-		return nil, fileError(err)
+		return nil, a.toDomain(err)
 	}
 	entries := make([]domain.FileEntry, len(out.Entries))
 	for i, e := range out.Entries {
@@ -111,13 +105,9 @@ func (a *Adapter) content(ctx context.Context, instanceID, route string, q url.V
 	if !domain.ValidID(instanceID) {
 		return domain.FileContent{}, errInstanceNotFound()
 	}
-	out, err := call(ctx, a, true, func(ctx context.Context) (wireContent, error) {
-		var out wireContent
-		err := a.do(ctx, http.MethodGet, a.endpoint(q, "api", "v1", "instances", instanceID, "files", route), nil, &out)
-		return out, err
-	})
+	out, err := get[wireContent](ctx, a, q, instancePath(instanceID, "files", route)...)
 	if err != nil {
-		return domain.FileContent{}, fileError(err)
+		return domain.FileContent{}, a.toDomain(err)
 	}
 	return out.domain(), nil
 }
@@ -135,13 +125,9 @@ func (a *Adapter) FileHistory(ctx context.Context, instanceID, path string) ([]d
 		Iterations []wireIteration `json:"iterations"`
 	}
 	q := url.Values{"path": {p}}
-	out, err := call(ctx, a, true, func(ctx context.Context) (history, error) {
-		var out history
-		err := a.do(ctx, http.MethodGet, a.endpoint(q, "api", "v1", "instances", instanceID, "files", "history"), nil, &out)
-		return out, err
-	})
+	out, err := get[history](ctx, a, q, instancePath(instanceID, "files", "history")...)
 	if err != nil {
-		return nil, fileError(err)
+		return nil, a.toDomain(err)
 	}
 	its := make([]domain.FileIteration, len(out.Iterations))
 	for i, it := range out.Iterations {
@@ -153,13 +139,3 @@ func (a *Adapter) FileHistory(ctx context.Context, instanceID, path string) ([]d
 // errInstanceNotFound answers for an id that cannot name an instance, so it
 // never reaches a URL: Podium's ids ("inst_<uuid>") always pass domain.ValidID.
 func errInstanceNotFound() error { return domain.E(domain.KindNotFound, "instance not found") }
-
-// fileError tells a missing file from a missing instance by Podium's error
-// code; everything else maps as for instances.
-func fileError(err error) error {
-	var se *statusError
-	if errors.As(err, &se) && se.Status == http.StatusNotFound && se.Code == "file_not_found" {
-		return domain.Wrap(domain.KindNotFound, "file not found", err)
-	}
-	return toDomain(err, "instance")
-}

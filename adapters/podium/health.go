@@ -2,12 +2,7 @@ package podium
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-
-	"github.com/sony/gobreaker/v2"
 
 	"diminuendo/adapters/probe"
 )
@@ -30,7 +25,7 @@ func (a *Adapter) Ping(ctx context.Context) error {
 }
 
 // BreakerOpen reports whether calls to Podium are refused without trying.
-func (a *Adapter) BreakerOpen() bool { return a.breaker.State() == gobreaker.StateOpen }
+func (a *Adapter) BreakerOpen() bool { return a.up.BreakerOpen() }
 
 // NewProber returns a stopped prober of a's Podium for /api/health.
 func NewProber(a *Adapter, cfg probe.Config) *probe.Prober {
@@ -54,23 +49,9 @@ func NewProber(a *Adapter, cfg probe.Config) *probe.Prober {
 }
 
 func (a *Adapter) health(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.endpoint(nil, "api", "v1", "health"), nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Status string `json:"status"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("podium health answered %d", resp.StatusCode)
-	}
-	return body.Status, nil
+	err := a.up.Health(ctx, &body, "api", "v1", "health")
+	return body.Status, err
 }

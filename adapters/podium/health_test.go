@@ -12,6 +12,7 @@ import (
 	"diminuendo/adapters/podium"
 	"diminuendo/adapters/podium/podiumsim"
 	"diminuendo/adapters/probe"
+	"diminuendo/adapters/probe/probetest"
 	"diminuendo/domain"
 )
 
@@ -65,19 +66,5 @@ func TestProberVerdicts(t *testing.T) {
 
 func TestARefusingPodiumTurnsDegradedWithinOneInterval(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, nil)
-	const interval = 100 * time.Millisecond
-	p := podium.NewProber(e.a, probe.Config{Interval: interval, Timeout: 100 * time.Millisecond, DownAfter: 3})
-	p.Start(context.Background())
-	defer p.Stop()
-	ok := func() bool { return p.Health().Status == probe.StatusOK }
-	require.Eventually(t, ok, 5*time.Second, time.Millisecond)
-
-	e.sim.RefuseConnections(true)
-	refusedAt := time.Now()
-	require.Eventually(t, func() bool { return p.Health().Status == probe.StatusDegraded }, interval+300*time.Millisecond, time.Millisecond)
-	assert.Less(t, time.Since(refusedAt), interval+300*time.Millisecond)
-	require.Eventually(t, func() bool { return p.Health().Status == probe.StatusDown }, 20*interval, time.Millisecond)
-
-	e.sim.RefuseConnections(false)
-	require.Eventually(t, ok, 20*interval, time.Millisecond)
+	probetest.RefusalSeenWithinOneInterval(t, func(cfg probe.Config) *probe.Prober { return podium.NewProber(e.a, cfg) }, e.sim.RefuseConnections)
 }

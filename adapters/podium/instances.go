@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"diminuendo/adapters/upstream"
 	"diminuendo/domain"
 	"diminuendo/ports"
 )
@@ -58,14 +59,11 @@ func (a *Adapter) CreateInstance(ctx context.Context, spec ports.InstanceSpec) (
 		SessionID:    spec.SessionID,
 		Secrets:      sealed,
 	}
-	out, err := call(ctx, a, false, func(ctx context.Context) (instanceResponse, error) {
-		var out instanceResponse
-		err := a.do(ctx, http.MethodPost, a.endpoint(nil, "api", "v1", "instances"), body, &out)
-		return out, err
-	})
+	create := upstream.Request{Method: http.MethodPost, Path: []string{"api", "v1", "instances"}, Body: body}
+	out, err := upstream.CallJSON[instanceResponse](ctx, a.up, false, create)
 	if err != nil {
 		a.log.Warn("podium create instance failed", "agent_type", spec.AgentType, "session", spec.SessionID, "error", err.Error())
-		return ports.InstanceInfo{}, toDomain(err, "instance")
+		return ports.InstanceInfo{}, a.toDomain(err)
 	}
 	if out.InstanceID == "" {
 		return ports.InstanceInfo{}, domain.ErrUpstream("podium", errors.New("create answered without instance_id"))
@@ -78,13 +76,9 @@ func (a *Adapter) CreateInstance(ctx context.Context, spec ports.InstanceSpec) (
 
 // GetInstance describes an instance; a missing one is KindNotFound.
 func (a *Adapter) GetInstance(ctx context.Context, instanceID string) (ports.InstanceInfo, error) {
-	out, err := call(ctx, a, true, func(ctx context.Context) (instanceResponse, error) {
-		var out instanceResponse
-		err := a.do(ctx, http.MethodGet, a.endpoint(nil, "api", "v1", "instances", instanceID), nil, &out)
-		return out, err
-	})
+	out, err := get[instanceResponse](ctx, a, nil, instancePath(instanceID)...)
 	if err != nil {
-		return ports.InstanceInfo{}, toDomain(err, "instance")
+		return ports.InstanceInfo{}, a.toDomain(err)
 	}
 	if out.InstanceID == "" {
 		out.InstanceID = instanceID
@@ -95,15 +89,14 @@ func (a *Adapter) GetInstance(ctx context.Context, instanceID string) (ports.Ins
 // StopInstance stops an instance. A 404 is success: Podium may have
 // reclaimed it already, and the goal, no running instance, is met.
 func (a *Adapter) StopInstance(ctx context.Context, instanceID string) error {
-	_, err := call(ctx, a, true, func(ctx context.Context) (struct{}, error) {
-		err := a.do(ctx, http.MethodDelete, a.endpoint(nil, "api", "v1", "instances", instanceID), nil, nil)
-		var se *statusError
-		if errors.As(err, &se) && se.Status == http.StatusNotFound {
-			err = nil
-		}
-		return struct{}{}, err
+	stop := upstream.Request{Method: http.MethodDelete, Path: instancePath(instanceID)}
+	_, err := upstream.Call(ctx, a.up, true, func(ctx context.Context) (any, error) {
+		return nil, a.up.SendJSON(ctx, stop, nil)
 	})
-	return toDomain(err, "instance")
+	if upstream.IsStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return a.toDomain(err)
 }
 
 // History returns up to limit events with seq > after, in seq order, and
@@ -118,13 +111,9 @@ func (a *Adapter) History(ctx context.Context, instanceID string, after uint64, 
 		Events    []json.RawMessage `json:"events"`
 		LatestSeq uint64            `json:"latest_seq"`
 	}
-	out, err := call(ctx, a, true, func(ctx context.Context) (page, error) {
-		var out page
-		err := a.do(ctx, http.MethodGet, a.endpoint(q, "api", "v1", "instances", instanceID, "events"), nil, &out)
-		return out, err
-	})
+	out, err := get[page](ctx, a, q, instancePath(instanceID, "events")...)
 	if err != nil {
-		return nil, 0, toDomain(err, "instance")
+		return nil, 0, a.toDomain(err)
 	}
 	events := make([]domain.UpstreamEvent, 0, len(out.Events))
 	last := after

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"diminuendo/adapters/upstream"
 	"diminuendo/domain"
 	"diminuendo/ports"
 )
@@ -30,18 +31,19 @@ const eventBuffer = 64
 // reconnected here: its end is reported, and the caller resumes from the
 // last seq it saw, which the history makes lossless.
 func (a *Adapter) Connect(ctx context.Context, instanceID string, after uint64) (ports.AgentStream, error) {
-	u := a.endpoint(url.Values{"after": {strconv.FormatUint(after, 10)}}, "agent", instanceID)
+	u := a.up.URL(url.Values{"after": {strconv.FormatUint(after, 10)}}, "agent", instanceID)
 	h := http.Header{}
-	a.authorize(h)
-	conn, err := call(ctx, a, true, func(ctx context.Context) (*websocket.Conn, error) {
-		c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: a.client, HTTPHeader: h})
+	a.up.Authorize(h)
+	conn, err := upstream.Call(ctx, a.up, true, func(ctx context.Context) (*websocket.Conn, error) {
+		c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: a.up.HTTP(), HTTPHeader: h})
 		if err != nil && resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, dialStatus(resp)
+			// The library keeps the first KiB of a refused upgrade's body.
+			return nil, a.up.StatusError(resp)
 		}
 		return c, err
 	})
 	if err != nil {
-		return nil, toDomain(err, "instance")
+		return nil, a.toDomain(err)
 	}
 	conn.SetReadLimit(readLimit)
 	sctx, cancel := context.WithCancel(context.Background())
@@ -52,24 +54,6 @@ func (a *Adapter) Connect(ctx context.Context, instanceID string, after uint64) 
 	}
 	go s.run()
 	return s, nil
-}
-
-// dialStatus reads the error answer of a refused upgrade (the library keeps
-// the first KiB of its body).
-func dialStatus(resp *http.Response) error {
-	se := &statusError{Status: resp.StatusCode}
-	if resp.Body != nil {
-		var eb struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.NewDecoder(resp.Body).Decode(&eb) == nil {
-			se.Code, se.Message = eb.Error.Code, eb.Error.Message
-		}
-	}
-	return se
 }
 
 // stream is one live WebSocket to an instance.
@@ -165,7 +149,7 @@ func (s *stream) Send(ctx context.Context, cmd ports.AgentCommand) error {
 	if err != nil {
 		return domain.Wrap(domain.KindInvalidMessage, "command cannot be encoded", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.a.cfg.Timeout)
+	wctx, cancel := context.WithTimeout(ctx, s.a.up.Timeout())
 	defer cancel()
 	if err := s.conn.Write(wctx, websocket.MessageText, b); err != nil {
 		return domain.ErrUpstream("podium", err)

@@ -1,12 +1,11 @@
 package unison
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
 	"time"
+
+	"diminuendo/adapters/upstream"
 )
 
 // Config locates Unison. Only BaseURL is required; zero tuning fields take
@@ -27,43 +26,12 @@ type Config struct {
 	BreakerCooldown time.Duration
 }
 
-const (
-	defaultTimeout         = 5 * time.Second
-	defaultMaxAttempts     = 3
-	defaultRetryBase       = 100 * time.Millisecond
-	defaultRetryMax        = 2 * time.Second
-	defaultBreakerFailures = 5
-	defaultBreakerCooldown = 10 * time.Second
-)
-
-func (c Config) withDefaults() (Config, error) {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c, errors.New("unison: BaseURL must be an absolute http(s) URL")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return c, errors.New("unison: BaseURL must not carry a query or fragment")
-	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if c.Timeout <= 0 {
-		c.Timeout = defaultTimeout
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = defaultMaxAttempts
-	}
-	if c.RetryBase <= 0 {
-		c.RetryBase = defaultRetryBase
-	}
-	if c.RetryMax < c.RetryBase {
-		c.RetryMax = max(defaultRetryMax, c.RetryBase)
-	}
-	if c.BreakerFailures == 0 {
-		c.BreakerFailures = defaultBreakerFailures
-	}
-	if c.BreakerCooldown <= 0 {
-		c.BreakerCooldown = defaultBreakerCooldown
-	}
-	return c, nil
+// defaults are the figures the public docs leave to us (docs/upstreams.md).
+var defaults = upstream.Config{
+	Timeout: 5 * time.Second, MaxAttempts: 3, RetryInitial: 100 * time.Millisecond, RetryMax: 2 * time.Second,
+	BreakerFailures: 5, BreakerCooldown: 10 * time.Second,
+	// A full page of maximal values.
+	MaxResponse: 128 << 20,
 }
 
 // String keeps the API key out of anything that prints a Config.

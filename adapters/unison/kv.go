@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 
+	"diminuendo/adapters/upstream"
 	"diminuendo/domain"
 )
 
@@ -81,7 +81,7 @@ type Op struct {
 // Get returns the entry, or a KindNotFound error.
 func (c *Client) Get(ctx context.Context, ns, key string) (Entry, error) {
 	var e Entry
-	err := c.read(ctx, entryPath(ns, key), &e)
+	err := c.read(ctx, &e, nil, entryPath(ns, key)...)
 	return e, err
 }
 
@@ -90,7 +90,7 @@ func (c *Client) Versions(ctx context.Context, ns, key string) ([]Entry, error) 
 	var out struct {
 		Items []Entry `json:"items"`
 	}
-	err := c.read(ctx, entryPath(ns, key)+"/versions", &out)
+	err := c.read(ctx, &out, nil, append(entryPath(ns, key), "versions")...)
 	return out.Items, err
 }
 
@@ -106,12 +106,8 @@ func (c *Client) ListPage(ctx context.Context, ns string, q ListQuery) (Page, er
 	if q.Cursor != "" {
 		v.Set("cursor", q.Cursor)
 	}
-	path := "/api/v1/kv/" + escapeSegment(ns)
-	if len(v) > 0 {
-		path += "?" + v.Encode()
-	}
 	var p Page
-	err := c.read(ctx, path, &p)
+	err := c.read(ctx, &p, v, "api", "v1", "kv", ns)
 	return p, err
 }
 
@@ -155,17 +151,14 @@ func (c *Client) Put(ctx context.Context, ns, key string, value any, cond Cond) 
 		Actor string          `json:"actor"`
 		CAS   *int64          `json:"cas,omitempty"`
 	}{raw, Actor, cond.cas()}
-	rep, err := c.do(ctx, request{method: http.MethodPut, path: entryPath(ns, key), body: body, retry: cond.set})
-	if err != nil {
-		return Entry{}, err
-	}
-	if rep.status == http.StatusConflict && rep.attempts > 1 {
+	var e Entry
+	attempts, err := c.do(ctx, upstream.Request{Method: http.MethodPut, Path: entryPath(ns, key), Body: body}, cond.set, &e)
+	if attempts > 1 && domain.KindOf(err) == domain.KindConflict {
 		if e, err := c.Get(ctx, ns, key); err == nil && e.UpdatedBy == Actor && sameJSON(e.Value, raw) {
 			return e, nil
 		}
 	}
-	var e Entry
-	return e, decode(rep, &e)
+	return e, err
 }
 
 // Delete removes a key; a missing key is KindNotFound. Like Put, only a
@@ -177,14 +170,11 @@ func (c *Client) Delete(ctx context.Context, ns, key string, cond Cond) error {
 	if cas := cond.cas(); cas != nil {
 		v.Set("cas", strconv.FormatInt(*cas, 10))
 	}
-	rep, err := c.do(ctx, request{method: http.MethodDelete, path: entryPath(ns, key) + "?" + v.Encode(), retry: cond.set})
-	if err != nil {
-		return err
-	}
-	if rep.status == http.StatusNotFound && rep.attempts > 1 {
+	attempts, err := c.do(ctx, upstream.Request{Method: http.MethodDelete, Path: entryPath(ns, key), Query: v}, cond.set, nil)
+	if attempts > 1 && domain.KindOf(err) == domain.KindNotFound {
 		return nil
 	}
-	return decode(rep, nil)
+	return err
 }
 
 // Batch applies ops atomically and returns the new entry of each set (a
@@ -213,14 +203,10 @@ func (c *Client) Batch(ctx context.Context, ops []Op) ([]Entry, error) {
 		wire[i] = w
 	}
 	body := map[string]any{"operations": wire, "actor": Actor}
-	rep, err := c.do(ctx, request{method: http.MethodPost, path: "/api/v1/batch", body: body})
-	if err != nil {
-		return nil, err
-	}
 	var out struct {
 		Items []*Entry `json:"items"`
 	}
-	if err := decode(rep, &out); err != nil {
+	if _, err := c.do(ctx, upstream.Request{Method: http.MethodPost, Path: []string{"api", "v1", "batch"}, Body: body}, false, &out); err != nil {
 		return nil, err
 	}
 	entries := make([]Entry, len(ops))
@@ -232,42 +218,15 @@ func (c *Client) Batch(ctx context.Context, ops []Op) ([]Entry, error) {
 	return entries, nil
 }
 
-// read GETs path, which is always safe to retry.
-func (c *Client) read(ctx context.Context, path string, v any) error {
-	rep, err := c.do(ctx, request{method: http.MethodGet, path: path, retry: true})
-	if err != nil {
-		return err
-	}
-	return decode(rep, v)
+// read GETs a route, which is always safe to retry.
+func (c *Client) read(ctx context.Context, out any, q url.Values, path ...string) error {
+	_, err := c.do(ctx, upstream.Request{Method: http.MethodGet, Path: path, Query: q}, true, out)
+	return err
 }
 
-// decode maps a non-2xx reply to its domain error, else fills v.
-func decode(rep reply, v any) error {
-	if rep.status < 200 || rep.status > 299 {
-		return statusErr(rep)
-	}
-	if v == nil {
-		return nil
-	}
-	if err := json.Unmarshal(rep.body, v); err != nil {
-		return domain.Wrap(domain.KindInternal, "malformed unison response", err)
-	}
-	return nil
-}
-
-func entryPath(ns, key string) string {
-	return "/api/v1/kv/" + escapeSegment(ns) + "/" + escapeSegment(key)
-}
-
-// escapeSegment escapes s as one path segment. ":" is escaped too, as in
-// Unison's own examples (tenant%3Aacme%2Fsettings), and a segment of dots
-// is fully escaped so no client, proxy or server resolves it as "." or "..".
-func escapeSegment(s string) string {
-	if s != "" && strings.Trim(s, ".") == "" {
-		return strings.Repeat("%2E", len(s))
-	}
-	return strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
-}
+// entryPath is the route of one key. Each part travels as one escaped
+// path segment (upstream.Client.URL), so a "/" in a namespace never splits it.
+func entryPath(ns, key string) []string { return []string{"api", "v1", "kv", ns, key} }
 
 // sameJSON compares two JSON documents by meaning, not bytes: Unison may
 // store a value in a different but equivalent form.

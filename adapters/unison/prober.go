@@ -2,11 +2,7 @@ package unison
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
 
 	"diminuendo/adapters/probe"
 )
@@ -40,23 +36,14 @@ func NewProber(c *Client, cfg ProbeConfig) *Prober {
 	}, cfg)
 }
 
-// Ping asks Unison's health route once, bounded by ctx only. The route
-// needs no API key, so none is sent.
+// Ping asks Unison's health route once, bounded by ctx and the per-attempt
+// Timeout. The route needs no API key, so none is sent.
 func (c *Client) Ping(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.BaseURL+"/api/v1/health", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		OK bool `json:"ok"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health answered %d", resp.StatusCode)
+	if err := c.up.Health(ctx, &body, "api", "v1", "health"); err != nil {
+		return err
 	}
 	if !body.OK {
 		return errors.New(`health answered {"ok":false}`)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"diminuendo/adapters/probe/probetest"
 	"diminuendo/adapters/unison"
 	"diminuendo/ports"
 )
@@ -88,12 +89,6 @@ var _ ports.HealthChecker = (*unison.Prober)(nil)
 
 func TestARefusingUnisonTurnsDegradedWithinOneInterval(t *testing.T) {
 	sim, base := startSim(t)
-	const interval = 100 * time.Millisecond
-	p := unison.NewProber(newClient(t, base), unison.ProbeConfig{Interval: interval, Timeout: 100 * time.Millisecond, DownAfter: 3})
-	p.Start(ctx)
-	defer p.Stop()
-	require.Eventually(t, func() bool { return p.Health().Status == unison.StatusOK }, 5*time.Second, time.Millisecond)
-
-	sim.RefuseConnections(true)
-	require.Eventually(t, func() bool { return p.Health().Status == unison.StatusDegraded }, interval+300*time.Millisecond, time.Millisecond)
+	c := newClient(t, base)
+	probetest.RefusalSeenWithinOneInterval(t, func(cfg unison.ProbeConfig) *unison.Prober { return unison.NewProber(c, cfg) }, sim.RefuseConnections)
 }

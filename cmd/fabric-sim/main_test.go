@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"diminuendo/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -51,7 +52,7 @@ func TestTheBuiltCommandServesEveryServiceAndStopsOnASignal(t *testing.T) {
 			for k, v := range testKeys {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
-			var stderr syncBuffer
+			var stderr syncbuf.Buffer
 			cmd.Stderr = &stderr
 			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)
@@ -88,7 +89,7 @@ func TestRunInProcessStopsWhenItsContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, anyPort, func(k string) string { return testKeys[k] }, pw, &stderr)
@@ -142,7 +143,7 @@ func TestRunRefusesABadCommandLine(t *testing.T) {
 }
 
 // readURLs collects the four service lines, "<name> <url> ...".
-func readURLs(t *testing.T, lines <-chan string, stderr *syncBuffer) map[string]string {
+func readURLs(t *testing.T, lines <-chan string, stderr *syncbuf.Buffer) map[string]string {
 	t.Helper()
 	urls := map[string]string{}
 	deadline := time.After(wait)
@@ -207,22 +208,4 @@ func keysOf(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-// syncBuffer collects a process's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"diminuendo/adapters/simkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -61,7 +63,7 @@ func TestModelsNeedTheKey(t *testing.T) {
 	require.Equal(t, http.StatusOK, c.get("/api/v1/models", true, &body))
 	assert.Equal(t, DefaultModels(), body.Models)
 
-	var eb errorBody
+	var eb simkit.ErrorBody
 	assert.Equal(t, http.StatusUnauthorized, c.get("/api/v1/models", false, &eb))
 	assert.Equal(t, "unauthorized", eb.Error.Code)
 	assert.Equal(t, http.StatusNotFound, c.get("/api/v1/nothing", true, nil))

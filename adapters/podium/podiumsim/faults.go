@@ -2,45 +2,21 @@ package podiumsim
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 )
 
-// faults are the failures a test can inject into the wire, beside the
-// engine, so the engine stays a faithful Podium.
-type faults struct {
-	mu         sync.Mutex
-	latency    time.Duration
-	failLeft   int
-	failStatus int
-	refuse     bool
-	unhealthy  bool
-}
-
 // SetLatency delays every request (REST and WebSocket upgrades) by d.
-func (s *Sim) SetLatency(d time.Duration) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.latency = d
-}
+func (s *Sim) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 // FailNext makes the next n REST requests (health aside) answer status with an error body
 // instead of reaching the engine. WebSocket upgrades are not affected.
-func (s *Sim) FailNext(n int, status int) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.failLeft, s.faults.failStatus = n, status
-}
+func (s *Sim) FailNext(n int, status int) { s.faults.FailNext(n, status) }
 
 // RefuseConnections makes every request fail at the connection level (the
 // connection is cut before any response), as an unreachable Podium would.
-func (s *Sim) RefuseConnections(refuse bool) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.refuse = refuse
-}
+func (s *Sim) RefuseConnections(refuse bool) { s.faults.RefuseConnections(refuse) }
 
 // DropStreams cuts every live WebSocket stream without a close handshake,
 // as a network failure would.
@@ -63,27 +39,4 @@ func (s *Sim) InjectFrame(instanceID string, raw []byte) int {
 		cancel()
 	}
 	return n
-}
-
-func (f *faults) latencyNow() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.latency
-}
-
-func (f *faults) refusing() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.refuse
-}
-
-// takeFailure consumes one injected failure, if any is left.
-func (f *faults) takeFailure() (int, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failLeft <= 0 {
-		return 0, false
-	}
-	f.failLeft--
-	return f.failStatus, true
 }

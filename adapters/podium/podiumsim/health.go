@@ -3,6 +3,8 @@ package podiumsim
 import (
 	"net/http"
 	"time"
+
+	"diminuendo/adapters/simkit"
 )
 
 // healthPath is Podium's liveness route. Podium's docs list a health route
@@ -24,22 +26,12 @@ type healthBody struct {
 func (s *Sim) health(w http.ResponseWriter) {
 	b := healthBody{Status: "healthy", Version: Version, Uptime: time.Since(s.started).Round(time.Second).String()}
 	status := http.StatusOK
-	if !s.faults.healthy() {
+	if s.unhealthy.Load() {
 		b.Status, status = "unhealthy", http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, b)
+	simkit.WriteJSON(w, status, b)
 }
 
 // SetHealthy makes the health route answer 503 {"status":"unhealthy"} when
 // false; the other routes keep working.
-func (s *Sim) SetHealthy(ok bool) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.unhealthy = !ok
-}
-
-func (f *faults) healthy() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return !f.unhealthy
-}
+func (s *Sim) SetHealthy(ok bool) { s.unhealthy.Store(!ok) }

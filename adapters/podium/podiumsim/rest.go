@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"diminuendo/adapters/simkit"
 )
 
 // maxBody bounds request bodies; a create request is small.
@@ -29,14 +31,14 @@ type instanceBody struct {
 func (s *Sim) createInstance(w http.ResponseWriter, r *http.Request) {
 	var b createBody
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&b); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "body is not a JSON object")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "body is not a JSON object")
 		return
 	}
 	var secrets map[string]string
 	if len(b.Secrets) > 0 && string(b.Secrets) != "null" {
 		var err error
 		if secrets, err = openSecrets(s.opts.SecretsKey, b.Secrets); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_secrets", err.Error())
+			simkit.WriteError(w, http.StatusBadRequest, "invalid_secrets", err.Error())
 			return
 		}
 	}
@@ -47,7 +49,7 @@ func (s *Sim) createInstance(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, instanceBody{
+	simkit.WriteJSON(w, http.StatusCreated, instanceBody{
 		InstanceID: info.InstanceID, DeploymentID: info.DeploymentID, AgentType: info.AgentType,
 		SessionID: info.SessionID, Status: info.Status,
 	})
@@ -59,7 +61,7 @@ func (s *Sim) getInstance(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, instanceBody{
+	simkit.WriteJSON(w, http.StatusOK, instanceBody{
 		InstanceID: info.InstanceID, DeploymentID: info.DeploymentID, AgentType: info.AgentType,
 		SessionID: info.SessionID, Status: info.Status, LatestSeq: &info.LatestSeq,
 	})
@@ -77,12 +79,12 @@ func (s *Sim) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	after, err := uintParam(q.Get("after"), 0)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "after must be a non-negative integer")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "after must be a non-negative integer")
 		return
 	}
 	limit, err := uintParam(q.Get("limit"), defaultLimit)
 	if err != nil || limit < 1 {
-		writeError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "limit must be a positive integer")
 		return
 	}
 	frames, latest, err := s.eng.Events(r.PathValue("id"), after, int(min(limit, uint64(maxLimit))))
@@ -93,14 +95,14 @@ func (s *Sim) events(w http.ResponseWriter, r *http.Request) {
 	if frames == nil {
 		frames = []Frame{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": frames, "latest_seq": latest})
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"events": frames, "latest_seq": latest})
 }
 
 func (s *Sim) listFiles(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	depth, err := uintParam(q.Get("depth"), defaultDepth)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "depth must be a non-negative integer")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "depth must be a non-negative integer")
 		return
 	}
 	entries, err := s.eng.ListFiles(r.PathValue("id"), q.Get("path"), int(min(depth, maxDepth)))
@@ -108,7 +110,7 @@ func (s *Sim) listFiles(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"entries": entries})
 }
 
 func (s *Sim) readFile(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +119,7 @@ func (s *Sim) readFile(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, fc)
+	simkit.WriteJSON(w, http.StatusOK, fc)
 }
 
 func (s *Sim) fileHistory(w http.ResponseWriter, r *http.Request) {
@@ -127,14 +129,14 @@ func (s *Sim) fileHistory(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"path": cleanPath(p), "iterations": its})
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"path": cleanPath(p), "iterations": its})
 }
 
 func (s *Sim) fileAt(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	it, err := uintParam(q.Get("iteration"), 0)
 	if err != nil || it < 1 {
-		writeError(w, http.StatusBadRequest, "invalid_request", "iteration must be a positive integer")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "iteration must be a positive integer")
 		return
 	}
 	fc, err := s.eng.FileAt(r.PathValue("id"), q.Get("path"), int(min(it, 1<<31-1)))
@@ -142,7 +144,7 @@ func (s *Sim) fileAt(w http.ResponseWriter, r *http.Request) {
 		writeEngineError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, fc)
+	simkit.WriteJSON(w, http.StatusOK, fc)
 }
 
 func uintParam(s string, def uint64) (uint64, error) {

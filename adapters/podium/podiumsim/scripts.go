@@ -60,18 +60,10 @@ func (a answer) granted() bool {
 
 // pause spaces scripted events by the engine's StepDelay. False: the turn ended.
 func (t *turn) pause() bool {
-	d := t.in.eng.opts.StepDelay
-	if d <= 0 {
-		return t.ctx.Err() == nil
+	if d := t.in.eng.opts.StepDelay; d > 0 {
+		return t.sleep(d)
 	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-t.ctx.Done():
-		return false
-	}
+	return t.ctx.Err() == nil
 }
 
 // step runs fn under the instance lock unless the turn has ended meanwhile.

@@ -1,11 +1,7 @@
 package podiumsim
 
 import (
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"diminuendo/adapters/simkit"
 )
 
 // Options configure a Sim.
@@ -27,25 +25,28 @@ type Options struct {
 
 // Sim serves an Engine over Podium's HTTP/WebSocket wire.
 type Sim struct {
-	opts     Options
-	eng      *Engine
-	mux      *http.ServeMux
-	faults   faults
-	requests atomic.Int64
-	started  time.Time
+	opts      Options
+	eng       *Engine
+	mux       *http.ServeMux
+	srv       simkit.Server
+	faults    simkit.Faults
+	unhealthy atomic.Bool
+	requests  atomic.Int64
+	started   time.Time
 
 	mu      sync.Mutex
 	closed  bool
-	srv     *http.Server
-	url     string
 	conns   map[*websocket.Conn]string // live streams → instance id
-	serving sync.WaitGroup             // the listener and every stream handler
+	serving sync.WaitGroup             // every stream handler
 }
 
 // New returns a Sim over a fresh Engine. Serve it with Start, or mount
 // Handler on a server of your own.
 func New(opts Options) *Sim {
-	s := &Sim{opts: opts, eng: NewEngine(EngineOptions{StepDelay: opts.StepDelay}), conns: map[*websocket.Conn]string{}, started: time.Now()}
+	s := &Sim{
+		opts: opts, eng: NewEngine(EngineOptions{StepDelay: opts.StepDelay}), srv: simkit.Server{Name: "podiumsim"},
+		conns: map[*websocket.Conn]string{}, started: time.Now(),
+	}
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/v1/instances", s.createInstance)
 	m.HandleFunc("GET /api/v1/instances/{id}", s.getInstance)
@@ -57,7 +58,7 @@ func New(opts Options) *Sim {
 	m.HandleFunc("GET /api/v1/instances/{id}/files/at", s.fileAt)
 	m.HandleFunc("GET /agent/{id}", s.stream)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such route")
+		simkit.WriteError(w, http.StatusNotFound, "not_found", "no such route")
 	})
 	s.mux = m
 	return s
@@ -81,54 +82,20 @@ func (s *Sim) Secrets(instanceID string) (map[string]string, error) {
 func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Start serves the simulator on addr, which must be a loopback address
-// ("127.0.0.1:0" picks a free port), and returns its base URL.
-func (s *Sim) Start(addr string) (string, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", err
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", fmt.Errorf("podiumsim: %q is not a loopback address", addr)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return "", ErrClosed
-	}
-	if s.srv != nil {
-		return "", errors.New("podiumsim: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", err
-	}
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.url = "http://" + ln.Addr().String()
-	s.serving.Add(1)
-	go func() {
-		defer s.serving.Done()
-		_ = s.srv.Serve(ln) // ends with ErrServerClosed on Close
-	}()
-	return s.url, nil
-}
+// ("127.0.0.1:0" picks a free port), and returns its base URL. Its listener
+// accepts every connection: RefuseConnections cuts requests in the handler.
+func (s *Sim) Start(addr string) (string, error) { return s.srv.Start(addr, s.Handler(), nil) }
 
 // URL is the base URL given by Start ("" before).
-func (s *Sim) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
+func (s *Sim) URL() string { return s.srv.URL() }
 
 // Close stops serving, cuts every stream, closes the engine and waits for
 // every goroutine of the simulator to end.
 func (s *Sim) Close() {
 	s.mu.Lock()
 	s.closed = true
-	srv := s.srv
 	s.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
-	}
+	s.srv.Close()
 	s.DropStreams()
 	s.eng.Close()
 	s.serving.Wait()
@@ -139,42 +106,25 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !health {
 		s.requests.Add(1)
 	}
-	if s.faults.refusing() {
+	if s.faults.Refusing() {
 		// Aborting the handler cuts the connection with no response at all.
 		panic(http.ErrAbortHandler)
 	}
-	if d := s.faults.latencyNow(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !s.faults.Delay(r) {
+		return
 	}
 	if health {
 		s.health(w)
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, "/agent/") {
-		if status, ok := s.faults.takeFailure(); ok {
-			writeError(w, status, "unavailable", "injected failure")
-			return
-		}
+	// Injected failures spare WebSocket upgrades.
+	if !strings.HasPrefix(r.URL.Path, "/agent/") && s.faults.Fail(w, "unavailable") {
+		return
 	}
-	if !s.authorized(r) {
-		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong API key")
+	if !simkit.Admit(w, r, s.opts.APIKey) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-func (s *Sim) authorized(r *http.Request) bool {
-	if s.opts.APIKey == "" {
-		return true
-	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.APIKey)) == 1
 }
 
 // streams snapshots the live streams of one instance, or of all for "".
@@ -211,37 +161,18 @@ func (s *Sim) setConn(c *websocket.Conn, instanceID string) {
 	s.conns[c] = instanceID
 }
 
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var b errorBody
-	b.Error.Code, b.Error.Message = code, msg
-	writeJSON(w, status, b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeEngineError maps an engine error to its status.
 func writeEngineError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrFileNotFound):
-		writeError(w, http.StatusNotFound, "file_not_found", "file not found")
+		simkit.WriteError(w, http.StatusNotFound, "file_not_found", "file not found")
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "not found")
+		simkit.WriteError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, ErrUnknownAgentType):
-		writeError(w, http.StatusBadRequest, "unknown_agent_type", "unknown agent type")
+		simkit.WriteError(w, http.StatusBadRequest, "unknown_agent_type", "unknown agent type")
 	case errors.Is(err, ErrClosed):
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "shutting down")
+		simkit.WriteError(w, http.StatusServiceUnavailable, "unavailable", "shutting down")
 	default:
-		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+		simkit.WriteError(w, http.StatusInternalServerError, "internal", err.Error())
 	}
 }

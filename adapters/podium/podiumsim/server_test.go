@@ -20,6 +20,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"diminuendo/adapters/simkit"
 )
 
 const testKey = "pod_sim_key"
@@ -269,7 +271,7 @@ func TestFileRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/api/v1/instances/"+id+"/files?depth=x", nil, nil))
 	assert.Equal(t, http.StatusNotFound, c.do("GET", "/api/v1/instances/inst_missing/files", nil, nil))
 
-	var miss errorBody
+	var miss simkit.ErrorBody
 	c.do("GET", "/api/v1/instances/"+id+"/files/content?path=nope", nil, &miss)
 	assert.Equal(t, "file_not_found", miss.Error.Code, "a missing file is told apart from a missing instance")
 	c.do("GET", "/api/v1/instances/inst_missing/files/content?path=docs/a.txt", nil, &miss)

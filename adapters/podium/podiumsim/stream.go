@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"diminuendo/adapters/simkit"
 )
 
 // commandFrame is a command as clients send it.
@@ -37,7 +39,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	after, err := uintParam(r.URL.Query().Get("after"), 0)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "after must be a non-negative integer")
+		simkit.WriteError(w, http.StatusBadRequest, "invalid_request", "after must be a non-negative integer")
 		return
 	}
 	if _, err := s.eng.Instance(id); err != nil {

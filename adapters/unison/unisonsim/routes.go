@@ -2,7 +2,6 @@ package unisonsim
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
+
+	"diminuendo/adapters/simkit"
 )
 
 const (
@@ -21,18 +21,12 @@ const (
 )
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
-	if s.refusing.Load() {
-		drop(w)
+	if s.faults.Refusing() {
+		simkit.Drop(w, CodeInjected)
 		return
 	}
-	if d := s.latency(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !s.faults.Delay(r) {
+		return
 	}
 	// Routing works on the escaped path: a namespace such as
 	// "tenant:acme/sessions" travels as one segment with its "/" escaped,
@@ -43,13 +37,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or invalid API key")
-		return
-	}
-	if status := s.takeFailure(); status != 0 {
-		writeError(w, status, CodeInjected, "failure injected by the simulator")
+	if !simkit.Admit(w, r, s.opts.APIKey) || s.faults.Fail(w, CodeInjected) {
 		return
 	}
 	if path == pathBatch {
@@ -62,21 +50,21 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rest, ok := strings.CutPrefix(path, prefixKV)
 	if !ok {
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such route")
+		simkit.WriteError(w, http.StatusNotFound, CodeNotFound, "no such route")
 		return
 	}
 	segs := strings.Split(rest, "/")
 	for i, seg := range segs {
 		u, err := url.PathUnescape(seg)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed path escape")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed path escape")
 			return
 		}
 		segs[i] = u
 	}
 	for _, name := range segs[:min(len(segs), 2)] {
 		if name == "" || len(name) > MaxKeyBytes {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "namespace and key must be 1 to 512 bytes")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "namespace and key must be 1 to 512 bytes")
 			return
 		}
 	}
@@ -99,7 +87,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	case len(segs) == 3 && segs[2] == "versions" && r.Method == http.MethodGet:
 		s.serveVersions(w, segs[0], segs[1])
 	default:
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such route")
+		simkit.WriteError(w, http.StatusNotFound, CodeNotFound, "no such route")
 	}
 }
 
@@ -108,37 +96,29 @@ func (s *Sim) serveHealth(w http.ResponseWriter, r *http.Request) {
 		notAllowed(w, http.MethodGet)
 		return
 	}
-	if !s.healthy() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]bool{"ok": false})
+	if s.unhealthy.Load() {
+		simkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]bool{"ok": false})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
-}
-
-func (s *Sim) authorized(r *http.Request) bool {
-	if s.opts.APIKey == "" {
-		return true
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.APIKey)) == 1
+	simkit.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 func (s *Sim) serveGet(w http.ResponseWriter, ns, key string) {
 	e, ok := s.store.get(ns, key)
 	if !ok {
-		writeError(w, http.StatusNotFound, CodeNotFound, "key not found")
+		simkit.WriteError(w, http.StatusNotFound, CodeNotFound, "key not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	simkit.WriteJSON(w, http.StatusOK, e)
 }
 
 func (s *Sim) serveVersions(w http.ResponseWriter, ns, key string) {
 	items, ok := s.store.versions(ns, key)
 	if !ok {
-		writeError(w, http.StatusNotFound, CodeNotFound, "key not found")
+		simkit.WriteError(w, http.StatusNotFound, CodeNotFound, "key not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
 // serveList pages through a namespace in key order. The cursor is the last
@@ -149,7 +129,7 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ns string) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxPageSize {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "limit must be 1 to 1000")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "limit must be 1 to 1000")
 			return
 		}
 		limit = n
@@ -158,7 +138,7 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ns string) {
 	if c := q.Get("cursor"); c != "" {
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed cursor")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed cursor")
 			return
 		}
 		after = string(b)
@@ -168,7 +148,7 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ns string) {
 	if more {
 		next = base64.RawURLEncoding.EncodeToString([]byte(items[len(items)-1].Key))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
+	simkit.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": next})
 }
 
 func (s *Sim) servePut(w http.ResponseWriter, r *http.Request, ns, key string) {
@@ -182,7 +162,7 @@ func (s *Sim) servePut(w http.ResponseWriter, r *http.Request, ns, key string) {
 	}
 	out, err := s.store.apply([]op{{ns: ns, key: key, value: value, cas: body.CAS}}, actorOr(body.Actor))
 	if s.writeApplied(w, err, false) {
-		writeJSON(w, http.StatusOK, out[0])
+		simkit.WriteJSON(w, http.StatusOK, out[0])
 	}
 }
 
@@ -192,7 +172,7 @@ func (s *Sim) serveDelete(w http.ResponseWriter, r *http.Request, ns, key string
 	if v := q.Get("cas"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "cas must be a version number")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "cas must be a version number")
 			return
 		}
 		o.cas = &n
@@ -209,13 +189,13 @@ func (s *Sim) serveBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := len(body.Operations); n == 0 || n > MaxBatchOps {
-		writeError(w, http.StatusBadRequest, CodeInvalidRequest, "a batch holds 1 to 100 operations")
+		simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "a batch holds 1 to 100 operations")
 		return
 	}
 	ops := make([]op, len(body.Operations))
 	for i, b := range body.Operations {
 		if b.Namespace == "" || b.Key == "" || len(b.Namespace) > MaxKeyBytes || len(b.Key) > MaxKeyBytes {
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, "namespace and key must be 1 to 512 bytes")
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "namespace and key must be 1 to 512 bytes")
 			return
 		}
 		o := op{ns: b.Namespace, key: b.Key, cas: b.CAS}
@@ -229,14 +209,14 @@ func (s *Sim) serveBatch(w http.ResponseWriter, r *http.Request) {
 		case "delete":
 			o.del = true
 		default:
-			writeError(w, http.StatusBadRequest, CodeInvalidRequest, `op must be "set" or "delete"`)
+			simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, `op must be "set" or "delete"`)
 			return
 		}
 		ops[i] = o
 	}
 	out, err := s.store.apply(ops, actorOr(body.Actor))
 	if s.writeApplied(w, err, true) {
-		writeJSON(w, http.StatusOK, map[string]any{"items": out})
+		simkit.WriteJSON(w, http.StatusOK, map[string]any{"items": out})
 	}
 }
 
@@ -248,8 +228,8 @@ func (s *Sim) writeApplied(w http.ResponseWriter, err error, batch bool) bool {
 		writeOpError(w, oe, batch)
 		return false
 	}
-	if status := s.takeFailureAfterApply(); status != 0 {
-		writeError(w, status, CodeInjected, "write applied, failure injected by the simulator")
+	if status := s.afterApply.Take(); status != 0 {
+		simkit.WriteError(w, status, CodeInjected, "write applied, failure injected by the simulator")
 		return false
 	}
 	return true
@@ -260,10 +240,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "request body too large")
+		simkit.WriteError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "request body too large")
 		return false
 	case err != nil:
-		writeError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed JSON body")
+		simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "malformed JSON body")
 		return false
 	}
 	return true
@@ -273,16 +253,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 // compact JSON, and returns that compact form.
 func checkValue(w http.ResponseWriter, raw json.RawMessage) (json.RawMessage, bool) {
 	if len(raw) == 0 {
-		writeError(w, http.StatusBadRequest, CodeInvalidRequest, "value is required")
+		simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "value is required")
 		return nil, false
 	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
-		writeError(w, http.StatusBadRequest, CodeInvalidRequest, "value is not JSON")
+		simkit.WriteError(w, http.StatusBadRequest, CodeInvalidRequest, "value is not JSON")
 		return nil, false
 	}
 	if b.Len() > MaxValueBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "value larger than 1 MiB")
+		simkit.WriteError(w, http.StatusRequestEntityTooLarge, CodeTooLarge, "value larger than 1 MiB")
 		return nil, false
 	}
 	return b.Bytes(), true
@@ -297,5 +277,5 @@ func actorOr(a string) string {
 
 func notAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, CodeMethod, "method not allowed")
+	simkit.WriteError(w, http.StatusMethodNotAllowed, CodeMethod, "method not allowed")
 }

@@ -1,13 +1,11 @@
 package unisonsim
 
 import (
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"diminuendo/adapters/simkit"
 )
 
 // Options configure a Sim.
@@ -25,16 +23,12 @@ type Sim struct {
 	opts    Options
 	store   *store
 	handler http.Handler
+	srv     simkit.Server
 
-	faultMu sync.Mutex
-	faults  faults
-
-	refusing atomic.Bool
-	requests atomic.Int64
-
-	srvMu sync.Mutex
-	srv   *http.Server
-	url   string
+	faults     simkit.Faults
+	afterApply simkit.Burst // writes applied, then answered as failed
+	unhealthy  atomic.Bool
+	requests   atomic.Int64
 }
 
 // New returns a Sim with an empty store.
@@ -42,7 +36,7 @@ func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Sim{opts: opts, store: newStore(opts.Now)}
+	s := &Sim{opts: opts, store: newStore(opts.Now), srv: simkit.Server{Name: "unisonsim"}}
 	s.handler = http.HandlerFunc(s.serve)
 	return s
 }
@@ -52,49 +46,13 @@ func (s *Sim) Handler() http.Handler { return s.handler }
 
 // Start serves the API on addr, which must be a loopback address
 // ("127.0.0.1:0" when empty), and returns the base URL.
-func (s *Sim) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("unisonsim: %w", err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", fmt.Errorf("unisonsim: refusing to listen on non-loopback address %q", addr)
-	}
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("unisonsim: already started")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("unisonsim: %w", err)
-	}
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	s.url = "http://" + ln.Addr().String()
-	go func(srv *http.Server) {
-		_ = srv.Serve(&refusingListener{Listener: ln, refusing: &s.refusing})
-	}(s.srv)
-	return s.url, nil
-}
+func (s *Sim) Start(addr string) (string, error) { return s.srv.Start(addr, s.handler, &s.faults) }
 
 // URL is the base URL after Start, "" before.
-func (s *Sim) URL() string {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	return s.url
-}
+func (s *Sim) URL() string { return s.srv.URL() }
 
 // Close stops the listener started by Start and drops its connections.
-func (s *Sim) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		_ = s.srv.Close()
-	}
-}
+func (s *Sim) Close() { s.srv.Close() }
 
 // Requests counts the API requests received, health and ready aside; tests
 // use it to prove a call never reached Unison.

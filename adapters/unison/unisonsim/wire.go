@@ -3,6 +3,8 @@ package unisonsim
 import (
 	"encoding/json"
 	"net/http"
+
+	"diminuendo/adapters/simkit"
 )
 
 // Limits the simulator enforces; the public docs give none (see
@@ -55,16 +57,6 @@ type errorBody struct {
 	Index          *int   `json:"index,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]errorBody{"error": {Code: code, Message: msg}})
-}
-
 // writeOpError reports a refused write; index is shown only for batches.
 func writeOpError(w http.ResponseWriter, err *opError, batch bool) {
 	body := errorBody{Code: CodeCASConflict, Message: "version mismatch"}
@@ -78,5 +70,5 @@ func writeOpError(w http.ResponseWriter, err *opError, batch bool) {
 	if batch {
 		body.Index = &err.index
 	}
-	writeJSON(w, status, map[string]errorBody{"error": body})
+	simkit.WriteJSON(w, status, map[string]errorBody{"error": body})
 }
