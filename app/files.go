@@ -55,13 +55,19 @@ func (f *Files) List(ctx context.Context, id domain.Identity, sessionID, path st
 	return f.ws.ListFiles(ctx, inst, p, depth)
 }
 
+// file checks a file path, then resolves the session's instance: a hostile
+// path is refused before any registry or upstream call.
+func (f *Files) file(ctx context.Context, id domain.Identity, sessionID, path string) (inst, p string, err error) {
+	if p, err = domain.CleanWorkspaceFile(path); err != nil {
+		return "", "", err
+	}
+	inst, err = f.instance(ctx, id, sessionID)
+	return inst, p, err
+}
+
 // Read returns a file's latest iteration.
 func (f *Files) Read(ctx context.Context, id domain.Identity, sessionID, path string) (domain.FileContent, error) {
-	p, err := domain.CleanWorkspaceFile(path)
-	if err != nil {
-		return domain.FileContent{}, err
-	}
-	inst, err := f.instance(ctx, id, sessionID)
+	inst, p, err := f.file(ctx, id, sessionID, path)
 	if err != nil {
 		return domain.FileContent{}, err
 	}
@@ -70,11 +76,7 @@ func (f *Files) Read(ctx context.Context, id domain.Identity, sessionID, path st
 
 // History lists a file's iterations, oldest first.
 func (f *Files) History(ctx context.Context, id domain.Identity, sessionID, path string) ([]domain.FileIteration, error) {
-	p, err := domain.CleanWorkspaceFile(path)
-	if err != nil {
-		return nil, err
-	}
-	inst, err := f.instance(ctx, id, sessionID)
+	inst, p, err := f.file(ctx, id, sessionID, path)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +88,7 @@ func (f *Files) At(ctx context.Context, id domain.Identity, sessionID, path stri
 	if iteration < 1 {
 		return domain.FileContent{}, domain.E(domain.KindInvalidMessage, "iteration counts from 1")
 	}
-	p, err := domain.CleanWorkspaceFile(path)
-	if err != nil {
-		return domain.FileContent{}, err
-	}
-	inst, err := f.instance(ctx, id, sessionID)
+	inst, p, err := f.file(ctx, id, sessionID, path)
 	if err != nil {
 		return domain.FileContent{}, err
 	}
