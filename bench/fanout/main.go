@@ -145,6 +145,7 @@ type client struct {
 	lat     []float64 // ms, receive time minus ts
 	lastRx  time.Time
 	turns   chan uint64 // driver only: seq of each turn_complete
+	refused chan string // driver only: the first error frame
 	closing *atomic.Bool
 }
 
@@ -184,6 +185,12 @@ func (cl *client) read(wg *sync.WaitGroup) {
 		}
 		if f.Type == "error" {
 			cl.problem("error frame %s: %s", f.Code, f.Message)
+			if cl.refused != nil {
+				select {
+				case cl.refused <- f.Code + ": " + f.Message:
+				default:
+				}
+			}
 			continue
 		}
 		if f.Seq == 0 {
@@ -343,6 +350,7 @@ func setupSession(ctx context.Context, url string, o options, s int, id *string,
 		cl := &client{c: c, session: s, closing: closing}
 		if k == 0 {
 			cl.turns = make(chan uint64, o.turns+1)
+			cl.refused = make(chan string, 1)
 			create, _ := json.Marshal(map[string]string{"type": "create_session", "agentType": o.agent, "name": fmt.Sprintf("bench-%d", s), "requestId": "create"})
 			m, err := request(c, create, "session_created")
 			if err != nil {
@@ -393,8 +401,10 @@ func driveSession(ctx context.Context, driver *client, id, text string, turns in
 				return fmt.Errorf("session %s: the driving connection ended during turn %d", id, t+1)
 			}
 			*final = seq
+		case e := <-driver.refused:
+			return fmt.Errorf("session %s: turn %d: the gateway sent an error frame: %s", id, t+1, e)
 		case <-time.After(60 * time.Second):
-			return fmt.Errorf("session %s: turn %d did not complete within 60 s (an error frame may have refused it)", id, t+1)
+			return fmt.Errorf("session %s: turn %d did not complete within 60 s", id, t+1)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
