@@ -5,7 +5,7 @@ GOFLAGS   ?=
 PKGS      := ./...
 RUN_ENV   := DEV_MODE=true HOST=127.0.0.1 PORT=$${PORT:-8080}
 
-.PHONY: run build test fmt-check vet generate generate-check bench tools sim idp clean
+.PHONY: run build test fmt-check vet generate generate-check bench load tools sim idp clean
 
 run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 	$(RUN_ENV) $(GO) run ./cmd/diminuendo
@@ -29,8 +29,15 @@ generate: ## regenerate api/ from openapi.yaml
 generate-check: generate ## regeneration must leave no diff
 	@git diff --exit-code --stat -- api/ || (echo "api/ is stale: run make generate and commit"; exit 1)
 
-bench: ## Go benchmarks; figures go to docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./bench/... ./domain/... ./app/...
+bench: ## every Go benchmark in the module; figures go to docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+load: build ## the load tools against bin/diminuendo, small sizes (under a minute); see docs/benchmarks.md
+	$(GO) build -o bin/ ./bench/conns ./bench/fanout
+	bin/conns -gateway bin/diminuendo -n 1000
+	bin/conns -gateway bin/diminuendo -n 1000 -idp
+	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3
+	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3 -step-delay 1ms
 
 sim: ## the four simulated upstreams as a separate process
 	$(GO) run ./cmd/fabric-sim

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"runtime"
 	"testing"
 )
 
@@ -47,4 +48,43 @@ func BenchmarkWindowAppend(b *testing.B) {
 		ev.Seq = uint64(i + 1)
 		w.Append(ev, 120)
 	}
+}
+
+// What a full replay window keeps in memory: 1000 text_delta events held
+// decoded, as the hub keeps them, against the encoded bytes its byte budget
+// counts. Reported per event, measured once after the timed loop.
+func BenchmarkWindowRetained(b *testing.B) {
+	const n = 1000
+	fill := func() (*Window, int) {
+		w := NewWindow(n, 1<<20)
+		encoded := 0
+		for i := 1; i <= n; i++ {
+			up := sampleUpstream
+			up.Seq = uint64(i)
+			ev := MapUpstream("ses_0123456789abcdef01234567", uint64(i), up)
+			raw, err := json.Marshal(ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w.Append(ev, len(raw))
+			encoded += len(raw)
+		}
+		return w, encoded
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		fill()
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w, encoded := fill()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if w.Len() != n {
+		b.Fatalf("window holds %d events", w.Len())
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heapB/event")
+	b.ReportMetric(float64(encoded)/n, "encodedB/event")
+	runtime.KeepAlive(w)
 }

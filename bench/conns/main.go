@@ -1,0 +1,432 @@
+// Command conns measures what idle WebSocket connections cost the gateway
+// and how fast it accepts them. It starts a built gateway binary as a child
+// process on a free loopback port (dev mode, embedded simulators), opens N
+// connections and completes the protocol handshake on each (welcome,
+// connected, authenticated), then reads the child's RSS from /proc before
+// and after, and its goroutine count from the Go runtime's SIGQUIT dump.
+//
+// With -idp it starts the local identity provider (adapters/auth/idp) in
+// this process, runs the gateway with DEV_MODE=false pointed at it, and
+// every connection sends an authenticate message with its own minted token,
+// so the connect rate includes a real RS256 verification per connection.
+//
+//	go run ./bench/conns -gateway bin/diminuendo -n 2000 -runs 3
+//	go run ./bench/conns -gateway bin/diminuendo -n 2000 -idp -runs 3
+//
+// Everything is bounded by -timeout; the gateway listens on 127.0.0.1 only.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"diminuendo/adapters/auth/idp"
+	"diminuendo/bench/internal/gateway"
+	"diminuendo/bench/internal/machine"
+	"diminuendo/bench/internal/stats"
+)
+
+type options struct {
+	gateway     string
+	n           int
+	concurrency int
+	runs        int
+	useIdP      bool
+	goroutines  bool
+	settle      time.Duration
+	timeout     time.Duration
+	env         gateway.EnvFlag
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.gateway, "gateway", "bin/diminuendo", "path to a built cmd/diminuendo binary (make build)")
+	flag.IntVar(&o.n, "n", 2000, "idle connections to open")
+	flag.IntVar(&o.concurrency, "c", 16, "connections being opened at once")
+	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
+	flag.BoolVar(&o.useIdP, "idp", false, "authenticate every connection with its own RS256 token from a local IdP (DEV_MODE=false)")
+	flag.BoolVar(&o.goroutines, "goroutines", true, "count the gateway's goroutines from its SIGQUIT dump (costs one extra gateway start for the baseline)")
+	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait this long before each RSS reading")
+	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
+	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
+	flag.Parse()
+	if o.n < 1 || o.n > 15000 || o.concurrency < 1 || o.concurrency > 256 || o.runs < 1 || o.runs > 10 {
+		fmt.Fprintln(os.Stderr, "conns: -n must be 1-15000, -c 1-256, -runs 1-10")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "conns: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	connectDur   time.Duration
+	rate         float64 // connections/s including the handshake
+	hsP50, hsP99 float64 // per-connection handshake time, ms
+	rss0, rss1   gateway.Mem
+	perConnKiB   float64
+	goroutines   int
+	gPerConn     float64
+	cpu          time.Duration // gateway CPU during the connect phase
+	perCPU       float64       // connections per second of gateway CPU
+	share        string
+	diag         bool    // the child is bench/gwdiag: after-GC figures below
+	heapPerConn  float64 // KiB
+	stackPerConn float64 // KiB
+}
+
+func run(ctx context.Context, o options) error {
+	fmt.Printf("machine: %s\n", machine.Describe())
+	mode := "dev mode (no token)"
+	env := []string{"DEV_MODE=true"}
+	var tokens []string
+	if o.useIdP {
+		p, err := idp.New()
+		if err != nil {
+			return err
+		}
+		iss, err := p.Start("127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		env = []string{"DEV_MODE=false", "AUTH0_DOMAIN=" + iss, "AUTH0_AUDIENCE=" + idp.DefaultAudience}
+		t0 := time.Now()
+		tokens, err = mintTokens(ctx, p, o.n+1)
+		if err != nil {
+			return err
+		}
+		mode = fmt.Sprintf("JWT: DEV_MODE=false, local IdP %s, one distinct RS256 token per connection via authenticate (%d minted in %v, before timing)",
+			iss, len(tokens), time.Since(t0).Round(time.Millisecond))
+	}
+	env = append(env, o.env...)
+	if len(o.env) > 0 {
+		mode += "; extra env " + o.env.String()
+	}
+	fmt.Printf("gateway: %s; %s\n", o.gateway, mode)
+	fmt.Printf("load: %d idle connections, %d opened at once, %d run(s), settle %v\n", o.n, o.concurrency, o.runs, o.settle)
+
+	g0 := 0
+	if o.goroutines {
+		gw, err := gateway.Start(ctx, o.gateway, env...)
+		if err != nil {
+			return err
+		}
+		if err := sleep(ctx, o.settle); err != nil {
+			gw.Kill()
+			return err
+		}
+		if _, err := gw.Health(ctx); err != nil {
+			gw.Kill()
+			return err
+		}
+		if g0, err = gw.QuitAndCountGoroutines(); err != nil {
+			return err
+		}
+		fmt.Printf("baseline: %d goroutines with no connection\n", g0)
+	}
+
+	var results []result
+	for i := 0; i < o.runs; i++ {
+		r, err := once(ctx, o, env, tokens, g0)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		results = append(results, r)
+		g := "-"
+		if o.goroutines {
+			g = fmt.Sprintf("%d (%.2f/conn)", r.goroutines, r.gPerConn)
+		}
+		if r.diag {
+			g += fmt.Sprintf("; after forced GC (gwdiag): heap %.1f KiB/conn, stacks %.1f KiB/conn", r.heapPerConn, r.stackPerConn)
+		}
+		fmt.Printf("run %d: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p50 %.1f ms, p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn (peak %.1f MiB); threads %d; goroutines %s\n       connect-phase CPU %s\n",
+			i+1, o.n, r.connectDur.Round(time.Millisecond), r.rate, r.cpu, r.perCPU, r.hsP50, r.hsP99,
+			float64(r.rss0.RSSKiB)/1024, float64(r.rss1.RSSKiB)/1024, r.perConnKiB, float64(r.rss1.HWMKiB)/1024, r.rss1.Threads, g, r.share)
+	}
+	med := func(f func(result) float64) float64 {
+		xs := make([]float64, len(results))
+		for i, r := range results {
+			xs[i] = f(r)
+		}
+		return stats.Median(xs)
+	}
+	fmt.Printf("RESULT n=%d runs=%d idp=%v: median connect rate %.0f conn/s (%.0f per gateway CPU-second); median RSS/conn %.1f KiB; median handshake p99 %.1f ms",
+		o.n, o.runs, o.useIdP, med(func(r result) float64 { return r.rate }), med(func(r result) float64 { return r.perCPU }), med(func(r result) float64 { return r.perConnKiB }),
+		med(func(r result) float64 { return r.hsP99 }))
+	if o.goroutines {
+		fmt.Printf("; median goroutines/conn %.2f", med(func(r result) float64 { return r.gPerConn }))
+	}
+	if results[0].diag {
+		fmt.Printf("; after forced GC: median heap %.1f KiB/conn, stacks %.1f KiB/conn",
+			med(func(r result) float64 { return r.heapPerConn }), med(func(r result) float64 { return r.stackPerConn }))
+	}
+	fmt.Println()
+	return nil
+}
+
+// once starts a fresh gateway, measures it and ends it.
+func once(ctx context.Context, o options, env, tokens []string, g0 int) (r result, err error) {
+	gw, err := gateway.Start(ctx, o.gateway, env...)
+	if err != nil {
+		return r, err
+	}
+	defer gw.Kill()
+
+	// Warm up: one connection through the whole path (in JWT mode this
+	// fetches discovery and the JWKS once, as a long-running gateway has).
+	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n))
+	if err != nil {
+		return r, fmt.Errorf("warm-up connection: %w; gateway log: %s", err, gw.Tail())
+	}
+	_ = warm.Close()
+	if err := waitConnections(ctx, gw, 0); err != nil {
+		return r, err
+	}
+	if err := sleep(ctx, o.settle); err != nil {
+		return r, err
+	}
+	if r.rss0, err = gw.Mem(); err != nil {
+		return r, err
+	}
+	d0, diag := gw.LastDiag()
+
+	conns := make([]*websocket.Conn, o.n)
+	hs := make([]float64, o.n)
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cpu0, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	s0 := machine.Sample()
+	start := time.Now()
+	for w := 0; w < o.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.n || cctx.Err() != nil {
+					return
+				}
+				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i))
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
+					return
+				}
+				conns[i], hs[i] = c, float64(d.Microseconds())/1000
+			}
+		}()
+	}
+	wg.Wait()
+	r.connectDur = time.Since(start)
+	cpu1, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	r.cpu = cpu1 - cpu0
+	r.share = machine.Share(s0, machine.Sample(), r.cpu)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	if firstErr != nil {
+		return r, fmt.Errorf("%w; gateway log: %s", firstErr, gw.Tail())
+	}
+	r.rate = float64(o.n) / r.connectDur.Seconds()
+	if r.cpu > 0 {
+		r.perCPU = float64(o.n) / r.cpu.Seconds()
+	}
+	r.hsP50, r.hsP99 = stats.Percentile(hs, 50), stats.Percentile(hs, 99)
+
+	// Idle clients still read, so pings are answered and an unexpected
+	// close is seen.
+	var measuring atomic.Bool
+	measuring.Store(true)
+	var lost atomic.Int64
+	for _, c := range conns {
+		go func(c *websocket.Conn) {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					if measuring.Load() {
+						lost.Add(1)
+					}
+					return
+				}
+			}
+		}(c)
+	}
+	if err := sleep(ctx, o.settle); err != nil {
+		return r, err
+	}
+	h, err := gw.Health(ctx)
+	if err != nil {
+		return r, err
+	}
+	if r.rss1, err = gw.Mem(); err != nil {
+		return r, err
+	}
+	if h.Connections != o.n || lost.Load() != 0 {
+		return r, fmt.Errorf("gateway reports %d connections, want %d; %d closed during the idle period", h.Connections, o.n, lost.Load())
+	}
+	r.perConnKiB = float64(r.rss1.RSSKiB-r.rss0.RSSKiB) / float64(o.n)
+	if d1, ok := gw.LastDiag(); diag && ok {
+		r.diag = true
+		r.heapPerConn = float64(d1.HeapInuse-d0.HeapInuse) / 1024 / float64(o.n)
+		r.stackPerConn = float64(d1.StackInuse-d0.StackInuse) / 1024 / float64(o.n)
+	}
+	measuring.Store(false)
+	if o.goroutines {
+		if r.goroutines, err = gw.QuitAndCountGoroutines(); err != nil {
+			return r, err
+		}
+		r.gPerConn = float64(r.goroutines-g0) / float64(o.n)
+	} else {
+		gw.Stop()
+	}
+	return r, nil
+}
+
+var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+
+// connect opens one connection and completes the protocol handshake: in dev
+// mode the server authenticates at once; with a token the client sends
+// authenticate after welcome. It returns the time to "authenticated".
+func connect(ctx context.Context, url, token string) (*websocket.Conn, time.Duration, error) {
+	t0 := time.Now()
+	c, _, err := dialer.DialContext(ctx, url, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			_ = c.Close()
+			return nil, 0, err
+		}
+		var m struct {
+			Type         string `json:"type"`
+			RequiresAuth bool   `json:"requiresAuth"`
+			Code         string `json:"code"`
+			Message      string `json:"message"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			_ = c.Close()
+			return nil, 0, err
+		}
+		switch m.Type {
+		case "welcome":
+			if m.RequiresAuth {
+				if token == "" {
+					_ = c.Close()
+					return nil, 0, errors.New("the gateway requires authentication; run with -idp")
+				}
+				msg, _ := json.Marshal(map[string]string{"type": "authenticate", "token": token, "requestId": "auth"})
+				if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+					_ = c.Close()
+					return nil, 0, err
+				}
+			}
+		case "authenticated":
+			_ = c.SetReadDeadline(time.Time{})
+			return c, time.Since(t0), nil
+		case "error":
+			_ = c.Close()
+			return nil, 0, fmt.Errorf("gateway error %s: %s", m.Code, m.Message)
+		}
+	}
+}
+
+func tokenAt(tokens []string, i int) string {
+	if i < len(tokens) {
+		return tokens[i]
+	}
+	return ""
+}
+
+// mintTokens signs n tokens with distinct subjects, so none is served from
+// the gateway's verified-token cache.
+func mintTokens(ctx context.Context, p *idp.IdP, n int) ([]string, error) {
+	out := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.NumCPU())
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				t, err := p.Mint(idp.Claims{Subject: fmt.Sprintf("bench-user-%06d", i), TenantID: "bench", Role: "developer", ExpiresIn: time.Hour})
+				if err != nil {
+					errs <- err
+					return
+				}
+				out[i] = t
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	return out, ctx.Err()
+}
+
+func waitConnections(ctx context.Context, gw *gateway.Proc, want int) error {
+	var last int
+	for i := 0; i < 100; i++ {
+		h, err := gw.Health(ctx)
+		if err == nil && h.Connections == want {
+			return nil
+		}
+		last = h.Connections
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("gateway still reports %d connections, want %d", last, want)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,502 @@
+// Command fanout measures event delivery through the gateway: throughput
+// across all clients and the latency the gateway adds. It starts a built
+// gateway binary as a child process (dev mode, embedded simulators, the
+// simulated agents paced by -step-delay through SIM_STEP_DELAY), opens
+// S sessions × C clients each, joins every client to its session, then has
+// one client per session run turns on the echo agent with a long text, which
+// streams back as many text_delta events.
+//
+// For every sequenced event each client receives it records the receive
+// time minus the event's ts (Unix ms stamped by the simulated Podium when it
+// appended the event; same machine, same clock), and it checks that every
+// client saw every seq of its session exactly once and in order. A run
+// that loses, duplicates or reorders an event fails.
+//
+//	go run ./bench/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3 -runs 3
+//
+// Everything is bounded by -timeout; the gateway listens on 127.0.0.1 only.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"diminuendo/bench/internal/gateway"
+	"diminuendo/bench/internal/machine"
+	"diminuendo/bench/internal/stats"
+)
+
+type options struct {
+	gateway   string
+	sessions  int
+	clients   int
+	turns     int
+	textBytes int
+	stepDelay time.Duration
+	agent     string
+	runs      int
+	timeout   time.Duration
+	env       gateway.EnvFlag
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.gateway, "gateway", "bin/diminuendo", "path to a built cmd/diminuendo binary (make build)")
+	flag.IntVar(&o.sessions, "sessions", 20, "sessions")
+	flag.IntVar(&o.clients, "clients", 5, "clients joined to each session")
+	flag.IntVar(&o.turns, "turns", 3, "turns run one after another in each session")
+	flag.IntVar(&o.textBytes, "text-bytes", 4000, "length of each turn's text, which the echo agent streams back")
+	flag.DurationVar(&o.stepDelay, "step-delay", 0, "SIM_STEP_DELAY of the simulated agents: 0 streams every 4-byte token as its own delta as fast as the simulator can; >0 emits a token every step/8, coalesced into a delta every 10 ms")
+	flag.StringVar(&o.agent, "agent", "echo", "agent type")
+	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
+	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
+	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
+	flag.Parse()
+	switch {
+	case o.sessions < 1 || o.sessions > 1000, o.clients < 1 || o.clients > 64, o.sessions*o.clients > 15000:
+		fail(2, "-sessions must be 1-1000, -clients 1-64 (the gateway's subscriber cap), at most 15000 connections")
+	case o.turns < 1 || o.turns > 40:
+		fail(2, "-turns must be 1-40 (the driving client stays under the default 60 messages / 10 s)")
+	case o.textBytes < 1 || o.textBytes > 512*1024:
+		fail(2, "-text-bytes must be 1-524288 (the gateway's turn text limit)")
+	case o.runs < 1 || o.runs > 10:
+		fail(2, "-runs must be 1-10")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	cancel()
+	if err != nil {
+		fail(1, "FAIL: "+err.Error())
+	}
+}
+
+func fail(code int, msg string) {
+	fmt.Fprintln(os.Stderr, "fanout:", msg)
+	os.Exit(code)
+}
+
+type result struct {
+	events   int64
+	wall     time.Duration
+	cpu      time.Duration
+	rate     float64 // delivered events per wall second
+	perCPU   float64 // delivered events per second of gateway CPU
+	p50, p95 float64
+	p99, max float64
+	rssMiB   float64
+	share    string
+}
+
+func run(ctx context.Context, o options) error {
+	fmt.Printf("machine: %s\n", machine.Describe())
+	fmt.Printf("gateway: %s; dev mode, embedded simulators, SIM_STEP_DELAY=%v %s\n", o.gateway, o.stepDelay, o.env.String())
+	fmt.Printf("load: %d sessions × %d clients = %d connections; %d turns of %d bytes on %q per session; %d run(s)\n",
+		o.sessions, o.clients, o.sessions*o.clients, o.turns, o.textBytes, o.agent, o.runs)
+	var rs []result
+	for i := 0; i < o.runs; i++ {
+		r, err := once(ctx, o)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		rs = append(rs, r)
+		fmt.Printf("run %d: %d events delivered in %v = %.0f events/s; gateway CPU %v = %.0f events per CPU-second; latency ms p50 %.1f p95 %.1f p99 %.1f max %.1f; RSS %.1f MiB; every client gapless\n       CPU %s\n",
+			i+1, r.events, r.wall.Round(time.Millisecond), r.rate, r.cpu.Round(10*time.Millisecond), r.perCPU, r.p50, r.p95, r.p99, r.max, r.rssMiB, r.share)
+	}
+	med := func(f func(result) float64) float64 {
+		xs := make([]float64, len(rs))
+		for i, r := range rs {
+			xs[i] = f(r)
+		}
+		return stats.Median(xs)
+	}
+	fmt.Printf("RESULT sessions=%d clients=%d turns=%d text=%d step=%v runs=%d: median %.0f events/s, %.0f events per gateway CPU-second; median latency ms p50 %.1f p95 %.1f p99 %.1f\n",
+		o.sessions, o.clients, o.turns, o.textBytes, o.stepDelay, o.runs,
+		med(func(r result) float64 { return r.rate }), med(func(r result) float64 { return r.perCPU }),
+		med(func(r result) float64 { return r.p50 }), med(func(r result) float64 { return r.p95 }), med(func(r result) float64 { return r.p99 }))
+	return nil
+}
+
+// client is one connection joined to one session. Its fields after join
+// are written only by its reader goroutine and read after that has ended,
+// except last, which the main goroutine polls.
+type client struct {
+	c       *websocket.Conn
+	session int
+	first   uint64 // latestSeq in the snapshot: events after it are expected
+	last    atomic.Uint64
+	count   int64
+	bad     []string // gaps, duplicates, error frames, early closes (first few)
+	nbad    int
+	lat     []float64 // ms, receive time minus ts
+	lastRx  time.Time
+	turns   chan uint64 // driver only: seq of each turn_complete
+	refused chan string // driver only: the first error frame
+	closing *atomic.Bool
+}
+
+func (cl *client) problem(format string, args ...any) {
+	cl.nbad++
+	if len(cl.bad) < 5 {
+		cl.bad = append(cl.bad, fmt.Sprintf(format, args...))
+	}
+}
+
+type frame struct {
+	Type    string `json:"type"`
+	Seq     uint64 `json:"seq"`
+	TS      int64  `json:"ts"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (cl *client) read(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for {
+		_, b, err := cl.c.ReadMessage()
+		now := time.Now()
+		if err != nil {
+			if !cl.closing.Load() {
+				cl.problem("connection ended early: %v", err)
+			}
+			if cl.turns != nil {
+				close(cl.turns)
+			}
+			return
+		}
+		var f frame
+		if err := json.Unmarshal(b, &f); err != nil {
+			cl.problem("undecodable frame: %v", err)
+			continue
+		}
+		if f.Type == "error" {
+			cl.problem("error frame %s: %s", f.Code, f.Message)
+			if cl.refused != nil {
+				select {
+				case cl.refused <- f.Code + ": " + f.Message:
+				default:
+				}
+			}
+			continue
+		}
+		if f.Seq == 0 {
+			continue // unsequenced: session_state, heartbeat
+		}
+		if prev := cl.last.Load(); f.Seq != prev+1 {
+			cl.problem("seq %d after %d (%s)", f.Seq, prev, f.Type)
+		}
+		cl.last.Store(f.Seq)
+		cl.count++
+		cl.lastRx = now
+		cl.lat = append(cl.lat, float64(now.UnixMicro())/1000-float64(f.TS))
+		if f.Type == "turn_complete" && cl.turns != nil {
+			select {
+			case cl.turns <- f.Seq:
+			default:
+				cl.problem("unexpected extra turn_complete at seq %d", f.Seq)
+			}
+		}
+	}
+}
+
+func once(ctx context.Context, o options) (r result, err error) {
+	gw, err := gateway.Start(ctx, o.gateway, append([]string{"DEV_MODE=true", "SIM_STEP_DELAY=" + o.stepDelay.String()}, o.env...)...)
+	if err != nil {
+		return r, err
+	}
+	defer gw.Kill()
+	var closing atomic.Bool
+	var readers sync.WaitGroup
+	all := make([][]*client, o.sessions)
+	ids := make([]string, o.sessions)
+	defer func() {
+		closing.Store(true)
+		for _, cs := range all {
+			for _, cl := range cs {
+				if cl != nil {
+					_ = cl.c.Close()
+				}
+			}
+		}
+		readers.Wait()
+	}()
+
+	// Set up: per session, the driver creates it, then every client joins.
+	setup := make(chan error, o.sessions)
+	sem := make(chan struct{}, 8)
+	for s := 0; s < o.sessions; s++ {
+		go func(s int) {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			setup <- setupSession(ctx, gw.WS, o, s, &ids[s], &all[s], &closing, &readers)
+		}(s)
+	}
+	for s := 0; s < o.sessions; s++ {
+		if e := <-setup; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return r, fmt.Errorf("setup: %w; gateway log: %s", err, gw.Tail())
+	}
+
+	text := longText(o.textBytes)
+	cpu0, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	m0 := machine.Sample()
+	start := time.Now()
+	final := make([]uint64, o.sessions)
+	drive := make(chan error, o.sessions)
+	for s := 0; s < o.sessions; s++ {
+		go func(s int) { drive <- driveSession(ctx, all[s][0], ids[s], text, o.turns, &final[s]) }(s)
+	}
+	for s := 0; s < o.sessions; s++ {
+		if e := <-drive; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return r, fmt.Errorf("%w; gateway log: %s", err, gw.Tail())
+	}
+	// Every client must reach its session's final seq.
+	deadline := time.Now().Add(15 * time.Second)
+	for !allCaughtUp(all, final) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return r, fmt.Errorf("clients did not receive every event within 15 s of the last turn_complete: %s", lagging(all, final))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cpu1, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	r.share = machine.Share(m0, machine.Sample(), cpu1-cpu0)
+	if m, err := gw.Mem(); err == nil {
+		r.rssMiB = float64(m.RSSKiB) / 1024
+	}
+	if gw.Exited() {
+		return r, errors.New("the gateway exited during the run")
+	}
+	cuts := gw.LogCount("slow consumer cut off")
+	closing.Store(true)
+	for _, cs := range all {
+		for _, cl := range cs {
+			_ = cl.c.Close()
+		}
+	}
+	readers.Wait()
+
+	var lat []float64
+	var end time.Time
+	var problems []string
+	for s, cs := range all {
+		for k, cl := range cs {
+			want := final[s] - cl.first
+			if cl.nbad > 0 || uint64(cl.count) != want || cl.last.Load() != final[s] {
+				problems = append(problems, fmt.Sprintf("session %d client %d: got %d events (want %d, seq %d..%d), last seq %d; %d problem(s): %s",
+					s, k, cl.count, want, cl.first+1, final[s], cl.last.Load(), cl.nbad, strings.Join(cl.bad, "; ")))
+			}
+			r.events += cl.count
+			lat = append(lat, cl.lat...)
+			if cl.lastRx.After(end) {
+				end = cl.lastRx
+			}
+		}
+	}
+	if cuts > 0 {
+		problems = append(problems, fmt.Sprintf("the gateway cut off %d slow consumer(s)", cuts))
+	}
+	if len(problems) > 0 {
+		if len(problems) > 10 {
+			problems = append(problems[:10], fmt.Sprintf("... and %d more", len(problems)-10))
+		}
+		return r, fmt.Errorf("EVENTS LOST OR OUT OF ORDER:\n  %s", strings.Join(problems, "\n  "))
+	}
+	r.wall = end.Sub(start)
+	r.cpu = cpu1 - cpu0
+	r.rate = float64(r.events) / r.wall.Seconds()
+	if r.cpu > 0 {
+		r.perCPU = float64(r.events) / r.cpu.Seconds()
+	}
+	slices.Sort(lat)
+	r.p50, r.p95, r.p99, r.max = stats.Sorted(lat, 50), stats.Sorted(lat, 95), stats.Sorted(lat, 99), lat[len(lat)-1]
+	return r, nil
+}
+
+func setupSession(ctx context.Context, url string, o options, s int, id *string, out *[]*client, closing *atomic.Bool, readers *sync.WaitGroup) error {
+	cs := make([]*client, 0, o.clients)
+	for k := 0; k < o.clients; k++ {
+		c, err := dial(ctx, url)
+		if err != nil {
+			closeAll(cs)
+			return fmt.Errorf("session %d client %d: %w", s, k, err)
+		}
+		cl := &client{c: c, session: s, closing: closing}
+		if k == 0 {
+			cl.turns = make(chan uint64, o.turns+1)
+			cl.refused = make(chan string, 1)
+			create, _ := json.Marshal(map[string]string{"type": "create_session", "agentType": o.agent, "name": fmt.Sprintf("bench-%d", s), "requestId": "create"})
+			m, err := request(c, create, "session_created")
+			if err != nil {
+				_ = c.Close()
+				closeAll(cs)
+				return fmt.Errorf("session %d: create_session: %w", s, err)
+			}
+			var sc struct {
+				Session struct {
+					ID string `json:"id"`
+				} `json:"session"`
+			}
+			_ = json.Unmarshal(m, &sc)
+			*id = sc.Session.ID
+		}
+		join, _ := json.Marshal(map[string]string{"type": "join_session", "sessionId": *id, "requestId": "join"})
+		m, err := request(c, join, "state_snapshot")
+		if err != nil {
+			_ = c.Close()
+			closeAll(cs)
+			return fmt.Errorf("session %d client %d: join_session: %w", s, k, err)
+		}
+		var snap struct {
+			LatestSeq uint64 `json:"latestSeq"`
+		}
+		_ = json.Unmarshal(m, &snap)
+		cl.first = snap.LatestSeq
+		cl.last.Store(snap.LatestSeq)
+		cs = append(cs, cl)
+		readers.Add(1)
+		go cl.read(readers)
+	}
+	*out = cs
+	return nil
+}
+
+// driveSession runs the turns one after another, each after the previous
+// turn_complete, and records the session's last seq.
+func driveSession(ctx context.Context, driver *client, id, text string, turns int, final *uint64) error {
+	for t := 0; t < turns; t++ {
+		msg, _ := json.Marshal(map[string]string{"type": "run_turn", "sessionId": id, "text": fmt.Sprintf("turn %d: %s", t+1, text)})
+		if err := driver.c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return fmt.Errorf("session %s: run_turn: %w", id, err)
+		}
+		select {
+		case seq, ok := <-driver.turns:
+			if !ok {
+				return fmt.Errorf("session %s: the driving connection ended during turn %d", id, t+1)
+			}
+			*final = seq
+		case e := <-driver.refused:
+			return fmt.Errorf("session %s: turn %d: the gateway sent an error frame: %s", id, t+1, e)
+		case <-time.After(60 * time.Second):
+			return fmt.Errorf("session %s: turn %d did not complete within 60 s", id, t+1)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+
+// dial connects and waits for "authenticated" (dev mode authenticates at once).
+func dial(ctx context.Context, url string) (*websocket.Conn, error) {
+	c, _, err := dialer.DialContext(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := await(c, "authenticated"); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func request(c *websocket.Conn, msg []byte, want string) ([]byte, error) {
+	if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+		return nil, err
+	}
+	return await(c, want)
+}
+
+// await reads until a frame of type want; an error frame or a sequenced
+// event before it is a failure.
+func await(c *websocket.Conn, want string) ([]byte, error) {
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	for {
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		var f frame
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, err
+		}
+		switch {
+		case f.Type == want:
+			return b, nil
+		case f.Type == "error":
+			return nil, fmt.Errorf("error frame %s: %s", f.Code, f.Message)
+		case f.Seq != 0:
+			return nil, fmt.Errorf("sequenced %s (seq %d) before %s", f.Type, f.Seq, want)
+		}
+	}
+}
+
+func closeAll(cs []*client) {
+	for _, cl := range cs {
+		_ = cl.c.Close()
+	}
+}
+
+func allCaughtUp(all [][]*client, final []uint64) bool {
+	for s, cs := range all {
+		for _, cl := range cs {
+			if cl.last.Load() < final[s] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func lagging(all [][]*client, final []uint64) string {
+	var out []string
+	for s, cs := range all {
+		for k, cl := range cs {
+			if l := cl.last.Load(); l < final[s] {
+				out = append(out, fmt.Sprintf("session %d client %d at seq %d of %d", s, k, l, final[s]))
+			}
+		}
+	}
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("... and %d more", len(out)-10))
+	}
+	return strings.Join(out, "; ")
+}
+
+// longText is n bytes of ASCII words.
+func longText(n int) string {
+	const words = "the quick brown fox jumps over the lazy dog while streaming tokens back to every attached client "
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(words)
+	}
+	return b.String()[:n]
+}
