@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 
 	"diminuendo/domain"
 )
@@ -100,8 +101,12 @@ func (h *Hub) GetEvents(ctx context.Context, id domain.Identity, sessionID strin
 		latest = ls.latest
 		rec = ls.rec
 		if ls.win.Len() > 0 && after+1 >= ls.win.First() {
-			evs, _ := ls.win.Since(after, limit)
+			held, _ := ls.win.Since(after, limit)
 			ls.mu.Unlock()
+			evs, err := decodeEvents(held)
+			if err != nil {
+				return EventsPage{}, err
+			}
 			return EventsPage{Epoch: rec.Epoch, Events: evs, LatestSeq: latest, HasMore: len(evs) > 0 && evs[len(evs)-1].Seq < latest}, nil
 		}
 		ls.mu.Unlock()
@@ -120,4 +125,16 @@ func (h *Hub) GetEvents(ctx context.Context, id domain.Identity, sessionID strin
 		return EventsPage{}, err
 	}
 	return EventsPage{Epoch: rec.Epoch, Events: evs, LatestSeq: latest, HasMore: to < latest}, nil
+}
+
+// decodeEvents reads window entries back into events. Encoding is
+// deterministic and round-trips, so they re-encode to the same bytes.
+func decodeEvents(held []domain.Encoded) ([]domain.Event, error) {
+	out := make([]domain.Event, len(held))
+	for i, e := range held {
+		if err := json.Unmarshal(e.JSON, &out[i]); err != nil {
+			return nil, domain.Wrap(domain.KindInternal, "replay window corrupt", err)
+		}
+	}
+	return out, nil
 }

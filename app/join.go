@@ -78,8 +78,8 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			}
 			ok := true
 			if complete {
-				for _, ev := range replay {
-					if ok = sub.Send(encodeEvent(ev)); !ok {
+				for _, fr := range replay {
+					if ok = sub.Send(fr); !ok {
 						break
 					}
 				}
@@ -109,6 +109,15 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 	return domain.E(domain.KindUpstreamUnavailable, "could not assemble the replay; retry")
 }
 
+// framesOf turns window entries into frames, sharing their bytes.
+func framesOf(es []domain.Encoded) []Frame {
+	out := make([]Frame, len(es))
+	for i, e := range es {
+		out[i] = Frame{Seq: e.Seq, Type: e.Type, Data: e.JSON}
+	}
+	return out
+}
+
 // ptrMarker stands for a cursor that cannot be honoured.
 var ptrMarker = new(uint64)
 
@@ -116,7 +125,7 @@ type seqRange struct{ from, to uint64 } // (from, to]
 
 // replayPlan decides what a join replays. need is non-nil when events older
 // than the window must first be fetched. Caller holds mu.
-func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay []domain.Event, complete bool, need *seqRange) {
+func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay []Frame, complete bool, need *seqRange) {
 	if req.AfterSeq == nil {
 		return nil, true, nil
 	}
@@ -136,7 +145,7 @@ func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay
 	first := ls.win.First()
 	if ls.win.Len() > 0 && after+1 >= first {
 		evs, ok := ls.win.Since(after, 0)
-		return evs, ok, nil
+		return framesOf(evs), ok, nil
 	}
 	// Events (after, first) must come from history. Use what was fetched if
 	// it reaches the window (or the live end when the window is empty).
@@ -145,15 +154,15 @@ func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay
 		end = first - 1
 	}
 	if len(older) > 0 && older[0].Seq == after+1 && older[len(older)-1].Seq >= end {
-		var out []domain.Event
+		var out []Frame
 		for _, ev := range older {
 			if ev.Seq <= end {
-				out = append(out, ev)
+				out = append(out, encodeEvent(ev))
 			}
 		}
 		if ls.win.Len() > 0 {
 			rest, _ := ls.win.Since(end, 0)
-			out = append(out, rest...)
+			out = append(out, framesOf(rest)...)
 		}
 		return out, true, nil
 	}

@@ -56,7 +56,7 @@ func (ls *liveSession) publish(ev domain.Event) {
 	// Activity from any gateway instance reaches every instance following
 	// the stream, so none deactivates a session another is driving.
 	ls.touch()
-	ls.win.Append(ev, len(f.Data))
+	ls.win.Append(domain.Encoded{Seq: ev.Seq, Type: ev.Type, JSON: f.Data})
 	ls.latest = ev.Seq
 	switch ev.Type {
 	case domain.EvUserMessage:

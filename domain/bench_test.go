@@ -42,16 +42,15 @@ func BenchmarkEncodeAsMap(b *testing.B) {
 
 func BenchmarkWindowAppend(b *testing.B) {
 	w := NewWindow(1000, 1<<20)
-	ev := Event{Type: EvTextDelta}
+	raw := make([]byte, 120)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		ev.Seq = uint64(i + 1)
-		w.Append(ev, 120)
+		w.Append(Encoded{Seq: uint64(i + 1), JSON: raw})
 	}
 }
 
 // What a full replay window keeps in memory: 1000 text_delta events held
-// decoded, as the hub keeps them, against the encoded bytes its byte budget
+// encoded, as the hub keeps them, against the encoded bytes its byte budget
 // counts. Reported per event, measured once after the timed loop.
 func BenchmarkWindowRetained(b *testing.B) {
 	const n = 1000
@@ -66,7 +65,7 @@ func BenchmarkWindowRetained(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			w.Append(ev, len(raw))
+			w.Append(Encoded{Seq: ev.Seq, JSON: raw})
 			encoded += len(raw)
 		}
 		return w, encoded

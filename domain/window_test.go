@@ -2,7 +2,8 @@ package domain
 
 import "testing"
 
-func ev(seq uint64) Event { return Event{Type: EvTextDelta, Seq: seq} }
+// ev is an encoded event of seq with size bytes.
+func ev(seq uint64, size int) Encoded { return Encoded{Seq: seq, JSON: make([]byte, size)} }
 
 func TestWindowBoundsAndCoverage(t *testing.T) {
 	w := NewWindow(3, 1000)
@@ -10,7 +11,7 @@ func TestWindowBoundsAndCoverage(t *testing.T) {
 		t.Fatal("empty window covers nothing newer")
 	}
 	for s := uint64(1); s <= 5; s++ {
-		w.Append(ev(s), 10)
+		w.Append(ev(s, 10))
 	}
 	if w.Len() != 3 || w.First() != 3 || w.Last() != 5 || w.Bytes() != 30 {
 		t.Fatalf("len %d first %d last %d bytes %d", w.Len(), w.First(), w.Last(), w.Bytes())
@@ -34,13 +35,13 @@ func TestWindowBoundsAndCoverage(t *testing.T) {
 func TestWindowByteBound(t *testing.T) {
 	w := NewWindow(100, 25)
 	for s := uint64(1); s <= 4; s++ {
-		w.Append(ev(s), 10)
+		w.Append(ev(s, 10))
 	}
 	if w.Len() != 2 || w.First() != 3 || w.Bytes() != 20 {
 		t.Fatalf("len %d first %d bytes %d", w.Len(), w.First(), w.Bytes())
 	}
 	// One event larger than the bound still fits alone.
-	w.Append(ev(5), 40)
+	w.Append(ev(5, 40))
 	if w.Len() != 1 || w.First() != 5 {
 		t.Fatalf("oversized: len %d first %d", w.Len(), w.First())
 	}
@@ -48,9 +49,9 @@ func TestWindowByteBound(t *testing.T) {
 
 func TestWindowResetsOnGap(t *testing.T) {
 	w := NewWindow(10, 1000)
-	w.Append(ev(1), 1)
-	w.Append(ev(2), 1)
-	w.Append(ev(4), 1)
+	w.Append(ev(1, 1))
+	w.Append(ev(2, 1))
+	w.Append(ev(4, 1))
 	if w.Len() != 1 || w.First() != 4 {
 		t.Fatalf("a gap must reset: len %d first %d", w.Len(), w.First())
 	}
@@ -62,7 +63,7 @@ func TestWindowResetsOnGap(t *testing.T) {
 func TestWindowWrapsManyTimes(t *testing.T) {
 	w := NewWindow(7, 1<<20)
 	for s := uint64(1); s <= 1000; s++ {
-		w.Append(ev(s), 3)
+		w.Append(ev(s, 3))
 		evs, ok := w.Since(w.First()-1, 0)
 		if !ok || uint64(len(evs)) != w.Last()-w.First()+1 {
 			t.Fatalf("at %d: %d events, ok %v", s, len(evs), ok)
@@ -80,7 +81,7 @@ func FuzzWindow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, maxEv uint8, maxBytes uint16, sizes []byte) {
 		w := NewWindow(int(maxEv), int(maxBytes))
 		for i, sz := range sizes {
-			w.Append(ev(uint64(i+1)), int(sz))
+			w.Append(ev(uint64(i+1), int(sz)))
 			if w.Len() > max(1, int(maxEv)) || (w.Len() > 1 && w.Bytes() > int(maxBytes)) {
 				t.Fatalf("bounds broken: len %d bytes %d", w.Len(), w.Bytes())
 			}
