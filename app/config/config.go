@@ -31,6 +31,15 @@ type Config struct {
 	Auth0Domain   string `env:"AUTH0_DOMAIN"`
 	Auth0ClientID string `env:"AUTH0_CLIENT_ID"`
 	Auth0Audience string `env:"AUTH0_AUDIENCE"`
+	// AuthTimeout is how long a WebSocket client has to authenticate
+	// before it is closed with 4001.
+	AuthTimeout time.Duration `env:"AUTH_TIMEOUT" envDefault:"10s"`
+	// AuthExpiryWarning is how long before a token's exp a live socket
+	// gets auth_expiring.
+	AuthExpiryWarning time.Duration `env:"AUTH_EXPIRY_WARNING" envDefault:"60s"`
+	// Failed authentications allowed per client address (see docs/auth.md).
+	AuthFailuresPerMinute int `env:"AUTH_FAILURES_PER_MINUTE" envDefault:"10"`
+	AuthFailureBurst      int `env:"AUTH_FAILURE_BURST" envDefault:"5"`
 
 	PodiumURL        string `env:"PODIUM_URL"`
 	PodiumAPIKey     string `env:"PODIUM_API_KEY"`
@@ -160,6 +169,15 @@ func (c Config) Validate() error {
 	}
 	if !c.DevMode && c.Auth0Audience == "" {
 		return errors.New("AUTH0_AUDIENCE: required unless DEV_MODE=true")
+	}
+	if c.AuthTimeout <= 0 {
+		return fmt.Errorf("AUTH_TIMEOUT: %s must be positive", c.AuthTimeout)
+	}
+	if c.AuthExpiryWarning < 0 {
+		return fmt.Errorf("AUTH_EXPIRY_WARNING: %s must not be negative", c.AuthExpiryWarning)
+	}
+	if c.AuthFailuresPerMinute < 1 || c.AuthFailureBurst < 1 {
+		return errors.New("AUTH_FAILURES_PER_MINUTE and AUTH_FAILURE_BURST: must be at least 1")
 	}
 	if c.MaxConnections < 1 || c.MaxActiveSessions < 1 {
 		return errors.New("MAX_CONNECTIONS and MAX_ACTIVE_SESSIONS: must be at least 1")

@@ -219,8 +219,8 @@ var authModule = fx.Module("auth",
 		}
 		return auth.NewVerifier(auth.Config{Domain: cfg.Auth0Domain, Audience: cfg.Auth0Audience, ClientID: cfg.Auth0ClientID})
 	}),
-	fx.Provide(func() (ports.AuthLimiter, error) {
-		l, err := auth.NewAuthRateLimiter(auth.RateLimitConfig{})
+	fx.Provide(func(cfg config.Config) (ports.AuthLimiter, error) {
+		l, err := auth.NewAuthRateLimiter(auth.RateLimitConfig{FailuresPerMinute: cfg.AuthFailuresPerMinute, Burst: cfg.AuthFailureBurst})
 		if err != nil {
 			return nil, err
 		}
@@ -264,6 +264,7 @@ var wsModule = fx.Module("ws",
 		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
 		wc.MaxConnections = cfg.MaxConnections
 		wc.Heartbeat = cfg.HeartbeatInterval
+		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning
 		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files)
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
