@@ -2,8 +2,10 @@ package ws
 
 import (
 	"context"
+	"net/http"
 	"time"
 
+	"diminuendo/adapters/auth"
 	"diminuendo/domain"
 )
 
@@ -25,11 +27,8 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 		s.failAuth(c.ip)
 		return domain.E(domain.KindAuthFailed, "token is required")
 	}
-	id, exp, err := s.verifier.Verify(ctx, m.Token)
+	id, exp, err := s.verify(ctx, c.ip, m.Token)
 	if err != nil {
-		if domain.KindOf(err) != domain.KindUpstreamUnavailable {
-			s.failAuth(c.ip)
-		}
 		return err
 	}
 	if cur, ok := c.identity(); ok && (cur.UserID != id.UserID || cur.TenantID != id.TenantID) {
@@ -54,14 +53,20 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 	c.authTime, c.expTimer, c.warnTime = nil, nil, nil
 	if !exp.IsZero() && !c.closed {
 		until := time.Until(exp)
+		// A timer may fire while a refresh replaces it: each acts only if
+		// its token is still the connection's.
+		current := func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.expires.Equal(exp) && !c.closed
+		}
 		c.warnTime = time.AfterFunc(max(0, until-s.cfg.ExpiryWarning), func() {
-			c.push(newReply("auth_expiring", "").with("expiresAt", exp.UnixMilli()).encode())
+			if current() {
+				c.push(newReply("auth_expiring", "").with("expiresAt", exp.UnixMilli()).encode())
+			}
 		})
 		c.expTimer = time.AfterFunc(max(0, until), func() {
-			c.mu.Lock()
-			still := c.expires.Equal(exp)
-			c.mu.Unlock()
-			if still {
+			if current() {
 				c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
 				c.closeWith(CloseAuth, "token expired")
 			}
@@ -69,4 +74,57 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 	}
 	c.mu.Unlock()
 	c.push(newReply("authenticated", rid).with("identity", id).encode())
+}
+
+// queryTokenParams are the query parameters a token could be smuggled in.
+// URLs end up in proxy logs and browser history, so none is accepted.
+var queryTokenParams = []string{"token", "access_token", "jwt"}
+
+// authenticateUpgrade checks the upgrade request before any WebSocket
+// exists: tokens in the query string are refused, and a bearer token in the
+// Authorization header, when present outside dev mode, must be valid.
+// No token is fine: the client then has AuthTimeout to send authenticate.
+// Errors are *domain.Error, so the refusal carries the same code as REST's.
+func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Time, error) {
+	q := r.URL.Query()
+	for _, p := range queryTokenParams {
+		if q.Has(p) {
+			return nil, time.Time{}, domain.E(domain.KindAuthFailed,
+				"tokens in the query string are refused; use the authenticate message or the Authorization header")
+		}
+	}
+	// Only a Bearer header is ours: a browser may attach Basic credentials
+	// cached for a proxy in front of us, and must still be able to send
+	// authenticate.
+	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok || s.cfg.DevMode {
+		return nil, time.Time{}, nil
+	}
+	ip := clientIP(r)
+	if ok, retry := s.allowAuth(ip); !ok {
+		return nil, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
+	}
+	id, exp, err := s.verify(r.Context(), ip, tok)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return &id, exp, nil
+}
+
+// verify checks a token for a socket and counts failures against ip. The
+// verifier grants a token ClockSkew of grace past exp, which suits one REST
+// request; a socket, though, is closed at exp, so a token already past it
+// is refused as expired rather than authenticating a socket about to close.
+func (s *Server) verify(ctx context.Context, ip, token string) (domain.Identity, time.Time, error) {
+	id, exp, err := s.verifier.Verify(ctx, token)
+	if err == nil && !exp.IsZero() && !time.Now().Before(exp) {
+		err = domain.E(domain.KindTokenExpired, "token expired")
+	}
+	if err != nil {
+		if domain.KindOf(err) != domain.KindUpstreamUnavailable {
+			s.failAuth(ip)
+		}
+		return domain.Identity{}, time.Time{}, err
+	}
+	return id, exp, nil
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,32 +161,13 @@ func (s *Server) Handle(c echo.Context) error {
 	if !s.originAllowed(r.Header.Get("Origin")) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
 	}
-	q := r.URL.Query()
-	if q.Has("token") || q.Has("access_token") || q.Has("jwt") {
-		return echo.NewHTTPError(http.StatusBadRequest, "tokens in the query string are refused; use the authenticate message or the Authorization header")
+	ident, exp, err := s.authenticateUpgrade(r)
+	if err != nil {
+		// A *domain.Error: the HTTP error handler gives it its status and
+		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
+		return err
 	}
 	ip := clientIP(r)
-	var ident *domain.Identity
-	var exp time.Time
-	if h := r.Header.Get("Authorization"); h != "" && !s.cfg.DevMode {
-		if ok, retry := s.allowAuth(ip); !ok {
-			w.Header().Set("Retry-After", retryAfterHeader(retry))
-			return echo.NewHTTPError(http.StatusTooManyRequests, "too many failed authentications")
-		}
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return echo.NewHTTPError(http.StatusUnauthorized, "Authorization must be Bearer")
-		}
-		id, e, err := s.verifier.Verify(r.Context(), strings.TrimSpace(tok))
-		if err != nil {
-			if domain.KindOf(err) == domain.KindUpstreamUnavailable {
-				return echo.NewHTTPError(http.StatusServiceUnavailable, domain.As(err).Message)
-			}
-			s.failAuth(ip)
-			return echo.NewHTTPError(http.StatusUnauthorized, domain.As(err).Message)
-		}
-		ident, exp = &id, e
-	}
 	keys := map[string]any{"ip": ip}
 	if ident != nil {
 		keys["ident"] = *ident
@@ -339,12 +319,4 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func retryAfterHeader(d time.Duration) string {
-	secs := int((d + time.Second - 1) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	return strconv.Itoa(secs)
 }
