@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	oapimw "github.com/oapi-codegen/echo-middleware"
 
+	"diminuendo/adapters/auth"
 	"diminuendo/api"
 	"diminuendo/app"
 	"diminuendo/domain"
@@ -65,6 +66,9 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	e.Use(securityHeaders)
 	e.Use(s.cors())
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	// Who is calling comes before what they sent: an unauthenticated caller
+	// gets 401, never a validation message describing the API.
+	e.Use(s.authenticate)
 
 	spec, err := api.GetSpec()
 	if err != nil {
@@ -83,7 +87,6 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 			return echo.NewHTTPError(err.Code, validationMessage(err))
 		},
 	}))
-	e.Use(s.authenticate)
 
 	api.RegisterHandlers(e, api.NewStrictHandler(&handlers{s: s}, nil))
 	e.GET("/ws", wsHandler)
@@ -152,13 +155,22 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// cors grants cross-origin REST access to ALLOWED_ORIGINS only (any origin
+// in dev mode), compared as /ws compares them. Echo's CORS middleware reads
+// an empty AllowOrigins as "*", so the list is never handed to it directly:
+// with no origins configured, no origin is granted.
 func (s *Server) cors() echo.MiddlewareFunc {
-	if s.cfg.DevMode {
-		return middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: []string{"*"},
-			AllowHeaders: []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"}})
+	allowed := map[string]bool{}
+	for _, o := range s.cfg.AllowedOrigins {
+		allowed[strings.TrimRight(strings.TrimSpace(o), "/")] = true
 	}
-	return middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: s.cfg.AllowedOrigins,
-		AllowHeaders: []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"}})
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOriginFunc: func(origin string) (bool, error) {
+			return s.cfg.DevMode || allowed[strings.TrimRight(origin, "/")], nil
+		},
+		AllowHeaders:  []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"},
+		ExposeHeaders: []string{"X-Request-Id", "Retry-After"},
+	})
 }
 
 type identityKey struct{}
@@ -178,12 +190,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.DevMode {
 			id = domain.DevIdentity()
 		} else {
-			if r.URL.Query().Has("access_token") || r.URL.Query().Has("token") {
-				return domain.E(domain.KindAuthFailed, "tokens in the query string are refused")
+			q := r.URL.Query()
+			if q.Has("access_token") || q.Has("token") || q.Has("jwt") {
+				return domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
 			}
-			h := r.Header.Get("Authorization")
-			tok, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || strings.TrimSpace(tok) == "" {
+			tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+			if !ok {
 				return domain.E(domain.KindAuthRequired, "a bearer token is required")
 			}
 			ip := c.RealIP()
@@ -193,7 +205,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 			var err error
-			if id, _, err = s.verifier.Verify(r.Context(), strings.TrimSpace(tok)); err != nil {
+			if id, _, err = s.verifier.Verify(r.Context(), tok); err != nil {
 				if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
 					s.limiter.Fail(ip)
 				}
