@@ -52,7 +52,7 @@ type Server struct {
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
 func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerifier, limiter ports.AuthLimiter, wsHandler echo.HandlerFunc, log *slog.Logger) (*Server, error) {
 	if cfg.BodyLimit == "" {
-		cfg.BodyLimit = "1M"
+		cfg.BodyLimit = "1MiB" // PROTOCOL.md's 1 MiB; Echo reads "1M" as 1,000,000 bytes
 	}
 	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, limiter: limiter, log: log}
 	e := echo.New()
@@ -84,6 +84,12 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 		// Authentication is the auth middleware's job; the validator checks shapes.
 		Options: openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 		ErrorHandler: func(c echo.Context, err *echo.HTTPError) error {
+			// A chunked body running over the limit fails while the
+			// validator reads it, and the validator reports that as a
+			// failed security check (403); it is a 413.
+			if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request bodies are limited to "+cfg.BodyLimit)
+			}
 			return echo.NewHTTPError(err.Code, validationMessage(err))
 		},
 	}))
