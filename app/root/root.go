@@ -56,6 +56,7 @@ func Options(cfg config.Config) fx.Option {
 		wsModule,
 		telemetryModule,
 		httpModule,
+		fx.Invoke(warnDevMode),
 	)
 }
 
