@@ -7,21 +7,29 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/websocket"
 	"go.uber.org/fx"
 
 	"diminuendo/adapters/auth/idp"
+	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/adapters/unison/unisonsim"
+	"diminuendo/api"
 	"diminuendo/app/config"
+	"diminuendo/app/root"
 )
 
 // testAudience is the API identifier the auth gateways are configured with.
@@ -356,4 +364,127 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// ownSims starts the simulated upstreams in the test and points the gateway
+// at them in place of the ones it would embed, so a test can count the
+// requests that reach Podium and Unison.
+func ownSims(t *testing.T) (fx.Option, *podiumsim.Sim, *unisonsim.Sim) {
+	t.Helper()
+	ps := podiumsim.New(podiumsim.Options{StepDelay: time.Millisecond})
+	purl, err := ps.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := unisonsim.New(unisonsim.Options{})
+	uurl, err := us.Start("127.0.0.1:0")
+	if err != nil {
+		ps.Close()
+		t.Fatal(err)
+	}
+	// Registered before the gateway starts, so they close after it stops.
+	t.Cleanup(func() { us.Close(); ps.Close() })
+	return fx.Replace(root.Upstreams{PodiumURL: purl, UnisonURL: uurl, Embedded: true}), ps, us
+}
+
+// restOp is one REST operation of the OpenAPI contract.
+type restOp struct {
+	method, path, id string
+	op               *openapi3.Operation
+}
+
+func (o restOp) String() string { return o.method + " " + o.path }
+
+// sessionRoutes lists every operation of openapi.yaml whose path takes a
+// session id, DELETE last, so tests follow the contract as it grows.
+func sessionRoutes(t *testing.T) []restOp {
+	t.Helper()
+	spec, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []restOp
+	for path, item := range spec.Paths.Map() {
+		if !strings.Contains(path, "{sessionId}") {
+			continue
+		}
+		for method, op := range item.Operations() {
+			ops = append(ops, restOp{method: method, path: path, id: op.OperationID, op: op})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		di, dj := ops[i].method == http.MethodDelete, ops[j].method == http.MethodDelete
+		if di != dj {
+			return dj
+		}
+		return ops[i].String() < ops[j].String()
+	})
+	return ops
+}
+
+// request builds a minimal valid request of o for sessionID: the path, its
+// required query parameters and a body holding the required fields.
+func (o restOp) request(sessionID string) (string, any) {
+	path := strings.ReplaceAll(o.path, "{sessionId}", url.PathEscape(sessionID))
+	q := url.Values{}
+	for _, pr := range o.op.Parameters {
+		p := pr.Value
+		if p == nil || !p.Required {
+			continue
+		}
+		v := fmt.Sprint(exampleOf(p.Schema))
+		switch p.In {
+		case "query":
+			q.Set(p.Name, v)
+		case "path":
+			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(v))
+		}
+	}
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var body any
+	if rb := o.op.RequestBody; rb != nil && rb.Value != nil {
+		if mt := rb.Value.Content.Get("application/json"); mt != nil {
+			body = exampleOf(mt.Schema)
+		}
+	}
+	return path, body
+}
+
+// exampleOf makes the smallest value a schema accepts (required fields
+// only), good enough to get a request past validation to the handler.
+func exampleOf(ref *openapi3.SchemaRef) any {
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	s := ref.Value
+	if len(s.Enum) > 0 {
+		return s.Enum[0]
+	}
+	if s.Default != nil {
+		return s.Default
+	}
+	switch {
+	case s.Type.Is("string"):
+		if s.Format == "date-time" {
+			return time.Now().UTC().Format(time.RFC3339)
+		}
+		return strings.Repeat("x", max(1, int(s.MinLength)))
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		if s.Min != nil {
+			return *s.Min
+		}
+		return 1
+	case s.Type.Is("boolean"):
+		return false
+	case s.Type.Is("array"):
+		return []any{}
+	default:
+		m := map[string]any{}
+		for _, name := range s.Required {
+			m[name] = exampleOf(s.Properties[name])
+		}
+		return m
+	}
 }
