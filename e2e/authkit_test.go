@@ -317,6 +317,10 @@ func (g *gateway) restFrom(t *testing.T, from, method, path, token string, body 
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream that was granted: its headers are the answer.
+		return restResp{status: resp.StatusCode, header: resp.Header}
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, path, err)
@@ -486,5 +490,12 @@ func exampleOf(ref *openapi3.SchemaRef) any {
 			m[name] = exampleOf(s.Properties[name])
 		}
 		return m
+	}
+}
+
+func mustUnmarshal(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%v: %s", err, b)
 	}
 }
