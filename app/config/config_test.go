@@ -70,3 +70,57 @@ func TestProductionNeedsAuth0(t *testing.T) {
 		t.Fatalf("explicit override refused: %v", err)
 	}
 }
+
+func TestAuthSettings(t *testing.T) {
+	base := []string{"AUTH0_DOMAIN=acme.eu.auth0.com", "AUTH0_AUDIENCE=api"}
+	cfg, err := Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AuthTimeout != 10*time.Second || cfg.AuthExpiryWarning != time.Minute ||
+		cfg.AuthFailuresPerMinute != 10 || cfg.AuthFailureBurst != 5 {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	cfg, err = Parse(append(base, "AUTH_TIMEOUT=500ms", "AUTH_EXPIRY_WARNING=0s", "AUTH_FAILURES_PER_MINUTE=30", "AUTH_FAILURE_BURST=20"))
+	if err != nil || cfg.AuthTimeout != 500*time.Millisecond || cfg.AuthExpiryWarning != 0 ||
+		cfg.AuthFailuresPerMinute != 30 || cfg.AuthFailureBurst != 20 {
+		t.Fatalf("set: %+v %v", cfg, err)
+	}
+	for bad, name := range map[string]string{
+		"AUTH_TIMEOUT=0s":            "AUTH_TIMEOUT",
+		"AUTH_TIMEOUT=ten":           "AUTH_TIMEOUT",
+		"AUTH_EXPIRY_WARNING=-1s":    "AUTH_EXPIRY_WARNING",
+		"AUTH_FAILURES_PER_MINUTE=0": "AUTH_FAILURES_PER_MINUTE",
+		"AUTH_FAILURE_BURST=-3":      "AUTH_FAILURE_BURST",
+		"AUTH0_AUDIENCE=":            "AUTH0_AUDIENCE",
+	} {
+		_, err := Parse(append(append([]string{}, base...), bad))
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: want one line naming %s, got %v", bad, name, err)
+		}
+	}
+}
+
+func TestDevModeBind(t *testing.T) {
+	for _, tc := range []struct {
+		env []string
+		ok  bool
+	}{
+		{[]string{"DEV_MODE=true", "HOST=127.0.0.1"}, true},
+		{[]string{"DEV_MODE=true", "HOST=localhost"}, true},
+		{[]string{"DEV_MODE=true", "HOST=::1"}, true},
+		{[]string{"DEV_MODE=true"}, false}, // HOST defaults to 0.0.0.0
+		{[]string{"DEV_MODE=true", "HOST=0.0.0.0"}, false},
+		{[]string{"DEV_MODE=true", "HOST=::"}, false},
+		{[]string{"DEV_MODE=true", "HOST=10.1.2.3"}, false},
+		{[]string{"DEV_MODE=true", "HOST=0.0.0.0", "DEV_MODE_ALLOW_REMOTE=true"}, true},
+	} {
+		_, err := Parse(tc.env)
+		if tc.ok && err != nil {
+			t.Errorf("%v: %v", tc.env, err)
+		}
+		if !tc.ok && (err == nil || !strings.HasPrefix(err.Error(), "DEV_MODE:") || !strings.Contains(err.Error(), "DEV_MODE_ALLOW_REMOTE=true")) {
+			t.Errorf("%v: want a refusal naming DEV_MODE_ALLOW_REMOTE, got %v", tc.env, err)
+		}
+	}
+}
