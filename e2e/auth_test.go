@@ -52,6 +52,26 @@ func TestAuthValidTokenAccepted(t *testing.T) {
 	if err := json.Unmarshal(r.body, &me); err != nil || !reflect.DeepEqual(me, want) {
 		t.Fatalf("GET /api/me: %s, want %v", r.body, want)
 	}
+
+	// The scheme name is case-insensitive (RFC 6750).
+	lower := http.Header{"Authorization": {"bearer " + tok}}
+	if r := g.restFrom(t, "", "GET", "/api/me", "", nil, lower); r.status != http.StatusOK {
+		t.Fatalf("lower-case bearer over REST: %d %s", r.status, r.body)
+	}
+	l := g.dialFrom(t, "", lower)
+	l.expect("welcome")
+	l.expect("connected")
+	l.expect("authenticated")
+
+	// Basic credentials (a browser attaches those it cached for a proxy)
+	// are not ours: the socket opens unauthenticated and authenticate works.
+	b := g.dialFrom(t, "", http.Header{"Authorization": {"Basic YWxpY2U6cHc="}})
+	b.expect("welcome")
+	b.expect("connected")
+	if e := b.call("before", map[string]any{"type": "list_sessions"}); e["code"] != "AUTH_REQUIRED" {
+		t.Fatalf("Basic header authenticated the socket: %v", e)
+	}
+	b.authenticate(tok, "after-basic", "authenticated")
 }
 
 // hostile is a token the gateway must refuse, with the code it must give.
