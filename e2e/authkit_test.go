@@ -52,6 +52,14 @@ func startAuthGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Opt
 	}
 	t.Cleanup(func() { _ = p.Close() })
 	logs := &logSink{}
+	// Registered before the gateway's own cleanup, so it runs after the
+	// gateway stopped: no log line of the whole run holds a minted token.
+	t.Cleanup(func() {
+		out := logs.String()
+		for _, tok := range mintedBy(p) {
+			requireNoToken(t, "the gateway's log", out, tok)
+		}
+	})
 	g := startGateway(t, func(c *config.Config) {
 		c.DevMode = false
 		c.Auth0Domain = issuer
@@ -64,8 +72,30 @@ func startAuthGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Opt
 	}, append([]fx.Option{fx.Decorate(func() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})}, extra...)...)
+	if !strings.Contains(logs.String(), "diminuendo listening") {
+		t.Fatalf("the log sink caught nothing: %q", logs.String())
+	}
 	g.logs = logs
 	return g, p
+}
+
+// minted remembers the tokens each IdP minted through mint.
+var minted sync.Map // *idp.IdP → *mintedTokens
+
+type mintedTokens struct {
+	mu   sync.Mutex
+	toks []string
+}
+
+func mintedBy(p *idp.IdP) []string {
+	v, ok := minted.Load(p)
+	if !ok {
+		return nil
+	}
+	m := v.(*mintedTokens)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.toks...)
 }
 
 // logSink collects the gateway's log output.
@@ -99,6 +129,11 @@ func mint(t *testing.T, p *idp.IdP, c idp.Claims) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	v, _ := minted.LoadOrStore(p, &mintedTokens{})
+	m := v.(*mintedTokens)
+	m.mu.Lock()
+	m.toks = append(m.toks, tok)
+	m.mu.Unlock()
 	return tok
 }
 

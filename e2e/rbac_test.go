@@ -41,6 +41,15 @@ var restPerms = map[string]string{
 	"GET /api/sessions/{sessionId}/files/at":      "sessions.read",
 }
 
+// laterReads are session reads of PROTOCOL.md this build may not serve yet.
+var laterReads = []map[string]any{
+	{"type": "get_history"},
+	{"type": "list_files"},
+	{"type": "read_file", "path": "notes.md"},
+	{"type": "file_history", "path": "notes.md"},
+	{"type": "file_at_iteration", "path": "notes.md", "iteration": 1},
+}
+
 // requireForbidden checks an error frame or body is FORBIDDEN naming perm.
 func requireForbidden(t *testing.T, what, code, message, perm string) {
 	t.Helper()
@@ -103,6 +112,21 @@ func TestRBACOverWebSocket(t *testing.T) {
 			}
 			if r := c.call("events", map[string]any{"type": "get_events", "sessionId": sid, "afterSeq": 0}); r["type"] != "events" {
 				t.Errorf("get_events: %v", r)
+			}
+			// Later reads, once served: any answer but FORBIDDEN (a file may
+			// not exist yet).
+			for _, m := range laterReads {
+				msg := map[string]any{"sessionId": sid}
+				for k, v := range m {
+					msg[k] = v
+				}
+				r := c.call("read-"+m["type"].(string), msg)
+				if r["message"] == "unknown message type" {
+					continue
+				}
+				if r["code"] == "FORBIDDEN" || r["code"] == "INTERNAL" {
+					t.Errorf("%s: %v", m["type"], r)
+				}
 			}
 
 			// Metadata writes.
