@@ -17,6 +17,7 @@ var minRoleFor = map[string]string{
 	"sessions.create": "developer",
 	"sessions.write":  "developer",
 	"sessions.delete": "admin",
+	"members.manage":  "admin",
 }
 
 func grants(role, perm string) bool { return roleLevel[role] >= roleLevel[minRoleFor[perm]] }
@@ -59,8 +60,8 @@ func requireForbidden(t *testing.T, what, code, message, perm string) {
 }
 
 // Each of the five roles against every permission-guarded operation over
-// WebSocket: allowed ones do their work (a developer's turn really runs,
-// is steered, answered and stopped), refused ones get FORBIDDEN naming the
+// WebSocket, manage_members included: allowed ones do their work (a
+// developer's turn really runs, is steered, answered and stopped), refused ones get FORBIDDEN naming the
 // missing permission, while a turn is live so nothing but the permission
 // can be the reason.
 func TestRBACOverWebSocket(t *testing.T) {
@@ -180,6 +181,40 @@ func TestRBACOverWebSocket(t *testing.T) {
 				}
 				own.send(map[string]any{"type": "stop_turn", "sessionId": sid})
 				own.waitFor("turn_complete", func(m map[string]any) bool { return m["type"] == "turn_complete" && m["sessionId"] == sid })
+			}
+
+			// Members: every role lists them; changing them takes
+			// members.manage. For refused roles the owner adds the member
+			// first, so update and remove have something to act on.
+			if r := c.call("members", map[string]any{"type": "manage_members", "action": "list"}); r["type"] != "member_list" {
+				t.Errorf("manage_members list: %v", r)
+			}
+			mid := "m-" + role
+			if !grants(role, "members.manage") {
+				if r := own.call("seed-"+mid, map[string]any{"type": "manage_members", "action": "add", "userId": mid, "role": "guest"}); r["type"] != "member_list" {
+					t.Fatalf("owner's add: %v", r)
+				}
+			}
+			for _, m := range []map[string]any{
+				{"type": "manage_members", "action": "add", "userId": mid, "role": "guest"},
+				{"type": "manage_members", "action": "update", "userId": mid, "role": "viewer"},
+				{"type": "manage_members", "action": "remove", "userId": mid},
+			} {
+				what := "manage_members " + m["action"].(string)
+				r := c.call(what, m)
+				if !grants(role, "members.manage") {
+					requireForbidden(t, what, str(r["code"]), str(r["message"]), "members.manage")
+				} else if r["type"] != "member_list" {
+					t.Errorf("%s: %v", what, r)
+				}
+			}
+			if role == "admin" {
+				// Holding members.manage does not let anyone hand out a role
+				// above their own.
+				r := c.call("grant-owner", map[string]any{"type": "manage_members", "action": "add", "userId": "m-usurper", "role": "owner"})
+				if r["code"] != "FORBIDDEN" {
+					t.Errorf("admin granting owner: %v", r)
+				}
 			}
 
 			// Delete.

@@ -161,6 +161,29 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 
+	// Members are per tenant too: B neither sees A's nor can touch them,
+	// and its refusal is the one for a user nobody has.
+	if r := a.call("add-carol", map[string]any{"type": "manage_members", "action": "add", "userId": "carol", "role": "developer"}); r["type"] != "member_list" {
+		t.Fatalf("A adds carol: %v", r)
+	}
+	if r := b.call("members", map[string]any{"type": "manage_members", "action": "list"}); r["type"] != "member_list" ||
+		strings.Contains(mustJSON(t, r["members"]), "carol") {
+		t.Errorf("B's member list: %v", r)
+	}
+	for _, action := range []string{"update", "remove"} {
+		var ans [2][]byte
+		for i, uid := range []string{"carol", "nobody-" + rnd[4:12]} {
+			msg := map[string]any{"type": "manage_members", "action": action, "userId": uid, "role": "guest", "requestId": "m-" + action + "-" + uid}
+			ans[i] = normalise(rawCall(t, b, msg), msg["requestId"].(string), uid)
+		}
+		if !bytes.Contains(ans[0], []byte(`"code":"NOT_FOUND"`)) || !bytes.Equal(ans[0], ans[1]) {
+			t.Errorf("B's %s of A's member:\n  A's:    %s\n  random: %s", action, ans[0], ans[1])
+		}
+	}
+	if r := a.call("list-carol", map[string]any{"type": "manage_members", "action": "list"}); !strings.Contains(mustJSON(t, r["members"]), `"role":"developer"`) {
+		t.Errorf("A's members after B's attempts: %v", r)
+	}
+
 	// Nothing B sent changed A's session: not renamed, archived or deleted,
 	// and it still runs turns.
 	r := g.rest(t, "GET", "/api/sessions/"+sid, aliceTok, nil)
