@@ -434,7 +434,7 @@ func TestAuthFailuresRateLimitedPerAddress(t *testing.T) {
 		_ = ws.Close()
 		t.Fatal("upgrade from the flooding address was accepted")
 	}
-	if rr := refusedBody(t, resp); rr.status != http.StatusTooManyRequests || rr.errCode() != "AUTH_RATE_LIMITED" {
+	if rr := refusedBody(t, resp); rr.status != http.StatusTooManyRequests || rr.errCode() != "AUTH_RATE_LIMITED" || rr.header.Get("Retry-After") == "" {
 		t.Fatalf("upgrade from the flooding address: %d %s", rr.status, rr.body)
 	}
 
