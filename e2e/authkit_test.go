@@ -524,6 +524,20 @@ func exampleOf(ref *openapi3.SchemaRef) any {
 		for _, name := range s.Required {
 			m[name] = exampleOf(s.Properties[name])
 		}
+		// "At least one of the fields": add optional ones, by name.
+		names := make([]string, 0, len(s.Properties))
+		for name := range s.Properties {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if uint64(len(m)) >= s.MinProps {
+				break
+			}
+			if _, ok := m[name]; !ok {
+				m[name] = exampleOf(s.Properties[name])
+			}
+		}
 		return m
 	}
 }

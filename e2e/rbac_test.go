@@ -234,7 +234,8 @@ func TestRBACOverWebSocket(t *testing.T) {
 }
 
 // Each of the five roles against every operation of the REST contract
-// that RBAC guards: create, list, and every route under a session.
+// that RBAC guards: create, list, the members routes and every route under
+// a session.
 func TestRBACOverREST(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	ownerTok := mint(t, p, user{"root", "acme", "owner"}.claims())
@@ -260,6 +261,37 @@ func TestRBACOverREST(t *testing.T) {
 			}
 			if r := g.rest(t, "GET", "/api/sessions", tok, nil); r.status != http.StatusOK {
 				t.Errorf("list: %d %s", r.status, r.body)
+			}
+
+			// Members (the REST mirror of manage_members).
+			if r := g.rest(t, "GET", "/api/members", tok, nil); r.status != http.StatusOK {
+				t.Errorf("list members: %d %s", r.status, r.body)
+			}
+			mid := "r-" + role
+			if !grants(role, "members.manage") {
+				if r := g.rest(t, "POST", "/api/members", ownerTok, map[string]any{"userId": mid, "role": "guest"}); r.status != http.StatusCreated {
+					t.Fatalf("owner's add: %d %s", r.status, r.body)
+				}
+			}
+			for _, m := range []struct {
+				method, path string
+				body         any
+				ok           int
+			}{
+				{"POST", "/api/members", map[string]any{"userId": mid, "role": "guest"}, http.StatusCreated},
+				{"PATCH", "/api/members/" + mid, map[string]any{"role": "viewer"}, http.StatusOK},
+				{"DELETE", "/api/members/" + mid, nil, http.StatusOK},
+			} {
+				r := g.rest(t, m.method, m.path, tok, m.body)
+				what := m.method + " " + m.path
+				switch {
+				case grants(role, "members.manage") && r.status != m.ok:
+					t.Errorf("%s: %d %s", what, r.status, r.body)
+				case !grants(role, "members.manage") && r.status != http.StatusForbidden:
+					t.Errorf("%s: %d %s, want 403", what, r.status, r.body)
+				case !grants(role, "members.manage"):
+					requireForbidden(t, what, r.errCode(), r.errMessage(), "members.manage")
+				}
 			}
 
 			created := g.rest(t, "POST", "/api/sessions", ownerTok, map[string]any{"agentType": "echo"})

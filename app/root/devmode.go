@@ -15,7 +15,7 @@ func warnDevMode(cfg config.Config, log *slog.Logger) {
 		return
 	}
 	if config.IsLoopback(cfg.Host) {
-		log.Warn("DEV_MODE is on: authentication is bypassed; every client is the developer identity", "host", cfg.Host)
+		log.Info("DEV_MODE is on: authentication is bypassed; every client is the developer identity", "host", cfg.Host)
 		return
 	}
 	log.Warn("!!! DEV_MODE_ALLOW_REMOTE=true: DEV MODE ON A NON-LOOPBACK ADDRESS; authentication is bypassed for anyone who can reach this port; never run this in production !!!",
