@@ -25,11 +25,8 @@ import (
 	"go.uber.org/fx"
 
 	"diminuendo/adapters/auth/idp"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/unison/unisonsim"
 	"diminuendo/api"
 	"diminuendo/app/config"
-	"diminuendo/app/root"
 )
 
 // testAudience is the API identifier the auth gateways are configured with.
@@ -51,7 +48,7 @@ func startAuthGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Opt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	logs := &logSink{}
+	logs := &lockedBuffer{}
 	// Registered before the gateway's own cleanup, so it runs after the
 	// gateway stopped: no log line of the whole run holds a minted token.
 	t.Cleanup(func() {
@@ -96,24 +93,6 @@ func mintedBy(p *idp.IdP) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]string(nil), m.toks...)
-}
-
-// logSink collects the gateway's log output.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logSink) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // user describes a token's subject.
@@ -403,27 +382,6 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// ownSims starts the simulated upstreams in the test and points the gateway
-// at them in place of the ones it would embed, so a test can count the
-// requests that reach Podium and Unison.
-func ownSims(t *testing.T) (fx.Option, *podiumsim.Sim, *unisonsim.Sim) {
-	t.Helper()
-	ps := podiumsim.New(podiumsim.Options{StepDelay: time.Millisecond})
-	purl, err := ps.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	us := unisonsim.New(unisonsim.Options{})
-	uurl, err := us.Start("127.0.0.1:0")
-	if err != nil {
-		ps.Close()
-		t.Fatal(err)
-	}
-	// Registered before the gateway starts, so they close after it stops.
-	t.Cleanup(func() { us.Close(); ps.Close() })
-	return fx.Replace(root.Upstreams{PodiumURL: purl, UnisonURL: uurl, Embedded: true}), ps, us
 }
 
 // restOp is one REST operation of the OpenAPI contract.

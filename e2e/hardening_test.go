@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -200,7 +198,7 @@ func TestDevModeRefusesRemoteBind(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cmd/diminuendo")
 	}
-	bin := buildGateway(t)
+	bin := gatewayBinary(t)
 	env := func(extra ...string) []string {
 		// A clean environment: nothing inherited can change the outcome.
 		return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DEV_MODE=true", "HOST=0.0.0.0", "PORT=0"}, extra...)
@@ -272,23 +270,4 @@ func TestDevModeRefusesRemoteBind(t *testing.T) {
 			t.Fatalf("no warning and listening line within 20 s; stderr:\n%s", strings.Join(seen, "\n"))
 		}
 	}
-}
-
-// buildGateway builds cmd/diminuendo into a temporary directory.
-func buildGateway(t *testing.T) string {
-	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to build the gateway with")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "diminuendo")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goBin, "build", "-o", bin, "diminuendo/cmd/diminuendo").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }

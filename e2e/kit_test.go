@@ -23,7 +23,7 @@ type gateway struct {
 	t    *testing.T
 	addr string
 	app  *fxtest.App
-	logs *logSink // set by startAuthGateway
+	logs *lockedBuffer // set by startAuthGateway
 }
 
 // startGateway boots the whole gateway (embedded simulators included) on a
