@@ -193,6 +193,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		var id domain.Identity
+		var exp time.Time
 		if s.cfg.DevMode {
 			id = domain.DevIdentity()
 		} else {
@@ -211,14 +212,18 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 			}
 			var err error
-			if id, _, err = s.verifier.Verify(r.Context(), tok); err != nil {
+			if id, exp, err = s.verifier.Verify(r.Context(), tok); err != nil {
 				if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
 					s.limiter.Fail(ip)
 				}
 				return err
 			}
 		}
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+		ctx := context.WithValue(r.Context(), identityKey{}, id)
+		if !exp.IsZero() {
+			ctx = context.WithValue(ctx, expiryKey{}, exp)
+		}
+		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
 }

@@ -112,14 +112,19 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 	}
 	cfg := h.s.ext.sse.withDefaults()
 	sub := newSSESubscriber(cfg.QueueBytes)
+	stopExpiry, err := endAtExpiry(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
 	if err := h.s.hub.Join(ctx, id, jr, sub, func(snap app.Snapshot) app.Frame {
 		return encodeSnapshot(req.SessionId, snap)
 	}); err != nil {
+		stopExpiry()
 		return nil, err
 	}
 	return &sseResponse{
 		ctx: ctx, stop: stop, sub: sub, cfg: cfg,
-		leave: func() { _ = h.s.hub.Leave(id, req.SessionId, sub) },
+		leave: func() { stopExpiry(); _ = h.s.hub.Leave(id, req.SessionId, sub) },
 	}, nil
 }
 
