@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -498,5 +499,55 @@ func TestAuthSocketRefusesTokenInSkewGrace(t *testing.T) {
 	}
 	if r := refusedBody(t, resp); r.status != http.StatusUnauthorized || r.errCode() != "TOKEN_EXPIRED" {
 		t.Fatalf("upgrade past exp: %d %s", r.status, r.body)
+	}
+}
+
+// An event stream does not outlive the token that opened it: at exp it
+// ends with a TOKEN_EXPIRED error event (the client reconnects with a fresh
+// token and Last-Event-ID, losing nothing). A token already past exp, in
+// the verifier's clock-skew grace, opens no stream.
+func TestAuthSSEStreamEndsAtTokenExpiry(t *testing.T) {
+	g, p := startAuthGateway(t, nil)
+	alice := user{"alice", "acme", "developer"}
+	r := g.rest(t, "POST", "/api/sessions", mint(t, p, alice.claims()), map[string]any{"agentType": "echo"})
+	var meta map[string]any
+	mustUnmarshal(t, r.body, &meta)
+	sid, _ := meta["id"].(string)
+	if r.status != http.StatusCreated || sid == "" {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+
+	c := alice.claims()
+	c.ExpiresIn = 3 * time.Second
+	tok := mint(t, p, c)
+	exp := tokenExp(t, tok)
+	s := g.openSSE(t, sid, "", bearer(tok))
+	if ev := s.next(); ev.Data["type"] != "state_snapshot" {
+		t.Fatalf("first event: %+v", ev)
+	}
+	var last sseEvent
+	for {
+		ev, ok := s.nextOrEnd(max(time.Until(exp), 0) + 3*time.Second)
+		if !ok {
+			break
+		}
+		last = ev
+	}
+	if time.Now().Before(exp.Add(-100 * time.Millisecond)) {
+		t.Fatalf("the stream ended at %s, before exp %s", time.Now(), exp)
+	}
+	if last.Data["type"] != "error" || last.Data["code"] != "TOKEN_EXPIRED" {
+		t.Fatalf("last event before the end: %+v", last)
+	}
+	requireNoToken(t, "stream", mustJSON(t, last.Data), tok)
+
+	c.ExpiresIn = -10 * time.Second
+	stale := mint(t, p, c)
+	resp, cancel := g.getSSE(t, sid, "", bearer(stale))
+	defer cancel()
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if rr := (restResp{status: resp.StatusCode, body: body}); rr.status != http.StatusUnauthorized || rr.errCode() != "TOKEN_EXPIRED" {
+		t.Fatalf("stream with a token past exp: %d %s", rr.status, rr.body)
 	}
 }
