@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,6 +52,25 @@ var laterReads = []map[string]any{
 	{"type": "file_at_iteration", "path": "notes.md", "iteration": 1},
 }
 
+// restSessionFor creates a guarded-agent session for role's user to work
+// on: the owner's (ownerTok), or for a guest one the guest's own user
+// created while it held the developer role, since a guest sees only those.
+func restSessionFor(t *testing.T, g *gateway, p *idp.IdP, role, ownerTok string) string {
+	t.Helper()
+	tok := ownerTok
+	if role == "guest" || tok == "" {
+		tok = mint(t, p, user{"u-" + role, "acme", "developer"}.claims())
+	}
+	r := g.rest(t, "POST", "/api/sessions", tok, map[string]any{"agentType": "guarded-agent"})
+	var meta map[string]any
+	mustUnmarshal(t, r.body, &meta)
+	sid, _ := meta["id"].(string)
+	if r.status != http.StatusCreated || sid == "" {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	return sid
+}
+
 // requireForbidden checks an error frame or body is FORBIDDEN naming perm.
 func requireForbidden(t *testing.T, what, code, message, perm string) {
 	t.Helper()
@@ -90,6 +110,21 @@ func TestRBACOverWebSocket(t *testing.T) {
 				t.Fatalf("owner's create: %v", created)
 			}
 			sid := created["session"].(map[string]any)["id"].(string)
+			if role == "guest" {
+				// A guest sees only sessions it created (say, before it was
+				// made a guest), and another member's exactly as a missing one.
+				hidden := sid
+				sid = restSessionFor(t, g, p, role, "")
+				if r := c.call("list-hidden", map[string]any{"type": "list_sessions"}); r["type"] != "session_list" || idsOf(r["sessions"])[hidden] {
+					t.Errorf("a guest's list shows another member's session: %v", r)
+				}
+				for _, typ := range []string{"join_session", "get_events"} {
+					r := c.call(typ+"-hidden", map[string]any{"type": typ, "sessionId": hidden, "afterSeq": 0})
+					if r["code"] != "SESSION_NOT_FOUND" {
+						t.Errorf("%s by a guest on another member's session: %v", typ, r)
+					}
+				}
+			}
 			if r := own.call("join-"+role, map[string]any{"type": "join_session", "sessionId": sid}); r["type"] != "state_snapshot" {
 				t.Fatalf("owner's join: %v", r)
 			}
@@ -294,13 +329,16 @@ func TestRBACOverREST(t *testing.T) {
 				}
 			}
 
-			created := g.rest(t, "POST", "/api/sessions", ownerTok, map[string]any{"agentType": "echo"})
-			if created.status != http.StatusCreated {
-				t.Fatalf("owner's create: %d %s", created.status, created.body)
+			sid := restSessionFor(t, g, p, role, ownerTok)
+			if role == "guest" {
+				hidden := restSessionFor(t, g, p, "owner", ownerTok)
+				if r := g.rest(t, "GET", "/api/sessions/"+hidden, tok, nil); r.status != http.StatusNotFound || r.errCode() != "SESSION_NOT_FOUND" {
+					t.Errorf("a guest reading another member's session: %d %s", r.status, r.body)
+				}
+				if r := g.rest(t, "GET", "/api/sessions", tok, nil); bytes.Contains(r.body, []byte(hidden)) || !bytes.Contains(r.body, []byte(sid)) {
+					t.Errorf("a guest's list: %s", r.body)
+				}
 			}
-			var meta map[string]any
-			mustUnmarshal(t, created.body, &meta)
-			sid := meta["id"].(string)
 
 			for _, op := range routes {
 				perm, ok := restPerms[op.String()]
@@ -323,12 +361,13 @@ func TestRBACOverREST(t *testing.T) {
 				if r.status == http.StatusForbidden || r.status >= 500 || r.errCode() == "FORBIDDEN" {
 					t.Errorf("%s as %s: %d %s", op, role, r.status, r.body)
 				}
-				switch op.id {
-				case "getSession":
+				// The embedded spec spells operation ids Go-style (GetSession).
+				switch strings.ToLower(op.id) {
+				case "getsession":
 					if r.status != http.StatusOK {
 						t.Errorf("%s: %d %s", op, r.status, r.body)
 					}
-				case "runTurn":
+				case "runturn":
 					if r.status != http.StatusAccepted {
 						t.Errorf("%s: %d %s", op, r.status, r.body)
 					}
