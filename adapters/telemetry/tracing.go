@@ -13,7 +13,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
+
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
 // Tracing owns the tracer provider. With no endpoint it stays off: the
 // global provider remains OpenTelemetry's no-op one, so every span call in
@@ -45,9 +49,18 @@ func NewTracing(endpoint, serviceName, version string) (*Tracing, error) {
 	}
 	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(serviceName), semconv.ServiceVersion(version))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	// Also the process's global provider, for libraries that trace on their own.
 	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	otel.SetTextMapPropagator(propagator)
 	return &Tracing{tp: tp}, nil
+}
+
+// Tracer returns a tracer of this provider (a no-op one when off).
+func (t *Tracing) Tracer(name string) trace.Tracer {
+	if t.tp == nil {
+		return noop.NewTracerProvider().Tracer(name)
+	}
+	return t.tp.Tracer(name)
 }
 
 // Enabled reports whether spans are exported.
@@ -68,7 +81,7 @@ func (t *Tracing) Handler(h http.Handler) http.Handler {
 	if t.tp == nil {
 		return h
 	}
-	return otelhttp.NewHandler(h, "diminuendo", otelhttp.WithFilter(func(r *http.Request) bool {
+	return otelhttp.NewHandler(h, "diminuendo", otelhttp.WithTracerProvider(t.tp), otelhttp.WithPropagators(propagator), otelhttp.WithFilter(func(r *http.Request) bool {
 		return r.URL.Path != "/ws" && r.URL.Path != "/metrics" && !strings.HasSuffix(r.URL.Path, "/events/stream")
 	}))
 }
@@ -79,5 +92,5 @@ func (t *Tracing) Transport(rt http.RoundTripper) http.RoundTripper {
 	if t.tp == nil {
 		return rt
 	}
-	return otelhttp.NewTransport(rt)
+	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(t.tp), otelhttp.WithPropagators(propagator))
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/olahol/melody"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -16,8 +15,6 @@ import (
 
 // handler serves one client message type. raw is the whole frame.
 type handler func(ctx context.Context, c *conn, id domain.Identity, raw []byte, requestID string) error
-
-var tracer = otel.Tracer("diminuendo/ws")
 
 // requestTimeout bounds the upstream work one message may cause.
 const requestTimeout = 30 * time.Second
@@ -76,7 +73,7 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 	defer cancel()
 	// One span per message (a no-op unless tracing is configured); the
 	// connection itself is too long-lived to be one.
-	ctx, span := tracer.Start(ctx, "ws."+env.Type, trace.WithSpanKind(trace.SpanKindServer))
+	ctx, span := s.tracer.Start(ctx, "ws."+env.Type, trace.WithSpanKind(trace.SpanKindServer))
 	defer span.End()
 	if err := h(ctx, c, id, raw, env.RequestID); err != nil {
 		span.SetStatus(codes.Error, codeOf(err))

@@ -19,6 +19,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"diminuendo/app"
 	"diminuendo/domain"
@@ -77,6 +79,7 @@ type Server struct {
 
 	count    atomic.Int64
 	stats    *Stats
+	tracer   trace.Tracer
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -84,7 +87,8 @@ type Server struct {
 
 // New builds the WebSocket server.
 func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{}), stats: newStats()}
+	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{}), stats: newStats(),
+		tracer: noop.NewTracerProvider().Tracer("diminuendo/ws")}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
 	}

@@ -1,6 +1,10 @@
 package ws
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/trace"
+)
 
 // Stats are the transport's counters, exported by the telemetry adapter.
 type Stats struct {
@@ -35,4 +39,12 @@ func (s *Server) countError(code string) {
 func (s *Server) errorFrame(code, msg, requestID string) []byte {
 	s.countError(code)
 	return errorBytes(code, msg, requestID)
+}
+
+// WithTracer sets the tracer of the per-message spans (a no-op one by
+// default). Passed in rather than read from the global provider, so the
+// spans follow the provider the composition root configured.
+func (s *Server) WithTracer(t trace.Tracer) *Server {
+	s.tracer = t
+	return s
 }

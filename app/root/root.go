@@ -257,7 +257,7 @@ var appModule = fx.Module("app",
 )
 
 var wsModule = fx.Module("ws",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *ws.Server {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, tr *telemetry.Tracing, log *slog.Logger) *ws.Server {
 		wc := ws.DefaultConfig()
 		wc.DevMode = cfg.DevMode
 		wc.AllowedOrigins = cfg.AllowedOrigins
@@ -266,7 +266,8 @@ var wsModule = fx.Module("ws",
 		wc.MaxConnections = cfg.MaxConnections
 		wc.Heartbeat = cfg.HeartbeatInterval
 		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning
-		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files)
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files).
+			WithTracer(tr.Tracer("diminuendo/ws"))
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error { s.Start(); return nil },
