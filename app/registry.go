@@ -74,8 +74,8 @@ type sessionDeletedFrame struct {
 }
 
 // DeleteSession stops the session's instance, removes its record and tells
-// every attached connection.
-func (h *Hub) DeleteSession(ctx context.Context, id domain.Identity, sessionID string) error {
+// every attached connection, except the one asking (it gets the reply).
+func (h *Hub) DeleteSession(ctx context.Context, id domain.Identity, sessionID string, asker ...Subscriber) error {
 	if err := id.Require(domain.PermSessionsDelete); err != nil {
 		return err
 	}
@@ -88,6 +88,9 @@ func (h *Hub) DeleteSession(ctx context.Context, id domain.Identity, sessionID s
 		stop := ls.stopStream
 		ls.stream, ls.stopStream, ls.gone = nil, nil, true
 		b, _ := json.Marshal(sessionDeletedFrame{Type: "session_deleted", SessionID: sessionID})
+		for _, a := range asker {
+			delete(ls.subs, a)
+		}
 		ls.deliver(Frame{Type: "session_deleted", Data: b})
 		ls.subs = map[Subscriber]struct{}{}
 		ls.mu.Unlock()

@@ -70,13 +70,9 @@ func TestSessionManagementMessages(t *testing.T) {
 	other.join(id, nil)
 
 	c.send(map[string]any{"type": "delete_session", "sessionId": id, "requestId": "del"})
-	var gotDeleted bool
-	for i := 0; i < 5 && !gotDeleted; i++ {
-		m := c.next()
-		gotDeleted = m["type"] == "session_deleted" && m["requestId"] == "del"
-	}
-	if !gotDeleted {
-		t.Fatal("no session_deleted reply")
+	// The deleting connection, joined, gets exactly one session_deleted: its reply.
+	if m := c.expect("session_deleted"); m["requestId"] != "del" {
+		t.Fatalf("delete reply: %v", m)
 	}
 	if m := other.until("session_deleted"); m[len(m)-1]["sessionId"] != id {
 		t.Fatalf("attached client not told: %v", m)

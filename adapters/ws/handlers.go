@@ -110,7 +110,7 @@ func (s *Server) handleDelete(ctx context.Context, c *conn, id domain.Identity, 
 	if err := requireField(m.SessionId != "", "sessionId is required"); err != nil {
 		return err
 	}
-	if err := s.hub.DeleteSession(ctx, id, m.SessionId); err != nil {
+	if err := s.hub.DeleteSession(ctx, id, m.SessionId, c); err != nil {
 		return err
 	}
 	c.mu.Lock()
