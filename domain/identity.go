@@ -45,3 +45,13 @@ func DevIdentity() Identity {
 func (id Identity) Sees(rec *SessionRecord) bool {
 	return rec.TenantID == id.TenantID && (id.Role != RoleGuest || rec.CreatedBy == id.UserID)
 }
+
+// Refresh checks that next may replace id on a live connection: a fresh
+// token of the same user in the same tenant. Switching either needs a new
+// connection, so nothing a connection already joined leaks across them.
+func (id Identity) Refresh(next Identity) error {
+	if id.UserID != next.UserID || id.TenantID != next.TenantID {
+		return E(KindAuthFailed, "a connection keeps its user and tenant; reconnect to switch")
+	}
+	return nil
+}

@@ -82,3 +82,15 @@ func TestIdentityRequire(t *testing.T) {
 		t.Errorf("viewer writing sessions: kind %v, want forbidden", KindOf(err))
 	}
 }
+
+func TestIdentityRefreshKeepsUserAndTenant(t *testing.T) {
+	a := Identity{UserID: "u", TenantID: "t", Role: RoleViewer}
+	if err := a.Refresh(Identity{UserID: "u", TenantID: "t", Role: RoleAdmin}); err != nil {
+		t.Fatalf("same user, new role: %v", err)
+	}
+	for _, next := range []Identity{{UserID: "v", TenantID: "t"}, {UserID: "u", TenantID: "x"}} {
+		if err := a.Refresh(next); KindOf(err) != KindAuthFailed {
+			t.Fatalf("%+v: %v", next, err)
+		}
+	}
+}

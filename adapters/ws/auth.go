@@ -32,9 +32,11 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 	if err != nil {
 		return err
 	}
-	if cur, ok := c.identity(); ok && (cur.UserID != id.UserID || cur.TenantID != id.TenantID) {
-		s.failAuth(c.ip)
-		return domain.E(domain.KindAuthFailed, "a connection keeps its user and tenant; reconnect to switch")
+	if cur, ok := c.identity(); ok {
+		if err := cur.Refresh(id); err != nil {
+			s.failAuth(c.ip)
+			return err
+		}
 	}
 	s.authenticated(c, id, exp, rid)
 	return nil
