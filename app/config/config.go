@@ -31,6 +31,10 @@ type Config struct {
 	Auth0Domain   string `env:"AUTH0_DOMAIN"`
 	Auth0ClientID string `env:"AUTH0_CLIENT_ID"`
 	Auth0Audience string `env:"AUTH0_AUDIENCE"`
+	// Auth0TenantClaim names a namespaced claim holding the tenant, read
+	// besides Auth0 Organizations' org_id; Auth0RoleClaim the role's.
+	Auth0TenantClaim string `env:"AUTH0_TENANT_CLAIM"`
+	Auth0RoleClaim   string `env:"AUTH0_ROLE_CLAIM" envDefault:"https://diminuendo.dev/role"`
 	// AuthTimeout is how long a WebSocket client has to authenticate
 	// before it is closed with 4001.
 	AuthTimeout time.Duration `env:"AUTH_TIMEOUT" envDefault:"10s"`

@@ -218,7 +218,8 @@ var authModule = fx.Module("auth",
 		if cfg.DevMode {
 			return nil, nil // dev mode: the fixed developer identity
 		}
-		return auth.NewVerifier(auth.Config{Domain: cfg.Auth0Domain, Audience: cfg.Auth0Audience, ClientID: cfg.Auth0ClientID})
+		return auth.NewVerifier(auth.Config{Domain: cfg.Auth0Domain, Audience: cfg.Auth0Audience, ClientID: cfg.Auth0ClientID,
+			TenantClaim: cfg.Auth0TenantClaim, RoleClaim: cfg.Auth0RoleClaim})
 	}),
 	fx.Provide(func(cfg config.Config) (ports.AuthLimiter, error) {
 		l, err := auth.NewAuthRateLimiter(auth.RateLimitConfig{FailuresPerMinute: cfg.AuthFailuresPerMinute, Burst: cfg.AuthFailureBurst})
