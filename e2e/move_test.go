@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Two gateway instances share the upstreams. A client moves from A to B in
+// Two gateway processes share the upstreams. A client moves from A to B in
 // the middle of a turn (B not yet following the session), later back from B
 // to A in the middle of another (A following all along), each time joining
 // with afterSeq and the epoch, and gets exactly the events it missed. A
@@ -14,8 +14,8 @@ import (
 // identical seq, turn after turn, whichever gateway the turn was started on.
 func TestMoveBetweenGateways(t *testing.T) {
 	up := startUpstreams(t, 5*time.Millisecond)
-	ga := startGatewayOn(t, up, nil)
-	gb := startGatewayOn(t, up, nil)
+	ga := startProcess(t, up).gateway
+	gb := startProcess(t, up).gateway
 
 	stayA := ga.dialDev(t)
 	id := stayA.createSession("coding-agent")["id"].(string)
