@@ -8,12 +8,12 @@ import (
 )
 
 // The gateway process is killed (SIGKILL) in the middle of a coding-agent
-// turn; a new process on another port picks the session up from the shared
-// upstreams, and the client that rejoins there with afterSeq and the epoch
+// turn; a new process on another port picks the session up from the
+// upstreams, which run as their own fabric-sim process, and the client that rejoins there with afterSeq and the epoch
 // ends holding every event of the turn exactly once, in seq order, equal to
 // what get_events serves from seq 0.
 func TestGatewayKilledMidTurn(t *testing.T) {
-	up := startUpstreams(t, 25*time.Millisecond)
+	up := startFabricSim(t, 25*time.Millisecond)
 	first := startProcess(t, up)
 	c := first.dialDev(t)
 	id := c.createSession("coding-agent")["id"].(string)

@@ -176,7 +176,11 @@ var listeningRE = regexp.MustCompile(`msg="diminuendo listening" url=http://(\S+
 
 // startProcess runs the gateway binary in dev mode on a free loopback port,
 // pointed at u, and waits until it listens.
-func startProcess(t *testing.T, u *upstreams, env ...string) *process {
+// upstreamEnv is what a gateway process needs to find its upstreams: the
+// in-test simulators or a fabric-sim process.
+type upstreamEnv interface{ env() []string }
+
+func startProcess(t *testing.T, u upstreamEnv, env ...string) *process {
 	t.Helper()
 	bin := gatewayBinary(t)
 	cmd := exec.Command(bin)
