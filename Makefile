@@ -5,6 +5,8 @@ GOFLAGS   ?=
 PKGS      := ./...
 RUN_ENV   := DEV_MODE=true HOST=127.0.0.1 PORT=$${PORT:-8080}
 
+
+.PHONY: bench-smoke
 .PHONY: run build test fmt-check vet generate generate-check bench load tools sim idp clean
 
 run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
@@ -13,8 +15,11 @@ run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-test: fmt-check vet generate-check ## everything CI checks
+test: fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+bench-smoke: ## every benchmark runs once, so none rots between `make bench` runs
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 5m $(PKGS) > /dev/null
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -21,7 +21,7 @@ func (d *discard) Send(f Frame) bool {
 func BenchmarkPublishFanout(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
-			h := &Hub{limits: DefaultLimits()}
+			h := &Hub{limits: DefaultLimits(), clock: &manualClock{}}
 			ls := &liveSession{h: h, id: "ses_bench", state: domain.StateRunning,
 				win: domain.NewWindow(1000, 1<<20), subs: map[Subscriber]struct{}{}}
 			for i := 0; i < n; i++ {
