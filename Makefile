@@ -19,7 +19,8 @@ test: fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 bench-smoke: ## every benchmark runs once, so none rots between `make bench` runs
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 5m $(PKGS) > /dev/null
+	@out=$$($(GO) test -run '^$$' -bench . -benchtime 1x -timeout 5m $(PKGS) 2>&1) || { echo "$$out"; exit 1; }; \
+	echo "benchmarks: all ran once"
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
