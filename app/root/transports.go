@@ -1,0 +1,87 @@
+package root
+
+// The front doors and their instrumentation: WebSocket, HTTP, metrics, tracing.
+
+import (
+	"context"
+	"log/slog"
+
+	"go.uber.org/fx"
+
+	httpadapter "diminuendo/adapters/http"
+	"diminuendo/adapters/telemetry"
+	"diminuendo/adapters/ws"
+	"diminuendo/app"
+	"diminuendo/app/config"
+	"diminuendo/ports"
+)
+
+var wsModule = fx.Module("ws",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, tr *telemetry.Tracing, log *slog.Logger) *ws.Server {
+		wc := ws.DefaultConfig()
+		wc.DevMode = cfg.DevMode
+		wc.AllowedOrigins = cfg.AllowedOrigins
+		wc.ServerVersion = Version
+		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
+		wc.MaxConnections = cfg.MaxConnections
+		wc.Heartbeat = cfg.HeartbeatInterval
+		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files).
+			WithTracer(tr.Tracer("diminuendo/ws"))
+		health.CountConnections(s.Connections)
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error { s.Start(); return nil },
+			OnStop: func(ctx context.Context) error {
+				dctx, cancel := context.WithTimeout(ctx, cfg.ShutdownDrain)
+				defer cancel()
+				s.Shutdown(dctx)
+				return nil
+			},
+		})
+		return s
+	}),
+)
+
+var telemetryModule = fx.Module("telemetry",
+	fx.Provide(fx.Annotate(telemetry.New, fx.ParamTags(``, ``, `group:"health"`))),
+)
+
+// tracingModule comes first: the upstream clients and the HTTP server are
+// wrapped with its spans when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+var tracingModule = fx.Module("tracing",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (*telemetry.Tracing, error) {
+		t, err := telemetry.NewTracing(cfg.OTLPEndpoint, cfg.ServiceName, Version)
+		if err != nil {
+			return nil, err
+		}
+		if t.Enabled() {
+			log.Info("tracing to OTLP endpoint", "endpoint", cfg.OTLPEndpoint)
+		}
+		lc.Append(fx.StopHook(t.Shutdown))
+		return t, nil
+	}),
+)
+
+var httpModule = fx.Module("http",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
+		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
+			hub, health, v, lim, wss.Handle, log.With("component", "http"))
+		if err != nil {
+			return nil, err
+		}
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
+			WithMetrics(metrics.Handler(), metrics.Middleware).WithHandlerWrapper(tr.Handler)
+		lc.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				if err := s.Start(); err != nil {
+					return err
+				}
+				log.Info("diminuendo listening", "url", "http://"+s.Addr(), "ws", "ws://"+s.Addr()+"/ws", "devMode", cfg.DevMode)
+				return nil
+			},
+			OnStop: s.Stop,
+		})
+		return s, nil
+	}),
+	fx.Invoke(func(*httpadapter.Server) {}),
+)
