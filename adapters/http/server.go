@@ -46,7 +46,8 @@ type Server struct {
 	ln       net.Listener
 	ready    atomic.Bool
 	wrap     func(http.Handler) http.Handler
-	ext      extensions // set by the With* setters
+	public   map[string]bool // written only before Start
+	ext      extensions      // set by the With* setters
 }
 
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
@@ -54,7 +55,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = "1MiB" // PROTOCOL.md's 1 MiB; Echo reads "1M" as 1,000,000 bytes
 	}
-	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, limiter: limiter, log: log}
+	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, limiter: limiter, log: log, public: publicPaths()}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// The peer address, not X-Forwarded-For: per-address limits must not be
@@ -181,15 +182,17 @@ func (s *Server) cors() echo.MiddlewareFunc {
 
 type identityKey struct{}
 
-// publicPaths need no identity.
-var publicPaths = map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true}
+// publicPaths need no identity; WithWebClient adds the page's, per server.
+func publicPaths() map[string]bool {
+	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true}
+}
 
 // authenticate resolves the caller's identity from the bearer token (or
 // the developer identity in dev mode) for every non-public route.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if publicPaths[r.URL.Path] {
+		if s.public[r.URL.Path] {
 			return next(c)
 		}
 		var id domain.Identity

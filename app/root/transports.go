@@ -14,6 +14,7 @@ import (
 	"diminuendo/app"
 	"diminuendo/app/config"
 	"diminuendo/ports"
+	"diminuendo/web"
 )
 
 var wsModule = fx.Module("ws",
@@ -71,6 +72,9 @@ var httpModule = fx.Module("http",
 		}
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
 			WithMetrics(metrics.Handler(), metrics.Middleware).WithHandlerWrapper(tr.Handler)
+		if cfg.DevMode {
+			s.WithWebClient(web.Handler())
+		}
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
