@@ -53,6 +53,11 @@ function authenticate() {
   send({ type: "authenticate", token });
 }
 
+// ?demo=AGENT:TEXT creates a session of AGENT and runs TEXT once joined:
+// a scripted first turn for demos and for the browser test.
+const demo = new URLSearchParams(location.search).get("demo");
+let demoPending = demo ? { agent: demo.split(":")[0], text: demo.split(":").slice(1).join(":") } : null;
+
 function handle(m) {
   switch (m.type) {
     case "welcome":
@@ -63,6 +68,7 @@ function handle(m) {
       $("conn").textContent = m.identity.email + " · " + m.identity.tenantId + " · " + m.identity.role;
       send({ type: "list_sessions" });
       if (state.current) join(state.current);
+      if (demoPending && !state.current) send({ type: "create_session", agentType: demoPending.agent, name: "demo" });
       return;
     case "auth_expiring":
       localStorage.removeItem("diminuendo.token");
@@ -113,6 +119,10 @@ function onSnapshot(m) {
   $("state").textContent = m.state;
   b.epoch = m.epoch;
   b.live = true;
+  if (demoPending && m.sessionId === state.current) {
+    send({ type: "run_turn", sessionId: m.sessionId, text: demoPending.text });
+    demoPending = null;
+  }
   if (!m.replayComplete) {
     // The gateway could not replay from our cursor (another epoch, or too far
     // behind): rebuild from the durable event stream, holding live events
