@@ -210,7 +210,7 @@ func codingAgent(t *turn, guarded bool) {
 
 	ok := t.emit("thinking.start", nil) &&
 		t.emit("thinking.progress", map[string]any{"text": "Reading the request."}) &&
-		t.emit("thinking.progress", map[string]any{"text": "I will record it in " + notesPath + "."}) &&
+		t.emit("thinking.progress", map[string]any{"text": " I will record it in " + notesPath + "."}) &&
 		t.emit("thinking.complete", nil)
 	if !ok {
 		return
