@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/fx"
+
 	"diminuendo/adapters/podium/podiumsim"
+	"diminuendo/adapters/telemetry"
 	"diminuendo/adapters/unison/unisonsim"
 	"diminuendo/app/config"
 )
@@ -154,5 +157,29 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(string(body), id) {
 		t.Error("a session id leaked into metric labels")
+	}
+}
+
+// With METRICS_ADDR, /metrics moves to its own listener and leaves the
+// client-facing port.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	var ms *telemetry.MetricsServer
+	g := startGateway(t, func(cfg *config.Config) { cfg.MetricsAddr = "127.0.0.1:0" }, fx.Populate(&ms))
+	resp, err := http.Get("http://" + ms.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "diminuendo_ws_connections") {
+		t.Fatalf("metrics listener: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(g.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics still on the client port: %d", resp.StatusCode)
 	}
 }

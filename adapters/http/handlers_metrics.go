@@ -6,12 +6,15 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// WithMetrics serves h on GET /metrics and counts every request with mw.
-// The metrics hold counters only, no tenant data, so the route needs no
-// token; keep it off the public load balancer in production.
+// WithMetrics counts every request with mw and, when h is not nil, serves
+// it on GET /metrics of this listener. The metrics hold counters only, no
+// tenant data, so the route needs no token; in production serve them on an
+// internal address instead (METRICS_ADDR), and pass h nil here.
 func (s *Server) WithMetrics(h http.Handler, mw echo.MiddlewareFunc) *Server {
 	s.e.Use(mw)
-	s.e.GET("/metrics", echo.WrapHandler(h))
+	if h != nil {
+		s.e.GET("/metrics", echo.WrapHandler(h))
+	}
 	return s
 }
 

@@ -60,7 +60,10 @@ type Config struct {
 	PodiumBreakerCooldown time.Duration `env:"PODIUM_BREAKER_COOLDOWN" envDefault:"5s"`
 
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
-	ServiceName  string `env:"OTEL_SERVICE_NAME" envDefault:"diminuendo-gateway"`
+	// MetricsAddr serves /metrics on its own listener (e.g. 127.0.0.1:9090)
+	// instead of the client-facing port.
+	MetricsAddr string `env:"METRICS_ADDR"`
+	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"diminuendo-gateway"`
 
 	// Budgets (DESIGN.md): going over one is a clear refusal.
 	MaxConnections    int           `env:"MAX_CONNECTIONS" envDefault:"10000"`
@@ -155,6 +158,11 @@ func (c Config) Validate() error {
 	}
 	if (c.PodiumURL == "") != (c.UnisonURL == "") {
 		return errors.New("PODIUM_URL and UNISON_URL: set both for real upstreams, or neither for the embedded simulators")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
 	}
 	if c.ProbeInterval <= 0 || c.HeartbeatInterval <= 0 {
 		return errors.New("PROBE_INTERVAL and WS_HEARTBEAT_INTERVAL: must be positive")

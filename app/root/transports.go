@@ -5,6 +5,7 @@ package root
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"go.uber.org/fx"
 
@@ -45,6 +46,20 @@ var wsModule = fx.Module("ws",
 
 var telemetryModule = fx.Module("telemetry",
 	fx.Provide(fx.Annotate(telemetry.New, fx.ParamTags(``, ``, `group:"health"`))),
+	// With METRICS_ADDR, /metrics gets a listener of its own (nil otherwise).
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, m *telemetry.Metrics, log *slog.Logger) (*telemetry.MetricsServer, error) {
+		if cfg.MetricsAddr == "" {
+			return nil, nil
+		}
+		ms, err := telemetry.ServeMetrics(cfg.MetricsAddr, m.Handler(), log)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("metrics listening", "url", "http://"+ms.Addr()+"/metrics")
+		lc.Append(fx.StopHook(ms.Stop))
+		return ms, nil
+	}),
+	fx.Invoke(func(*telemetry.MetricsServer) {}), // constructors are lazy
 )
 
 // tracingModule comes first: the upstream clients and the HTTP server are
@@ -70,8 +85,12 @@ var httpModule = fx.Module("http",
 		if err != nil {
 			return nil, err
 		}
+		var metricsRoute http.Handler // on this listener unless METRICS_ADDR gives it its own
+		if cfg.MetricsAddr == "" {
+			metricsRoute = metrics.Handler()
+		}
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
-			WithMetrics(metrics.Handler(), metrics.Middleware).WithHandlerWrapper(tr.Handler)
+			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
 		if cfg.DevMode {
 			s.WithWebClient(web.Handler())
 		}
