@@ -407,3 +407,41 @@ func TestGuestSeesOnlyItsOwnSessions(t *testing.T) {
 		t.Fatalf("guest reads its own: %v", err)
 	}
 }
+
+// failingHistory is an agent runtime whose history cannot be read.
+type failingHistory struct{ *fake.AgentRuntime }
+
+func (failingHistory) History(context.Context, string, uint64, int) ([]domain.UpstreamEvent, uint64, error) {
+	return nil, 0, domain.ErrUpstream("podium", context.DeadlineExceeded)
+}
+
+// A cursor older than the window, when the history behind it cannot be
+// read, gets an honest replayComplete:false and no partial replay.
+func TestJoinWithUnreadableHistoryRefusesReplay(t *testing.T) {
+	rt := fake.NewAgentRuntime(podiumsim.EngineOptions{})
+	defer rt.Close()
+	limits := DefaultLimits()
+	limits.WindowEvents = 4
+	h := NewHub(fake.NewSessionRegistry(), failingHistory{rt}, &manualClock{now: time.Unix(1_800_000_000, 0)},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), limits)
+	defer h.Close()
+	owner := domain.Identity{UserID: "u1", TenantID: "t1", Role: domain.RoleOwner, Permissions: domain.RoleOwner.Permissions()}
+	ctx := context.Background()
+	meta, _ := h.CreateSession(ctx, owner, "coding-agent", "", "")
+	live := newRecorder()
+	if err := h.Join(ctx, owner, JoinRequest{SessionID: meta.ID}, live, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RunTurn(ctx, owner, meta.ID, "go", ""); err != nil {
+		t.Fatal(err)
+	}
+	live.waitFor(t, domain.EvTurnComplete, 1)
+	late := newRecorder()
+	after := uint64(1)
+	if err := h.Join(ctx, owner, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, late, snapFrame); err != nil {
+		t.Fatal(err)
+	}
+	if late.frames[0]["replayComplete"] != false || len(late.events()) != 0 {
+		t.Fatalf("unreadable history: %v", late.frames)
+	}
+}

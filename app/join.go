@@ -51,6 +51,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 	// fetched without holding the session lock; the window may move on
 	// meanwhile, so this converges in a few rounds at most.
 	var older []domain.Event
+	unservable := false // the history fetch failed: answer replayComplete:false
 	for round := 0; round < 4; round++ {
 		ls.mu.Lock()
 		if ls.gone {
@@ -61,7 +62,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			ls.mu.Unlock()
 			return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
 		}
-		replay, complete, need := ls.replayPlan(req, older)
+		replay, complete, need := ls.replayPlan(req, older, unservable)
 		if need == nil {
 			snap := ls.snapshot(complete)
 			switch {
@@ -96,8 +97,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 		fetched, err := h.eventsFromHistory(ctx, &rec, need.from, need.to)
 		if err != nil {
 			h.log.Info("replay from history failed", "session", req.SessionID, "err", err)
-			older = nil
-			req.AfterSeq = ptrMarker // fall through to an honest replayComplete:false
+			older, unservable = nil, true
 			continue
 		}
 		if n := len(older); n > 0 && older[n-1].Seq == need.from {
@@ -118,18 +118,15 @@ func framesOf(es []domain.Encoded) []Frame {
 	return out
 }
 
-// ptrMarker stands for a cursor that cannot be honoured.
-var ptrMarker = new(uint64)
-
 type seqRange struct{ from, to uint64 } // (from, to]
 
 // replayPlan decides what a join replays. need is non-nil when events older
 // than the window must first be fetched. Caller holds mu.
-func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event) (replay []Frame, complete bool, need *seqRange) {
+func (ls *liveSession) replayPlan(req JoinRequest, older []domain.Event, unservable bool) (replay []Frame, complete bool, need *seqRange) {
 	if req.AfterSeq == nil {
 		return nil, true, nil
 	}
-	if req.AfterSeq == ptrMarker {
+	if unservable {
 		return nil, false, nil
 	}
 	after := *req.AfterSeq
