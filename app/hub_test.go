@@ -53,6 +53,16 @@ func (r *recorder) Send(f Frame) bool {
 	return true
 }
 
+// snapshot is the first frame a join delivered (its state_snapshot).
+func (r *recorder) snapshot() map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.frames) == 0 {
+		return nil
+	}
+	return r.frames[0]
+}
+
 func (r *recorder) events() []map[string]any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -218,8 +228,8 @@ func TestJoinReplaysFromHistoryBeyondWindow(t *testing.T) {
 	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, late, snapFrame); err != nil {
 		t.Fatal(err)
 	}
-	if late.frames[0]["replayComplete"] != true {
-		t.Fatalf("snapshot: %v", late.frames[0])
+	if late.snapshot()["replayComplete"] != true {
+		t.Fatalf("snapshot: %v", late.snapshot())
 	}
 	got := late.events()
 	requireSeqs(t, got, 3)
@@ -241,8 +251,8 @@ func TestJoinRefusesPartialReplay(t *testing.T) {
 	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: meta.ID, AfterSeq: &zero}, late, snapFrame); err != nil {
 		t.Fatal(err)
 	}
-	if late.frames[0]["replayComplete"] != false || len(late.events()) != 0 {
-		t.Fatalf("partial replay: %v", late.frames)
+	if late.snapshot()["replayComplete"] != false || len(late.events()) != 0 {
+		t.Fatalf("partial replay: %v", late.snapshot())
 	}
 	// A cursor from the future, or another epoch, is not honoured either.
 	for _, req := range []JoinRequest{{SessionID: meta.ID, AfterSeq: ptr(uint64(999))}, {SessionID: meta.ID, AfterSeq: ptr(uint64(1)), Epoch: "other"}} {
@@ -250,8 +260,8 @@ func TestJoinRefusesPartialReplay(t *testing.T) {
 		if err := hs.hub.Join(ctx, hs.owner, req, r, snapFrame); err != nil {
 			t.Fatal(err)
 		}
-		if r.frames[0]["replayComplete"] != false || len(r.events()) != 0 {
-			t.Fatalf("%+v: %v", req, r.frames)
+		if r.snapshot()["replayComplete"] != false || len(r.events()) != 0 {
+			t.Fatalf("%+v: %v", req, r.snapshot())
 		}
 	}
 }
@@ -441,7 +451,7 @@ func TestJoinWithUnreadableHistoryRefusesReplay(t *testing.T) {
 	if err := h.Join(ctx, owner, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, late, snapFrame); err != nil {
 		t.Fatal(err)
 	}
-	if late.frames[0]["replayComplete"] != false || len(late.events()) != 0 {
-		t.Fatalf("unreadable history: %v", late.frames)
+	if late.snapshot()["replayComplete"] != false || len(late.events()) != 0 {
+		t.Fatalf("unreadable history: %v", late.snapshot())
 	}
 }

@@ -115,8 +115,8 @@ func TestJoinFromHistoryWhileTheWindowSlides(t *testing.T) {
 		t.Fatalf("join from history: %v", err)
 	}
 	sliding.during = nil
-	if late.frames[0]["replayComplete"] != true {
-		t.Fatalf("snapshot for a cursor the history serves: %v", late.frames[0])
+	if late.snapshot()["replayComplete"] != true {
+		t.Fatalf("snapshot for a cursor the history serves: %v", late.snapshot())
 	}
 	if sliding.reads == 0 {
 		t.Fatal("the replay did not come from history")
@@ -203,7 +203,7 @@ func TestJoinWaitsForACursorThisInstanceHasNotReached(t *testing.T) {
 	if err := b.Join(ctx, dev, JoinRequest{SessionID: meta.ID, AfterSeq: &cursor, Epoch: meta.Epoch}, moved, snapFrame); err != nil {
 		t.Fatal(err)
 	}
-	if snap := moved.frames[0]; snap["replayComplete"] != true || snap["latestSeq"].(float64) < float64(cursor) {
+	if snap := moved.snapshot(); snap["replayComplete"] != true || snap["latestSeq"].(float64) < float64(cursor) {
 		t.Fatalf("join at seq %d on a catching-up instance: %v", cursor, snap)
 	}
 	if err := a.RunTurn(ctx, dev, meta.ID, "three", ""); err != nil {
@@ -336,7 +336,7 @@ func TestLostRuntimeStartsANewEpoch(t *testing.T) {
 	if err := h.Join(ctx, dev, JoinRequest{SessionID: meta.ID, AfterSeq: &after, Epoch: meta.Epoch}, stale, snapFrame); err != nil {
 		t.Fatal(err)
 	}
-	if snap := stale.frames[0]; snap["replayComplete"] != false || snap["epoch"] == meta.Epoch || snap["epoch"] == "" {
+	if snap := stale.snapshot(); snap["replayComplete"] != false || snap["epoch"] == meta.Epoch || snap["epoch"] == "" {
 		t.Fatalf("rejoin with the epoch of the lost stream: %v", snap)
 	}
 }
