@@ -1,4 +1,4 @@
-module diminuendo
+module github.com/diminuendo/diminuendo
 
 go 1.26.0
 

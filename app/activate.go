@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // ensureActive makes sure the session holds a live agent stream, starting or

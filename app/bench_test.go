@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 type discard struct{ out *Outbox }

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // deactivate stops an idle session's instance and closes its generation.

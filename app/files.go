@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // MaxListDepth bounds a recursive workspace listing.

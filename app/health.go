@@ -3,7 +3,7 @@ package app
 import (
 	"time"
 
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // HealthReport is the body of /api/health.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // historyPage is the most events asked of Podium in one call.

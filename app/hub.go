@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Limits are the hub's budgets; each is configuration, and going over one is

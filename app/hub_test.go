@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // manualClock is a settable clock for the idle janitor.

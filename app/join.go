@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // Snapshot is what a joining client learns before any event.

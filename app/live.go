@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // liveSession is a session active on this instance: its agent stream, its

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Members manages a tenant's members and their roles.

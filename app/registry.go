@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // updateRecord applies change to the session's record with compare-and-set,

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Resume and rejoin over runtimes that misbehave the way the wire can:

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // CreateSession registers a new session in state inactive; its agent starts

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // streamLost handles an agent stream that ended without being asked to. A

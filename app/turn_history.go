@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // MaxHistoryEvents bounds how much of a session's event stream get_history

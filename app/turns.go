@@ -5,8 +5,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // active resolves the caller's session, checks perm, and activates it.

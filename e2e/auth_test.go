@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // A valid token is accepted three ways: the authenticate message, the

@@ -24,9 +24,9 @@ import (
 	"github.com/gorilla/websocket"
 	"go.uber.org/fx"
 
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/api"
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // testAudience is the API identifier the auth gateways are configured with.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // Over a budget a client gets a clear refusal, never a crash: the

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // AUTH0_TENANT_CLAIM and AUTH0_ROLE_CLAIM name the claims identity comes

@@ -37,7 +37,7 @@ func fabricBinary(t *testing.T) string {
 		fabricPath = filepath.Join(binDir, "fabric-sim")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", fabricPath, "diminuendo/cmd/fabric-sim").CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", fabricPath, "github.com/diminuendo/diminuendo/cmd/fabric-sim").CombinedOutput(); err != nil {
 			fabricErr = fmt.Errorf("go build fabric-sim: %v\n%s", err, out)
 		}
 	})

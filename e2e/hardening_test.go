@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // Outside dev mode with ALLOWED_ORIGINS set: a browser from another origin

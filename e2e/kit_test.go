@@ -13,9 +13,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	httpadapter "diminuendo/adapters/http"
-	"diminuendo/app/config"
-	"diminuendo/app/root"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/root"
 )
 
 // gateway is a running gateway under test.

@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // Session management messages and their direct replies.

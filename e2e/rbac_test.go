@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
 )
 
 // roleLevel orders the five roles (docs/auth.md's RBAC table).

@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/fx"
 
-	httpadapter "diminuendo/adapters/http"
-	apiclient "diminuendo/api/client"
-	"diminuendo/domain"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	apiclient "github.com/diminuendo/diminuendo/api/client"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // requireError checks r is the API's error body with status and code.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	apiclient "diminuendo/api/client"
+	apiclient "github.com/diminuendo/diminuendo/api/client"
 )
 
 // The REST slice through the generated Go client.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // The gateway process is killed (SIGKILL) in the middle of a coding-agent

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // Over 200 echo turns on one session, a client that is cut off at random

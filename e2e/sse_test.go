@@ -13,9 +13,9 @@ import (
 
 	"go.uber.org/fx"
 
-	httpadapter "diminuendo/adapters/http"
-	apiclient "diminuendo/api/client"
-	"diminuendo/app/config"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	apiclient "github.com/diminuendo/diminuendo/api/client"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // sseEvent is one event of a stream, or a comment line.

@@ -11,9 +11,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	httpadapter "diminuendo/adapters/http"
-	"diminuendo/app/config"
-	"diminuendo/app/root"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/root"
 )
 
 // With OTEL_EXPORTER_OTLP_ENDPOINT set, REST requests and WebSocket

@@ -11,10 +11,10 @@ import (
 
 	"go.uber.org/fx"
 
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/telemetry"
-	"diminuendo/adapters/unison/unisonsim"
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/adapters/telemetry"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 func healthOf(t *testing.T, g *gateway) (string, map[string]map[string]any) {

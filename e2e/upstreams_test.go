@@ -20,9 +20,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/unison/unisonsim"
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // upstreams are a simulated Podium and Unison served from the test process
@@ -149,7 +149,7 @@ func gatewayBinary(t *testing.T) string {
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		args = append(args, "diminuendo/cmd/diminuendo")
+		args = append(args, "github.com/diminuendo/diminuendo/cmd/diminuendo")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput()

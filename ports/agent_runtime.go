@@ -3,7 +3,7 @@ package ports
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // InstanceSpec asks the runtime for a new agent instance.

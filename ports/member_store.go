@@ -3,7 +3,7 @@ package ports
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // MemberStore holds each tenant's members and their roles (Unison). Every

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // TokenVerifier turns a bearer token into an identity and its expiry.

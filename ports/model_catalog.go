@@ -3,7 +3,7 @@ package ports
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // ModelCatalog is Ensemble's model catalog. Adapters answer from a cache

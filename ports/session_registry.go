@@ -3,7 +3,7 @@ package ports
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // SessionRegistry is the durable registry of sessions (Unison). Every call is

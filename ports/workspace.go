@@ -3,7 +3,7 @@ package ports
 import (
 	"context"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // Workspace is Chronicle, the durable authority for workspace files, as the

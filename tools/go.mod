@@ -1,4 +1,4 @@
-module diminuendo/tools
+module github.com/diminuendo/diminuendo/tools
 
 go 1.26.0
 

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"unicode"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 const (

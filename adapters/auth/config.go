@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Defaults and bounds of Config.

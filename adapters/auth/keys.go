@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/go-jose/go-jose.v2"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 const (

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 func newLimiter(t *testing.T, cfg RateLimitConfig) (*AuthRateLimiter, *testClock) {

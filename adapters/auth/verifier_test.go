@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 const audience = "diminuendo"

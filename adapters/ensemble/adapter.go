@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.ModelCatalog = (*Adapter)(nil)

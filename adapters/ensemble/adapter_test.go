@@ -12,13 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"diminuendo/adapters/ensemble"
-	"diminuendo/adapters/ensemble/ensemblesim"
-	"diminuendo/adapters/fake"
-	"diminuendo/domain"
-	"diminuendo/internal/syncbuf"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/ensemble"
+	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/internal/syncbuf"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 const apiKey = "ens_test_key_never_logged"

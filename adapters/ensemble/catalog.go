@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // listModels asks Ensemble's documented catalog route; its body is our

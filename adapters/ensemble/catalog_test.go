@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/ensemble"
-	"diminuendo/adapters/ensemble/ensemblesim"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/ensemble"
+	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 func TestModelsAnswerFromTheCache(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe"
 )
 
 type healthBody struct {

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/ensemble"
-	"diminuendo/adapters/probe"
-	"diminuendo/adapters/probe/probetest"
+	"github.com/diminuendo/diminuendo/adapters/ensemble"
+	"github.com/diminuendo/diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe/probetest"
 )
 
 func TestPingNeedsNoKey(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"log/slog"
 	"sync"
 
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.AgentRuntime = (*AgentRuntime)(nil)

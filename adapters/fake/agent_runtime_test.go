@@ -5,10 +5,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

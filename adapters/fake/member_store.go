@@ -6,8 +6,8 @@ import (
 	"sort"
 	"sync"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // MemberStore is an in-memory ports.MemberStore with the semantics of the

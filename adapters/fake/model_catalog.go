@@ -6,9 +6,9 @@ import (
 	"slices"
 	"sync"
 
-	"diminuendo/adapters/ensemble/ensemblesim"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.ModelCatalog = (*ModelCatalog)(nil)

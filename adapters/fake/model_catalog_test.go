@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/domain"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 func TestModelCatalogContract(t *testing.T) {

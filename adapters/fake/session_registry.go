@@ -6,8 +6,8 @@ import (
 	"sort"
 	"sync"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // SessionRegistry is an in-memory ports.SessionRegistry with the semantics

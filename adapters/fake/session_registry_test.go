@@ -3,9 +3,9 @@ package fake_test
 import (
 	"testing"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 func TestSessionRegistryContract(t *testing.T) {

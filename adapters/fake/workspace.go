@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.Workspace = (*Workspace)(nil)

@@ -3,9 +3,9 @@ package fake_test
 import (
 	"testing"
 
-	"diminuendo/adapters/fake"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 func TestWorkspaceContract(t *testing.T) {

@@ -3,7 +3,7 @@ package http
 import (
 	"sync"
 
-	"diminuendo/app"
+	"github.com/diminuendo/diminuendo/app"
 )
 
 // extensions are the Server's dependencies beyond New's arguments, set with

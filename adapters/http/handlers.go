@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"diminuendo/api"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // handlers implements the generated strict server over the app use cases.

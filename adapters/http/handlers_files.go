@@ -3,8 +3,8 @@ package http
 import (
 	"context"
 
-	"diminuendo/api"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // Files is the workspace use case behind the file routes (app.Files): the

@@ -3,9 +3,9 @@ package http
 import (
 	"context"
 
-	"diminuendo/api"
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // WithMembers gives the server the members use case (the /api/members

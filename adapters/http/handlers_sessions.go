@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"diminuendo/api"
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // The REST mirror of the session messages of PROTOCOL.md. Each handler calls

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"diminuendo/api"
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // GET /api/sessions/{sessionId}/events/stream: join_session over

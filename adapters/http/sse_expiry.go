@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // expiryKey holds the caller's token expiry in the request context.

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"diminuendo/app"
+	"github.com/diminuendo/diminuendo/app"
 )
 
 func frame(seq uint64, typ string, size int) app.Frame {

@@ -13,8 +13,8 @@ import (
 	"net/url"
 	"time"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.AgentRuntime = (*Adapter)(nil)

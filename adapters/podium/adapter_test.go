@@ -13,12 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"diminuendo/adapters/podium"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/domain"
-	"diminuendo/internal/syncbuf"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/podium"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/internal/syncbuf"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 const apiKey = "pod_test_key_never_logged"

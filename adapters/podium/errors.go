@@ -3,8 +3,8 @@ package podium
 import (
 	"net/http"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // toDomain maps a failure to the domain error the app understands. Podium's

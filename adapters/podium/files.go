@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strconv"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var _ ports.Workspace = (*Adapter)(nil)

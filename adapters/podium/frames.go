@@ -3,7 +3,7 @@ package podium
 import (
 	"encoding/json"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // frameHead is what the adapter itself reads of a frame; the rest is left

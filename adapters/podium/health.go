@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe"
 )
 
 // Podium's health answers (docs/upstreams.md: the route and body are ours,

@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/podium"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/probe"
-	"diminuendo/adapters/probe/probetest"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/podium"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe/probetest"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 func TestPingNeedsNoKeyAndSkipsTheBreaker(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"strconv"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // History page bounds of Podium's events route.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/coder/websocket"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // readLimit bounds one inbound frame. Podium's frames can carry whole file

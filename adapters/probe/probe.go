@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Health statuses (ports.DependencyHealth.Status).

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

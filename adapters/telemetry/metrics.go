@@ -14,9 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"diminuendo/adapters/ws"
-	"diminuendo/app"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/ws"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 const ns = "diminuendo"

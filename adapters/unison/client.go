@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // service names Unison in errors and health reports.

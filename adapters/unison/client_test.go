@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/unison"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/unison"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 var ctx = context.Background()

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
 )
 
 // Config locates Unison. Only BaseURL is required; zero tuning fields take

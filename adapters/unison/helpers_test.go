@@ -6,9 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/unison"
-	"diminuendo/adapters/unison/unisonsim"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/unison"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 const apiKey = "adapter-test-key-3f9a"

@@ -8,8 +8,8 @@ import (
 	"reflect"
 	"strconv"
 
-	"diminuendo/adapters/upstream"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/upstream"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // Actor is how the gateway signs its writes (updatedBy).

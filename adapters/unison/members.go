@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Members keeps tenant members in Unison, one key per user id under

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe"
 )
 
 // Health statuses (ports.DependencyHealth.Status), as adapters/probe defines them.

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/probe/probetest"
-	"diminuendo/adapters/unison"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/probe/probetest"
+	"github.com/diminuendo/diminuendo/adapters/unison"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 func TestProbeDegradesThenGoesDownWhenRefusedAndRecovers(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Registry keeps session records in Unison, one key per session under

@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/unison"
-	"diminuendo/domain"
-	"diminuendo/ports"
-	"diminuendo/ports/contract"
+	"github.com/diminuendo/diminuendo/adapters/unison"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/ports/contract"
 )
 
 func TestRegistryContract(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // StatusError is an answer outside 2xx, with the {"error":{"code",

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // Request is one exchange of a call.

@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"diminuendo/adapters/auth"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/auth"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Identity, raw []byte, rid string) error {

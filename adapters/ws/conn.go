@@ -6,8 +6,8 @@ import (
 
 	"github.com/olahol/melody"
 
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // conn is one client connection: its identity, its outbound queue and the

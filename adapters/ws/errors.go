@@ -1,6 +1,6 @@
 package ws
 
-import "diminuendo/domain"
+import "github.com/diminuendo/diminuendo/domain"
 
 // Wire error codes (PROTOCOL.md). This is the one place where the WebSocket
 // transport maps domain error kinds to them.

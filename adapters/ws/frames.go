@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // ProtocolVersion is the wire protocol spoken (PROTOCOL.md: v1 plus additive extensions).

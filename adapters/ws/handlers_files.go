@@ -3,9 +3,9 @@ package ws
 import (
 	"context"
 
-	"diminuendo/api"
-	"diminuendo/app"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // WithFiles gives the server the workspace use case (the four file messages).

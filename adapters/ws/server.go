@@ -22,9 +22,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"diminuendo/app"
-	"diminuendo/domain"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Config is the transport's policy.
@@ -88,7 +88,7 @@ type Server struct {
 // New builds the WebSocket server.
 func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{}), stats: newStats(),
-		tracer: noop.NewTracerProvider().Tracer("diminuendo/ws")}
+		tracer: noop.NewTracerProvider().Tracer("github.com/diminuendo/diminuendo/ws")}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
 	}

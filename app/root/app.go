@@ -8,10 +8,10 @@ import (
 
 	"go.uber.org/fx"
 
-	"diminuendo/adapters/auth"
-	"diminuendo/app"
-	"diminuendo/app/config"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/auth"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 var authModule = fx.Module("auth",

@@ -3,7 +3,7 @@ package root
 import (
 	"log/slog"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // warnDevMode says, at startup, what dev mode gives away. Bound beyond

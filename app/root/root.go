@@ -11,7 +11,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
-	"diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/config"
 )
 
 // Version is the server version reported to clients.

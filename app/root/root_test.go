@@ -9,11 +9,11 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	"diminuendo/adapters/fake"
-	httpadapter "diminuendo/adapters/http"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/app/config"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/fake"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 func devConfig(t *testing.T) config.Config {

@@ -9,13 +9,13 @@ import (
 
 	"go.uber.org/fx"
 
-	httpadapter "diminuendo/adapters/http"
-	"diminuendo/adapters/telemetry"
-	"diminuendo/adapters/ws"
-	"diminuendo/app"
-	"diminuendo/app/config"
-	"diminuendo/ports"
-	"diminuendo/web"
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
+	"github.com/diminuendo/diminuendo/adapters/telemetry"
+	"github.com/diminuendo/diminuendo/adapters/ws"
+	"github.com/diminuendo/diminuendo/app"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/ports"
+	"github.com/diminuendo/diminuendo/web"
 )
 
 var wsModule = fx.Module("ws",
@@ -29,7 +29,7 @@ var wsModule = fx.Module("ws",
 		wc.Heartbeat = cfg.HeartbeatInterval
 		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning
 		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files).
-			WithTracer(tr.Tracer("diminuendo/ws"))
+			WithTracer(tr.Tracer("github.com/diminuendo/diminuendo/ws"))
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error { s.Start(); return nil },

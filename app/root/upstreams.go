@@ -10,16 +10,16 @@ import (
 
 	"go.uber.org/fx"
 
-	"diminuendo/adapters/ensemble"
-	"diminuendo/adapters/ensemble/ensemblesim"
-	"diminuendo/adapters/podium"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/probe"
-	"diminuendo/adapters/telemetry"
-	"diminuendo/adapters/unison"
-	"diminuendo/adapters/unison/unisonsim"
-	"diminuendo/app/config"
-	"diminuendo/ports"
+	"github.com/diminuendo/diminuendo/adapters/ensemble"
+	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
+	"github.com/diminuendo/diminuendo/adapters/podium"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/telemetry"
+	"github.com/diminuendo/diminuendo/adapters/unison"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/ports"
 )
 
 // Upstreams are the platform service URLs the adapters talk to: the

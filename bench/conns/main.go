@@ -32,10 +32,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/bench/internal/gateway"
-	"diminuendo/bench/internal/machine"
-	"diminuendo/bench/internal/stats"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/bench/internal/gateway"
+	"github.com/diminuendo/diminuendo/bench/internal/machine"
+	"github.com/diminuendo/diminuendo/bench/internal/stats"
 )
 
 type options struct {

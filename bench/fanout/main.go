@@ -34,9 +34,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"diminuendo/bench/internal/gateway"
-	"diminuendo/bench/internal/machine"
-	"diminuendo/bench/internal/stats"
+	"github.com/diminuendo/diminuendo/bench/internal/gateway"
+	"github.com/diminuendo/diminuendo/bench/internal/machine"
+	"github.com/diminuendo/diminuendo/bench/internal/stats"
 )
 
 type options struct {

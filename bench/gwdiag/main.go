@@ -20,8 +20,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"diminuendo/app/config"
-	"diminuendo/app/root"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/root"
 )
 
 func main() {

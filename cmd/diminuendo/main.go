@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"diminuendo/app/config"
-	"diminuendo/app/root"
+	"github.com/diminuendo/diminuendo/app/config"
+	"github.com/diminuendo/diminuendo/app/root"
 )
 
 func main() {

@@ -21,9 +21,9 @@ import (
 	"syscall"
 	"time"
 
-	"diminuendo/adapters/ensemble/ensemblesim"
-	"diminuendo/adapters/podium/podiumsim"
-	"diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
+	"github.com/diminuendo/diminuendo/adapters/podium/podiumsim"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
 )
 
 func main() {

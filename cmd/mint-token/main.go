@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
 )
 
 func main() {

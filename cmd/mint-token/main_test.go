@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/auth"
-	"diminuendo/adapters/auth/idp"
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/adapters/auth"
+	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 // A token minted by the command verifies against an IdP serving the same key

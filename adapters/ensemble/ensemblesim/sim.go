@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // Options configure a Sim.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // healthPath is Podium's liveness route. Podium's docs list a health route

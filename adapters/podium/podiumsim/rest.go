@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // maxBody bounds request bodies; a create request is small.

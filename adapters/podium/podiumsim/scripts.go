@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"diminuendo/domain"
+	"github.com/diminuendo/diminuendo/domain"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // Options configure a Sim.

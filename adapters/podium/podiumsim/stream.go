@@ -9,7 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // commandFrame is a command as clients send it.

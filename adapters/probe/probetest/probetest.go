@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/probe"
+	"github.com/diminuendo/diminuendo/adapters/probe"
 )
 
 // RefusalSeenWithinOneInterval starts the prober newProber builds and

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
 )
 
 func TestAuthRequiredExceptHealthAndReady(t *testing.T) {

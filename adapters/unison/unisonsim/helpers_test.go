@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"diminuendo/adapters/unison/unisonsim"
+	"github.com/diminuendo/diminuendo/adapters/unison/unisonsim"
 )
 
 const testKey = "sim-test-key"

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 const (

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"diminuendo/adapters/simkit"
+	"github.com/diminuendo/diminuendo/adapters/simkit"
 )
 
 // Limits the simulator enforces; the public docs give none (see
