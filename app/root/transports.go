@@ -80,7 +80,7 @@ var tracingModule = fx.Module("tracing",
 
 var httpModule = fx.Module("http",
 	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
-		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version},
+		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version, ReadTimeout: cfg.HTTPReadTimeout},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
 			return nil, err
