@@ -80,3 +80,12 @@ ts-test: ts-deps ## typecheck, build and test the TS client against a gateway bu
 	$(GO) build -o bin/diminuendo ./cmd/diminuendo
 	npm --prefix $(TS_DIR) run --silent typecheck
 	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo npm test
+
+$(TS_EXAMPLE)/node_modules/.package-lock.json: $(TS_EXAMPLE)/package.json $(TS_EXAMPLE)/package-lock.json
+	cd $(TS_EXAMPLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+examples-ts: ts-deps $(TS_EXAMPLE)/node_modules/.package-lock.json ## the TypeScript example, run by Node against a gateway of its own
+	$(GO) build -o bin/diminuendo ./cmd/diminuendo
+	npm --prefix $(TS_DIR) run --silent build
+	DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo $(TS_EXAMPLE)/run.sh
