@@ -76,10 +76,10 @@ ts-generate: ts-deps ## regenerate clients/typescript/src/generated from openapi
 ts-generate-check: ts-generate
 	@git diff --exit-code --stat -- $(TS_DIR)/src/generated || (echo "$(TS_DIR)/src/generated is stale: run make generate and commit"; exit 1)
 
-ts-test: ts-deps ## typecheck, build and test the TS client against a gateway built from this checkout
-	$(GO) build -o bin/diminuendo ./cmd/diminuendo
+ts-test: ts-deps ## typecheck, build and test the TS client against a gateway (and local IdP) built from this checkout
+	$(GO) build -o bin/ ./cmd/diminuendo ./cmd/mint-token
 	npm --prefix $(TS_DIR) run --silent typecheck
-	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo npm test
+	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token npm test
 
 $(TS_EXAMPLE)/node_modules/.package-lock.json: $(TS_EXAMPLE)/package.json $(TS_EXAMPLE)/package-lock.json
 	cd $(TS_EXAMPLE) && npm ci --no-audit --no-fund
