@@ -576,7 +576,8 @@ export class DiminuendoClient {
       ws.onopen = null;
       ws.onmessage = null;
       ws.onclose = null;
-      ws.onerror = null;
+      // A no-op rather than null: the `ws` package throws an error event nobody listens to.
+      ws.onerror = () => undefined;
     }
     if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     this.watchdog = undefined;
@@ -725,19 +726,39 @@ export class DiminuendoClient {
     this.everOpened = true;
     // Re-join first, so that requests queued during the outage go out after
     // the joins and see the sessions attached.
-    for (const [sessionId, c] of this.cursors) {
-      const msg: JoinSessionMessage = { type: "join_session", sessionId };
-      if (c.lastSeq !== undefined) {
-        msg.afterSeq = c.lastSeq;
-        if (c.epoch !== undefined) msg.epoch = c.epoch;
-      }
-      this.send(msg).catch((e: unknown) => {
-        if (e instanceof DiminuendoError && e.code === "SESSION_NOT_FOUND") this.cursors.delete(sessionId);
-      });
-    }
+    for (const sessionId of this.cursors.keys()) this.rejoin(sessionId, 0);
     this.setState("open");
     for (const w of this.connectWaiters.splice(0)) w.resolve(identity);
     for (const w of this.openWaiters.splice(0)) w.resolve();
+  }
+
+  /**
+   * Joins a session again from its cursor. A refusal that may pass (the
+   * agent is coming back, the instance is busy) is retried with backoff on
+   * the same socket; a session that is gone is forgotten.
+   */
+  private rejoin(sessionId: string, attempt: number): void {
+    const c = this.cursors.get(sessionId);
+    const ws = this.ws;
+    if (!c || !ws) return;
+    const msg: JoinSessionMessage = { type: "join_session", sessionId };
+    if (c.lastSeq !== undefined) {
+      msg.afterSeq = c.lastSeq;
+      if (c.epoch !== undefined) msg.epoch = c.epoch;
+    }
+    this.send(msg).catch((e: unknown) => {
+      const code = e instanceof DiminuendoError ? e.code : "INTERNAL";
+      if (code === "SESSION_NOT_FOUND" || code === "FORBIDDEN") {
+        this.cursors.delete(sessionId);
+        return;
+      }
+      if (code === "CONNECTION_LOST" || code === "CLOSED" || this.ws !== ws) return; // the next connection re-joins
+      const retryAfter = e instanceof DiminuendoError ? (e.retryAfterMs ?? 0) : 0;
+      const delay = Math.max(retryAfter, backoffDelay(attempt, this.minBackoffMs, this.maxBackoffMs));
+      setTimeout(() => {
+        if (this.ws === ws) this.rejoin(sessionId, attempt + 1);
+      }, delay);
+    });
   }
 
   /** On `auth_expiring`: a fresh token on the same socket, so nothing is interrupted. */

@@ -235,4 +235,16 @@ describe("DiminuendoClient against a gateway", () => {
     assert.equal(r.done, true);
     await assert.rejects(c.listSessions(), (e: unknown) => e instanceof DiminuendoError && e.code === "CLOSED");
   });
+
+  it("rejects connect() with CLOSED when closed while still connecting", async () => {
+    const c = client();
+    const connecting = c.connect();
+    assert.equal(c.state, "connecting");
+    c.close();
+    await assert.rejects(within(connecting, "connect"), (e: unknown) => e instanceof DiminuendoError && e.code === "CLOSED");
+    assert.equal(c.state, "closed");
+    // The same client can connect again afterwards.
+    const again = await within(c.connect(), "second connect");
+    assert.equal(again.userId, "dev-user-001");
+  });
 });
