@@ -7,7 +7,7 @@ RUN_ENV   := DEV_MODE=true HOST=127.0.0.1 PORT=$${PORT:-8080}
 
 
 .PHONY: bench-smoke
-.PHONY: run build test fmt-check vet generate generate-check bench load tools sim idp clean
+.PHONY: deps run build test fmt-check vet generate generate-check bench load tools sim idp clean
 
 run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 	$(RUN_ENV) $(GO) run ./cmd/diminuendo
@@ -15,8 +15,11 @@ run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-test: fmt-check vet generate-check bench-smoke ## everything CI checks
+test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
+	@scripts/test-deps.sh
 
 bench-smoke: ## every benchmark runs once, so none rots between `make bench` runs
 	@out=$$($(GO) test -run '^$$' -bench . -benchtime 1x -timeout 5m $(PKGS) 2>&1) || { echo "$$out"; exit 1; }; \

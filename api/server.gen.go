@@ -579,6 +579,20 @@ type AddMemberRequest struct {
 	UserId string  `json:"userId"`
 }
 
+// AgentType One kind of agent the platform offers; `id` is what create_session takes as `agentType`.
+type AgentType struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Name a display name
+	Name string `json:"name"`
+}
+
+// AgentTypeList defines model for AgentTypeList.
+type AgentTypeList struct {
+	AgentTypes []AgentType `json:"agentTypes"`
+}
+
 // AnswerQuestionMessage defines model for AnswerQuestionMessage.
 type AnswerQuestionMessage struct {
 	Answers   *map[string]interface{}   `json:"answers,omitempty"`
@@ -1290,6 +1304,9 @@ func (a SessionEvent) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx echo.Context) error
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx echo.Context) error
@@ -1370,6 +1387,15 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAgentTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAgentTypes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAgentTypes(ctx)
+	return err
 }
 
 // GetHealth converts echo context to params.
@@ -1901,6 +1927,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
 	router.GET(options.BaseURL+"/api/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
+	router.GET(options.BaseURL+"/api/agent-types", wrapper.ListAgentTypes, options.OperationMiddlewares["listAgentTypes"]...)
 	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
@@ -1909,6 +1936,44 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type ErrorJSONResponse ErrorBody
+
+type ListAgentTypesRequestObject struct {
+}
+
+type ListAgentTypesResponseObject interface {
+	VisitListAgentTypesResponse(w http.ResponseWriter) error
+}
+
+type ListAgentTypes200JSONResponse AgentTypeList
+
+func (response ListAgentTypes200JSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTypesdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListAgentTypesdefaultJSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -2893,6 +2958,9 @@ func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx context.Context, request ListAgentTypesRequestObject) (ListAgentTypesResponseObject, error)
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -2980,6 +3048,29 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAgentTypes operation middleware
+func (sh *strictHandler) ListAgentTypes(ctx echo.Context) error {
+	var request ListAgentTypesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgentTypes(ctx.Request().Context(), request.(ListAgentTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgentTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAgentTypesResponseObject); ok {
+		return validResponse.VisitListAgentTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetHealth operation middleware
@@ -3764,88 +3855,91 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hxpbxu3uvBfIeZ9gdrAxHactOh1PhyosXLqXjv2sZT2XNSBRM88kljPkBOSY0Un8H+/4DI7qc2S0/tN",
-	"Einy2fls5LcgYmnGKFApgrNvQYY5TkEC198+kARusJypzzGIiJNMEkaDswCjCUkAcUiwJI+AJENyBmjO",
-	"+IPIcASIMyaDMCBq8pcc+CIIA4pTCM6CTK0YBhy+5IRDHJxJnkMYiGgGKVZb/X8Ok+As+H/HFWzHZlQc",
-	"/1HsoOF6egqDAQhBGL2I1V/1fnYDu50ox5ftmeKvl0CnCtfXpz+HQUpo+T0M5CLTS0lO6DR4UttyEBmj",
-	"AjSh+pwzrj5EjEqgUn3EWZaQCCuCHf8lFNW+rYmjXu0XFi/MTi3KUwRq/B16e/pfCNMY/XjyBmEq5sAF",
-	"kjMs0QNlczSfAVVs4SD5AkWY8wUa36ovr3oTCXyMDgREjMbiUK1yR8d6ph67EuM7qolrQVIQ96IIMgma",
-	"zBlnGXBJDPa4NmIpdc9YApgGT2EQJQSoHObcsqhFy7DGoO7oU51nfzZ4We76ueQPu/8LIqnW7MXxFaT3",
-	"wG/hSw5CdoGGFJOkxfk3pydhFz7OEljFsls15ykMcgHcILKZQDXRtKvYrZ34aX7/S6FGGL0CIfAUHJwx",
-	"YqE/xjFRc3FyU5ti1KCzPM4yzh59HI2JSIkQvuGMszSTHmZzw48tRKEA81sANE8VmQx2oy+WCjVCeeiq",
-	"R8OGFJXA+qnsFaHvTt3nyNhyxHM5AyqV+QKvcC1npWQPoG3eUqAcTK1tvTZHzWarMHGYLhKrQblYpd8X",
-	"xbyVIrwMn3hthEq4XDi91xa1Tx8hYWaz5hExnAGaEEhigeARlPXXf0Cp4SRKsT0Q3qGxWnyMBCQQSaHP",
-	"cDvryCiHj99t0fPSYQ10nTgySiFy8sxg4yH/DDCX94DlBZXAH3FyJWrzCJUwBa7h079PGE+xNCM/vQ1C",
-	"18QWQ6MSsnWZWQLsBk/D4qQBByzB+jd+Gz9Vx6ub2oUT5BjIOFP7bGWmOyTRgI6sXV2bLhXkK7H32+A6",
-	"9jWh/OltuMryFKSp/ev0xOUANEi1QvBbmC5H8RwyoDHQaPEr4MT42S1Zn0H0AHFPNoQ1xhJeSZJC4IAW",
-	"Cl+0M5JgqfZqaATNlZekz16JZS7qbGUPgfI+pxzHoIQ3ZvM1mGvXceFbObZdd6yAeqVjfA5SeW7tbc0C",
-	"3l3fs7ghshcff+9dXpyPfhtcfwzC8utVfzDo/bMfhIH9NBpeX48ue7f6t9vesD+6vLi6GPbPgzDofRr+",
-	"Orrt/+vTxW31/UPv4rI22vzH8Pq/+x9H/X/f2H98uL795eL8vK9AGPQHg4vrj6OP18PRh+tPH89rYA2G",
-	"vaECoD726WYwvO33rkafPvZ+711c9n65VFPe92567y+G/zPq//t9v3/eN8sM+7cfe5cO5lnyWKJ25c+S",
-	"bSVXNH2fwiCtzNSGRqUefqxlmlsCoEGtAPBKQv/RBmj/dzDd1DFu68KK42kNwimaiRvn+QMZi2ZOsOCx",
-	"SCsQCalYRV1r6g1/SqwCzDnWftcMiyvGwe0WK9sm5AC+7ICgS4JOg2yJWn3fCkAXBT+QBN5XyYG27JUD",
-	"XSLSiMXqc42/uZy8+jkIg3ss4Ke3Tq2eYeFI28zgKxr82nt1+uNPiE20u3e/kCBc5wiRwLH531oUzWyi",
-	"aMOgTpD/wDbq3gjiTMKnIGONaHZ9S486Uj4m9ankjvNpU2r4/S4vmdYlRFffJyRROMZkDaWvJ8fCMiI2",
-	"RFpNnV+JkGwpfdbXd7XeRbmjQ+G3kqjVYlID1YfmRZ3bTUQLxXq2vmzCb5KCkDjNuhr9iZKvKFUKvKkC",
-	"VfDWN2gqjI8+l8SZUqOSV+KwngAYdXs55hcw+jCrhVlNQidEyJFSNIEO1Fr/CFEMmZz94zBEHHCsx8zQ",
-	"Yaiz46OZUZbmj1iOSsqbkRCVPxx2o269iTuE3ZmF3kVSbsPMm4v+/wRpHA1/rKucJt8hnxJKUmUQT1zI",
-	"JyQl0gZwZtrrExXtlf967frXLtOVU5Aj6zdsk6kscfeQzppmL+3uYcI4LMnDlxTaPxmsZmxBBxfyvuAZ",
-	"R5I8FhkETxrIZnP8E+IiRi8WdWZ6lxu6Tpz/5MBi6/g7DPJMGfCBKec4g/tH4MIairWi9+of7dVbFGlS",
-	"MGzT3Mkuw3x3NLHUyV8haDnfwPtQitA9d5YcIGb55V7+RS2d7Ck3dR1C4CmpRLQE3qNI1Qm5SV1KAsXe",
-	"nGlVtFqzLGWQqa1qgWki4yLQb4zQlQnN7Y28PxbdpQX7ixG6cbJzuQlTDlWhNF7CEBoleQw9Hs2It3y0",
-	"WeZWezWiq62bpuuvMMVTMCXXJcd3VHgr9f2V1YhjbWhiLEGX6VP2CE5T59ejFTmXTZSlRaRUIzdKDXZu",
-	"C7ymChWZ78gbZRkaOmgXxxvmgf2U2qqgvaFtsAahANuPqjuWKIi9rjm3ZFtl0Ls8rIHDYkg8yZmv8g9C",
-	"Yzb3OOJumSM0y+UNJxHcAL8asocm81h+n9Q4Vx3WLJfb/THj7JHE4M7+C8kBpzaT1LUbkrFEuIbaYaOt",
-	"mpuN6ssWa3hp6+G0GtqA0ZpLK/lsFnWBckPodNua9rY1w0wtsL11veHs3gGsx2MUEnNpGBJzTOhaey+p",
-	"2txac1FuMqea8zhOCdX+oClEq98eCcz1h6ku17lM5W1Ole/lZcHKfqFnHeXwVa51MPKcjpTHt1Wopndx",
-	"ktLg7q1mtnFfXWW3+NQm/nj69vTnDZtBvAA3cvIr+lya+ZIeEgpLGkGMLG2Qjn7RgaJriJSxCJFSGm6O",
-	"wxDJGaEPhE5DJJUfSXESIoFpfM++hihLMA3vaK6kJkS6sGrC6cMjNFxk8EpkEJEJiYreB0EkugdBYkBy",
-	"BgLQwc3t9fD6/fXlURofHt3RTq5FrHI6X29Rm1nbZvglfsscS6gR8rYXlI2T3pwXB4rTsq6PDuZEzpD6",
-	"6TBE2HihxWCIctr5KYYEZO17Arg+LCTLtJJ1s17e9PnfJFVlaec+0QQ4wrk1Kl9XIPG6IelSluqFNmwU",
-	"wUujCtPhYf3PrTPQ5Tq/LNy1Lm/45vGwNq36bdkNow5HWJOJAz33qYhmnksyl/dlazcVP+vwF9DWOFon",
-	"e52VdRir0mZF0yUSNigoUpyXhJrMT5ECwtYD4YBjtSvPKTW/zDEpvBNoTPVVrZubesr3GYdHwnIx2IZV",
-	"HLBwJsdWFi+32a3tatgtRmaxbfyNguNNIjjZp0YGFGdixuQmtfxNNS0DGhM6vdFdprvrAeCQJXjxnqWZ",
-	"Olm2yYAUeZvNTPJLiIHUPXQFb7aSA4tbJRFdpe6wpkNUt9wAcP8NgNWJ2U3LdfY/Xli2jOB2FB0IBcJu",
-	"QwONlTcw2Lefr7PhnXPqmgJSjEATlsQQowlnqW4asRj9IGpOviltdV25lfFcZAXv+d5F2US4UTv+RAUa",
-	"Qx/rJ4RvYvcSvFEXkgrVd4B4NxNQnbcFedVHTCNIEu0S+E9b5Zbflidi2VNGYxMQN5dJ8deR7r4XS9dU",
-	"wd57nCQbljiWxER5of4b8ToXwD2sbquK2br2l7qkhFWhrOJhTVgqQXBp2yftdn2HC0otHL3XiwyA3d7r",
-	"1lU0qSI6IRGjULSTmdjbxMx1frxum4Xl8YavN3uVsetg8gckEUvB5TAyySKW/N6pjLbq3oSD6OWNzolG",
-	"SZI/Av/dW17tnh1zC9G6p0cb0BZUbRBc7GxemmzllU5O37ogERDlnMjFQAlQ0UGAuUkum08fCsP02x/D",
-	"wN4V1OQx88pVZ1Jm5iojoRPmvq9ir6hMsYQ5XhTSpEMclCVYKiN4hG77gyFSXDT9WyglyuLoqX/A/YBF",
-	"DyDvaEGxZsLnXXNaeRtGzHAGAmEOKIYowRxihAUqdeiOWh1Cgpn7lWodDUnv5kLfwGwuLGZqLaUTAqTC",
-	"ZApUQQwxUgQRR3fKv+ULc48T3bN4gYhA4293xoDeBWfo251uy70LQnRXdOaaL6V/cxc8PY1NFksSqSxA",
-	"cE5SQnOgMSsIWSvknwUnR6+PTnSBIQOKMxKcBW+OTo7e2O4ozeNjnJHjWdlQMQWt9yXJlTHWzSZmRusa",
-	"7OnJyc4uwRadEt0bsAa6BWIclc0RT2Hw48mbF9hc92DU9SM4+/NzGIg8TTFfKB6UvR7IAKolhFAh1amJ",
-	"UpCcRAIdUIZwLmeHejFNdWOlfBS/gn1Su7rf1kWZ1O6+xTDBeSJ9y5XwmVZ5Q6iSNFrPcZIA/0GgatUK",
-	"/7Lk5yTCJRHSVpj3SYpaVdJBDHNDzgCxC3qYFoofRLEoOmhWm1FChDzUETUTDqKUF52DMvAtLtjshBqd",
-	"i9RPzWNK+VlPHW68fiFu6OryO1RjCtLdI3PM4+fzpxfHCNuFO3zBcXzYkd3jb6YO/mQOuSJH0WTZre5u",
-	"qHHtuwiy6bHYH/EMln76mf2NZNcenfjT+YZDdSF+Rw84fNZHnsl1NblT9833pFMu938ttXop2bBp4b3J",
-	"xvsZptNKNn4QSEUiHRExYNS1rGwV8B8QZso+SVe2MniOhwhLnLBpiBiPQXmT9wtE4p2cFpoAxQbGOxYo",
-	"whTlAtBBnwpI75M6xeqlKC/Nym5Ntyq2nm9pd6HVlbBEcIITUcXfVS/J5z0ypl6T87CmPG1LumzDFe9h",
-	"3LiyvCfj4bwW/cKHciM53qW0rTChA52FRkVpCOVUkgT9xQiFWHnv2CQXiUA8p4fbsaIt6Mffymzr0kP4",
-	"XP9eZ1WDVm+7UapZKX6HsJQ4mkGMTOuTOsoiUPgVhRw789kaP5Asa6VbTUCsIgqzCSISHTTL7JqQvijC",
-	"i/DJSwlHDZ+tla9ppFz/q6YcV+9DrTz196u5zqTaC5/7azDHHv7PYlLTEVQHR9kwohS/bBVBB80Wk3Xa",
-	"ShynW13pj2uv8jxLUNzhVuPdpX3FXI1nh9aSkNPdbV4U+Vzhlh0zjqExf0jM2Fwg86YRTkYcBEseIbYP",
-	"kJVJPIkfQCAinx+VaeogjGwdExXvPynJqu4fIPPAETpovRK1SnyqS+s+G9ov7n63xKtJK7MO0i1TAr6g",
-	"qT4UOZIzrMhChLLbmgzoJKxV1iTm8tDzcl55M6Luc210ReIpdCTxUyakASnFdGELeRV46rSxl+bQ65OT",
-	"Ex905v5YKyZb96rdXj3D2vMFHqOX6bHnSqZepshd+2uk6KC6CugKgDewU2uI8rHR05pEu16L4kLa9kwi",
-	"0LjZizBGBwoh5bih4rfQSPa42TswPjxCfRzNKpTvqFl1wpJE2wmBxiQ+Q3f5ycmbSMAX/QHGIRrricWI",
-	"ko9qKMYSlyMzsJD+Nrj+aOe8Qznt9JvavQU6GDd6bNSKLV9tfGifSKRMwTc+Qj0UsTRV2ySEAhqfoQeA",
-	"DCfkEcaKRkKXBsz7Wq9/ROIIDRniIHJ11nGwt+IslS6xkK+0FL66OLfkTLCQ2jJY9zE+VAZsXOj4+N0d",
-	"VdNmgGPgaE6oMEBRtQVHkjEkEjZHkmnIUJ4hASDqphlorLXXgGWHcApojhdHd3RYzcSJYGq6DfO79NHr",
-	"lCa9TGeLWS4FitmcmkpE01gO9OLr2UujMl8K7dHUMWwu6PMOGWEzNrKAlJTPjBpKVfaoQfRdmkwLhhUu",
-	"A4Y2nwr+AzKljBfnXwOGQmxe0rxrbclYNNNUjXIuGEf3kDA6FUiydwhTJmfA7aQpSIGaOo10LO8Buegv",
-	"cubhfnrrTLytMPMSvkpjul5Vlqta3/EUqwNjLTj277tIvFTGXBmAkvUCDXTx9dVA7de31qZ+PxBNGLfF",
-	"TeMMsFxWtcJ9Wn/9VsHSvM8HPWOFXsaEQ6SfMVj+2G/lL6gx9cvh8vd/t3zvt/MuAzxCokRZV0oqKF6H",
-	"GpAS/B8EYnOKohlJYg7UB5x5bqEh0Mv0bZ9eS/nQhkfIFb62x+BZ8q32aHksFWsPqncv9i6sx1h65VUR",
-	"oycvam+WbAZJ+ZS1kiBnWrO2tL/KsNHVkL1LR/GglEdA9Iskul8By+qNkWfLyzWFajV1XuOavJhXUDov",
-	"nexfdmpEdQrQLeD4g3knaVvJ+RuwcyeHGYU5CLmKh+WjNvvn3ax6Vcqr/MXLU39f9hUQethXPTsVIpbE",
-	"igM67Ho2S00zkdob4rUU05J7n3xdxdHqvZr1ik6Nx2uWlX07jWyr8x36YY/KcTg9Cevpju2yHd/xYKg/",
-	"r7LPbMdQk63dGV73vJtybrIeLyB7pjl/L+lf3aQ/NF3Q+8j8Ni4BvHDit3nFY7Psryb5SO+9x8zvAGiM",
-	"pjmJderBRiG20d2UEg80IKtSvEKybF/ywbJSPL5jgv7ZpNbPk/M8k04a22u7h+8QkSZrpNNc6rdRcd0A",
-	"favuEaDyxsDTCtaUbzjtnjf27v2eNLd1s/9vWLTZQTkac2mL9orzokiDWFPAHoHX2qAZR4NB3/A7IY/w",
-	"n2XOwKWesMdT0Tyh4SKPgm1pR69ymTPOIhACEYH0H9r9u/qa61IMb82M74GiuYO74xZp726USf0g5kL3",
-	"f+iXSHSrtn2K5HAlrcvkspFcgSTHkwmJGjRvrlHdTfjz89Pnp/8NAAD//w==",
+	"1Fx7Uxu5lv8qqt6tClR1gJDM1Cz8ccsTnBlmIXCxM3O3hpQtuo9tDd1SR1Lj+Kb47lt69FvyC0zm/me7",
+	"29LR7zx0XtK3IGJpxihQKYKTb0GGOU5BAtffPpAErrGcqc8xiIiTTBJGg5MAowlJAHFIsCQPgCRDcgZo",
+	"zvi9yHAEiDMmgzAg6uUvOfBFEAYUpxCcBJkaMQw4fMkJhzg4kTyHMBDRDFKspvpvDpPgJPivw4q2Q/NU",
+	"HP5RzKDpenwMgwEIQRg9j9Vf9Xx2AjudKJ8vmzPFXy+ATtVa3xz/FAYpoeX3MJCLTA8lOaHT4FFNy0Fk",
+	"jArQQPU5Z1x9iBiVQKX6iLMsIRFWgB3+JRRq39Zcox7tZxYvzEwt5CkC9fwUvTv+H4RpjH44eoswFXPg",
+	"AskZluiesjmaz4AqtnCQfIEizPkCjW/Ul9e9iQQ+RnsCIkZjsa9GuaVj/aZ+dinGt1SDa0lSFPeiCDIJ",
+	"GuaMswy4JGb1uPbEInXHWAKYBo9hECUEqBzm3LKohWVYY1D36WOdZ382eFnO+rnkD7v7CyKpxuzF8SWk",
+	"d8Bv4EsOQnaJhhSTpMX5t8dHYZc+zhJYxbIb9c5jGOQCuFnIZgLVXKYdxU7tXN9UYap/bavmFQV0T2iM",
+	"2ARh9ZrWzCzBcsJ4ithkAlycojGJx4gINFcSE3HAEkYWXiTxPQiEBRrjYp7xQRC2EGxM6+ArcbPbqGXX",
+	"oMREZAleIP18FUIkLhS8qR9LsbogLkEol6i/EQmpWMXtCv3Hcj7MOV506KwN7iRNq+0/lYQSRi9BCDwF",
+	"B4lGu/XHOCbqXZxc114x1qwzPM4yzh58ihkTkRIhfI8zztJMenSWG7XaQqMLMr8FQPNUY6RXN/piUagB",
+	"5WG+fho2jEFJrB9lryX47ug+xVQsX3guZ0Cl2oXAK1zLWSnZPWj1XkqUg6m1qdfmqJls1UocOxCJ1UO5",
+	"WKW458V7K0V42XritRdU0uVa03u9MfbpAyTMZciHM0ATAkksEDyA2sT1H1BqOIlSbPf1UzRWg4+RgAQi",
+	"KbTBt291zXZj3W3R8+KwxnKda2SUQuTkmVmNB/4ZYC7vAMtzKoE/4ORS1N4jVMIUuKZP/652NizNkx/f",
+	"VbtH/cUWQ6OSsnWZWRLsJk/T4sRAb67WTfXb+PqO7t00Ow8yztQ8W5npDiQNL2BtXCrKV67eb4Prq68J",
+	"5Y/vwlWWp4Cm9q/jI5cf14BqheD7tnHnEs8gAxoDjRa/Ak5MuNSS9RlE9xD3ZENYYyzhtSQudycMoAgp",
+	"Ok8SLNVcDY2guXJ29d4rscxFna3sXjtJU45jUMIbs/kazLXjuNZbxSddr7qgemV8cwZSOeDtac0A3lnf",
+	"s7ghsucff+9dnJ+NfhtcfQzC8utlfzDo/dIPwsB+Gg2vrkYXvRv9201v2B9dnF+eD/tnQRj0Pg1/Hd30",
+	"//np/Kb6/qF3flF72vzH8Op/+x9H/X9d2398uLr5+fzsrK9IGPQHg/Orj6OPV8PRh6tPH89qZA2GvaEi",
+	"oP7s0/VgeNPvXY4+fez93ju/6P18oV5537vuvT8f/t+o/6/3/f5Z3wwz7N987F04mGfhsaB25c/CtpIr",
+	"Gt/HMEgrM7WhUalHkWuZ5pYAaFIrAryS0H+wcfZ/zko3dYzburBie1oDOIWZuHbuP5CxaOYkCx6K7NBa",
+	"wZE19YY/nfgoDGZYXDIObrdY2TYhB/DlGQBdkjswiy2XVp+3ItCF4AeSwPsqx9OWvfJBF0QasVh9rvE3",
+	"l5PXPwVhcIcF/PjOqdUzLBzZtxl8RYNfe6+Pf/hRRfnK3btbSBCufYRI4LiI0ddANLP5vg2DOkH+Dduo",
+	"eyOIM3m7AsYaaHZ8i0d9UT4m9ankjv1pUzT8fpcXpnWB6Or7hCQ6n0HWUPp6jjMsI2ID0mp0fiVCsqX4",
+	"rK/varzzckaHwm8lUavFpEaqb5nndW43F1oo1pP1ZRN+kxSExGnW1ehPlHxFqVLgTRWoorc+QVNhfPi4",
+	"E2JAJSewmQAYdXs55hc0+lZWC7OaQCdEyJFSNIH21Fj/CFEMmZz9Yz9EHHCsn5lH+6EucoxmRlmaP2I5",
+	"KpE3T0JU/rDvSpZmDSBqYvFsFvo5knIbZt5c+P8C0jga/lhXOU2+TT4llKTKIB65Fp+QlEgbwJnX3hyp",
+	"aK/81xvXv54zXTkFObJ+wzaZynLtHuisafZidwcTxmFJOaVEaPcwWM3YAgfX4n3BM44keSgyCJ40kM3m",
+	"+F+Iixi9GNSZ6V1u6Dpx/qNjFVvH32GQZ8qAD0xVzhncPwAX7nKLO3qv/tEevYVIE8GwjbmTXYb57mhi",
+	"qZO/QtByvoH3oRRhZRWmrn9m+OVe/nktneypGnYdQuApqUS0JN6jSNUOuUl5UQLF3pxpVXtcs7poFlMb",
+	"1RLTXIwLoN8YoSsTmtsbeX8s+pwW7C9G6MbJzuUmTDlUhdJ4gSE0SvIYejyaEW/5aLPMrfZqRFdbN03X",
+	"X2KKp2Aq50u276jwVurzK6sRx9rQxFiC7rZI2QM4TZ1fj1bkXDZRlhZIqV7cKDWrc1vgNVWoyHxH3ijL",
+	"YOjALo43zAP7kdqqL2FD22ANQkG2f6nuWKIAe11zbmFbZdC7PKyRw2JIPMmZr/IPQmM29zjibpkjNMvl",
+	"NScRXAO/HLL7JvNYfpfUOFdt1iyX2/0x4+yBxODO/gvJAac2k9S1G5KxRLgeuRooyonqwxZjeLH1cFo9",
+	"2oDRmksr+WwGdZFyTeh025r2tjXDTA2wvXW95uzOQazHYxQSc2kYEnNM6FpzL6na3FhzUU4yp5rzOE4J",
+	"1f6gKUSr3x4IzPWHqS7XuUzlTU6V7+Vlwcq2rydt5fBVrrUx8pyOlMe3VaimZ3FCadburWa21766ym7X",
+	"U3vxh+N3xz9t2AziJbiRk1/R59LMl/SQUKukEcSoaA/T0S/aU7iGSBmLECml4WY7DJGcEXpP6DREUvmR",
+	"FCchEpjGd+xriLIE0/CW5kpqQtOgZsLp/QM0XGTwWmQQkQmJit4HQSS6A0FiQHIGAtDe9c3V8Or91cVB",
+	"Gu8f3NJOrkWscjrfbFGbWdtm+CV+yxxLqBfkbS8o+1+9OS8OFKdVd9/enMiZbrPbDxE2XmjxMEQ57fwU",
+	"QwKy9j0BXH8sJMu0knWzXt70+d8kVWWxc+9oAhzh3BqVr0uQeN2QdClL9UAbNorgpVGF6fCw/ufWGehy",
+	"nJ8X7lqXN3zzeFibVv227IZRmyOsycSBfvexiGaeCtmS9tWKn3X6C2prHK3DXmdlncaqtFlhukTCBgUi",
+	"xX5JqMn8FCkgbD0QDjhWs/KcUvPLHJPCO4HGq76qdXNST/k+4/BAWC4G27CKAxaeXuQVxcttZmu7GnaK",
+	"kRlsG3+j4HgTBCf71JMBxZmYMblJLX9TTcuAxoROr3WX6fP1AHDIErx4z9JM7SzbZECKvM1mJvklxEDq",
+	"HrqCN1vJgV1bJRFdpe6wpgOqW24AuP8gx+rE7KblOvsfLy1bRnDPFB0IRcLzhgZ6Vd7AYNd+vs6GO0+E",
+	"KEagCUtiiNGEs1Q3jdgVvRI1J9+Utrqu3Mp4LrKC93Tvomwi3Kgdf6ICjaGP9RPCN7F7Cd6oC0mF6s+w",
+	"8G4moNpvC3jVR0wjSBLtEvh3W+WW35Q7YtlTRmMTEDeHSfHXke6+F0vHVMHee5wkG5Y4lsREeaH+G/E6",
+	"F8A9rG6ripm69pe6pIRVoaziYU1YKkFwadsn7XZ9h3NmrTV6T4kZAru9162jV1JFdEIiRqFoJzOxt4mZ",
+	"6/x40zYLy+MNX2/2KmPXWckfkEQsBZfDyCSLWPJ7pzLaqnsTDqKXNzonGiVJ/gD8d295tbt3zC1F6+4e",
+	"bUJbVLVJcLGzefa1lVc6On7nokRAlHMiFwMlQEUHAeYmuWw+fSgM029/DAN75FPDY94rR51JmZkTqYRO",
+	"mPu8ij2iMsUS5nhRSJM5hlgcQTxAN/3BECkumv4tlBJlcfSrf8DdgEX3IG9pgVgz4XPafK08DSNmOAOB",
+	"MAcUQ5RgDjHCApU6dEutDiHBzDFZNY6mpHd9rg/SNgcWMzWW0gkBUq1kClRRDDFSgIiDW+Xf8oU5jovu",
+	"WLxARKDxt1tjQG+DE/TtVrfl3gYhui06c82X0r+5DR4fxyaLJYlUFiA4IymhOdCYFUDWCvknwdHBm4Mj",
+	"XWDIgOKMBCfB24Ojg7e2O0rz+BBn5FDD/loWRxunoJW/xF1ZZF2x7FWHFFvnmo+Pjp7tVHPzGKbjZHMl",
+	"KZrkEDEeg2Lj3QKR2DRxTHCeSN9MJemmw9vIf56mmC+seNaGRxTmhQMk9FmqXADaU0TwnEqSwiuBYsgS",
+	"tkjV6Pt6OI3rrGxUcUL6C0jbH7JDNIsOlC6MhroFYhyVTSePYfDD0dsXmFz3ttTtTnDy5+c6F6oeGmQI",
+	"1ZpHqJDKG0EpSE4igfYoQziXsxrqxvr7EL+EXaJdnRvsLpnUzhQ+WUAjnCTAXwlUjVqtvyylejXZVu53",
+	"CUWt2uvR4YLQ58DDtKa8EsWgaK9ZxUcJEXJfZyqYcIBS3gMQlAmF4uDS8xi19j0Dj83tX/mvjx1uvHkh",
+	"buiq/SmqMQXprpw55vHT+dOLY4TtwB2+4Dje78ju4TfTX/BonIci99Nk2Y3uGqlx7bsIsuld2R14ZpV+",
+	"/Mz8RrJrd7L86bzipLov4pnuN/msXQmTQ2xypx7z7EinXGHVWmr1UrJh0+07k433M0ynlWy8EkhFeB0R",
+	"MWTUtaxswfBvEOaVXUJXtoh4tocIS5yw6S7cOw1AMYFx9gSKMDWuXZ8KSO+SOmL1Ep8Xs7IL1q2KrduN",
+	"2t19dSUsFzjBiajyGlWPzucdMqZe6/SwptxtS1y24Yp3M24cBd+R8XAeN3/hTblRdOgibSt3aE9n91FR",
+	"ckMq6kjQX4xQiJX3jk3SlggVkOxvx4q2oB9+K7PYSzfhM/17nVUNrN51o38zUnyKsJQ4mkGMTEuZ2soi",
+	"UOsrCmT2zSdr/ECyrJXGNvGdiijMJIhItNdsX9BA+qII74KPXko4auvZWvmaRsr1v+qVw+r6tJW7/m41",
+	"15msfOF9fw3m2M3/SUxqOoJq4ygbcZTily04aK/ZurNOu45jd6sr/WHttqMnCYo73GrcZ7WrmKtxndNa",
+	"EnL8fJMXxVNXuGWfGcfQmD8kZmwukLkrCicjDoIlDxDb+/mqnJS+co3Ip0dlGh2Eka0Po+JeLSVZ1bkO",
+	"ZC6OQnut27dWiU91GYDPhvaLM/Ut8WpiZcZBuhVNwBc01ZsiR3KGFSxEKLutYUBHYa1iKTGX+56LJcsT",
+	"J3Wfa6OjJ4+hoziSMiENSSmmC1sgrchTu409jIjeHB0d+agz5/JaMdm6Rxh36hnWroXwGL1MP3uqZOph",
+	"ipqAv/aM9qojlq4AeAM7tYYoHxo9rUm06xYuLqRteyUCjZs9HmOTNVaOGyp+C41kj5s9GeP9A9TH0axa",
+	"8i01o05Ykmg7IdCYxCfoNj86ehsJ+KI/wDhEY/1i8UTJR/UoxhKXT2ZgKf1tcPXRvnOKctrp47VzC7Q3",
+	"bvQuqRFbvtp4394gSpm+OPIA9VDE0lRNkxAKaHyC7gEynJAH0NdKCl1yMfeWvfkBiQM0ZIiDyNVex8Ge",
+	"NrQoXWAhX2spfH1+ZuFMsJDaMlj3Md5XBmxc6Pj49Jaq12aAY+BoTqgwRFE1BUeSMSQSNkeSacpQniEB",
+	"IOqmGWistdeQZR/hFNAcLw5u6bB6EyeCqddtmN/FR49TmvQynS1muRQoZnNqKjxNYznQg69nL43KfCm0",
+	"R6Nj2Fzgc4qMsBkbWVBKylt4DVKVPWqA/pwm05JhhcuQoc2non+PTCnjxf7XoKEQm5c071pbMhbNNKpR",
+	"zgXj6A4SRqcCSXaKMGVyBty+NAUpUFOnkY7lPSQXfVvOPNyP75yJtxVmXsJXaUzX68pyVeM7bip2rFgL",
+	"jv37cyReKmOuDEDJeoEGuqj9eqDm61trUz93iSaM26KxcQZYLqsa7C6tv74DYmne54N+Y4VexoRDpK+H",
+	"WH4XduUv6AojY14xt6ndLa/D7tx3AQ+QKFHWlZKKijehJqQk/5VAbE5RNCNJzIH6iDPXWDQEepm+7dJr",
+	"KS8w8Qi5Wq/t3XiSfKs5Wh5Lxdq96j6RnQvrIZZeeVVg9OR57S6YzSgpb3pXEuRMa9aG9lcZNjpys3Pp",
+	"KC7q8giIvulF94FgWd3d8mR5uaJQjaYv4a7Ji7ldpnODzO5lpwaqU4BuAMcfzP1T20rO34Cdz7KZUZiD",
+	"kKt4WF4WtHvezarburzKX9zo9fdlX0Ghh33VdV4hYkmsOKDDriez1DRpqbkhXksxLdy75Osqjlb3AK1X",
+	"dGpcCrSs7NtpEFyd79AXplSOw/FRWE93bJft+I4bQ/3aml1mO4YatnbHfd3zbsq5yXq8gOyZQw87Sf/q",
+	"ww9D012+i8xv43DFCyd+m0dnNsv+ashHeu4dZn4HQGM0zUmsUw82CrEHCEwpcU8TsirFKyTLdiUfLCvF",
+	"4zsm6J8Mtb72neeZdGJsj0PvnyIiTdZIp7nUb6PiGAf6Vp3PQOVJjMcVrCnvxnp+3tg7DXakua0bE/6G",
+	"RZtnKEdjLm3RXnFeFGkQawrYA/BaeznjaDDoG34n5AH+vcwZuNAv7HBXNFeTuOBRtC3t6FUuc8ZZBEIg",
+	"IpD+Q7t/Vx8fXrrCG/PG91iiOdv8zC3S3tkok/qi0YXu/9A3vOhWbXvFy/5KrMvkspFcgSTHkwmJGpg3",
+	"x6jOfPz5+fHz4/8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

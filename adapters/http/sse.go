@@ -243,6 +243,10 @@ func (r *sseResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 	defer r.leave()
 	defer r.sub.close()
 	rc := http.NewResponseController(w)
+	// The request is read; past the server's read deadline, net/http
+	// takes its timed-out background read for a closed connection and
+	// cancels the request's context.
+	_ = rc.SetReadDeadline(time.Time{})
 	// Whatever write deadline the server may set, the stream has none but
 	// the per-write one below.
 	_ = rc.SetWriteDeadline(time.Time{})

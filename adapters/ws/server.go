@@ -66,16 +66,17 @@ func DefaultConfig() Config {
 
 // Server owns the Melody instance and the live connections.
 type Server struct {
-	cfg      Config
-	hub      *app.Hub
-	verifier ports.TokenVerifier // nil in dev mode
-	limiter  ports.AuthLimiter   // may be nil
-	log      *slog.Logger
-	m        *melody.Melody
-	origins  map[string]bool
-	handlers map[string]handler
-	members  *app.Members
-	files    *app.Files
+	cfg        Config
+	hub        *app.Hub
+	verifier   ports.TokenVerifier // nil in dev mode
+	limiter    ports.AuthLimiter   // may be nil
+	log        *slog.Logger
+	m          *melody.Melody
+	origins    map[string]bool
+	handlers   map[string]handler
+	members    *app.Members
+	files      *app.Files
+	agentTypes *app.AgentTypes
 
 	count    atomic.Int64
 	stats    *Stats

@@ -295,6 +295,20 @@ type AddMemberRequest struct {
 	UserId string  `json:"userId"`
 }
 
+// AgentType One kind of agent the platform offers; `id` is what create_session takes as `agentType`.
+type AgentType struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Name a display name
+	Name string `json:"name"`
+}
+
+// AgentTypeList defines model for AgentTypeList.
+type AgentTypeList struct {
+	AgentTypes []AgentType `json:"agentTypes"`
+}
+
 // AnswerRequest defines model for AnswerRequest.
 type AnswerRequest struct {
 	Answers   *map[string]interface{} `json:"answers,omitempty"`
@@ -850,6 +864,11 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	//
+	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+	ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Dependency health and instance metrics (no auth)
 	//
 	// Corresponds with GET /api/health (the `GetHealth` operationId).
@@ -1034,6 +1053,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+//
+// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+func (c *Client) ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAgentTypesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetHealth Dependency health and instance metrics (no auth)
@@ -1539,6 +1573,33 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListAgentTypesRequest constructs an http.Request for the ListAgentTypes method
+func NewListAgentTypesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/agent-types")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
@@ -2738,6 +2799,13 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListAgentTypesWithResponse The agent types new sessions may use (the runtime's deployments)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+	ListAgentTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgentTypesResponse, error)
+
 	// GetHealthWithResponse Dependency health and instance metrics (no auth)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2960,6 +3028,54 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+}
+
+type ListAgentTypesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentTypeList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAgentTypesResponse) GetJSON200() *AgentTypeList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListAgentTypesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAgentTypesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAgentTypesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAgentTypesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAgentTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetHealthResponse struct {
@@ -4141,6 +4257,19 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// ListAgentTypesWithResponse The agent types new sessions may use (the runtime's deployments)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+func (c *ClientWithResponses) ListAgentTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgentTypesResponse, error) {
+	rsp, err := c.ListAgentTypes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAgentTypesResponse(rsp)
+}
+
 // GetHealthWithResponse Dependency health and instance metrics (no auth)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4554,6 +4683,39 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// ParseListAgentTypesResponse parses an HTTP response from a ListAgentTypesWithResponse call
+func ParseListAgentTypesResponse(rsp *http.Response) (*ListAgentTypesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAgentTypesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentTypeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
