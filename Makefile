@@ -56,3 +56,39 @@ idp: ## a local identity provider for non-dev runs
 
 clean:
 	rm -rf bin data
+
+# ---- TypeScript client (clients/typescript) and its example (examples/typescript) ----
+# Node 20 and npm; packages are installed from the committed package-lock.json.
+TS_DIR      := clients/typescript
+TS_EXAMPLE  := examples/typescript
+
+.PHONY: ts-deps ts-generate ts-generate-check ts-test examples-ts
+
+ts-deps: $(TS_DIR)/node_modules/.package-lock.json ## the TS client's npm packages (npm ci when the lockfile changed)
+
+$(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+generate: ts-generate
+generate-check: ts-generate-check
+
+ts-generate: ts-deps ## regenerate clients/typescript/src/generated from openapi.yaml
+	npm --prefix $(TS_DIR) run --silent generate
+
+ts-generate-check: ts-generate
+	@git diff --exit-code --stat -- $(TS_DIR)/src/generated || (echo "$(TS_DIR)/src/generated is stale: run make generate and commit"; exit 1)
+
+ts-test: ts-deps ## typecheck, build and test the TS client against a gateway (and local IdP) built from this checkout
+	$(GO) build -o bin/ ./cmd/diminuendo ./cmd/mint-token
+	npm --prefix $(TS_DIR) run --silent typecheck
+	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token npm test
+
+$(TS_EXAMPLE)/node_modules/.package-lock.json: $(TS_EXAMPLE)/package.json $(TS_EXAMPLE)/package-lock.json
+	cd $(TS_EXAMPLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+examples-ts: ts-deps $(TS_EXAMPLE)/node_modules/.package-lock.json ## the TypeScript example, run by Node against a gateway of its own
+	$(GO) build -o bin/diminuendo ./cmd/diminuendo
+	npm --prefix $(TS_DIR) run --silent build
+	DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo $(TS_EXAMPLE)/run.sh
