@@ -12,7 +12,9 @@ import (
 func TestRequestIDIsBoundedAndSanitised(t *testing.T) {
 	e := echo.New()
 	e.Use(requestID)
-	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, c.Request().Header.Get(echo.HeaderXRequestID)) })
+	e.GET("/", func(c echo.Context) error {
+		return c.String(http.StatusOK, c.Request().Header.Get(echo.HeaderXRequestID))
+	})
 	for _, c := range []struct {
 		in   string
 		keep bool
