@@ -23,7 +23,7 @@ func TestAuthValidTokenAccepted(t *testing.T) {
 	tok := mint(t, p, alice.claims())
 	want := map[string]any{
 		"userId": "alice", "email": "alice@example.com", "tenantId": "acme", "role": "developer",
-		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create"},
+		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create", "members.read"},
 	}
 
 	c, a := g.dialAndAuthenticate(t, tok)
