@@ -53,3 +53,11 @@ idp: ## a local identity provider for non-dev runs
 
 clean:
 	rm -rf bin data
+
+# ---- contract: the frame schema check's tally ----
+# `make test` already fails when an end-to-end frame does not match
+# openapi.yaml; this runs the suite once more only to print the tally.
+.PHONY: frame-check
+frame-check: ## the end-to-end suite with every frame validated against openapi.yaml; prints the tally
+	@out=$$($(GO) test -count=1 -v -timeout 15m ./e2e/ 2>&1); rc=$$?; \
+	echo "$$out" | grep -E '^(--- FAIL|FAIL|ok)|frame schema check|does not match'; exit $$rc
