@@ -601,6 +601,22 @@ type AnswerRequest struct {
 	PromptId  string                  `json:"promptId"`
 }
 
+// AuthConfig defines model for AuthConfig.
+type AuthConfig struct {
+	// Audience AUTH0_AUDIENCE, the API identifier access tokens carry in aud
+	Audience string `json:"audience"`
+
+	// ClientId AUTH0_CLIENT_ID
+	ClientId string `json:"clientId"`
+
+	// DevMode true when the gateway needs no token
+	DevMode bool `json:"devMode"`
+
+	// Domain AUTH0_DOMAIN without a trailing slash, as Auth0's SPA SDK takes it: a bare host means
+	// https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
+	Domain string `json:"domain"`
+}
+
 // AuthenticateMessage defines model for AuthenticateMessage.
 type AuthenticateMessage struct {
 	RequestId *string                 `json:"requestId,omitempty"`
@@ -1290,6 +1306,9 @@ func (a SessionEvent) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	// (GET /api/auth/config)
+	GetAuthConfig(ctx echo.Context) error
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx echo.Context) error
@@ -1370,6 +1389,15 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// GetAuthConfig converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAuthConfig(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAuthConfig(ctx)
+	return err
 }
 
 // GetHealth converts echo context to params.
@@ -1883,6 +1911,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/livez", wrapper.GetLivez, options.OperationMiddlewares["getLivez"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
+	router.GET(options.BaseURL+"/api/auth/config", wrapper.GetAuthConfig, options.OperationMiddlewares["getAuthConfig"]...)
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/sessions", wrapper.ListSessions, options.OperationMiddlewares["listSessions"]...)
 	router.POST(options.BaseURL+"/api/sessions", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
@@ -1909,6 +1938,27 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type ErrorJSONResponse ErrorBody
+
+type GetAuthConfigRequestObject struct {
+}
+
+type GetAuthConfigResponseObject interface {
+	VisitGetAuthConfigResponse(w http.ResponseWriter) error
+}
+
+type GetAuthConfig200JSONResponse AuthConfig
+
+func (response GetAuthConfig200JSONResponse) VisitGetAuthConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -2893,6 +2943,9 @@ func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	// (GET /api/auth/config)
+	GetAuthConfig(ctx context.Context, request GetAuthConfigRequestObject) (GetAuthConfigResponseObject, error)
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -2980,6 +3033,29 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// GetAuthConfig operation middleware
+func (sh *strictHandler) GetAuthConfig(ctx echo.Context) error {
+	var request GetAuthConfigRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAuthConfig(ctx.Request().Context(), request.(GetAuthConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAuthConfig")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAuthConfigResponseObject); ok {
+		return validResponse.VisitGetAuthConfigResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetHealth operation middleware
@@ -3764,88 +3840,95 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hxpbxu3uvBfIeZ9gdrAxHactOh1PhyosXLqXjv2sZT2XNSBRM88kljPkBOSY0Un8H+/4DI7qc2S0/tN",
-	"Einy2fls5LcgYmnGKFApgrNvQYY5TkEC198+kARusJypzzGIiJNMEkaDswCjCUkAcUiwJI+AJENyBmjO",
-	"+IPIcASIMyaDMCBq8pcc+CIIA4pTCM6CTK0YBhy+5IRDHJxJnkMYiGgGKVZb/X8Ok+As+H/HFWzHZlQc",
-	"/1HsoOF6egqDAQhBGL2I1V/1fnYDu50ox5ftmeKvl0CnCtfXpz+HQUpo+T0M5CLTS0lO6DR4UttyEBmj",
-	"AjSh+pwzrj5EjEqgUn3EWZaQCCuCHf8lFNW+rYmjXu0XFi/MTi3KUwRq/B16e/pfCNMY/XjyBmEq5sAF",
-	"kjMs0QNlczSfAVVs4SD5AkWY8wUa36ovr3oTCXyMDgREjMbiUK1yR8d6ph67EuM7qolrQVIQ96IIMgma",
-	"zBlnGXBJDPa4NmIpdc9YApgGT2EQJQSoHObcsqhFy7DGoO7oU51nfzZ4We76ueQPu/8LIqnW7MXxFaT3",
-	"wG/hSw5CdoGGFJOkxfk3pydhFz7OEljFsls15ykMcgHcILKZQDXRtKvYrZ34aX7/S6FGGL0CIfAUHJwx",
-	"YqE/xjFRc3FyU5ti1KCzPM4yzh59HI2JSIkQvuGMszSTHmZzw48tRKEA81sANE8VmQx2oy+WCjVCeeiq",
-	"R8OGFJXA+qnsFaHvTt3nyNhyxHM5AyqV+QKvcC1npWQPoG3eUqAcTK1tvTZHzWarMHGYLhKrQblYpd8X",
-	"xbyVIrwMn3hthEq4XDi91xa1Tx8hYWaz5hExnAGaEEhigeARlPXXf0Cp4SRKsT0Q3qGxWnyMBCQQSaHP",
-	"cDvryCiHj99t0fPSYQ10nTgySiFy8sxg4yH/DDCX94DlBZXAH3FyJWrzCJUwBa7h079PGE+xNCM/vQ1C",
-	"18QWQ6MSsnWZWQLsBk/D4qQBByzB+jd+Gz9Vx6ub2oUT5BjIOFP7bGWmOyTRgI6sXV2bLhXkK7H32+A6",
-	"9jWh/OltuMryFKSp/ev0xOUANEi1QvBbmC5H8RwyoDHQaPEr4MT42S1Zn0H0AHFPNoQ1xhJeSZJC4IAW",
-	"Cl+0M5JgqfZqaATNlZekz16JZS7qbGUPgfI+pxzHoIQ3ZvM1mGvXceFbObZdd6yAeqVjfA5SeW7tbc0C",
-	"3l3fs7ghshcff+9dXpyPfhtcfwzC8utVfzDo/bMfhIH9NBpeX48ue7f6t9vesD+6vLi6GPbPgzDofRr+",
-	"Orrt/+vTxW31/UPv4rI22vzH8Pq/+x9H/X/f2H98uL795eL8vK9AGPQHg4vrj6OP18PRh+tPH89rYA2G",
-	"vaECoD726WYwvO33rkafPvZ+711c9n65VFPe92567y+G/zPq//t9v3/eN8sM+7cfe5cO5lnyWKJ25c+S",
-	"bSVXNH2fwiCtzNSGRqUefqxlmlsCoEGtAPBKQv/RBmj/dzDd1DFu68KK42kNwimaiRvn+QMZi2ZOsOCx",
-	"SCsQCalYRV1r6g1/SqwCzDnWftcMiyvGwe0WK9sm5AC+7ICgS4JOg2yJWn3fCkAXBT+QBN5XyYG27JUD",
-	"XSLSiMXqc42/uZy8+jkIg3ss4Ke3Tq2eYeFI28zgKxr82nt1+uNPiE20u3e/kCBc5wiRwLH531oUzWyi",
-	"aMOgTpD/wDbq3gjiTMKnIGONaHZ9S486Uj4m9ankjvNpU2r4/S4vmdYlRFffJyRROMZkDaWvJ8fCMiI2",
-	"RFpNnV+JkGwpfdbXd7XeRbmjQ+G3kqjVYlID1YfmRZ3bTUQLxXq2vmzCb5KCkDjNuhr9iZKvKFUKvKkC",
-	"VfDWN2gqjI8+l8SZUqOSV+KwngAYdXs55hcw+jCrhVlNQidEyJFSNIEO1Fr/CFEMmZz94zBEHHCsx8zQ",
-	"Yaiz46OZUZbmj1iOSsqbkRCVPxx2o269iTuE3ZmF3kVSbsPMm4v+/wRpHA1/rKucJt8hnxJKUmUQT1zI",
-	"JyQl0gZwZtrrExXtlf967frXLtOVU5Aj6zdsk6kscfeQzppmL+3uYcI4LMnDlxTaPxmsZmxBBxfyvuAZ",
-	"R5I8FhkETxrIZnP8E+IiRi8WdWZ6lxu6Tpz/5MBi6/g7DPJMGfCBKec4g/tH4MIairWi9+of7dVbFGlS",
-	"MGzT3Mkuw3x3NLHUyV8haDnfwPtQitA9d5YcIGb55V7+RS2d7Ck3dR1C4CmpRLQE3qNI1Qm5SV1KAsXe",
-	"nGlVtFqzLGWQqa1qgWki4yLQb4zQlQnN7Y28PxbdpQX7ixG6cbJzuQlTDlWhNF7CEBoleQw9Hs2It3y0",
-	"WeZWezWiq62bpuuvMMVTMCXXJcd3VHgr9f2V1YhjbWhiLEGX6VP2CE5T59ejFTmXTZSlRaRUIzdKDXZu",
-	"C7ymChWZ78gbZRkaOmgXxxvmgf2U2qqgvaFtsAahANuPqjuWKIi9rjm3ZFtl0Ls8rIHDYkg8yZmv8g9C",
-	"Yzb3OOJumSM0y+UNJxHcAL8asocm81h+n9Q4Vx3WLJfb/THj7JHE4M7+C8kBpzaT1LUbkrFEuIbaYaOt",
-	"mpuN6ssWa3hp6+G0GtqA0ZpLK/lsFnWBckPodNua9rY1w0wtsL11veHs3gGsx2MUEnNpGBJzTOhaey+p",
-	"2txac1FuMqea8zhOCdX+oClEq98eCcz1h6ku17lM5W1Ole/lZcHKfqFnHeXwVa51MPKcjpTHt1Wopndx",
-	"ktLg7q1mtnFfXWW3+NQm/nj69vTnDZtBvAA3cvIr+lya+ZIeEgpLGkGMLG2Qjn7RgaJriJSxCJFSGm6O",
-	"wxDJGaEPhE5DJJUfSXESIoFpfM++hihLMA3vaK6kJkS6sGrC6cMjNFxk8EpkEJEJiYreB0EkugdBYkBy",
-	"BgLQwc3t9fD6/fXlURofHt3RTq5FrHI6X29Rm1nbZvglfsscS6gR8rYXlI2T3pwXB4rTsq6PDuZEzpD6",
-	"6TBE2HihxWCIctr5KYYEZO17Arg+LCTLtJJ1s17e9PnfJFVlaec+0QQ4wrk1Kl9XIPG6IelSluqFNmwU",
-	"wUujCtPhYf3PrTPQ5Tq/LNy1Lm/45vGwNq36bdkNow5HWJOJAz33qYhmnksyl/dlazcVP+vwF9DWOFon",
-	"e52VdRir0mZF0yUSNigoUpyXhJrMT5ECwtYD4YBjtSvPKTW/zDEpvBNoTPVVrZubesr3GYdHwnIx2IZV",
-	"HLBwJsdWFi+32a3tatgtRmaxbfyNguNNIjjZp0YGFGdixuQmtfxNNS0DGhM6vdFdprvrAeCQJXjxnqWZ",
-	"Olm2yYAUeZvNTPJLiIHUPXQFb7aSA4tbJRFdpe6wpkNUt9wAcP8NgNWJ2U3LdfY/Xli2jOB2FB0IBcJu",
-	"QwONlTcw2Lefr7PhnXPqmgJSjEATlsQQowlnqW4asRj9IGpOviltdV25lfFcZAXv+d5F2US4UTv+RAUa",
-	"Qx/rJ4RvYvcSvFEXkgrVd4B4NxNQnbcFedVHTCNIEu0S+E9b5Zbflidi2VNGYxMQN5dJ8deR7r4XS9dU",
-	"wd57nCQbljiWxER5of4b8ToXwD2sbquK2br2l7qkhFWhrOJhTVgqQXBp2yftdn2HC0otHL3XiwyA3d7r",
-	"1lU0qSI6IRGjULSTmdjbxMx1frxum4Xl8YavN3uVsetg8gckEUvB5TAyySKW/N6pjLbq3oSD6OWNzolG",
-	"SZI/Av/dW17tnh1zC9G6p0cb0BZUbRBc7GxemmzllU5O37ogERDlnMjFQAlQ0UGAuUkum08fCsP02x/D",
-	"wN4V1OQx88pVZ1Jm5iojoRPmvq9ir6hMsYQ5XhTSpEMclCVYKiN4hG77gyFSXDT9WyglyuLoqX/A/YBF",
-	"DyDvaEGxZsLnXXNaeRtGzHAGAmEOKIYowRxihAUqdeiOWh1Cgpn7lWodDUnv5kLfwGwuLGZqLaUTAqTC",
-	"ZApUQQwxUgQRR3fKv+ULc48T3bN4gYhA4293xoDeBWfo251uy70LQnRXdOaaL6V/cxc8PY1NFksSqSxA",
-	"cE5SQnOgMSsIWSvknwUnR6+PTnSBIQOKMxKcBW+OTo7e2O4ozeNjnJHjWdlQMQWt9yXJlTHWzSZmRusa",
-	"7OnJyc4uwRadEt0bsAa6BWIclc0RT2Hw48mbF9hc92DU9SM4+/NzGIg8TTFfKB6UvR7IAKolhFAh1amJ",
-	"UpCcRAIdUIZwLmeHejFNdWOlfBS/gn1Su7rf1kWZ1O6+xTDBeSJ9y5XwmVZ5Q6iSNFrPcZIA/0GgatUK",
-	"/7Lk5yTCJRHSVpj3SYpaVdJBDHNDzgCxC3qYFoofRLEoOmhWm1FChDzUETUTDqKUF52DMvAtLtjshBqd",
-	"i9RPzWNK+VlPHW68fiFu6OryO1RjCtLdI3PM4+fzpxfHCNuFO3zBcXzYkd3jb6YO/mQOuSJH0WTZre5u",
-	"qHHtuwiy6bHYH/EMln76mf2NZNcenfjT+YZDdSF+Rw84fNZHnsl1NblT9833pFMu938ttXop2bBp4b3J",
-	"xvsZptNKNn4QSEUiHRExYNS1rGwV8B8QZso+SVe2MniOhwhLnLBpiBiPQXmT9wtE4p2cFpoAxQbGOxYo",
-	"whTlAtBBnwpI75M6xeqlKC/Nym5Ntyq2nm9pd6HVlbBEcIITUcXfVS/J5z0ypl6T87CmPG1LumzDFe9h",
-	"3LiyvCfj4bwW/cKHciM53qW0rTChA52FRkVpCOVUkgT9xQiFWHnv2CQXiUA8p4fbsaIt6Mffymzr0kP4",
-	"XP9eZ1WDVm+7UapZKX6HsJQ4mkGMTOuTOsoiUPgVhRw789kaP5Asa6VbTUCsIgqzCSISHTTL7JqQvijC",
-	"i/DJSwlHDZ+tla9ppFz/q6YcV+9DrTz196u5zqTaC5/7azDHHv7PYlLTEVQHR9kwohS/bBVBB80Wk3Xa",
-	"ShynW13pj2uv8jxLUNzhVuPdpX3FXI1nh9aSkNPdbV4U+Vzhlh0zjqExf0jM2Fwg86YRTkYcBEseIbYP",
-	"kJVJPIkfQCAinx+VaeogjGwdExXvPynJqu4fIPPAETpovRK1SnyqS+s+G9ov7n63xKtJK7MO0i1TAr6g",
-	"qT4UOZIzrMhChLLbmgzoJKxV1iTm8tDzcl55M6Luc210ReIpdCTxUyakASnFdGELeRV46rSxl+bQ65OT",
-	"Ex905v5YKyZb96rdXj3D2vMFHqOX6bHnSqZepshd+2uk6KC6CugKgDewU2uI8rHR05pEu16L4kLa9kwi",
-	"0LjZizBGBwoh5bih4rfQSPa42TswPjxCfRzNKpTvqFl1wpJE2wmBxiQ+Q3f5ycmbSMAX/QHGIRrricWI",
-	"ko9qKMYSlyMzsJD+Nrj+aOe8Qznt9JvavQU6GDd6bNSKLV9tfGifSKRMwTc+Qj0UsTRV2ySEAhqfoQeA",
-	"DCfkEcaKRkKXBsz7Wq9/ROIIDRniIHJ11nGwt+IslS6xkK+0FL66OLfkTLCQ2jJY9zE+VAZsXOj4+N0d",
-	"VdNmgGPgaE6oMEBRtQVHkjEkEjZHkmnIUJ4hASDqphlorLXXgGWHcApojhdHd3RYzcSJYGq6DfO79NHr",
-	"lCa9TGeLWS4FitmcmkpE01gO9OLr2UujMl8K7dHUMWwu6PMOGWEzNrKAlJTPjBpKVfaoQfRdmkwLhhUu",
-	"A4Y2nwr+AzKljBfnXwOGQmxe0rxrbclYNNNUjXIuGEf3kDA6FUiydwhTJmfA7aQpSIGaOo10LO8Buegv",
-	"cubhfnrrTLytMPMSvkpjul5Vlqta3/EUqwNjLTj277tIvFTGXBmAkvUCDXTx9dVA7de31qZ+PxBNGLfF",
-	"TeMMsFxWtcJ9Wn/9VsHSvM8HPWOFXsaEQ6SfMVj+2G/lL6gx9cvh8vd/t3zvt/MuAzxCokRZV0oqKF6H",
-	"GpAS/B8EYnOKohlJYg7UB5x5bqEh0Mv0bZ9eS/nQhkfIFb62x+BZ8q32aHksFWsPqncv9i6sx1h65VUR",
-	"oycvam+WbAZJ+ZS1kiBnWrO2tL/KsNHVkL1LR/GglEdA9Iskul8By+qNkWfLyzWFajV1XuOavJhXUDov",
-	"nexfdmpEdQrQLeD4g3knaVvJ+RuwcyeHGYU5CLmKh+WjNvvn3ax6Vcqr/MXLU39f9hUQethXPTsVIpbE",
-	"igM67Ho2S00zkdob4rUU05J7n3xdxdHqvZr1ik6Nx2uWlX07jWyr8x36YY/KcTg9Cevpju2yHd/xYKg/",
-	"r7LPbMdQk63dGV73vJtybrIeLyB7pjl/L+lf3aQ/NF3Q+8j8Ni4BvHDit3nFY7Psryb5SO+9x8zvAGiM",
-	"pjmJderBRiG20d2UEg80IKtSvEKybF/ywbJSPL5jgv7ZpNbPk/M8k04a22u7h+8QkSZrpNNc6rdRcd0A",
-	"favuEaDyxsDTCtaUbzjtnjf27v2eNLd1s/9vWLTZQTkac2mL9orzokiDWFPAHoHX2qAZR4NB3/A7IY/w",
-	"n2XOwKWesMdT0Tyh4SKPgm1pR69ymTPOIhACEYH0H9r9u/qa61IMb82M74GiuYO74xZp726USf0g5kL3",
-	"f+iXSHSrtn2K5HAlrcvkspFcgSTHkwmJGjRvrlHdTfjz89Pnp/8NAAD//w==",
+	"1F17c9u2sv8qO7x3JvYMYzuPdnqdP86ottKqx69jKc25U3dkmFxJaEiAAUArPhl/9zt48CWCetlKev+T",
+	"RQrY/e1isS/AX4OIpxlnyJQMjr8GGREkRYXC/PWeJnhF1Ex/jlFGgmaKchYcBwQmNEEQmBBF7xEUBzVD",
+	"mHPxSWYkQhCcqyAMqH75c47iIQgDRlIMjoNMjxgGAj/nVGAcHCuRYxjIaIYp0VP9t8BJcBz812FF26F9",
+	"Kg8/FjMYuh4fw2CIUlLOBrH+qZnPTeCmk+XzZXOm5MsZsqnm9dXrn8Igpaz8OwzUQ2aGUoKyafCopxUo",
+	"M84kGqD6QnChP0ScKWRKfyRZltCIaMAO/5Iata9r8mhG+5nHD3amBeQZoH7+Dt6+/h8gLIYfjt4AYXKO",
+	"QoKaEQWfGJ/DfIZMi0WgEg8QESEe4PZa//GyN1EobmFPYsRZLPf1KDfs1rxpnp3L2xtmwHUkaYp7UYSZ",
+	"QgNzJniGQlHLPak9cUjdcZ4gYcFjGEQJRaZGuXAiWsAyrAmo/fSxLrM/GrIsZ/2zlA+/+wsjpcfsxfE5",
+	"pncorvFzjlK1icaU0GRB8m9eH4Vt+gRPcJXIrvU7j2GQSxSWkc0UqsmmG8VN7eXPyPtfmjXK2TlKSabo",
+	"kYxVC/Mxjql+lyRXtVfsMmgNT7JM8PsuicZUplTKrseZ4GmmOoQtrDy2UIWCzK8BsjzVMFnuxp8dCjWg",
+	"OnA1T8OGFpXEdqPcqULfHd2n6NhyxnM1O+FsQqcervOYIouwvSn0Pox+PRr3PpwO+hcn/dDsCL2rAdAY",
+	"maITigL0opUSFP+ETDqrRBmQXMuiJXBrOiyvvqlOzgb9i9F4cKp/rLcfvAP7mxcSavYXaBwcszxJPHPE",
+	"eH/OYw83WnjOis4QpkThnDwAQ4wlMG5ZqIiuC5CnhLIumk8vz3uDC5hTNeO5AgJKEJpQNgWZEDkLgUjQ",
+	"8B+9kDC86sHw9J+gyCeUQNUxELgjAmHGpYIUCZM3bKZUJkMgMMmTBD5cn8GeJjjhEUlgEF8BZ5Bwnt2R",
+	"6NM+UAm5xFjPMhdUKWQH0E8zZcQQ4z2kPHZs50yiOrhhwSpVcgzX5BVWWlIh3KVoWjkiorDTii23GVYQ",
+	"ejUs036P9ahNvbbpsJOt4sSzR9o1oB5WbSSD4r2VtnIZP/HaDJV0+Xg6MfLss3tMeOZZIqMZwoRiEkvA",
+	"e9RuhvkBpFaSkBLnebyDWz34LUhMMFLSLCn31oG1wl3yXrRxnTiswa6XR84YRl6Z1c1Pa9oZEqHukKgB",
+	"UyjuSXIua+9RpnCKwtBnvp9wkRJln/z4tlpS9RcXBBqVlK0rzNr685FnaPFiIJAodI50tzMx1X6cH+3C",
+	"2/Y8yATX82zlD7QgMYSO3Qa+Ni4V5Su5797s69zXlPLHt+Eqy1NAU/vV6yOfp9mAaoXiL3C6nMVTzJDF",
+	"yKKHX5EkNqBb0PUZRp8w7qmGssZE4UtFU/TtzlgEPa0nCVF6rsaKYLl2x42Tp4jKZV2s/JPZJqaCxKiV",
+	"N+bzNYTrxvHxW0VQbb+/oHplBHaKSocIi9PaATpnPXHORMHb4OL33tngdPzb8PIiCMs/z/vDYe+XfhAG",
+	"7tN4dHk5Putdm++ue6P++GxwPhj1tW+jPYfxdf9fHwbX1d/ve4Oz2tPmL0aX/+xfjPv/vnK/eH95/fPg",
+	"9LSvSRj2h8PB5cX44nI0fn/54eK0RtZw1BtpAurPPlwNR9f93vn4w0Xv997grPfzmX7lpHfVOxmM/nfc",
+	"//dJv3/at8OM+tcXvTOP8Bw8DtS2/jnYVkrF4PsYBmllpjY0KvU4dy3TvKAAhtSKgE5N6N+7TMD/H043",
+	"jcAW18KK7WkN4DRm8sq7/2DGo5mXLLwv8ldUYSpXoetMvZVPyVVAhCDG75oRec4F+uMvbdukGuLnZwB0",
+	"SXbDMluyVp+3ItCH4Hua4EmVhVrUvfJBG0QW8Vh/rsk3V5OXPwVhcEck/vjWu6pnRHrygzP8AsNfey9f",
+	"//Aj8Ilx9+4eFErfPkIVCmJ/txaimctIbpg9kPQ/uM1yb2QLbGaxgLEGmhvf4VFnqktIfaaEZ3/aFI1u",
+	"v6sTpnWBaK/3CU1MREfXWPT1LGxYpl4sSKvR+ZVKxZfis/561+MNyhk9C34rjVqtJjVSu9gc1KXdZLRY",
+	"WE9eL5vIm6YoFUmz9or+wOgXSPUC3nQBVfTWJ2gumC58zqg3d8uUqNRhPQWwy+3bCb+gsYuzWpjVBDqh",
+	"Uo31QpOwp8f6RwgxZmr2j/0QBJLYPLOP9kNThhnP7GJpfknUuETePgmh/GK/HXWbSfwh7LNZ6OfI/m6Y",
+	"4vXh/wsq62h0x7raaera5FPKaKoN4pGP+YSmVLkAzr726khHe+WvXvl+9Zx58SmqsfMbtkmJl7x3QOdM",
+	"cyd2dzjhApcUfEqEdg+DWxlb4OBjvit4JpGi90UGoSMN5LI53S/ERYxeDOotKSw3dK04/9HDxdbxdxjk",
+	"mTbgQ1s39Ab39yikMxRrRe/VLxZHX0CkiWC4iLlXXFb4/mhiqZO/QtFysYH3oRdCe99ZsoHY4Zd7+YNa",
+	"Ormjrtl2CFGktFLRkviOhVTtkJsUQBUy0pkzraqja9Y/LTO1UR0xTWZ8AP3GKVuZ0NzeyHfHos9pwf7i",
+	"lG2c7FxuwrRDVSyaTmAoi5I8xp6IZrSzTrlZ5tZ4NbK9WjdN158TRqZoa/tLtu+o8Fbq82urEcfG0MRE",
+	"oekHSfk9ek1d9zpakXPZZLEsgJQa5sap5c5vgddcQkXmO+qMsiyGHuzieMM8cDdSW3VObGgbnEEoyO5m",
+	"1R9LFGCva84dbKsMeluGNXJ4jElHcuaL+khZzOcdjrhf5yjLcnUlaIRXKM5H/FNTeDy/S2qSqzZrnqvt",
+	"fpgJfk9j9Gf/pRJIUpdJatsNxXkifY8Ww0bXnmEnqg9bjNGJbYek9aMNBG2ktFLOdlAfKVeUTbetaW9b",
+	"M8z0ANtb1yvB7zzEdniMUhGhrEBiQShba+4lVZtrZy7KSebMSJ7EqWkviNEWovV39xTn5sPUlOt8pvI6",
+	"Z9r36hTBysa0J23l+EWttTGKnI21x7dVqGZm8UJpee+sZi7yvrrK7vipvfjD67evf9qw66iT4EZOfkVD",
+	"1UJbDUjNJYswBocNmOgX9jSuIWhjEYJeNMJuhyGoGWWfKJuGoLQfyUgSgiQsvuNfQsgSwsIblmutCcEU",
+	"Vm04vX8Ao4cMX8oMIzqhUdH7IKmCO5Q0RlAzlAh7V9eXo8uTy7ODNN63HTQLC2qV0/lqi9rM2jajW+O3",
+	"zLGEhqHO9oKyQ7cz5yWQkbSs68PenKoZ6K/2QyDWCy0ehpCz1lcxJqhqfydI6o+l4plZZO2sV2f6/G+S",
+	"qnLY+Xc0iZ5wbo3K1zkqsm5IulSkZqANG0XI0qjCdng4/3PrDHQ5zs8P/lpXZ/jW4WFtWvXbshtGb464",
+	"phCH5t3HIpp5KmQ+78vVbip51ukvqK1JtA57XZR1GqvSZoXpEg0bFogU+yVlNvNTpICI80AEkljPKnLG",
+	"7DdzQgvvBBuvdlWtm5N2lO8zgfeU53K4jagEEulNjq0sXm4z26Kr4aYY28G28TcKiTdB8IpPPxkykskZ",
+	"V5vU8jddaRmymLLplWlnfr4eAIFZQh5OeJrpnWWbDEiRt9nMJH8LNVCmh66QzVZ64HirNKK9qFuiaYHq",
+	"1xtE0X3UZHVidtNynftNJy1bRnDPFB1ITcLzhgaGq87AYNd+vsmGt/apS4agBQETnsQYw0Tw1DSNOI5e",
+	"yJqTb0tbbVduZTwXOcV7undRNhFudO5jogONUZfoJ1RsYvcSslEXkg7Vn4Hxdiag2m8LePVHwiJMEuMS",
+	"dO+22i2/LnfEsqeMxTYgbg6Tki9je2xk6Zg62DshSbJhiWNJTJQXy38jWecSRYeoF5eKnbr2k7qmhFWh",
+	"rJJhTVkqRfCttg/G7foOJ+EWeOw8x2YJbPdeL5x5VDqikwo4w6KdzMbeNmauy+PVollYHm909WavMnYt",
+	"Tj5iEvEUfQ4jVzziye+tyuhC3ZsKlL280TnRKEmKexS/d5ZX23vH3FG07u6xSOgCVYsk+MTZPJ27kFc6",
+	"ev3WR4nEKBdUPQy1AhUdBETY5LL99L4wTL99HAXuUKqBx75XjjpTKrNnZimbcP95FXdEpTjP5bTJhDiQ",
+	"JURpI3gA1/3hCLQUbf8WpFRbHPPqR7wb8ugTqhtWINZM+LxrvlaehpEzkqEEIhBijBIi7DGscg3dMLeG",
+	"QHJ7kFePYyjpXQ3MUd/mwHKmx9JrQqLSnEyRaYoxBg2IPLjR/q14sAeG4Y7HD0Al3H69sQb0JjiGrzem",
+	"LfcmCOGm6My1f5T+zU3w+HjrzoFRpS1AcEpTynJkMS+ArBXyj4Ojg1cHR6bAkCEjGQ2OgzcHRwdvXHeU",
+	"kfEhyeghydXsMCoPGk5R+YVmDsSBrQLbc4VLjvqVSBnU3Dm0EFhlPNIbJjESqA5gUDv1Vj/nVz9NVZ5u",
+	"KhsQgCqJyaScyVJywySdMgmUgU1gcTWjbGqhK5VJbzPBL6hqZywXTpO/Pjp6trPktVk8h8k1vS8p0/qj",
+	"Y2PZWJDB8R9/hoHM05SIh+A4+KhVksCd4HOJwp2EVBz0IJrnPcYNbPtmFCPfWdkw40TbQsH1qewQgaIT",
+	"ps29pe4BuICy+eUxDH44evMNJjc9Nsvgrnp5wBJqtI0yqbRXBCkqQSPpQ93uQl2In+Mu0a7OL7ZZprWz",
+	"jTFOSJ6oruFK+uxRCAtUCY2x4yRJULyQUI1a8V+WdL0gnFGpXAfBLqGoVZ09YNgTkJaI58DDGscXshgU",
+	"9prdBJBQqfZNxoRLDyjljQlBmdgoDlA9jyFavJHhsemGaD/6sSWNV99IGqZ74B3UhAKmO2hORPx0+fTi",
+	"GIgbuCUXEsf7Ld09/Gr7HB7tfljkoJoiuzbdKzWpfRdFtj00uwPPctmNn53fanbt9po/vJfBVDdrPNNN",
+	"MH8al8bmMpvSqcdeO1pTvvBurWX1rXTDpf13phsnM8KmlW68kKAjzZaKWDLqq6xsBeneIOwru4SubFXp",
+	"2B4iokjCpyFwEaOOFu4egMbPslsYAIoJbPQjISIMcomw12cS07ukjli91NiJWdmN61+KC/dALXYZ1hdh",
+	"yeCEJBLbt2zodbczwdRrrh2iKXfbEpdtpNK5GTeOpO/IeHiPvX/jTblR/Ggj7SqIsGeqDFCU/iBniibw",
+	"F6cMY+29E5s8phJEzva3E8Wioh9+LbPpSzfhU/N9XVQNrN62A1o7UvwOiFIkmmEMtrVNb2URav6KQp17",
+	"88krfqh4tpBOtwkPHVHYSYAq2Gu2URggu6KIToaPvpVy1PjZevE1jZTvd9Urh9VFcyt3/d2uXG/S9Bvv",
+	"+2sIx23+TxJS0xHUG0fZEKQXftkKBHvNFqJ12oY8u1t90R/Wrvd6kqL4w63GBW67irka95etpSGvn2/y",
+	"oojrC7fcM+sYWvMHcsbnJpcn+D1JxgIlT+4xru7gsjaruAzr6VGZQQcIuDo1FBfJac2qzpeAvSkN9hau",
+	"m1ulPtWlBF02tF+c7V9QryZWdhybUZT4GaZmUxSgZkTDQqW22wYGOAprlVNFhNrvuIKzPPlS97k2OgLz",
+	"GHqKNCmXypKUEvbgCrUVeXq3cYci4dXR0VEXdfZ84EJMtu5Ryp16hrXrKTqMXmaePVUzzTBFbaK7Bg57",
+	"1VFPXwC8gZ1aQ5UP7Tpdmqg3dUnXfksl3DZ7TW7t1XTacYPiu9Bq9m2zN+R2/wD6JJpVLN8wO+qEJ4mx",
+	"ExJuaXwMN/nR0ZtI4mfzAW9DuDUvFk+0flSPYqJI+WSGjtLfhpcX7p135tq7hX5iN7eEvdtGD5UeccFX",
+	"u913txoyrum7PYAeRDxN9TQJZQi3x/AJMSMJvcdbjZE0lQNbYXj1A8gDGHEQKHO91wl0RQeH0hmR6qXR",
+	"wpeDUwdnQqQylsG5j/G+NmC3xRq/fXfD9GszJDEKmFMmLVFMTyFAcQ4y4XNQ3FAGeQYSUdZNMzJbVbFk",
+	"uUckRZiTh4MbNqreJInk+nUX5rfxMeOUJr1MZ8tZriTEfM585ZKhGXw9e2mXzOdi9Rh0rJgLfN6BVTZr",
+	"IwtKaXlfsUWqskcN0J/TZDoynHJZMoz51PTv0Snjotj/GjQUavMtzbtZLRmPZrbglQvJBdxhwtlUguLv",
+	"gDCuZijcS1NUEpprGkws30Fy0T/mzcP9+NabeFth5hV+UdZ0vawsVzW+505nD8dGcdzPnyPxUhlzbQBK",
+	"0UsYmuL6y6Ger++sTf38J0y4cHVGWd4eWtaCd2n9zV0US/M+780bK9ZlTAVG5pqK5beGV/6Cfqa/2V9+",
+	"kfiWF4e37t3Ae0xMQTOhskbFK1twLsl/IYHPGUQzmsQCWRdx9jqNhkIvW2+79FrKi1Q6lFzzW96G+wT9",
+	"1nMseCyVaPeqe012rqyHRHXqqwajpwa1O2k2o6S8E19rkDetWRu6u8qw0dGfnWtHcWFYh4KYG2dMPwpR",
+	"1R0yT9aXS4bVaHq/JjV9sbfctG6y2b3u1ED1KtA1kvi9vQdrW835G4jzWTYzhnOUapUMy0uLdi+7WXVr",
+	"WOfiL24W+/uKr6CwQ3zVtWIh8CTWEjBh15NFapvF9NwYr7UwHdy7lOsqiVb3Ea1XdGpcTrSs7NtqVFyd",
+	"7zAXt1SOw+ujsJ7u2C7b8R03hvr1ObvMdowMbIud/3XPu6nnNuvxDXTPHr7YSfrXHMIY2S73XWR+G4c8",
+	"vnHit3mEZ7Psr4F8bObeYeZ3iCyGaU5jk3pwUYg7yGBLiXuGkFUpXql4tiv94FmpHt8xQf9kqM318yLP",
+	"lBdjdyx7/x1QZbNGJs2lvxsXx0nga3VOBMoTIY8rRFPe0fX8snF3K+xo5S7c3PA3LNo8QzmaCOWK9lry",
+	"skiDOFPA71HU2ty5gOGwb+Wd0Hv8zzJn4My8sMNd0V6R4oNH07a0o1e7zJng5j/gUAnmB4v9u+YY81IO",
+	"r+0b34NFe8b6mVukO2djXJkLTx9M/4e5aca0arurZvZXYl0ml63mSlCCTCY0amDeHKM6e/LHn49/Pv5f",
+	"AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

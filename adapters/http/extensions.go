@@ -13,6 +13,7 @@ type extensions struct {
 	models  *app.Models
 	files   Files
 	sse     SSEConfig
+	signIn  app.SignIn
 
 	streamsMu     sync.Mutex
 	streamsClosed bool

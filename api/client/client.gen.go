@@ -303,6 +303,22 @@ type AnswerRequest struct {
 	PromptId  string                  `json:"promptId"`
 }
 
+// AuthConfig defines model for AuthConfig.
+type AuthConfig struct {
+	// Audience AUTH0_AUDIENCE, the API identifier access tokens carry in aud
+	Audience string `json:"audience"`
+
+	// ClientId AUTH0_CLIENT_ID
+	ClientId string `json:"clientId"`
+
+	// DevMode true when the gateway needs no token
+	DevMode bool `json:"devMode"`
+
+	// Domain AUTH0_DOMAIN without a trailing slash, as Auth0's SPA SDK takes it: a bare host means
+	// https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
+	Domain string `json:"domain"`
+}
+
 // CreateSessionRequest defines model for CreateSessionRequest.
 type CreateSessionRequest struct {
 	AgentType string  `json:"agentType"`
@@ -850,6 +866,15 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	//
+	// The Auth0 tenant, the web client's application id and the API audience, none of them
+	// secret. In dev mode the gateway authenticates every connection itself and the client
+	// signs in with nothing.
+	//
+	// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+	GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Dependency health and instance metrics (no auth)
 	//
 	// Corresponds with GET /api/health (the `GetHealth` operationId).
@@ -1034,6 +1059,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetAuthConfig What a browser needs to sign in (no auth)
+//
+// The Auth0 tenant, the web client's application id and the API audience, none of them
+// secret. In dev mode the gateway authenticates every connection itself and the client
+// signs in with nothing.
+//
+// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+func (c *Client) GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAuthConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetHealth Dependency health and instance metrics (no auth)
@@ -1539,6 +1583,33 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetAuthConfigRequest constructs an http.Request for the GetAuthConfig method
+func NewGetAuthConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
@@ -2738,6 +2809,17 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetAuthConfigWithResponse What a browser needs to sign in (no auth)
+	//
+	// The Auth0 tenant, the web client's application id and the API audience, none of them
+	// secret. In dev mode the gateway authenticates every connection itself and the client
+	// signs in with nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+	GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error)
+
 	// GetHealthWithResponse Dependency health and instance metrics (no auth)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2960,6 +3042,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+}
+
+type GetAuthConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthConfig
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAuthConfigResponse) GetJSON200() *AuthConfig {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAuthConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAuthConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAuthConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAuthConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetHealthResponse struct {
@@ -4141,6 +4264,23 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// GetAuthConfigWithResponse What a browser needs to sign in (no auth)
+//
+// The Auth0 tenant, the web client's application id and the API audience, none of them
+// secret. In dev mode the gateway authenticates every connection itself and the client
+// signs in with nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+func (c *ClientWithResponses) GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error) {
+	rsp, err := c.GetAuthConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAuthConfigResponse(rsp)
+}
+
 // GetHealthWithResponse Dependency health and instance metrics (no auth)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4554,6 +4694,32 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// ParseGetAuthConfigResponse parses an HTTP response from a GetAuthConfigWithResponse call
+func ParseGetAuthConfigResponse(rsp *http.Response) (*GetAuthConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAuthConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call

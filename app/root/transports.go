@@ -89,6 +89,7 @@ var httpModule = fx.Module("http",
 		if cfg.MetricsAddr == "" {
 			metricsRoute = metrics.Handler()
 		}
+		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
 		if cfg.DevMode {
