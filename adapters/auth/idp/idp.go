@@ -2,6 +2,9 @@
 // one RSA signing key, publishes the public half as a JWKS behind OIDC
 // discovery, and mints tokens shaped like Auth0 access tokens, so the
 // gateway's real verifier can be exercised over real HTTP without Auth0.
+// It also signs people in to single-page applications as Auth0's Universal
+// Login does (Authorization Code with PKCE, see authorize.go), so a browser
+// using Auth0's SPA SDK can be tested against it.
 // It also mints hostile tokens (alg none, HS256 keyed with the public key,
 // tampered payloads, foreign keys) for the verifier's tests.
 package idp
