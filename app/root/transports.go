@@ -92,9 +92,9 @@ var httpModule = fx.Module("http",
 		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		if cfg.DevMode {
-			s.WithWebClient(web.Handler())
-		}
+		// Outside dev mode too: the page holds no data and signs its user
+		// in through GET /api/auth/config before its socket authenticates.
+		s.WithWebClient(web.Handler())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
