@@ -85,15 +85,13 @@ var httpModule = fx.Module("http",
 		if err != nil {
 			return nil, err
 		}
+		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		var metricsRoute http.Handler // on this listener unless METRICS_ADDR gives it its own
 		if cfg.MetricsAddr == "" {
 			metricsRoute = metrics.Handler()
 		}
-		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		// Outside dev mode too: the page holds no data and signs its user
-		// in through GET /api/auth/config before its socket authenticates.
 		s.WithWebClient(web.Handler())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
