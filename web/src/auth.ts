@@ -1,8 +1,8 @@
 // Sign-in. In dev mode the gateway authenticates every socket itself, so the
 // app needs no token. Outside dev mode the settings come from the gateway's
 // public GET /api/auth/config and the user signs in through Auth0's SPA SDK:
-// Universal Login with the Authorization Code flow and PKCE, the tokens kept
-// in memory and renewed with rotating refresh tokens.
+// Universal Login with the Authorization Code flow and PKCE, the access token
+// renewed with rotating refresh tokens.
 import { createAuth0Client, type Auth0Client } from "@auth0/auth0-spa-js";
 
 export interface Auth {
@@ -51,8 +51,12 @@ export async function getAuth(): Promise<Auth> {
     domain: cfg.domain.replace(/\/+$/, ""),
     clientId: cfg.clientId,
     authorizationParams: { audience: cfg.audience, redirect_uri: callbackURL(), scope: "openid profile email offline_access" },
+    // Kept across reloads: browsers that block third-party cookies break the
+    // SDK's hidden-iframe renewal, so a memory cache would send the user
+    // back through the login page on every reload. Refresh tokens rotate,
+    // so a stolen one stops working once the app uses its successor.
     useRefreshTokens: true,
-    cacheLocation: "memory",
+    cacheLocation: "localstorage",
   });
 
   const params = new URLSearchParams(window.location.search);
