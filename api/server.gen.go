@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,36 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AgentEventEventType.
+const (
+	AgentEventEventTypeAgentEvent AgentEventEventType = "agent_event"
+)
+
+// Valid indicates whether the value is a known member of the AgentEventEventType enum.
+func (e AgentEventEventType) Valid() bool {
+	switch e {
+	case AgentEventEventTypeAgentEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentTypesReplyType.
+const (
+	AgentTypesReplyTypeAgentTypes AgentTypesReplyType = "agent_types"
+)
+
+// Valid indicates whether the value is a known member of the AgentTypesReplyType enum.
+func (e AgentTypesReplyType) Valid() bool {
+	switch e {
+	case AgentTypesReplyTypeAgentTypes:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AnswerQuestionMessageType.
 const (
 	AnswerQuestionMessageTypeAnswerQuestion AnswerQuestionMessageType = "answer_question"
@@ -31,6 +62,51 @@ const (
 func (e AnswerQuestionMessageType) Valid() bool {
 	switch e {
 	case AnswerQuestionMessageTypeAnswerQuestion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalResolvedEventType.
+const (
+	ApprovalResolvedEventTypeApprovalResolved ApprovalResolvedEventType = "approval_resolved"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalResolvedEventType enum.
+func (e ApprovalResolvedEventType) Valid() bool {
+	switch e {
+	case ApprovalResolvedEventTypeApprovalResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ArchiveSessionMessageType.
+const (
+	ArchiveSessionMessageTypeArchiveSession ArchiveSessionMessageType = "archive_session"
+)
+
+// Valid indicates whether the value is a known member of the ArchiveSessionMessageType enum.
+func (e ArchiveSessionMessageType) Valid() bool {
+	switch e {
+	case ArchiveSessionMessageTypeArchiveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthExpiringType.
+const (
+	AuthExpiringTypeAuthExpiring AuthExpiringType = "auth_expiring"
+)
+
+// Valid indicates whether the value is a known member of the AuthExpiringType enum.
+func (e AuthExpiringType) Valid() bool {
+	switch e {
+	case AuthExpiringTypeAuthExpiring:
 		return true
 	default:
 		return false
@@ -91,6 +167,21 @@ const (
 func (e CreateSessionMessageType) Valid() bool {
 	switch e {
 	case CreateSessionMessageTypeCreateSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteSessionMessageType.
+const (
+	DeleteSessionMessageTypeDeleteSession DeleteSessionMessageType = "delete_session"
+)
+
+// Valid indicates whether the value is a known member of the DeleteSessionMessageType enum.
+func (e DeleteSessionMessageType) Valid() bool {
+	switch e {
+	case DeleteSessionMessageTypeDeleteSession:
 		return true
 	default:
 		return false
@@ -190,6 +281,36 @@ func (e ErrorEventType) Valid() bool {
 	}
 }
 
+// Defines values for EventsReplyType.
+const (
+	EventsReplyTypeEvents EventsReplyType = "events"
+)
+
+// Valid indicates whether the value is a known member of the EventsReplyType enum.
+func (e EventsReplyType) Valid() bool {
+	switch e {
+	case EventsReplyTypeEvents:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileAtIterationMessageType.
+const (
+	FileAtIterationMessageTypeFileAtIteration FileAtIterationMessageType = "file_at_iteration"
+)
+
+// Valid indicates whether the value is a known member of the FileAtIterationMessageType enum.
+func (e FileAtIterationMessageType) Valid() bool {
+	switch e {
+	case FileAtIterationMessageTypeFileAtIteration:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FileContentEncoding.
 const (
 	FileContentEncodingBase64 FileContentEncoding = "base64"
@@ -208,6 +329,39 @@ func (e FileContentEncoding) Valid() bool {
 	}
 }
 
+// Defines values for FileContentReplyEncoding.
+const (
+	FileContentReplyEncodingBase64 FileContentReplyEncoding = "base64"
+	FileContentReplyEncodingUtf8   FileContentReplyEncoding = "utf-8"
+)
+
+// Valid indicates whether the value is a known member of the FileContentReplyEncoding enum.
+func (e FileContentReplyEncoding) Valid() bool {
+	switch e {
+	case FileContentReplyEncodingBase64:
+		return true
+	case FileContentReplyEncodingUtf8:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileContentReplyType.
+const (
+	FileContentReplyTypeFileContent FileContentReplyType = "file_content"
+)
+
+// Valid indicates whether the value is a known member of the FileContentReplyType enum.
+func (e FileContentReplyType) Valid() bool {
+	switch e {
+	case FileContentReplyTypeFileContent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FileEntryType.
 const (
 	FileEntryTypeDir  FileEntryType = "dir"
@@ -220,6 +374,51 @@ func (e FileEntryType) Valid() bool {
 	case FileEntryTypeDir:
 		return true
 	case FileEntryTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileHistoryMessageType.
+const (
+	FileHistoryMessageTypeFileHistory FileHistoryMessageType = "file_history"
+)
+
+// Valid indicates whether the value is a known member of the FileHistoryMessageType enum.
+func (e FileHistoryMessageType) Valid() bool {
+	switch e {
+	case FileHistoryMessageTypeFileHistory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileHistoryReplyType.
+const (
+	FileHistoryReplyTypeFileHistory FileHistoryReplyType = "file_history"
+)
+
+// Valid indicates whether the value is a known member of the FileHistoryReplyType enum.
+func (e FileHistoryReplyType) Valid() bool {
+	switch e {
+	case FileHistoryReplyTypeFileHistory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileListReplyType.
+const (
+	FileListReplyTypeFileList FileListReplyType = "file_list"
+)
+
+// Valid indicates whether the value is a known member of the FileListReplyType enum.
+func (e FileListReplyType) Valid() bool {
+	switch e {
+	case FileListReplyTypeFileList:
 		return true
 	default:
 		return false
@@ -277,6 +476,36 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for HeartbeatType.
+const (
+	HeartbeatTypeHeartbeat HeartbeatType = "heartbeat"
+)
+
+// Valid indicates whether the value is a known member of the HeartbeatType enum.
+func (e HeartbeatType) Valid() bool {
+	switch e {
+	case HeartbeatTypeHeartbeat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HistoryReplyType.
+const (
+	HistoryReplyTypeHistory HistoryReplyType = "history"
+)
+
+// Valid indicates whether the value is a known member of the HistoryReplyType enum.
+func (e HistoryReplyType) Valid() bool {
+	switch e {
+	case HistoryReplyTypeHistory:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JoinSessionMessageType.
 const (
 	JoinSessionMessageTypeJoinSession JoinSessionMessageType = "join_session"
@@ -286,6 +515,51 @@ const (
 func (e JoinSessionMessageType) Valid() bool {
 	switch e {
 	case JoinSessionMessageTypeJoinSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeaveSessionMessageType.
+const (
+	LeaveSessionMessageTypeLeaveSession LeaveSessionMessageType = "leave_session"
+)
+
+// Valid indicates whether the value is a known member of the LeaveSessionMessageType enum.
+func (e LeaveSessionMessageType) Valid() bool {
+	switch e {
+	case LeaveSessionMessageTypeLeaveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAgentTypesMessageType.
+const (
+	ListAgentTypesMessageTypeListAgentTypes ListAgentTypesMessageType = "list_agent_types"
+)
+
+// Valid indicates whether the value is a known member of the ListAgentTypesMessageType enum.
+func (e ListAgentTypesMessageType) Valid() bool {
+	switch e {
+	case ListAgentTypesMessageTypeListAgentTypes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListFilesMessageType.
+const (
+	ListFilesMessageTypeListFiles ListFilesMessageType = "list_files"
+)
+
+// Valid indicates whether the value is a known member of the ListFilesMessageType enum.
+func (e ListFilesMessageType) Valid() bool {
+	switch e {
+	case ListFilesMessageTypeListFiles:
 		return true
 	default:
 		return false
@@ -346,6 +620,36 @@ func (e ManageMembersMessageType) Valid() bool {
 	}
 }
 
+// Defines values for MemberListReplyType.
+const (
+	MemberListReplyTypeMemberList MemberListReplyType = "member_list"
+)
+
+// Valid indicates whether the value is a known member of the MemberListReplyType enum.
+func (e MemberListReplyType) Valid() bool {
+	switch e {
+	case MemberListReplyTypeMemberList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermissionRequestedEventType.
+const (
+	PermissionRequestedEventTypePermissionRequested PermissionRequestedEventType = "permission_requested"
+)
+
+// Valid indicates whether the value is a known member of the PermissionRequestedEventType enum.
+func (e PermissionRequestedEventType) Valid() bool {
+	switch e {
+	case PermissionRequestedEventTypePermissionRequested:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PingMessageType.
 const (
 	PingMessageTypePing PingMessageType = "ping"
@@ -355,6 +659,81 @@ const (
 func (e PingMessageType) Valid() bool {
 	switch e {
 	case PingMessageTypePing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanCreatedEventType.
+const (
+	PlanCreatedEventTypePlanCreated PlanCreatedEventType = "plan.created"
+)
+
+// Valid indicates whether the value is a known member of the PlanCreatedEventType enum.
+func (e PlanCreatedEventType) Valid() bool {
+	switch e {
+	case PlanCreatedEventTypePlanCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanRevisedEventType.
+const (
+	PlanRevisedEventTypePlanRevised PlanRevisedEventType = "plan.revised"
+)
+
+// Valid indicates whether the value is a known member of the PlanRevisedEventType enum.
+func (e PlanRevisedEventType) Valid() bool {
+	switch e {
+	case PlanRevisedEventTypePlanRevised:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepCompletedEventType.
+const (
+	PlanStepCompletedEventTypePlanStepCompleted PlanStepCompletedEventType = "plan.step_completed"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepCompletedEventType enum.
+func (e PlanStepCompletedEventType) Valid() bool {
+	switch e {
+	case PlanStepCompletedEventTypePlanStepCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepStartedEventType.
+const (
+	PlanStepStartedEventTypePlanStepStarted PlanStepStartedEventType = "plan.step_started"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepStartedEventType enum.
+func (e PlanStepStartedEventType) Valid() bool {
+	switch e {
+	case PlanStepStartedEventTypePlanStepStarted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PongType.
+const (
+	PongTypePong PongType = "pong"
+)
+
+// Valid indicates whether the value is a known member of the PongType enum.
+func (e PongType) Valid() bool {
+	switch e {
+	case PongTypePong:
 		return true
 	default:
 		return false
@@ -376,6 +755,51 @@ func (e ProbeStatus) Valid() bool {
 	case ProbeStatusOk:
 		return true
 	case ProbeStatusStarting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionRequestedEventType.
+const (
+	QuestionRequestedEventTypeQuestionRequested QuestionRequestedEventType = "question_requested"
+)
+
+// Valid indicates whether the value is a known member of the QuestionRequestedEventType enum.
+func (e QuestionRequestedEventType) Valid() bool {
+	switch e {
+	case QuestionRequestedEventTypeQuestionRequested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadFileMessageType.
+const (
+	ReadFileMessageTypeReadFile ReadFileMessageType = "read_file"
+)
+
+// Valid indicates whether the value is a known member of the ReadFileMessageType enum.
+func (e ReadFileMessageType) Valid() bool {
+	switch e {
+	case ReadFileMessageTypeReadFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RenameSessionMessageType.
+const (
+	RenameSessionMessageTypeRenameSession RenameSessionMessageType = "rename_session"
+)
+
+// Valid indicates whether the value is a known member of the RenameSessionMessageType enum.
+func (e RenameSessionMessageType) Valid() bool {
+	switch e {
+	case RenameSessionMessageTypeRenameSession:
 		return true
 	default:
 		return false
@@ -418,6 +842,111 @@ const (
 func (e RunTurnMessageType) Valid() bool {
 	switch e {
 	case RunTurnMessageTypeRunTurn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxInitEventType.
+const (
+	SandboxInitEventTypeSandboxInit SandboxInitEventType = "sandbox.init"
+)
+
+// Valid indicates whether the value is a known member of the SandboxInitEventType enum.
+func (e SandboxInitEventType) Valid() bool {
+	switch e {
+	case SandboxInitEventTypeSandboxInit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxProvisioningEventType.
+const (
+	SandboxProvisioningEventTypeSandboxProvisioning SandboxProvisioningEventType = "sandbox.provisioning"
+)
+
+// Valid indicates whether the value is a known member of the SandboxProvisioningEventType enum.
+func (e SandboxProvisioningEventType) Valid() bool {
+	switch e {
+	case SandboxProvisioningEventTypeSandboxProvisioning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxRemovedEventType.
+const (
+	SandboxRemovedEventTypeSandboxRemoved SandboxRemovedEventType = "sandbox.removed"
+)
+
+// Valid indicates whether the value is a known member of the SandboxRemovedEventType enum.
+func (e SandboxRemovedEventType) Valid() bool {
+	switch e {
+	case SandboxRemovedEventTypeSandboxRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionCreatedReplyType.
+const (
+	SessionCreatedReplyTypeSessionCreated SessionCreatedReplyType = "session_created"
+)
+
+// Valid indicates whether the value is a known member of the SessionCreatedReplyType enum.
+func (e SessionCreatedReplyType) Valid() bool {
+	switch e {
+	case SessionCreatedReplyTypeSessionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionDeletedReplyType.
+const (
+	SessionDeletedReplyTypeSessionDeleted SessionDeletedReplyType = "session_deleted"
+)
+
+// Valid indicates whether the value is a known member of the SessionDeletedReplyType enum.
+func (e SessionDeletedReplyType) Valid() bool {
+	switch e {
+	case SessionDeletedReplyTypeSessionDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionLeftReplyType.
+const (
+	SessionLeftReplyTypeSessionLeft SessionLeftReplyType = "session_left"
+)
+
+// Valid indicates whether the value is a known member of the SessionLeftReplyType enum.
+func (e SessionLeftReplyType) Valid() bool {
+	switch e {
+	case SessionLeftReplyTypeSessionLeft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionListReplyType.
+const (
+	SessionListReplyTypeSessionList SessionListReplyType = "session_list"
+)
+
+// Valid indicates whether the value is a known member of the SessionListReplyType enum.
+func (e SessionListReplyType) Valid() bool {
+	switch e {
+	case SessionListReplyTypeSessionList:
 		return true
 	default:
 		return false
@@ -472,6 +1001,21 @@ func (e SessionStateEventType) Valid() bool {
 	}
 }
 
+// Defines values for SessionUpdatedReplyType.
+const (
+	SessionUpdatedReplyTypeSessionUpdated SessionUpdatedReplyType = "session_updated"
+)
+
+// Valid indicates whether the value is a known member of the SessionUpdatedReplyType enum.
+func (e SessionUpdatedReplyType) Valid() bool {
+	switch e {
+	case SessionUpdatedReplyTypeSessionUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StateSnapshotType.
 const (
 	StateSnapshotTypeStateSnapshot StateSnapshotType = "state_snapshot"
@@ -487,6 +1031,36 @@ func (e StateSnapshotType) Valid() bool {
 	}
 }
 
+// Defines values for SteerAcceptedReplyType.
+const (
+	SteerAcceptedReplyTypeSteerAccepted SteerAcceptedReplyType = "steer_accepted"
+)
+
+// Valid indicates whether the value is a known member of the SteerAcceptedReplyType enum.
+func (e SteerAcceptedReplyType) Valid() bool {
+	switch e {
+	case SteerAcceptedReplyTypeSteerAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SteerAppliedEventType.
+const (
+	SteerAppliedEventTypeSteerApplied SteerAppliedEventType = "steer_applied"
+)
+
+// Valid indicates whether the value is a known member of the SteerAppliedEventType enum.
+func (e SteerAppliedEventType) Valid() bool {
+	switch e {
+	case SteerAppliedEventTypeSteerApplied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SteerMessageType.
 const (
 	SteerMessageTypeSteer SteerMessageType = "steer"
@@ -496,6 +1070,210 @@ const (
 func (e SteerMessageType) Valid() bool {
 	switch e {
 	case SteerMessageTypeSteer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StopReason.
+const (
+	StopReasonCancelled StopReason = "cancelled"
+	StopReasonEndTurn   StopReason = "end_turn"
+	StopReasonError     StopReason = "error"
+	StopReasonMaxTokens StopReason = "max_tokens"
+)
+
+// Valid indicates whether the value is a known member of the StopReason enum.
+func (e StopReason) Valid() bool {
+	switch e {
+	case StopReasonCancelled:
+		return true
+	case StopReasonEndTurn:
+		return true
+	case StopReasonError:
+		return true
+	case StopReasonMaxTokens:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StopTurnMessageType.
+const (
+	StopTurnMessageTypeStopTurn StopTurnMessageType = "stop_turn"
+)
+
+// Valid indicates whether the value is a known member of the StopTurnMessageType enum.
+func (e StopTurnMessageType) Valid() bool {
+	switch e {
+	case StopTurnMessageTypeStopTurn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalCompleteEventType.
+const (
+	TerminalCompleteEventTypeTerminalComplete TerminalCompleteEventType = "terminal.complete"
+)
+
+// Valid indicates whether the value is a known member of the TerminalCompleteEventType enum.
+func (e TerminalCompleteEventType) Valid() bool {
+	switch e {
+	case TerminalCompleteEventTypeTerminalComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalStreamEventType.
+const (
+	TerminalStreamEventTypeTerminalStream TerminalStreamEventType = "terminal.stream"
+)
+
+// Valid indicates whether the value is a known member of the TerminalStreamEventType enum.
+func (e TerminalStreamEventType) Valid() bool {
+	switch e {
+	case TerminalStreamEventTypeTerminalStream:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TextDeltaEventType.
+const (
+	TextDeltaEventTypeTextDelta TextDeltaEventType = "text_delta"
+)
+
+// Valid indicates whether the value is a known member of the TextDeltaEventType enum.
+func (e TextDeltaEventType) Valid() bool {
+	switch e {
+	case TextDeltaEventTypeTextDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingCompleteEventType.
+const (
+	ThinkingCompleteEventTypeThinkingComplete ThinkingCompleteEventType = "thinking.complete"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingCompleteEventType enum.
+func (e ThinkingCompleteEventType) Valid() bool {
+	switch e {
+	case ThinkingCompleteEventTypeThinkingComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingProgressEventType.
+const (
+	ThinkingProgressEventTypeThinkingProgress ThinkingProgressEventType = "thinking.progress"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingProgressEventType enum.
+func (e ThinkingProgressEventType) Valid() bool {
+	switch e {
+	case ThinkingProgressEventTypeThinkingProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingStartEventType.
+const (
+	ThinkingStartEventTypeThinkingStart ThinkingStartEventType = "thinking.start"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingStartEventType enum.
+func (e ThinkingStartEventType) Valid() bool {
+	switch e {
+	case ThinkingStartEventTypeThinkingStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallDeltaEventType.
+const (
+	ToolCallDeltaEventTypeToolCallDelta ToolCallDeltaEventType = "tool_call_delta"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallDeltaEventType enum.
+func (e ToolCallDeltaEventType) Valid() bool {
+	switch e {
+	case ToolCallDeltaEventTypeToolCallDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallEventType.
+const (
+	ToolCallEventTypeToolCall ToolCallEventType = "tool_call"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallEventType enum.
+func (e ToolCallEventType) Valid() bool {
+	switch e {
+	case ToolCallEventTypeToolCall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallStartEventType.
+const (
+	ToolCallStartEventTypeToolCallStart ToolCallStartEventType = "tool_call_start"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallStartEventType enum.
+func (e ToolCallStartEventType) Valid() bool {
+	switch e {
+	case ToolCallStartEventTypeToolCallStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolErrorEventType.
+const (
+	ToolErrorEventTypeToolError ToolErrorEventType = "tool_error"
+)
+
+// Valid indicates whether the value is a known member of the ToolErrorEventType enum.
+func (e ToolErrorEventType) Valid() bool {
+	switch e {
+	case ToolErrorEventTypeToolError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolResultEventType.
+const (
+	ToolResultEventTypeToolResult ToolResultEventType = "tool_result"
+)
+
+// Valid indicates whether the value is a known member of the ToolResultEventType enum.
+func (e ToolResultEventType) Valid() bool {
+	switch e {
+	case ToolResultEventTypeToolResult:
 		return true
 	default:
 		return false
@@ -550,6 +1328,96 @@ func (e TurnStopReason) Valid() bool {
 	}
 }
 
+// Defines values for TurnCompleteEventType.
+const (
+	TurnCompleteEventTypeTurnComplete TurnCompleteEventType = "turn_complete"
+)
+
+// Valid indicates whether the value is a known member of the TurnCompleteEventType enum.
+func (e TurnCompleteEventType) Valid() bool {
+	switch e {
+	case TurnCompleteEventTypeTurnComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnErrorEventType.
+const (
+	TurnErrorEventTypeTurnError TurnErrorEventType = "turn_error"
+)
+
+// Valid indicates whether the value is a known member of the TurnErrorEventType enum.
+func (e TurnErrorEventType) Valid() bool {
+	switch e {
+	case TurnErrorEventTypeTurnError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnStartedEventType.
+const (
+	TurnStartedEventTypeTurnStarted TurnStartedEventType = "turn_started"
+)
+
+// Valid indicates whether the value is a known member of the TurnStartedEventType enum.
+func (e TurnStartedEventType) Valid() bool {
+	switch e {
+	case TurnStartedEventTypeTurnStarted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnarchiveSessionMessageType.
+const (
+	UnarchiveSessionMessageTypeUnarchiveSession UnarchiveSessionMessageType = "unarchive_session"
+)
+
+// Valid indicates whether the value is a known member of the UnarchiveSessionMessageType enum.
+func (e UnarchiveSessionMessageType) Valid() bool {
+	switch e {
+	case UnarchiveSessionMessageTypeUnarchiveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageUpdatedEventType.
+const (
+	UsageUpdatedEventTypeUsageUpdated UsageUpdatedEventType = "usage.updated"
+)
+
+// Valid indicates whether the value is a known member of the UsageUpdatedEventType enum.
+func (e UsageUpdatedEventType) Valid() bool {
+	switch e {
+	case UsageUpdatedEventTypeUsageUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserMessageEventType.
+const (
+	UserMessageEventTypeUserMessage UserMessageEventType = "user_message"
+)
+
+// Valid indicates whether the value is a known member of the UserMessageEventType enum.
+func (e UserMessageEventType) Valid() bool {
+	switch e {
+	case UserMessageEventTypeUserMessage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WelcomeType.
 const (
 	WelcomeTypeWelcome WelcomeType = "welcome"
@@ -579,13 +1447,63 @@ type AddMemberRequest struct {
 	UserId string  `json:"userId"`
 }
 
+// AgentEventEvent An upstream event the gateway has no mapping for, forwarded rather than dropped.
+type AgentEventEvent struct {
+	// Content the upstream event's content: free-form, defined by the agent runtime
+	Content   map[string]interface{} `json:"content"`
+	Seq       int64                  `json:"seq"`
+	SessionId string                 `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId       *string             `json:"turnId,omitempty"`
+	Type         AgentEventEventType `json:"type"`
+	UpstreamType string              `json:"upstreamType"`
+}
+
+// AgentEventEventType defines model for AgentEventEvent.Type.
+type AgentEventEventType string
+
+// AgentType One kind of agent the platform offers; `id` is what create_session takes as `agentType`.
+type AgentType struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Name a display name
+	Name string `json:"name"`
+}
+
+// AgentTypeList defines model for AgentTypeList.
+type AgentTypeList struct {
+	AgentTypes []AgentType `json:"agentTypes"`
+}
+
+// AgentTypesReply defines model for AgentTypesReply.
+type AgentTypesReply struct {
+	AgentTypes []AgentType         `json:"agentTypes"`
+	RequestId  *string             `json:"requestId,omitempty"`
+	Type       AgentTypesReplyType `json:"type"`
+}
+
+// AgentTypesReplyType defines model for AgentTypesReply.Type.
+type AgentTypesReplyType string
+
 // AnswerQuestionMessage defines model for AnswerQuestionMessage.
 type AnswerQuestionMessage struct {
-	Answers   *map[string]interface{}   `json:"answers,omitempty"`
-	Approved  *bool                     `json:"approved,omitempty"`
-	Dismissed *bool                     `json:"dismissed,omitempty"`
-	PromptId  string                    `json:"promptId"`
-	RequestId *string                   `json:"requestId,omitempty"`
+	// Answers the answer to a question prompt, keyed as the agent's questions are (free-form, agent-defined)
+	Answers *map[string]interface{} `json:"answers,omitempty"`
+
+	// Approved the answer to a permission prompt
+	Approved *bool `json:"approved,omitempty"`
+
+	// Dismissed declines either kind of prompt
+	Dismissed *bool  `json:"dismissed,omitempty"`
+	PromptId  string `json:"promptId"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
 	SessionId string                    `json:"sessionId"`
 	Type      AnswerQuestionMessageType `json:"type"`
 }
@@ -600,6 +1518,38 @@ type AnswerRequest struct {
 	Dismissed *bool                   `json:"dismissed,omitempty"`
 	PromptId  string                  `json:"promptId"`
 }
+
+// ApprovalResolvedEvent The agent took an answer to a prompt.
+type ApprovalResolvedEvent struct {
+	// Answers the answers given: free-form, keyed as the agent's questions are
+	Answers   *map[string]interface{} `json:"answers,omitempty"`
+	Approved  *bool                   `json:"approved,omitempty"`
+	Dismissed *bool                   `json:"dismissed,omitempty"`
+	PromptId  string                  `json:"promptId"`
+	Seq       int64                   `json:"seq"`
+	SessionId string                  `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ApprovalResolvedEventType `json:"type"`
+}
+
+// ApprovalResolvedEventType defines model for ApprovalResolvedEvent.Type.
+type ApprovalResolvedEventType string
+
+// ArchiveSessionMessage defines model for ArchiveSessionMessage.
+type ArchiveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
+	SessionId string                    `json:"sessionId"`
+	Type      ArchiveSessionMessageType `json:"type"`
+}
+
+// ArchiveSessionMessageType defines model for ArchiveSessionMessage.Type.
+type ArchiveSessionMessageType string
 
 // AuthConfig defines model for AuthConfig.
 type AuthConfig struct {
@@ -617,9 +1567,20 @@ type AuthConfig struct {
 	Domain string `json:"domain"`
 }
 
+// AuthExpiring The token expires soon; send authenticate with a fresh one.
+type AuthExpiring struct {
+	// ExpiresAt the token's exp, Unix ms
+	ExpiresAt int64            `json:"expiresAt"`
+	Type      AuthExpiringType `json:"type"`
+}
+
+// AuthExpiringType defines model for AuthExpiring.Type.
+type AuthExpiringType string
+
 // AuthenticateMessage defines model for AuthenticateMessage.
 type AuthenticateMessage struct {
-	RequestId *string                 `json:"requestId,omitempty"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
 	Token     string                  `json:"token"`
 	Type      AuthenticateMessageType `json:"type"`
 }
@@ -627,7 +1588,7 @@ type AuthenticateMessage struct {
 // AuthenticateMessageType defines model for AuthenticateMessage.Type.
 type AuthenticateMessageType string
 
-// Authenticated defines model for Authenticated.
+// Authenticated The reply to authenticate, or unprompted after connected (header token, dev mode).
 type Authenticated struct {
 	Identity  Identity          `json:"identity"`
 	RequestId *string           `json:"requestId,omitempty"`
@@ -639,16 +1600,26 @@ type AuthenticatedType string
 
 // ClientEnvelope The fields every client message may carry; `type` selects the message.
 type ClientEnvelope struct {
-	RequestId *string `json:"requestId,omitempty"`
-	Type      string  `json:"type"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+	Type      string     `json:"type"`
+}
+
+// ClientMessage One client message: a JSON object in a WebSocket text frame, selected by `type`. Every message
+// may carry `requestId` (at most 128 characters), echoed by its direct reply and by any `error` it
+// causes.
+type ClientMessage struct {
+	union json.RawMessage
 }
 
 // Connected defines model for Connected.
 type Connected struct {
-	ClientId            string        `json:"clientId"`
-	HeartbeatIntervalMs int           `json:"heartbeatIntervalMs"`
-	Ts                  int64         `json:"ts"`
-	Type                ConnectedType `json:"type"`
+	ClientId            string `json:"clientId"`
+	HeartbeatIntervalMs int64  `json:"heartbeatIntervalMs"`
+
+	// Ts Unix ms
+	Ts   int64         `json:"ts"`
+	Type ConnectedType `json:"type"`
 }
 
 // ConnectedType defines model for Connected.Type.
@@ -656,10 +1627,14 @@ type ConnectedType string
 
 // CreateSessionMessage defines model for CreateSessionMessage.
 type CreateSessionMessage struct {
-	AgentType string                   `json:"agentType"`
-	Name      *string                  `json:"name,omitempty"`
-	ProjectId *string                  `json:"projectId,omitempty"`
-	RequestId *string                  `json:"requestId,omitempty"`
+	AgentType string `json:"agentType"`
+
+	// Name default "Untitled session"
+	Name      *string `json:"name,omitempty"`
+	ProjectId *string `json:"projectId,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
 	Type      CreateSessionMessageType `json:"type"`
 }
 
@@ -672,6 +1647,17 @@ type CreateSessionRequest struct {
 	Name      *string `json:"name,omitempty"`
 	ProjectId *string `json:"projectId,omitempty"`
 }
+
+// DeleteSessionMessage defines model for DeleteSessionMessage.
+type DeleteSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	SessionId string                   `json:"sessionId"`
+	Type      DeleteSessionMessageType `json:"type"`
+}
+
+// DeleteSessionMessageType defines model for DeleteSessionMessage.Type.
+type DeleteSessionMessageType string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
@@ -700,7 +1686,7 @@ type ErrorDetail struct {
 	RetryAfterMs *int64    `json:"retryAfterMs,omitempty"`
 }
 
-// ErrorEvent defines model for ErrorEvent.
+// ErrorEvent A refused message (with its requestId and sessionId) or a connection-level error.
 type ErrorEvent struct {
 	Code         ErrorCode      `json:"code"`
 	Message      string         `json:"message"`
@@ -722,6 +1708,34 @@ type EventsPage struct {
 	SessionId string         `json:"sessionId"`
 }
 
+// EventsReply defines model for EventsReply.
+type EventsReply struct {
+	Epoch     string          `json:"epoch"`
+	Events    []SessionEvent  `json:"events"`
+	HasMore   bool            `json:"hasMore"`
+	LatestSeq int64           `json:"latestSeq"`
+	RequestId *string         `json:"requestId,omitempty"`
+	SessionId string          `json:"sessionId"`
+	Type      EventsReplyType `json:"type"`
+}
+
+// EventsReplyType defines model for EventsReply.Type.
+type EventsReplyType string
+
+// FileAtIterationMessage defines model for FileAtIterationMessage.
+type FileAtIterationMessage struct {
+	Iteration int64         `json:"iteration"`
+	Path      WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                 `json:"requestId,omitempty"`
+	SessionId string                     `json:"sessionId"`
+	Type      FileAtIterationMessageType `json:"type"`
+}
+
+// FileAtIterationMessageType defines model for FileAtIterationMessage.Type.
+type FileAtIterationMessageType string
+
 // FileContent defines model for FileContent.
 type FileContent struct {
 	Content  string              `json:"content"`
@@ -737,6 +1751,27 @@ type FileContent struct {
 
 // FileContentEncoding defines model for FileContent.Encoding.
 type FileContentEncoding string
+
+// FileContentReply The reply to read_file and file_at_iteration.
+type FileContentReply struct {
+	Content  string                   `json:"content"`
+	Encoding FileContentReplyEncoding `json:"encoding"`
+
+	// Hash hex SHA-256 of the bytes
+	Hash      string               `json:"hash"`
+	Iteration int64                `json:"iteration"`
+	Path      string               `json:"path"`
+	RequestId *string              `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Size      int64                `json:"size"`
+	Type      FileContentReplyType `json:"type"`
+}
+
+// FileContentReplyEncoding defines model for FileContentReply.Encoding.
+type FileContentReplyEncoding string
+
+// FileContentReplyType defines model for FileContentReply.Type.
+type FileContentReplyType string
 
 // FileEntry defines model for FileEntry.
 type FileEntry struct {
@@ -757,6 +1792,31 @@ type FileHistory struct {
 	SessionId  string          `json:"sessionId"`
 }
 
+// FileHistoryMessage defines model for FileHistoryMessage.
+type FileHistoryMessage struct {
+	Path WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId             `json:"requestId,omitempty"`
+	SessionId string                 `json:"sessionId"`
+	Type      FileHistoryMessageType `json:"type"`
+}
+
+// FileHistoryMessageType defines model for FileHistoryMessage.Type.
+type FileHistoryMessageType string
+
+// FileHistoryReply defines model for FileHistoryReply.
+type FileHistoryReply struct {
+	Iterations []FileIteration      `json:"iterations"`
+	Path       string               `json:"path"`
+	RequestId  *string              `json:"requestId,omitempty"`
+	SessionId  string               `json:"sessionId"`
+	Type       FileHistoryReplyType `json:"type"`
+}
+
+// FileHistoryReplyType defines model for FileHistoryReply.Type.
+type FileHistoryReplyType string
+
 // FileIteration defines model for FileIteration.
 type FileIteration struct {
 	Hash      string `json:"hash"`
@@ -774,21 +1834,27 @@ type FileList struct {
 	SessionId string      `json:"sessionId"`
 }
 
-// FileMessage list_files (path?, depth?), read_file (path), file_history (path), file_at_iteration (path, iteration).
-type FileMessage struct {
-	Depth     *int    `json:"depth,omitempty"`
-	Iteration *int64  `json:"iteration,omitempty"`
-	Path      *string `json:"path,omitempty"`
-	RequestId *string `json:"requestId,omitempty"`
-	SessionId string  `json:"sessionId"`
-	Type      string  `json:"type"`
+// FileListReply defines model for FileListReply.
+type FileListReply struct {
+	Entries   []FileEntry       `json:"entries"`
+	Path      string            `json:"path"`
+	RequestId *string           `json:"requestId,omitempty"`
+	SessionId string            `json:"sessionId"`
+	Type      FileListReplyType `json:"type"`
 }
+
+// FileListReplyType defines model for FileListReply.Type.
+type FileListReplyType string
 
 // GetEventsMessage defines model for GetEventsMessage.
 type GetEventsMessage struct {
-	AfterSeq  int64                `json:"afterSeq"`
-	Limit     *int                 `json:"limit,omitempty"`
-	RequestId *string              `json:"requestId,omitempty"`
+	AfterSeq int64 `json:"afterSeq"`
+
+	// Limit default 1000
+	Limit *int `json:"limit,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId           `json:"requestId,omitempty"`
 	SessionId string               `json:"sessionId"`
 	Type      GetEventsMessageType `json:"type"`
 }
@@ -798,11 +1864,15 @@ type GetEventsMessageType string
 
 // GetHistoryMessage defines model for GetHistoryMessage.
 type GetHistoryMessage struct {
-	BeforeTurnId *string               `json:"beforeTurnId,omitempty"`
-	Limit        *int                  `json:"limit,omitempty"`
-	RequestId    *string               `json:"requestId,omitempty"`
-	SessionId    string                `json:"sessionId"`
-	Type         GetHistoryMessageType `json:"type"`
+	BeforeTurnId *string `json:"beforeTurnId,omitempty"`
+
+	// Limit default 20
+	Limit *int `json:"limit,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId            `json:"requestId,omitempty"`
+	SessionId string                `json:"sessionId"`
+	Type      GetHistoryMessageType `json:"type"`
 }
 
 // GetHistoryMessageType defines model for GetHistoryMessage.Type.
@@ -821,12 +1891,34 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Heartbeat defines model for Heartbeat.
+type Heartbeat struct {
+	// Ts Unix ms
+	Ts   int64         `json:"ts"`
+	Type HeartbeatType `json:"type"`
+}
+
+// HeartbeatType defines model for Heartbeat.Type.
+type HeartbeatType string
+
 // HistoryPage defines model for HistoryPage.
 type HistoryPage struct {
 	HasMore   bool   `json:"hasMore"`
 	SessionId string `json:"sessionId"`
 	Turns     []Turn `json:"turns"`
 }
+
+// HistoryReply defines model for HistoryReply.
+type HistoryReply struct {
+	HasMore   bool             `json:"hasMore"`
+	RequestId *string          `json:"requestId,omitempty"`
+	SessionId string           `json:"sessionId"`
+	Turns     []Turn           `json:"turns"`
+	Type      HistoryReplyType `json:"type"`
+}
+
+// HistoryReplyType defines model for HistoryReply.Type.
+type HistoryReplyType string
 
 // Identity defines model for Identity.
 type Identity struct {
@@ -839,9 +1931,14 @@ type Identity struct {
 
 // JoinSessionMessage defines model for JoinSessionMessage.
 type JoinSessionMessage struct {
-	AfterSeq  *int64                 `json:"afterSeq,omitempty"`
-	Epoch     *string                `json:"epoch,omitempty"`
-	RequestId *string                `json:"requestId,omitempty"`
+	// AfterSeq resume after this seq
+	AfterSeq *int64 `json:"afterSeq,omitempty"`
+
+	// Epoch the epoch afterSeq belongs to
+	Epoch *string `json:"epoch,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId             `json:"requestId,omitempty"`
 	SessionId string                 `json:"sessionId"`
 	Type      JoinSessionMessageType `json:"type"`
 }
@@ -849,11 +1946,49 @@ type JoinSessionMessage struct {
 // JoinSessionMessageType defines model for JoinSessionMessage.Type.
 type JoinSessionMessageType string
 
+// LeaveSessionMessage defines model for LeaveSessionMessage.
+type LeaveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
+	SessionId string                  `json:"sessionId"`
+	Type      LeaveSessionMessageType `json:"type"`
+}
+
+// LeaveSessionMessageType defines model for LeaveSessionMessage.Type.
+type LeaveSessionMessageType string
+
+// ListAgentTypesMessage defines model for ListAgentTypesMessage.
+type ListAgentTypesMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
+	Type      ListAgentTypesMessageType `json:"type"`
+}
+
+// ListAgentTypesMessageType defines model for ListAgentTypesMessage.Type.
+type ListAgentTypesMessageType string
+
+// ListFilesMessage defines model for ListFilesMessage.
+type ListFilesMessage struct {
+	// Depth levels to list; 0 or absent lists one
+	Depth *int           `json:"depth,omitempty"`
+	Path  *WorkspacePath `json:"path,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId           `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Type      ListFilesMessageType `json:"type"`
+}
+
+// ListFilesMessageType defines model for ListFilesMessage.Type.
+type ListFilesMessageType string
+
 // ListSessionsMessage defines model for ListSessionsMessage.
 type ListSessionsMessage struct {
-	IncludeArchived *bool                   `json:"includeArchived,omitempty"`
-	RequestId       *string                 `json:"requestId,omitempty"`
-	Type            ListSessionsMessageType `json:"type"`
+	IncludeArchived *bool `json:"includeArchived,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
+	Type      ListSessionsMessageType `json:"type"`
 }
 
 // ListSessionsMessageType defines model for ListSessionsMessage.Type.
@@ -861,12 +1996,14 @@ type ListSessionsMessageType string
 
 // ManageMembersMessage defines model for ManageMembersMessage.
 type ManageMembersMessage struct {
-	Action    ManageMembersMessageAction `json:"action"`
-	Email     *string                    `json:"email,omitempty"`
-	RequestId *string                    `json:"requestId,omitempty"`
-	Role      *Role                      `json:"role,omitempty"`
-	Type      ManageMembersMessageType   `json:"type"`
-	UserId    *string                    `json:"userId,omitempty"`
+	Action ManageMembersMessageAction `json:"action"`
+	Email  *string                    `json:"email,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	Role      *Role                    `json:"role,omitempty"`
+	Type      ManageMembersMessageType `json:"type"`
+	UserId    *string                  `json:"userId,omitempty"`
 }
 
 // ManageMembersMessageAction defines model for ManageMembersMessage.Action.
@@ -888,6 +2025,16 @@ type MemberList struct {
 	Members []Member `json:"members"`
 }
 
+// MemberListReply defines model for MemberListReply.
+type MemberListReply struct {
+	Members   []Member            `json:"members"`
+	RequestId *string             `json:"requestId,omitempty"`
+	Type      MemberListReplyType `json:"type"`
+}
+
+// MemberListReplyType defines model for MemberListReply.Type.
+type MemberListReplyType string
+
 // Model defines model for Model.
 type Model struct {
 	ContextWindow      *int     `json:"contextWindow,omitempty"`
@@ -904,15 +2051,120 @@ type ModelList struct {
 	Models []Model `json:"models"`
 }
 
+// PermissionRequestedEvent The agent asks leave to run a tool; answer with answer_question {approved}. The session is waiting.
+type PermissionRequestedEvent struct {
+	Description string `json:"description"`
+	PromptId    string `json:"promptId"`
+	Seq         int64  `json:"seq"`
+	SessionId   string `json:"sessionId"`
+	ToolName    string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                      `json:"turnId,omitempty"`
+	Type   PermissionRequestedEventType `json:"type"`
+}
+
+// PermissionRequestedEventType defines model for PermissionRequestedEvent.Type.
+type PermissionRequestedEventType string
+
 // PingMessage defines model for PingMessage.
 type PingMessage struct {
-	RequestId *string         `json:"requestId,omitempty"`
-	Ts        *int64          `json:"ts,omitempty"`
-	Type      PingMessageType `json:"type"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+
+	// Ts echoed in pong
+	Ts   *int64          `json:"ts,omitempty"`
+	Type PingMessageType `json:"type"`
 }
 
 // PingMessageType defines model for PingMessage.Type.
 type PingMessageType string
+
+// PlanCreatedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanCreatedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanCreatedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanCreatedEventType defines model for PlanCreatedEvent.Type.
+type PlanCreatedEventType string
+
+// PlanRevisedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanRevisedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanRevisedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanRevisedEventType defines model for PlanRevisedEvent.Type.
+type PlanRevisedEventType string
+
+// PlanStepCompletedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepCompletedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                    `json:"turnId,omitempty"`
+	Type                 PlanStepCompletedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}     `json:"-"`
+}
+
+// PlanStepCompletedEventType defines model for PlanStepCompletedEvent.Type.
+type PlanStepCompletedEventType string
+
+// PlanStepStartedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                  `json:"turnId,omitempty"`
+	Type                 PlanStepStartedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}   `json:"-"`
+}
+
+// PlanStepStartedEventType defines model for PlanStepStartedEvent.Type.
+type PlanStepStartedEventType string
+
+// Pong defines model for Pong.
+type Pong struct {
+	RequestId *string `json:"requestId,omitempty"`
+
+	// ServerTs Unix ms
+	ServerTs int64 `json:"serverTs"`
+
+	// Ts the ping's ts, or the server time when it had none
+	Ts   int64    `json:"ts"`
+	Type PongType `json:"type"`
+}
+
+// PongType defines model for Pong.Type.
+type PongType string
 
 // Probe defines model for Probe.
 type Probe struct {
@@ -922,16 +2174,70 @@ type Probe struct {
 // ProbeStatus defines model for Probe.Status.
 type ProbeStatus string
 
+// QuestionRequestedEvent The agent asks the user; answer with answer_question {answers}. The session is waiting.
+type QuestionRequestedEvent struct {
+	PromptId string `json:"promptId"`
+
+	// Questions the agent's questions: free-form, agent-defined
+	Questions []interface{} `json:"questions"`
+	Seq       int64         `json:"seq"`
+	SessionId string        `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                    `json:"turnId,omitempty"`
+	Type   QuestionRequestedEventType `json:"type"`
+}
+
+// QuestionRequestedEventType defines model for QuestionRequestedEvent.Type.
+type QuestionRequestedEventType string
+
+// ReadFileMessage defines model for ReadFileMessage.
+type ReadFileMessage struct {
+	Path WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId          `json:"requestId,omitempty"`
+	SessionId string              `json:"sessionId"`
+	Type      ReadFileMessageType `json:"type"`
+}
+
+// ReadFileMessageType defines model for ReadFileMessage.Type.
+type ReadFileMessageType string
+
+// RenameSessionMessage defines model for RenameSessionMessage.
+type RenameSessionMessage struct {
+	Name string `json:"name"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	SessionId string                   `json:"sessionId"`
+	Type      RenameSessionMessageType `json:"type"`
+}
+
+// RenameSessionMessageType defines model for RenameSessionMessage.Type.
+type RenameSessionMessageType string
+
+// RequestId chosen by the client; echoed by the reply and by any error the message causes
+type RequestId = string
+
 // Role defines model for Role.
 type Role string
 
 // RunTurnMessage defines model for RunTurnMessage.
 type RunTurnMessage struct {
-	ClientTurnId *string            `json:"clientTurnId,omitempty"`
-	RequestId    *string            `json:"requestId,omitempty"`
-	SessionId    string             `json:"sessionId"`
-	Text         string             `json:"text"`
-	Type         RunTurnMessageType `json:"type"`
+	// ClientTurnId echoed in user_message
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+	SessionId string     `json:"sessionId"`
+
+	// Text at most 512 KiB of UTF-8
+	Text string             `json:"text"`
+	Type RunTurnMessageType `json:"type"`
 }
 
 // RunTurnMessageType defines model for RunTurnMessage.Type.
@@ -943,29 +2249,114 @@ type RunTurnRequest struct {
 	Text         string  `json:"text"`
 }
 
-// SessionEvent A sequenced session event (turn, tool, interaction, thinking, terminal, sandbox, plan,
-// usage, agent_event). Type-specific fields sit beside these (PROTOCOL.md).
-type SessionEvent struct {
-	Seq                  int64                  `json:"seq"`
-	SessionId            string                 `json:"sessionId"`
-	Ts                   int64                  `json:"ts"`
+// SandboxInitEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxInitEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
 	TurnId               *string                `json:"turnId,omitempty"`
-	Type                 string                 `json:"type"`
+	Type                 SandboxInitEventType   `json:"type"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// SessionIdMessage rename_session (with name), archive_session, unarchive_session, delete_session, leave_session, stop_turn.
-type SessionIdMessage struct {
-	Name      *string `json:"name,omitempty"`
-	RequestId *string `json:"requestId,omitempty"`
-	SessionId string  `json:"sessionId"`
-	Type      string  `json:"type"`
+// SandboxInitEventType defines model for SandboxInitEvent.Type.
+type SandboxInitEventType string
+
+// SandboxProvisioningEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxProvisioningEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                      `json:"turnId,omitempty"`
+	Type                 SandboxProvisioningEventType `json:"type"`
+	AdditionalProperties map[string]interface{}       `json:"-"`
 }
+
+// SandboxProvisioningEventType defines model for SandboxProvisioningEvent.Type.
+type SandboxProvisioningEventType string
+
+// SandboxRemovedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxRemovedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                 `json:"turnId,omitempty"`
+	Type                 SandboxRemovedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// SandboxRemovedEventType defines model for SandboxRemovedEvent.Type.
+type SandboxRemovedEventType string
+
+// ServerEvent Every frame the server sends on the WebSocket: connection frames, direct replies (echoing the
+// request's `requestId`), unsequenced session frames and the sequenced session events
+// (`SessionEvent`). Selected by `type`; clients ignore types and fields they do not know.
+type ServerEvent struct {
+	union json.RawMessage
+}
+
+// SessionCreatedReply defines model for SessionCreatedReply.
+type SessionCreatedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	Session   SessionMeta             `json:"session"`
+	Type      SessionCreatedReplyType `json:"type"`
+}
+
+// SessionCreatedReplyType defines model for SessionCreatedReply.Type.
+type SessionCreatedReplyType string
+
+// SessionDeletedReply The reply to delete_session; also sent, without requestId, to every other connection that joined the session.
+type SessionDeletedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	SessionId string                  `json:"sessionId"`
+	Type      SessionDeletedReplyType `json:"type"`
+}
+
+// SessionDeletedReplyType defines model for SessionDeletedReply.Type.
+type SessionDeletedReplyType string
+
+// SessionEvent A sequenced session event: part of the session's history, replayed on resume and paged by
+// get_events. Selected by `type`.
+type SessionEvent struct {
+	union json.RawMessage
+}
+
+// SessionLeftReply defines model for SessionLeftReply.
+type SessionLeftReply struct {
+	RequestId *string              `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Type      SessionLeftReplyType `json:"type"`
+}
+
+// SessionLeftReplyType defines model for SessionLeftReply.Type.
+type SessionLeftReplyType string
 
 // SessionList defines model for SessionList.
 type SessionList struct {
 	Sessions []SessionMeta `json:"sessions"`
 }
+
+// SessionListReply defines model for SessionListReply.
+type SessionListReply struct {
+	RequestId *string              `json:"requestId,omitempty"`
+	Sessions  []SessionMeta        `json:"sessions"`
+	Type      SessionListReplyType `json:"type"`
+}
+
+// SessionListReplyType defines model for SessionListReply.Type.
+type SessionListReplyType string
 
 // SessionMeta defines model for SessionMeta.
 type SessionMeta struct {
@@ -1001,11 +2392,41 @@ type SessionStateEvent struct {
 // SessionStateEventType defines model for SessionStateEvent.Type.
 type SessionStateEventType string
 
-// StateSnapshot defines model for StateSnapshot.
+// SessionUpdatedReply The reply to rename/archive/unarchive; also sent, without requestId, to joined connections when the session's epoch changes.
+type SessionUpdatedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	Session   SessionMeta             `json:"session"`
+	Type      SessionUpdatedReplyType `json:"type"`
+}
+
+// SessionUpdatedReplyType defines model for SessionUpdatedReply.Type.
+type SessionUpdatedReplyType string
+
+// SseFrame One event of the SSE stream, as its lines read: `id: <seq>` (sequenced events only; the
+// Last-Event-ID to resume from), `event: <type>`, `data: <StreamEvent JSON on one line>`, then a
+// blank line. Comment lines (`: keepalive`) carry no event.
+type SseFrame struct {
+	// Data The JSON in the `data:` line of one event of the SSE stream: the join snapshot first, then the
+	// sequenced events and the unsequenced session frames a joined WebSocket gets. Selected by `type`,
+	// which is also the event's `event:` name.
+	Data StreamEvent `json:"data"`
+
+	// Event the data's type
+	Event string `json:"event"`
+
+	// Id the event's seq; absent on unsequenced frames
+	Id *int64 `json:"id,omitempty"`
+}
+
+// StateSnapshot The reply to join_session (and the first event of the SSE stream, without requestId).
 type StateSnapshot struct {
-	Epoch          string            `json:"epoch"`
-	LatestSeq      int64             `json:"latestSeq"`
-	PendingPrompts []SessionEvent    `json:"pendingPrompts"`
+	Epoch     string `json:"epoch"`
+	LatestSeq int64  `json:"latestSeq"`
+
+	// PendingPrompts the unanswered question_requested / permission_requested events of the current turn
+	PendingPrompts []SessionEvent `json:"pendingPrompts"`
+
+	// ReplayComplete false when the cursor could not be served; rebuild from get_events or get_history
 	ReplayComplete bool              `json:"replayComplete"`
 	RequestId      *string           `json:"requestId,omitempty"`
 	Session        SessionMeta       `json:"session"`
@@ -1023,9 +2444,38 @@ type SteerAccepted struct {
 	TurnId    string `json:"turnId"`
 }
 
+// SteerAcceptedReply defines model for SteerAcceptedReply.
+type SteerAcceptedReply struct {
+	RequestId *string                `json:"requestId,omitempty"`
+	SessionId string                 `json:"sessionId"`
+	TurnId    string                 `json:"turnId"`
+	Type      SteerAcceptedReplyType `json:"type"`
+}
+
+// SteerAcceptedReplyType defines model for SteerAcceptedReply.Type.
+type SteerAcceptedReplyType string
+
+// SteerAppliedEvent The agent took the guidance sent with steer.
+type SteerAppliedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   SteerAppliedEventType `json:"type"`
+}
+
+// SteerAppliedEventType defines model for SteerAppliedEvent.Type.
+type SteerAppliedEventType string
+
 // SteerMessage defines model for SteerMessage.
 type SteerMessage struct {
-	RequestId *string          `json:"requestId,omitempty"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId       `json:"requestId,omitempty"`
 	SessionId string           `json:"sessionId"`
 	Text      string           `json:"text"`
 	Type      SteerMessageType `json:"type"`
@@ -1039,25 +2489,243 @@ type SteerRequest struct {
 	Text string `json:"text"`
 }
 
+// StopReason defines model for StopReason.
+type StopReason string
+
+// StopTurnMessage defines model for StopTurnMessage.
+type StopTurnMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId          `json:"requestId,omitempty"`
+	SessionId string              `json:"sessionId"`
+	Type      StopTurnMessageType `json:"type"`
+}
+
+// StopTurnMessageType defines model for StopTurnMessage.Type.
+type StopTurnMessageType string
+
+// StreamEvent The JSON in the `data:` line of one event of the SSE stream: the join snapshot first, then the
+// sequenced events and the unsequenced session frames a joined WebSocket gets. Selected by `type`,
+// which is also the event's `event:` name.
+type StreamEvent struct {
+	union json.RawMessage
+}
+
+// TerminalCompleteEvent The terminal command ended.
+type TerminalCompleteEvent struct {
+	ExitCode  int    `json:"exitCode"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   TerminalCompleteEventType `json:"type"`
+}
+
+// TerminalCompleteEventType defines model for TerminalCompleteEvent.Type.
+type TerminalCompleteEventType string
+
+// TerminalStreamEvent Terminal output.
+type TerminalStreamEvent struct {
+	Data      string `json:"data"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                 `json:"turnId,omitempty"`
+	Type   TerminalStreamEventType `json:"type"`
+}
+
+// TerminalStreamEventType defines model for TerminalStreamEvent.Type.
+type TerminalStreamEventType string
+
+// TextDeltaEvent A piece of the turn's text; the turn's text is their concatenation.
+type TextDeltaEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TextDeltaEventType `json:"type"`
+}
+
+// TextDeltaEventType defines model for TextDeltaEvent.Type.
+type TextDeltaEventType string
+
+// ThinkingCompleteEvent The agent stopped thinking.
+type ThinkingCompleteEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingCompleteEventType `json:"type"`
+}
+
+// ThinkingCompleteEventType defines model for ThinkingCompleteEvent.Type.
+type ThinkingCompleteEventType string
+
+// ThinkingProgressEvent A piece of the agent's thinking.
+type ThinkingProgressEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingProgressEventType `json:"type"`
+}
+
+// ThinkingProgressEventType defines model for ThinkingProgressEvent.Type.
+type ThinkingProgressEventType string
+
+// ThinkingStartEvent The agent starts thinking.
+type ThinkingStartEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ThinkingStartEventType `json:"type"`
+}
+
+// ThinkingStartEventType defines model for ThinkingStartEvent.Type.
+type ThinkingStartEventType string
+
+// ToolCallDeltaEvent A fragment of the tool call's JSON input.
+type ToolCallDeltaEvent struct {
+	Delta      string `json:"delta"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallDeltaEventType `json:"type"`
+}
+
+// ToolCallDeltaEventType defines model for ToolCallDeltaEvent.Type.
+type ToolCallDeltaEventType string
+
+// ToolCallEvent The tool call with its whole input.
+type ToolCallEvent struct {
+	// Input the tool's arguments: free-form, defined by the tool
+	Input      map[string]interface{} `json:"input"`
+	Seq        int64                  `json:"seq"`
+	SessionId  string                 `json:"sessionId"`
+	ToolCallId string                 `json:"toolCallId"`
+	ToolName   string                 `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string           `json:"turnId,omitempty"`
+	Type   ToolCallEventType `json:"type"`
+}
+
+// ToolCallEventType defines model for ToolCallEvent.Type.
+type ToolCallEventType string
+
+// ToolCallStartEvent A tool call begins.
+type ToolCallStartEvent struct {
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+	ToolName   string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallStartEventType `json:"type"`
+}
+
+// ToolCallStartEventType defines model for ToolCallStartEvent.Type.
+type ToolCallStartEventType string
+
+// ToolErrorEvent The tool call failed.
+type ToolErrorEvent struct {
+	Message    string `json:"message"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   ToolErrorEventType `json:"type"`
+}
+
+// ToolErrorEventType defines model for ToolErrorEvent.Type.
+type ToolErrorEventType string
+
+// ToolResultEvent The tool's output.
+type ToolResultEvent struct {
+	IsError    bool   `json:"isError"`
+	Output     string `json:"output"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string             `json:"turnId,omitempty"`
+	Type   ToolResultEventType `json:"type"`
+}
+
+// ToolResultEventType defines model for ToolResultEvent.Type.
+type ToolResultEventType string
+
 // Turn One turn folded from the session's sequenced events.
 type Turn struct {
 	ClientTurnId *string `json:"clientTurnId,omitempty"`
 
 	// CompletedAt Unix ms
-	CompletedAt *int64                  `json:"completedAt,omitempty"`
-	Error       *map[string]interface{} `json:"error,omitempty"`
-	FinalText   string                  `json:"finalText"`
-	FirstSeq    int64                   `json:"firstSeq"`
-	LastSeq     int64                   `json:"lastSeq"`
+	CompletedAt *int64 `json:"completedAt,omitempty"`
+
+	// Error Why a turn failed (its turn_error).
+	Error     *TurnFailure `json:"error,omitempty"`
+	FinalText string       `json:"finalText"`
+	FirstSeq  int64        `json:"firstSeq"`
+	LastSeq   int64        `json:"lastSeq"`
 
 	// StartedAt Unix ms
-	StartedAt  int64                   `json:"startedAt"`
-	Status     TurnStatus              `json:"status"`
-	StopReason *TurnStopReason         `json:"stopReason,omitempty"`
-	ToolCalls  *[]string               `json:"toolCalls,omitempty"`
-	TurnId     string                  `json:"turnId"`
-	Usage      *map[string]interface{} `json:"usage,omitempty"`
-	UserText   string                  `json:"userText"`
+	StartedAt  int64           `json:"startedAt"`
+	Status     TurnStatus      `json:"status"`
+	StopReason *TurnStopReason `json:"stopReason,omitempty"`
+	ToolCalls  *[]string       `json:"toolCalls,omitempty"`
+	TurnId     string          `json:"turnId"`
+
+	// Usage Token usage as the agent reports it.
+	Usage    *Usage `json:"usage,omitempty"`
+	UserText string `json:"userText"`
 }
 
 // TurnStatus defines model for Turn.Status.
@@ -1065,6 +2733,79 @@ type TurnStatus string
 
 // TurnStopReason defines model for Turn.StopReason.
 type TurnStopReason string
+
+// TurnCompleteEvent The turn ended; finalText is authoritative.
+type TurnCompleteEvent struct {
+	FinalText  string     `json:"finalText"`
+	Seq        int64      `json:"seq"`
+	SessionId  string     `json:"sessionId"`
+	StopReason StopReason `json:"stopReason"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   TurnCompleteEventType `json:"type"`
+
+	// Usage Token usage as the agent reports it.
+	Usage Usage `json:"usage"`
+}
+
+// TurnCompleteEventType defines model for TurnCompleteEvent.Type.
+type TurnCompleteEventType string
+
+// TurnErrorEvent The turn failed.
+type TurnErrorEvent struct {
+	// Code the agent's code (AGENT_ERROR when it gave none), or UPSTREAM_UNAVAILABLE when the agent runtime was lost
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TurnErrorEventType `json:"type"`
+}
+
+// TurnErrorEventType defines model for TurnErrorEvent.Type.
+type TurnErrorEventType string
+
+// TurnFailure Why a turn failed (its turn_error).
+type TurnFailure struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// TurnStartedEvent The agent started working on the turn.
+type TurnStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   TurnStartedEventType `json:"type"`
+}
+
+// TurnStartedEventType defines model for TurnStartedEvent.Type.
+type TurnStartedEventType string
+
+// UnarchiveSessionMessage defines model for UnarchiveSessionMessage.
+type UnarchiveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                  `json:"requestId,omitempty"`
+	SessionId string                      `json:"sessionId"`
+	Type      UnarchiveSessionMessageType `json:"type"`
+}
+
+// UnarchiveSessionMessageType defines model for UnarchiveSessionMessage.Type.
+type UnarchiveSessionMessageType string
 
 // UpdateMemberRequest defines model for UpdateMemberRequest.
 type UpdateMemberRequest struct {
@@ -1078,12 +2819,57 @@ type UpdateSessionRequest struct {
 	Name     *string `json:"name,omitempty"`
 }
 
-// Welcome defines model for Welcome.
+// Usage Token usage as the agent reports it.
+type Usage struct {
+	InputTokens  *int64 `json:"inputTokens,omitempty"`
+	OutputTokens *int64 `json:"outputTokens,omitempty"`
+}
+
+// UsageUpdatedEvent The token usage the agent reports.
+type UsageUpdatedEvent struct {
+	InputTokens  int64  `json:"inputTokens"`
+	OutputTokens int64  `json:"outputTokens"`
+	Seq          int64  `json:"seq"`
+	SessionId    string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   UsageUpdatedEventType `json:"type"`
+}
+
+// UsageUpdatedEventType defines model for UsageUpdatedEvent.Type.
+type UsageUpdatedEventType string
+
+// UserMessageEvent The user's message; starts a turn.
+type UserMessageEvent struct {
+	// ClientTurnId the run_turn's clientTurnId
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+	Seq          int64   `json:"seq"`
+	SessionId    string  `json:"sessionId"`
+	Text         string  `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   UserMessageEventType `json:"type"`
+}
+
+// UserMessageEventType defines model for UserMessageEvent.Type.
+type UserMessageEventType string
+
+// Welcome The first frame of every connection.
 type Welcome struct {
-	ProtocolVersion int         `json:"protocolVersion"`
-	RequiresAuth    bool        `json:"requiresAuth"`
-	ServerVersion   string      `json:"serverVersion"`
-	Type            WelcomeType `json:"type"`
+	ProtocolVersion int `json:"protocolVersion"`
+
+	// RequiresAuth false in dev mode
+	RequiresAuth  bool        `json:"requiresAuth"`
+	ServerVersion string      `json:"serverVersion"`
+	Type          WelcomeType `json:"type"`
 }
 
 // WelcomeType defines model for Welcome.Type.
@@ -1184,25 +2970,25 @@ type SteerTurnJSONRequestBody = SteerRequest
 // RunTurnJSONRequestBody defines body for RunTurn for application/json ContentType.
 type RunTurnJSONRequestBody = RunTurnRequest
 
-// Getter for additional properties for SessionEvent. Returns the specified
+// Getter for additional properties for PlanCreatedEvent. Returns the specified
 // element and whether it was found
-func (a SessionEvent) Get(fieldName string) (value interface{}, found bool) {
+func (a PlanCreatedEvent) Get(fieldName string) (value interface{}, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
 }
 
-// Setter for additional properties for SessionEvent
-func (a *SessionEvent) Set(fieldName string, value interface{}) {
+// Setter for additional properties for PlanCreatedEvent
+func (a *PlanCreatedEvent) Set(fieldName string, value interface{}) {
 	if a.AdditionalProperties == nil {
 		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a *SessionEvent) UnmarshalJSON(b []byte) error {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a *PlanCreatedEvent) UnmarshalJSON(b []byte) error {
 	object := make(map[string]json.RawMessage)
 	err := json.Unmarshal(b, &object)
 	if err != nil {
@@ -1263,8 +3049,8 @@ func (a *SessionEvent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a SessionEvent) MarshalJSON() ([]byte, error) {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a PlanCreatedEvent) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -1304,8 +3090,5635 @@ func (a SessionEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for PlanRevisedEvent. Returns the specified
+// element and whether it was found
+func (a PlanRevisedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanRevisedEvent
+func (a *PlanRevisedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a *PlanRevisedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a PlanRevisedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepCompletedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepCompletedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepCompletedEvent
+func (a *PlanStepCompletedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a *PlanStepCompletedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a PlanStepCompletedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepStartedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepStartedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepStartedEvent
+func (a *PlanStepStartedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a *PlanStepStartedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a PlanStepStartedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxInitEvent. Returns the specified
+// element and whether it was found
+func (a SandboxInitEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxInitEvent
+func (a *SandboxInitEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a *SandboxInitEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a SandboxInitEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxProvisioningEvent. Returns the specified
+// element and whether it was found
+func (a SandboxProvisioningEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxProvisioningEvent
+func (a *SandboxProvisioningEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a *SandboxProvisioningEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a SandboxProvisioningEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxRemovedEvent. Returns the specified
+// element and whether it was found
+func (a SandboxRemovedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxRemovedEvent
+func (a *SandboxRemovedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a *SandboxRemovedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a SandboxRemovedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// AsAuthenticateMessage returns the union data inside the ClientMessage as a AuthenticateMessage
+func (t ClientMessage) AsAuthenticateMessage() (AuthenticateMessage, error) {
+	var body AuthenticateMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthenticateMessage overwrites any union data inside the ClientMessage as the provided AuthenticateMessage
+func (t *ClientMessage) FromAuthenticateMessage(v AuthenticateMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticate"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthenticateMessage performs a merge with any union data inside the ClientMessage, using the provided AuthenticateMessage
+func (t *ClientMessage) MergeAuthenticateMessage(v AuthenticateMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticate"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPingMessage returns the union data inside the ClientMessage as a PingMessage
+func (t ClientMessage) AsPingMessage() (PingMessage, error) {
+	var body PingMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingMessage overwrites any union data inside the ClientMessage as the provided PingMessage
+func (t *ClientMessage) FromPingMessage(v PingMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"ping"}`))
+	t.union = b
+	return err
+}
+
+// MergePingMessage performs a merge with any union data inside the ClientMessage, using the provided PingMessage
+func (t *ClientMessage) MergePingMessage(v PingMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"ping"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListSessionsMessage returns the union data inside the ClientMessage as a ListSessionsMessage
+func (t ClientMessage) AsListSessionsMessage() (ListSessionsMessage, error) {
+	var body ListSessionsMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListSessionsMessage overwrites any union data inside the ClientMessage as the provided ListSessionsMessage
+func (t *ClientMessage) FromListSessionsMessage(v ListSessionsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_sessions"}`))
+	t.union = b
+	return err
+}
+
+// MergeListSessionsMessage performs a merge with any union data inside the ClientMessage, using the provided ListSessionsMessage
+func (t *ClientMessage) MergeListSessionsMessage(v ListSessionsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_sessions"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateSessionMessage returns the union data inside the ClientMessage as a CreateSessionMessage
+func (t ClientMessage) AsCreateSessionMessage() (CreateSessionMessage, error) {
+	var body CreateSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateSessionMessage overwrites any union data inside the ClientMessage as the provided CreateSessionMessage
+func (t *ClientMessage) FromCreateSessionMessage(v CreateSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"create_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeCreateSessionMessage performs a merge with any union data inside the ClientMessage, using the provided CreateSessionMessage
+func (t *ClientMessage) MergeCreateSessionMessage(v CreateSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"create_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRenameSessionMessage returns the union data inside the ClientMessage as a RenameSessionMessage
+func (t ClientMessage) AsRenameSessionMessage() (RenameSessionMessage, error) {
+	var body RenameSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRenameSessionMessage overwrites any union data inside the ClientMessage as the provided RenameSessionMessage
+func (t *ClientMessage) FromRenameSessionMessage(v RenameSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"rename_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeRenameSessionMessage performs a merge with any union data inside the ClientMessage, using the provided RenameSessionMessage
+func (t *ClientMessage) MergeRenameSessionMessage(v RenameSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"rename_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsArchiveSessionMessage returns the union data inside the ClientMessage as a ArchiveSessionMessage
+func (t ClientMessage) AsArchiveSessionMessage() (ArchiveSessionMessage, error) {
+	var body ArchiveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromArchiveSessionMessage overwrites any union data inside the ClientMessage as the provided ArchiveSessionMessage
+func (t *ClientMessage) FromArchiveSessionMessage(v ArchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"archive_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeArchiveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided ArchiveSessionMessage
+func (t *ClientMessage) MergeArchiveSessionMessage(v ArchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"archive_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUnarchiveSessionMessage returns the union data inside the ClientMessage as a UnarchiveSessionMessage
+func (t ClientMessage) AsUnarchiveSessionMessage() (UnarchiveSessionMessage, error) {
+	var body UnarchiveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUnarchiveSessionMessage overwrites any union data inside the ClientMessage as the provided UnarchiveSessionMessage
+func (t *ClientMessage) FromUnarchiveSessionMessage(v UnarchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"unarchive_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeUnarchiveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided UnarchiveSessionMessage
+func (t *ClientMessage) MergeUnarchiveSessionMessage(v UnarchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"unarchive_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDeleteSessionMessage returns the union data inside the ClientMessage as a DeleteSessionMessage
+func (t ClientMessage) AsDeleteSessionMessage() (DeleteSessionMessage, error) {
+	var body DeleteSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeleteSessionMessage overwrites any union data inside the ClientMessage as the provided DeleteSessionMessage
+func (t *ClientMessage) FromDeleteSessionMessage(v DeleteSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"delete_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeDeleteSessionMessage performs a merge with any union data inside the ClientMessage, using the provided DeleteSessionMessage
+func (t *ClientMessage) MergeDeleteSessionMessage(v DeleteSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"delete_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJoinSessionMessage returns the union data inside the ClientMessage as a JoinSessionMessage
+func (t ClientMessage) AsJoinSessionMessage() (JoinSessionMessage, error) {
+	var body JoinSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJoinSessionMessage overwrites any union data inside the ClientMessage as the provided JoinSessionMessage
+func (t *ClientMessage) FromJoinSessionMessage(v JoinSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"join_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeJoinSessionMessage performs a merge with any union data inside the ClientMessage, using the provided JoinSessionMessage
+func (t *ClientMessage) MergeJoinSessionMessage(v JoinSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"join_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLeaveSessionMessage returns the union data inside the ClientMessage as a LeaveSessionMessage
+func (t ClientMessage) AsLeaveSessionMessage() (LeaveSessionMessage, error) {
+	var body LeaveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLeaveSessionMessage overwrites any union data inside the ClientMessage as the provided LeaveSessionMessage
+func (t *ClientMessage) FromLeaveSessionMessage(v LeaveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"leave_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeLeaveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided LeaveSessionMessage
+func (t *ClientMessage) MergeLeaveSessionMessage(v LeaveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"leave_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRunTurnMessage returns the union data inside the ClientMessage as a RunTurnMessage
+func (t ClientMessage) AsRunTurnMessage() (RunTurnMessage, error) {
+	var body RunTurnMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunTurnMessage overwrites any union data inside the ClientMessage as the provided RunTurnMessage
+func (t *ClientMessage) FromRunTurnMessage(v RunTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run_turn"}`))
+	t.union = b
+	return err
+}
+
+// MergeRunTurnMessage performs a merge with any union data inside the ClientMessage, using the provided RunTurnMessage
+func (t *ClientMessage) MergeRunTurnMessage(v RunTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run_turn"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStopTurnMessage returns the union data inside the ClientMessage as a StopTurnMessage
+func (t ClientMessage) AsStopTurnMessage() (StopTurnMessage, error) {
+	var body StopTurnMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStopTurnMessage overwrites any union data inside the ClientMessage as the provided StopTurnMessage
+func (t *ClientMessage) FromStopTurnMessage(v StopTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stop_turn"}`))
+	t.union = b
+	return err
+}
+
+// MergeStopTurnMessage performs a merge with any union data inside the ClientMessage, using the provided StopTurnMessage
+func (t *ClientMessage) MergeStopTurnMessage(v StopTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stop_turn"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerMessage returns the union data inside the ClientMessage as a SteerMessage
+func (t ClientMessage) AsSteerMessage() (SteerMessage, error) {
+	var body SteerMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerMessage overwrites any union data inside the ClientMessage as the provided SteerMessage
+func (t *ClientMessage) FromSteerMessage(v SteerMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerMessage performs a merge with any union data inside the ClientMessage, using the provided SteerMessage
+func (t *ClientMessage) MergeSteerMessage(v SteerMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnswerQuestionMessage returns the union data inside the ClientMessage as a AnswerQuestionMessage
+func (t ClientMessage) AsAnswerQuestionMessage() (AnswerQuestionMessage, error) {
+	var body AnswerQuestionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnswerQuestionMessage overwrites any union data inside the ClientMessage as the provided AnswerQuestionMessage
+func (t *ClientMessage) FromAnswerQuestionMessage(v AnswerQuestionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"answer_question"}`))
+	t.union = b
+	return err
+}
+
+// MergeAnswerQuestionMessage performs a merge with any union data inside the ClientMessage, using the provided AnswerQuestionMessage
+func (t *ClientMessage) MergeAnswerQuestionMessage(v AnswerQuestionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"answer_question"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGetEventsMessage returns the union data inside the ClientMessage as a GetEventsMessage
+func (t ClientMessage) AsGetEventsMessage() (GetEventsMessage, error) {
+	var body GetEventsMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetEventsMessage overwrites any union data inside the ClientMessage as the provided GetEventsMessage
+func (t *ClientMessage) FromGetEventsMessage(v GetEventsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_events"}`))
+	t.union = b
+	return err
+}
+
+// MergeGetEventsMessage performs a merge with any union data inside the ClientMessage, using the provided GetEventsMessage
+func (t *ClientMessage) MergeGetEventsMessage(v GetEventsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_events"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGetHistoryMessage returns the union data inside the ClientMessage as a GetHistoryMessage
+func (t ClientMessage) AsGetHistoryMessage() (GetHistoryMessage, error) {
+	var body GetHistoryMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetHistoryMessage overwrites any union data inside the ClientMessage as the provided GetHistoryMessage
+func (t *ClientMessage) FromGetHistoryMessage(v GetHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeGetHistoryMessage performs a merge with any union data inside the ClientMessage, using the provided GetHistoryMessage
+func (t *ClientMessage) MergeGetHistoryMessage(v GetHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListFilesMessage returns the union data inside the ClientMessage as a ListFilesMessage
+func (t ClientMessage) AsListFilesMessage() (ListFilesMessage, error) {
+	var body ListFilesMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListFilesMessage overwrites any union data inside the ClientMessage as the provided ListFilesMessage
+func (t *ClientMessage) FromListFilesMessage(v ListFilesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_files"}`))
+	t.union = b
+	return err
+}
+
+// MergeListFilesMessage performs a merge with any union data inside the ClientMessage, using the provided ListFilesMessage
+func (t *ClientMessage) MergeListFilesMessage(v ListFilesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_files"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadFileMessage returns the union data inside the ClientMessage as a ReadFileMessage
+func (t ClientMessage) AsReadFileMessage() (ReadFileMessage, error) {
+	var body ReadFileMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadFileMessage overwrites any union data inside the ClientMessage as the provided ReadFileMessage
+func (t *ClientMessage) FromReadFileMessage(v ReadFileMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"read_file"}`))
+	t.union = b
+	return err
+}
+
+// MergeReadFileMessage performs a merge with any union data inside the ClientMessage, using the provided ReadFileMessage
+func (t *ClientMessage) MergeReadFileMessage(v ReadFileMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"read_file"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileHistoryMessage returns the union data inside the ClientMessage as a FileHistoryMessage
+func (t ClientMessage) AsFileHistoryMessage() (FileHistoryMessage, error) {
+	var body FileHistoryMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileHistoryMessage overwrites any union data inside the ClientMessage as the provided FileHistoryMessage
+func (t *ClientMessage) FromFileHistoryMessage(v FileHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileHistoryMessage performs a merge with any union data inside the ClientMessage, using the provided FileHistoryMessage
+func (t *ClientMessage) MergeFileHistoryMessage(v FileHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileAtIterationMessage returns the union data inside the ClientMessage as a FileAtIterationMessage
+func (t ClientMessage) AsFileAtIterationMessage() (FileAtIterationMessage, error) {
+	var body FileAtIterationMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileAtIterationMessage overwrites any union data inside the ClientMessage as the provided FileAtIterationMessage
+func (t *ClientMessage) FromFileAtIterationMessage(v FileAtIterationMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_at_iteration"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileAtIterationMessage performs a merge with any union data inside the ClientMessage, using the provided FileAtIterationMessage
+func (t *ClientMessage) MergeFileAtIterationMessage(v FileAtIterationMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_at_iteration"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsManageMembersMessage returns the union data inside the ClientMessage as a ManageMembersMessage
+func (t ClientMessage) AsManageMembersMessage() (ManageMembersMessage, error) {
+	var body ManageMembersMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromManageMembersMessage overwrites any union data inside the ClientMessage as the provided ManageMembersMessage
+func (t *ClientMessage) FromManageMembersMessage(v ManageMembersMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"manage_members"}`))
+	t.union = b
+	return err
+}
+
+// MergeManageMembersMessage performs a merge with any union data inside the ClientMessage, using the provided ManageMembersMessage
+func (t *ClientMessage) MergeManageMembersMessage(v ManageMembersMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"manage_members"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListAgentTypesMessage returns the union data inside the ClientMessage as a ListAgentTypesMessage
+func (t ClientMessage) AsListAgentTypesMessage() (ListAgentTypesMessage, error) {
+	var body ListAgentTypesMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListAgentTypesMessage overwrites any union data inside the ClientMessage as the provided ListAgentTypesMessage
+func (t *ClientMessage) FromListAgentTypesMessage(v ListAgentTypesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_agent_types"}`))
+	t.union = b
+	return err
+}
+
+// MergeListAgentTypesMessage performs a merge with any union data inside the ClientMessage, using the provided ListAgentTypesMessage
+func (t *ClientMessage) MergeListAgentTypesMessage(v ListAgentTypesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_agent_types"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ClientMessage) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t ClientMessage) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "answer_question":
+		return t.AsAnswerQuestionMessage()
+	case "archive_session":
+		return t.AsArchiveSessionMessage()
+	case "authenticate":
+		return t.AsAuthenticateMessage()
+	case "create_session":
+		return t.AsCreateSessionMessage()
+	case "delete_session":
+		return t.AsDeleteSessionMessage()
+	case "file_at_iteration":
+		return t.AsFileAtIterationMessage()
+	case "file_history":
+		return t.AsFileHistoryMessage()
+	case "get_events":
+		return t.AsGetEventsMessage()
+	case "get_history":
+		return t.AsGetHistoryMessage()
+	case "join_session":
+		return t.AsJoinSessionMessage()
+	case "leave_session":
+		return t.AsLeaveSessionMessage()
+	case "list_agent_types":
+		return t.AsListAgentTypesMessage()
+	case "list_files":
+		return t.AsListFilesMessage()
+	case "list_sessions":
+		return t.AsListSessionsMessage()
+	case "manage_members":
+		return t.AsManageMembersMessage()
+	case "ping":
+		return t.AsPingMessage()
+	case "read_file":
+		return t.AsReadFileMessage()
+	case "rename_session":
+		return t.AsRenameSessionMessage()
+	case "run_turn":
+		return t.AsRunTurnMessage()
+	case "steer":
+		return t.AsSteerMessage()
+	case "stop_turn":
+		return t.AsStopTurnMessage()
+	case "unarchive_session":
+		return t.AsUnarchiveSessionMessage()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t ClientMessage) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ClientMessage) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWelcome returns the union data inside the ServerEvent as a Welcome
+func (t ServerEvent) AsWelcome() (Welcome, error) {
+	var body Welcome
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWelcome overwrites any union data inside the ServerEvent as the provided Welcome
+func (t *ServerEvent) FromWelcome(v Welcome) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"welcome"}`))
+	t.union = b
+	return err
+}
+
+// MergeWelcome performs a merge with any union data inside the ServerEvent, using the provided Welcome
+func (t *ServerEvent) MergeWelcome(v Welcome) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"welcome"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsConnected returns the union data inside the ServerEvent as a Connected
+func (t ServerEvent) AsConnected() (Connected, error) {
+	var body Connected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromConnected overwrites any union data inside the ServerEvent as the provided Connected
+func (t *ServerEvent) FromConnected(v Connected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"connected"}`))
+	t.union = b
+	return err
+}
+
+// MergeConnected performs a merge with any union data inside the ServerEvent, using the provided Connected
+func (t *ServerEvent) MergeConnected(v Connected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"connected"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuthenticated returns the union data inside the ServerEvent as a Authenticated
+func (t ServerEvent) AsAuthenticated() (Authenticated, error) {
+	var body Authenticated
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthenticated overwrites any union data inside the ServerEvent as the provided Authenticated
+func (t *ServerEvent) FromAuthenticated(v Authenticated) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticated"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthenticated performs a merge with any union data inside the ServerEvent, using the provided Authenticated
+func (t *ServerEvent) MergeAuthenticated(v Authenticated) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuthExpiring returns the union data inside the ServerEvent as a AuthExpiring
+func (t ServerEvent) AsAuthExpiring() (AuthExpiring, error) {
+	var body AuthExpiring
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthExpiring overwrites any union data inside the ServerEvent as the provided AuthExpiring
+func (t *ServerEvent) FromAuthExpiring(v AuthExpiring) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"auth_expiring"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthExpiring performs a merge with any union data inside the ServerEvent, using the provided AuthExpiring
+func (t *ServerEvent) MergeAuthExpiring(v AuthExpiring) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"auth_expiring"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHeartbeat returns the union data inside the ServerEvent as a Heartbeat
+func (t ServerEvent) AsHeartbeat() (Heartbeat, error) {
+	var body Heartbeat
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeat overwrites any union data inside the ServerEvent as the provided Heartbeat
+func (t *ServerEvent) FromHeartbeat(v Heartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"heartbeat"}`))
+	t.union = b
+	return err
+}
+
+// MergeHeartbeat performs a merge with any union data inside the ServerEvent, using the provided Heartbeat
+func (t *ServerEvent) MergeHeartbeat(v Heartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"heartbeat"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPong returns the union data inside the ServerEvent as a Pong
+func (t ServerEvent) AsPong() (Pong, error) {
+	var body Pong
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPong overwrites any union data inside the ServerEvent as the provided Pong
+func (t *ServerEvent) FromPong(v Pong) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"pong"}`))
+	t.union = b
+	return err
+}
+
+// MergePong performs a merge with any union data inside the ServerEvent, using the provided Pong
+func (t *ServerEvent) MergePong(v Pong) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"pong"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorEvent returns the union data inside the ServerEvent as a ErrorEvent
+func (t ServerEvent) AsErrorEvent() (ErrorEvent, error) {
+	var body ErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorEvent overwrites any union data inside the ServerEvent as the provided ErrorEvent
+func (t *ServerEvent) FromErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	t.union = b
+	return err
+}
+
+// MergeErrorEvent performs a merge with any union data inside the ServerEvent, using the provided ErrorEvent
+func (t *ServerEvent) MergeErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionListReply returns the union data inside the ServerEvent as a SessionListReply
+func (t ServerEvent) AsSessionListReply() (SessionListReply, error) {
+	var body SessionListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionListReply overwrites any union data inside the ServerEvent as the provided SessionListReply
+func (t *ServerEvent) FromSessionListReply(v SessionListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionListReply performs a merge with any union data inside the ServerEvent, using the provided SessionListReply
+func (t *ServerEvent) MergeSessionListReply(v SessionListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionCreatedReply returns the union data inside the ServerEvent as a SessionCreatedReply
+func (t ServerEvent) AsSessionCreatedReply() (SessionCreatedReply, error) {
+	var body SessionCreatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionCreatedReply overwrites any union data inside the ServerEvent as the provided SessionCreatedReply
+func (t *ServerEvent) FromSessionCreatedReply(v SessionCreatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_created"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionCreatedReply performs a merge with any union data inside the ServerEvent, using the provided SessionCreatedReply
+func (t *ServerEvent) MergeSessionCreatedReply(v SessionCreatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionUpdatedReply returns the union data inside the ServerEvent as a SessionUpdatedReply
+func (t ServerEvent) AsSessionUpdatedReply() (SessionUpdatedReply, error) {
+	var body SessionUpdatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionUpdatedReply overwrites any union data inside the ServerEvent as the provided SessionUpdatedReply
+func (t *ServerEvent) FromSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionUpdatedReply performs a merge with any union data inside the ServerEvent, using the provided SessionUpdatedReply
+func (t *ServerEvent) MergeSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionDeletedReply returns the union data inside the ServerEvent as a SessionDeletedReply
+func (t ServerEvent) AsSessionDeletedReply() (SessionDeletedReply, error) {
+	var body SessionDeletedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionDeletedReply overwrites any union data inside the ServerEvent as the provided SessionDeletedReply
+func (t *ServerEvent) FromSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionDeletedReply performs a merge with any union data inside the ServerEvent, using the provided SessionDeletedReply
+func (t *ServerEvent) MergeSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionLeftReply returns the union data inside the ServerEvent as a SessionLeftReply
+func (t ServerEvent) AsSessionLeftReply() (SessionLeftReply, error) {
+	var body SessionLeftReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionLeftReply overwrites any union data inside the ServerEvent as the provided SessionLeftReply
+func (t *ServerEvent) FromSessionLeftReply(v SessionLeftReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_left"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionLeftReply performs a merge with any union data inside the ServerEvent, using the provided SessionLeftReply
+func (t *ServerEvent) MergeSessionLeftReply(v SessionLeftReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_left"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStateSnapshot returns the union data inside the ServerEvent as a StateSnapshot
+func (t ServerEvent) AsStateSnapshot() (StateSnapshot, error) {
+	var body StateSnapshot
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStateSnapshot overwrites any union data inside the ServerEvent as the provided StateSnapshot
+func (t *ServerEvent) FromStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	t.union = b
+	return err
+}
+
+// MergeStateSnapshot performs a merge with any union data inside the ServerEvent, using the provided StateSnapshot
+func (t *ServerEvent) MergeStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionStateEvent returns the union data inside the ServerEvent as a SessionStateEvent
+func (t ServerEvent) AsSessionStateEvent() (SessionStateEvent, error) {
+	var body SessionStateEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionStateEvent overwrites any union data inside the ServerEvent as the provided SessionStateEvent
+func (t *ServerEvent) FromSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionStateEvent performs a merge with any union data inside the ServerEvent, using the provided SessionStateEvent
+func (t *ServerEvent) MergeSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHistoryReply returns the union data inside the ServerEvent as a HistoryReply
+func (t ServerEvent) AsHistoryReply() (HistoryReply, error) {
+	var body HistoryReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHistoryReply overwrites any union data inside the ServerEvent as the provided HistoryReply
+func (t *ServerEvent) FromHistoryReply(v HistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"history"}`))
+	t.union = b
+	return err
+}
+
+// MergeHistoryReply performs a merge with any union data inside the ServerEvent, using the provided HistoryReply
+func (t *ServerEvent) MergeHistoryReply(v HistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventsReply returns the union data inside the ServerEvent as a EventsReply
+func (t ServerEvent) AsEventsReply() (EventsReply, error) {
+	var body EventsReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventsReply overwrites any union data inside the ServerEvent as the provided EventsReply
+func (t *ServerEvent) FromEventsReply(v EventsReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"events"}`))
+	t.union = b
+	return err
+}
+
+// MergeEventsReply performs a merge with any union data inside the ServerEvent, using the provided EventsReply
+func (t *ServerEvent) MergeEventsReply(v EventsReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"events"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileListReply returns the union data inside the ServerEvent as a FileListReply
+func (t ServerEvent) AsFileListReply() (FileListReply, error) {
+	var body FileListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileListReply overwrites any union data inside the ServerEvent as the provided FileListReply
+func (t *ServerEvent) FromFileListReply(v FileListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileListReply performs a merge with any union data inside the ServerEvent, using the provided FileListReply
+func (t *ServerEvent) MergeFileListReply(v FileListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileContentReply returns the union data inside the ServerEvent as a FileContentReply
+func (t ServerEvent) AsFileContentReply() (FileContentReply, error) {
+	var body FileContentReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileContentReply overwrites any union data inside the ServerEvent as the provided FileContentReply
+func (t *ServerEvent) FromFileContentReply(v FileContentReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_content"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileContentReply performs a merge with any union data inside the ServerEvent, using the provided FileContentReply
+func (t *ServerEvent) MergeFileContentReply(v FileContentReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_content"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileHistoryReply returns the union data inside the ServerEvent as a FileHistoryReply
+func (t ServerEvent) AsFileHistoryReply() (FileHistoryReply, error) {
+	var body FileHistoryReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileHistoryReply overwrites any union data inside the ServerEvent as the provided FileHistoryReply
+func (t *ServerEvent) FromFileHistoryReply(v FileHistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileHistoryReply performs a merge with any union data inside the ServerEvent, using the provided FileHistoryReply
+func (t *ServerEvent) MergeFileHistoryReply(v FileHistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMemberListReply returns the union data inside the ServerEvent as a MemberListReply
+func (t ServerEvent) AsMemberListReply() (MemberListReply, error) {
+	var body MemberListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMemberListReply overwrites any union data inside the ServerEvent as the provided MemberListReply
+func (t *ServerEvent) FromMemberListReply(v MemberListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"member_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeMemberListReply performs a merge with any union data inside the ServerEvent, using the provided MemberListReply
+func (t *ServerEvent) MergeMemberListReply(v MemberListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"member_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAcceptedReply returns the union data inside the ServerEvent as a SteerAcceptedReply
+func (t ServerEvent) AsSteerAcceptedReply() (SteerAcceptedReply, error) {
+	var body SteerAcceptedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAcceptedReply overwrites any union data inside the ServerEvent as the provided SteerAcceptedReply
+func (t *ServerEvent) FromSteerAcceptedReply(v SteerAcceptedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_accepted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAcceptedReply performs a merge with any union data inside the ServerEvent, using the provided SteerAcceptedReply
+func (t *ServerEvent) MergeSteerAcceptedReply(v SteerAcceptedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_accepted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentTypesReply returns the union data inside the ServerEvent as a AgentTypesReply
+func (t ServerEvent) AsAgentTypesReply() (AgentTypesReply, error) {
+	var body AgentTypesReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentTypesReply overwrites any union data inside the ServerEvent as the provided AgentTypesReply
+func (t *ServerEvent) FromAgentTypesReply(v AgentTypesReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_types"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentTypesReply performs a merge with any union data inside the ServerEvent, using the provided AgentTypesReply
+func (t *ServerEvent) MergeAgentTypesReply(v AgentTypesReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_types"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the ServerEvent as a UserMessageEvent
+func (t ServerEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the ServerEvent as the provided UserMessageEvent
+func (t *ServerEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the ServerEvent, using the provided UserMessageEvent
+func (t *ServerEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the ServerEvent as a TurnStartedEvent
+func (t ServerEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the ServerEvent as the provided TurnStartedEvent
+func (t *ServerEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the ServerEvent, using the provided TurnStartedEvent
+func (t *ServerEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the ServerEvent as a TextDeltaEvent
+func (t ServerEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the ServerEvent as the provided TextDeltaEvent
+func (t *ServerEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the ServerEvent, using the provided TextDeltaEvent
+func (t *ServerEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the ServerEvent as a TurnCompleteEvent
+func (t ServerEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the ServerEvent as the provided TurnCompleteEvent
+func (t *ServerEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided TurnCompleteEvent
+func (t *ServerEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the ServerEvent as a TurnErrorEvent
+func (t ServerEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the ServerEvent as the provided TurnErrorEvent
+func (t *ServerEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the ServerEvent, using the provided TurnErrorEvent
+func (t *ServerEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the ServerEvent as a ToolCallStartEvent
+func (t ServerEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the ServerEvent as the provided ToolCallStartEvent
+func (t *ServerEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallStartEvent
+func (t *ServerEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the ServerEvent as a ToolCallDeltaEvent
+func (t ServerEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the ServerEvent as the provided ToolCallDeltaEvent
+func (t *ServerEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallDeltaEvent
+func (t *ServerEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the ServerEvent as a ToolCallEvent
+func (t ServerEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the ServerEvent as the provided ToolCallEvent
+func (t *ServerEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallEvent
+func (t *ServerEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the ServerEvent as a ToolResultEvent
+func (t ServerEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the ServerEvent as the provided ToolResultEvent
+func (t *ServerEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the ServerEvent, using the provided ToolResultEvent
+func (t *ServerEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the ServerEvent as a ToolErrorEvent
+func (t ServerEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the ServerEvent as the provided ToolErrorEvent
+func (t *ServerEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the ServerEvent, using the provided ToolErrorEvent
+func (t *ServerEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the ServerEvent as a QuestionRequestedEvent
+func (t ServerEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the ServerEvent as the provided QuestionRequestedEvent
+func (t *ServerEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the ServerEvent, using the provided QuestionRequestedEvent
+func (t *ServerEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the ServerEvent as a PermissionRequestedEvent
+func (t ServerEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the ServerEvent as the provided PermissionRequestedEvent
+func (t *ServerEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the ServerEvent, using the provided PermissionRequestedEvent
+func (t *ServerEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the ServerEvent as a ApprovalResolvedEvent
+func (t ServerEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the ServerEvent as the provided ApprovalResolvedEvent
+func (t *ServerEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the ServerEvent, using the provided ApprovalResolvedEvent
+func (t *ServerEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the ServerEvent as a SteerAppliedEvent
+func (t ServerEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the ServerEvent as the provided SteerAppliedEvent
+func (t *ServerEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the ServerEvent, using the provided SteerAppliedEvent
+func (t *ServerEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the ServerEvent as a ThinkingStartEvent
+func (t ServerEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the ServerEvent as the provided ThinkingStartEvent
+func (t *ServerEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingStartEvent
+func (t *ServerEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the ServerEvent as a ThinkingProgressEvent
+func (t ServerEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the ServerEvent as the provided ThinkingProgressEvent
+func (t *ServerEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingProgressEvent
+func (t *ServerEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the ServerEvent as a ThinkingCompleteEvent
+func (t ServerEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the ServerEvent as the provided ThinkingCompleteEvent
+func (t *ServerEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingCompleteEvent
+func (t *ServerEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the ServerEvent as a TerminalStreamEvent
+func (t ServerEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the ServerEvent as the provided TerminalStreamEvent
+func (t *ServerEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the ServerEvent, using the provided TerminalStreamEvent
+func (t *ServerEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the ServerEvent as a TerminalCompleteEvent
+func (t ServerEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the ServerEvent as the provided TerminalCompleteEvent
+func (t *ServerEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided TerminalCompleteEvent
+func (t *ServerEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the ServerEvent as a SandboxProvisioningEvent
+func (t ServerEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the ServerEvent as the provided SandboxProvisioningEvent
+func (t *ServerEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxProvisioningEvent
+func (t *ServerEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the ServerEvent as a SandboxInitEvent
+func (t ServerEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the ServerEvent as the provided SandboxInitEvent
+func (t *ServerEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxInitEvent
+func (t *ServerEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the ServerEvent as a SandboxRemovedEvent
+func (t ServerEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the ServerEvent as the provided SandboxRemovedEvent
+func (t *ServerEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxRemovedEvent
+func (t *ServerEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the ServerEvent as a PlanCreatedEvent
+func (t ServerEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the ServerEvent as the provided PlanCreatedEvent
+func (t *ServerEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanCreatedEvent
+func (t *ServerEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the ServerEvent as a PlanStepStartedEvent
+func (t ServerEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the ServerEvent as the provided PlanStepStartedEvent
+func (t *ServerEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanStepStartedEvent
+func (t *ServerEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the ServerEvent as a PlanStepCompletedEvent
+func (t ServerEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the ServerEvent as the provided PlanStepCompletedEvent
+func (t *ServerEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanStepCompletedEvent
+func (t *ServerEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the ServerEvent as a PlanRevisedEvent
+func (t ServerEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the ServerEvent as the provided PlanRevisedEvent
+func (t *ServerEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanRevisedEvent
+func (t *ServerEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the ServerEvent as a UsageUpdatedEvent
+func (t ServerEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the ServerEvent as the provided UsageUpdatedEvent
+func (t *ServerEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the ServerEvent, using the provided UsageUpdatedEvent
+func (t *ServerEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the ServerEvent as a AgentEventEvent
+func (t ServerEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the ServerEvent as the provided AgentEventEvent
+func (t *ServerEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the ServerEvent, using the provided AgentEventEvent
+func (t *ServerEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ServerEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t ServerEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "agent_types":
+		return t.AsAgentTypesReply()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "auth_expiring":
+		return t.AsAuthExpiring()
+	case "authenticated":
+		return t.AsAuthenticated()
+	case "connected":
+		return t.AsConnected()
+	case "error":
+		return t.AsErrorEvent()
+	case "events":
+		return t.AsEventsReply()
+	case "file_content":
+		return t.AsFileContentReply()
+	case "file_history":
+		return t.AsFileHistoryReply()
+	case "file_list":
+		return t.AsFileListReply()
+	case "heartbeat":
+		return t.AsHeartbeat()
+	case "history":
+		return t.AsHistoryReply()
+	case "member_list":
+		return t.AsMemberListReply()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "pong":
+		return t.AsPong()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "session_created":
+		return t.AsSessionCreatedReply()
+	case "session_deleted":
+		return t.AsSessionDeletedReply()
+	case "session_left":
+		return t.AsSessionLeftReply()
+	case "session_list":
+		return t.AsSessionListReply()
+	case "session_state":
+		return t.AsSessionStateEvent()
+	case "session_updated":
+		return t.AsSessionUpdatedReply()
+	case "state_snapshot":
+		return t.AsStateSnapshot()
+	case "steer_accepted":
+		return t.AsSteerAcceptedReply()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	case "welcome":
+		return t.AsWelcome()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t ServerEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ServerEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the SessionEvent as a UserMessageEvent
+func (t SessionEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the SessionEvent as the provided UserMessageEvent
+func (t *SessionEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the SessionEvent, using the provided UserMessageEvent
+func (t *SessionEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the SessionEvent as a TurnStartedEvent
+func (t SessionEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the SessionEvent as the provided TurnStartedEvent
+func (t *SessionEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the SessionEvent, using the provided TurnStartedEvent
+func (t *SessionEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the SessionEvent as a TextDeltaEvent
+func (t SessionEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the SessionEvent as the provided TextDeltaEvent
+func (t *SessionEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided TextDeltaEvent
+func (t *SessionEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the SessionEvent as a TurnCompleteEvent
+func (t SessionEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the SessionEvent as the provided TurnCompleteEvent
+func (t *SessionEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TurnCompleteEvent
+func (t *SessionEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the SessionEvent as a TurnErrorEvent
+func (t SessionEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the SessionEvent as the provided TurnErrorEvent
+func (t *SessionEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the SessionEvent, using the provided TurnErrorEvent
+func (t *SessionEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the SessionEvent as a ToolCallStartEvent
+func (t SessionEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the SessionEvent as the provided ToolCallStartEvent
+func (t *SessionEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallStartEvent
+func (t *SessionEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the SessionEvent as a ToolCallDeltaEvent
+func (t SessionEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the SessionEvent as the provided ToolCallDeltaEvent
+func (t *SessionEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallDeltaEvent
+func (t *SessionEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the SessionEvent as a ToolCallEvent
+func (t SessionEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the SessionEvent as the provided ToolCallEvent
+func (t *SessionEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallEvent
+func (t *SessionEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the SessionEvent as a ToolResultEvent
+func (t SessionEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the SessionEvent as the provided ToolResultEvent
+func (t *SessionEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the SessionEvent, using the provided ToolResultEvent
+func (t *SessionEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the SessionEvent as a ToolErrorEvent
+func (t SessionEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the SessionEvent as the provided ToolErrorEvent
+func (t *SessionEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the SessionEvent, using the provided ToolErrorEvent
+func (t *SessionEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the SessionEvent as a QuestionRequestedEvent
+func (t SessionEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the SessionEvent as the provided QuestionRequestedEvent
+func (t *SessionEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided QuestionRequestedEvent
+func (t *SessionEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the SessionEvent as a PermissionRequestedEvent
+func (t SessionEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the SessionEvent as the provided PermissionRequestedEvent
+func (t *SessionEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided PermissionRequestedEvent
+func (t *SessionEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the SessionEvent as a ApprovalResolvedEvent
+func (t SessionEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the SessionEvent as the provided ApprovalResolvedEvent
+func (t *SessionEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the SessionEvent, using the provided ApprovalResolvedEvent
+func (t *SessionEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the SessionEvent as a SteerAppliedEvent
+func (t SessionEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the SessionEvent as the provided SteerAppliedEvent
+func (t *SessionEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the SessionEvent, using the provided SteerAppliedEvent
+func (t *SessionEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the SessionEvent as a ThinkingStartEvent
+func (t SessionEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the SessionEvent as the provided ThinkingStartEvent
+func (t *SessionEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingStartEvent
+func (t *SessionEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the SessionEvent as a ThinkingProgressEvent
+func (t SessionEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the SessionEvent as the provided ThinkingProgressEvent
+func (t *SessionEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingProgressEvent
+func (t *SessionEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the SessionEvent as a ThinkingCompleteEvent
+func (t SessionEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the SessionEvent as the provided ThinkingCompleteEvent
+func (t *SessionEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingCompleteEvent
+func (t *SessionEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the SessionEvent as a TerminalStreamEvent
+func (t SessionEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the SessionEvent as the provided TerminalStreamEvent
+func (t *SessionEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalStreamEvent
+func (t *SessionEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the SessionEvent as a TerminalCompleteEvent
+func (t SessionEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the SessionEvent as the provided TerminalCompleteEvent
+func (t *SessionEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalCompleteEvent
+func (t *SessionEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the SessionEvent as a SandboxProvisioningEvent
+func (t SessionEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the SessionEvent as the provided SandboxProvisioningEvent
+func (t *SessionEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxProvisioningEvent
+func (t *SessionEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the SessionEvent as a SandboxInitEvent
+func (t SessionEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the SessionEvent as the provided SandboxInitEvent
+func (t *SessionEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxInitEvent
+func (t *SessionEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the SessionEvent as a SandboxRemovedEvent
+func (t SessionEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the SessionEvent as the provided SandboxRemovedEvent
+func (t *SessionEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxRemovedEvent
+func (t *SessionEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the SessionEvent as a PlanCreatedEvent
+func (t SessionEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the SessionEvent as the provided PlanCreatedEvent
+func (t *SessionEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanCreatedEvent
+func (t *SessionEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the SessionEvent as a PlanStepStartedEvent
+func (t SessionEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the SessionEvent as the provided PlanStepStartedEvent
+func (t *SessionEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepStartedEvent
+func (t *SessionEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the SessionEvent as a PlanStepCompletedEvent
+func (t SessionEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the SessionEvent as the provided PlanStepCompletedEvent
+func (t *SessionEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepCompletedEvent
+func (t *SessionEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the SessionEvent as a PlanRevisedEvent
+func (t SessionEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the SessionEvent as the provided PlanRevisedEvent
+func (t *SessionEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanRevisedEvent
+func (t *SessionEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the SessionEvent as a UsageUpdatedEvent
+func (t SessionEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the SessionEvent as the provided UsageUpdatedEvent
+func (t *SessionEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the SessionEvent, using the provided UsageUpdatedEvent
+func (t *SessionEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the SessionEvent as a AgentEventEvent
+func (t SessionEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the SessionEvent as the provided AgentEventEvent
+func (t *SessionEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the SessionEvent, using the provided AgentEventEvent
+func (t *SessionEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t SessionEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t SessionEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SessionEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsStateSnapshot returns the union data inside the StreamEvent as a StateSnapshot
+func (t StreamEvent) AsStateSnapshot() (StateSnapshot, error) {
+	var body StateSnapshot
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStateSnapshot overwrites any union data inside the StreamEvent as the provided StateSnapshot
+func (t *StreamEvent) FromStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	t.union = b
+	return err
+}
+
+// MergeStateSnapshot performs a merge with any union data inside the StreamEvent, using the provided StateSnapshot
+func (t *StreamEvent) MergeStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionStateEvent returns the union data inside the StreamEvent as a SessionStateEvent
+func (t StreamEvent) AsSessionStateEvent() (SessionStateEvent, error) {
+	var body SessionStateEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionStateEvent overwrites any union data inside the StreamEvent as the provided SessionStateEvent
+func (t *StreamEvent) FromSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionStateEvent performs a merge with any union data inside the StreamEvent, using the provided SessionStateEvent
+func (t *StreamEvent) MergeSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionUpdatedReply returns the union data inside the StreamEvent as a SessionUpdatedReply
+func (t StreamEvent) AsSessionUpdatedReply() (SessionUpdatedReply, error) {
+	var body SessionUpdatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionUpdatedReply overwrites any union data inside the StreamEvent as the provided SessionUpdatedReply
+func (t *StreamEvent) FromSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionUpdatedReply performs a merge with any union data inside the StreamEvent, using the provided SessionUpdatedReply
+func (t *StreamEvent) MergeSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionDeletedReply returns the union data inside the StreamEvent as a SessionDeletedReply
+func (t StreamEvent) AsSessionDeletedReply() (SessionDeletedReply, error) {
+	var body SessionDeletedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionDeletedReply overwrites any union data inside the StreamEvent as the provided SessionDeletedReply
+func (t *StreamEvent) FromSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionDeletedReply performs a merge with any union data inside the StreamEvent, using the provided SessionDeletedReply
+func (t *StreamEvent) MergeSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorEvent returns the union data inside the StreamEvent as a ErrorEvent
+func (t StreamEvent) AsErrorEvent() (ErrorEvent, error) {
+	var body ErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorEvent overwrites any union data inside the StreamEvent as the provided ErrorEvent
+func (t *StreamEvent) FromErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	t.union = b
+	return err
+}
+
+// MergeErrorEvent performs a merge with any union data inside the StreamEvent, using the provided ErrorEvent
+func (t *StreamEvent) MergeErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the StreamEvent as a UserMessageEvent
+func (t StreamEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the StreamEvent as the provided UserMessageEvent
+func (t *StreamEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the StreamEvent, using the provided UserMessageEvent
+func (t *StreamEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the StreamEvent as a TurnStartedEvent
+func (t StreamEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the StreamEvent as the provided TurnStartedEvent
+func (t *StreamEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the StreamEvent, using the provided TurnStartedEvent
+func (t *StreamEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the StreamEvent as a TextDeltaEvent
+func (t StreamEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the StreamEvent as the provided TextDeltaEvent
+func (t *StreamEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the StreamEvent, using the provided TextDeltaEvent
+func (t *StreamEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the StreamEvent as a TurnCompleteEvent
+func (t StreamEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the StreamEvent as the provided TurnCompleteEvent
+func (t *StreamEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided TurnCompleteEvent
+func (t *StreamEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the StreamEvent as a TurnErrorEvent
+func (t StreamEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the StreamEvent as the provided TurnErrorEvent
+func (t *StreamEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the StreamEvent, using the provided TurnErrorEvent
+func (t *StreamEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the StreamEvent as a ToolCallStartEvent
+func (t StreamEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the StreamEvent as the provided ToolCallStartEvent
+func (t *StreamEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallStartEvent
+func (t *StreamEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the StreamEvent as a ToolCallDeltaEvent
+func (t StreamEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the StreamEvent as the provided ToolCallDeltaEvent
+func (t *StreamEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallDeltaEvent
+func (t *StreamEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the StreamEvent as a ToolCallEvent
+func (t StreamEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the StreamEvent as the provided ToolCallEvent
+func (t *StreamEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallEvent
+func (t *StreamEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the StreamEvent as a ToolResultEvent
+func (t StreamEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the StreamEvent as the provided ToolResultEvent
+func (t *StreamEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the StreamEvent, using the provided ToolResultEvent
+func (t *StreamEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the StreamEvent as a ToolErrorEvent
+func (t StreamEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the StreamEvent as the provided ToolErrorEvent
+func (t *StreamEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the StreamEvent, using the provided ToolErrorEvent
+func (t *StreamEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the StreamEvent as a QuestionRequestedEvent
+func (t StreamEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the StreamEvent as the provided QuestionRequestedEvent
+func (t *StreamEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the StreamEvent, using the provided QuestionRequestedEvent
+func (t *StreamEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the StreamEvent as a PermissionRequestedEvent
+func (t StreamEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the StreamEvent as the provided PermissionRequestedEvent
+func (t *StreamEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the StreamEvent, using the provided PermissionRequestedEvent
+func (t *StreamEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the StreamEvent as a ApprovalResolvedEvent
+func (t StreamEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the StreamEvent as the provided ApprovalResolvedEvent
+func (t *StreamEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the StreamEvent, using the provided ApprovalResolvedEvent
+func (t *StreamEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the StreamEvent as a SteerAppliedEvent
+func (t StreamEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the StreamEvent as the provided SteerAppliedEvent
+func (t *StreamEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the StreamEvent, using the provided SteerAppliedEvent
+func (t *StreamEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the StreamEvent as a ThinkingStartEvent
+func (t StreamEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the StreamEvent as the provided ThinkingStartEvent
+func (t *StreamEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingStartEvent
+func (t *StreamEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the StreamEvent as a ThinkingProgressEvent
+func (t StreamEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the StreamEvent as the provided ThinkingProgressEvent
+func (t *StreamEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingProgressEvent
+func (t *StreamEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the StreamEvent as a ThinkingCompleteEvent
+func (t StreamEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the StreamEvent as the provided ThinkingCompleteEvent
+func (t *StreamEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingCompleteEvent
+func (t *StreamEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the StreamEvent as a TerminalStreamEvent
+func (t StreamEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the StreamEvent as the provided TerminalStreamEvent
+func (t *StreamEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the StreamEvent, using the provided TerminalStreamEvent
+func (t *StreamEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the StreamEvent as a TerminalCompleteEvent
+func (t StreamEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the StreamEvent as the provided TerminalCompleteEvent
+func (t *StreamEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided TerminalCompleteEvent
+func (t *StreamEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the StreamEvent as a SandboxProvisioningEvent
+func (t StreamEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the StreamEvent as the provided SandboxProvisioningEvent
+func (t *StreamEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxProvisioningEvent
+func (t *StreamEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the StreamEvent as a SandboxInitEvent
+func (t StreamEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the StreamEvent as the provided SandboxInitEvent
+func (t *StreamEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxInitEvent
+func (t *StreamEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the StreamEvent as a SandboxRemovedEvent
+func (t StreamEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the StreamEvent as the provided SandboxRemovedEvent
+func (t *StreamEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxRemovedEvent
+func (t *StreamEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the StreamEvent as a PlanCreatedEvent
+func (t StreamEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the StreamEvent as the provided PlanCreatedEvent
+func (t *StreamEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanCreatedEvent
+func (t *StreamEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the StreamEvent as a PlanStepStartedEvent
+func (t StreamEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the StreamEvent as the provided PlanStepStartedEvent
+func (t *StreamEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanStepStartedEvent
+func (t *StreamEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the StreamEvent as a PlanStepCompletedEvent
+func (t StreamEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the StreamEvent as the provided PlanStepCompletedEvent
+func (t *StreamEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanStepCompletedEvent
+func (t *StreamEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the StreamEvent as a PlanRevisedEvent
+func (t StreamEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the StreamEvent as the provided PlanRevisedEvent
+func (t *StreamEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanRevisedEvent
+func (t *StreamEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the StreamEvent as a UsageUpdatedEvent
+func (t StreamEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the StreamEvent as the provided UsageUpdatedEvent
+func (t *StreamEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the StreamEvent, using the provided UsageUpdatedEvent
+func (t *StreamEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the StreamEvent as a AgentEventEvent
+func (t StreamEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the StreamEvent as the provided AgentEventEvent
+func (t *StreamEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the StreamEvent, using the provided AgentEventEvent
+func (t *StreamEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t StreamEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t StreamEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "error":
+		return t.AsErrorEvent()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "session_deleted":
+		return t.AsSessionDeletedReply()
+	case "session_state":
+		return t.AsSessionStateEvent()
+	case "session_updated":
+		return t.AsSessionUpdatedReply()
+	case "state_snapshot":
+		return t.AsStateSnapshot()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t StreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *StreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx echo.Context) error
 	// GetAuthConfig What a browser needs to sign in (no auth)
 	// (GET /api/auth/config)
 	GetAuthConfig(ctx echo.Context) error
@@ -1389,6 +8802,15 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAgentTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAgentTypes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAgentTypes(ctx)
+	return err
 }
 
 // GetAuthConfig converts echo context to params.
@@ -1930,6 +9352,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
 	router.GET(options.BaseURL+"/api/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
+	router.GET(options.BaseURL+"/api/agent-types", wrapper.ListAgentTypes, options.OperationMiddlewares["listAgentTypes"]...)
 	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
@@ -1938,6 +9361,44 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type ErrorJSONResponse ErrorBody
+
+type ListAgentTypesRequestObject struct {
+}
+
+type ListAgentTypesResponseObject interface {
+	VisitListAgentTypesResponse(w http.ResponseWriter) error
+}
+
+type ListAgentTypes200JSONResponse AgentTypeList
+
+func (response ListAgentTypes200JSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTypesdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListAgentTypesdefaultJSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetAuthConfigRequestObject struct {
 }
@@ -2943,6 +10404,9 @@ func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx context.Context, request ListAgentTypesRequestObject) (ListAgentTypesResponseObject, error)
 	// GetAuthConfig What a browser needs to sign in (no auth)
 	// (GET /api/auth/config)
 	GetAuthConfig(ctx context.Context, request GetAuthConfigRequestObject) (GetAuthConfigResponseObject, error)
@@ -3033,6 +10497,29 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAgentTypes operation middleware
+func (sh *strictHandler) ListAgentTypes(ctx echo.Context) error {
+	var request ListAgentTypesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgentTypes(ctx.Request().Context(), request.(ListAgentTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgentTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAgentTypesResponseObject); ok {
+		return validResponse.VisitListAgentTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetAuthConfig operation middleware
@@ -3840,95 +11327,167 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1F17c9u2sv8qO7x3JvYMYzuPdnqdP86ottKqx69jKc25U3dkmFxJaEiAAUArPhl/9zt48CWCetlKev+T",
-	"RQrY/e1isS/AX4OIpxlnyJQMjr8GGREkRYXC/PWeJnhF1Ex/jlFGgmaKchYcBwQmNEEQmBBF7xEUBzVD",
-	"mHPxSWYkQhCcqyAMqH75c47iIQgDRlIMjoNMjxgGAj/nVGAcHCuRYxjIaIYp0VP9t8BJcBz812FF26F9",
-	"Kg8/FjMYuh4fw2CIUlLOBrH+qZnPTeCmk+XzZXOm5MsZsqnm9dXrn8Igpaz8OwzUQ2aGUoKyafCopxUo",
-	"M84kGqD6QnChP0ScKWRKfyRZltCIaMAO/5Iata9r8mhG+5nHD3amBeQZoH7+Dt6+/h8gLIYfjt4AYXKO",
-	"QoKaEQWfGJ/DfIZMi0WgEg8QESEe4PZa//GyN1EobmFPYsRZLPf1KDfs1rxpnp3L2xtmwHUkaYp7UYSZ",
-	"QgNzJniGQlHLPak9cUjdcZ4gYcFjGEQJRaZGuXAiWsAyrAmo/fSxLrM/GrIsZ/2zlA+/+wsjpcfsxfE5",
-	"pncorvFzjlK1icaU0GRB8m9eH4Vt+gRPcJXIrvU7j2GQSxSWkc0UqsmmG8VN7eXPyPtfmjXK2TlKSabo",
-	"kYxVC/Mxjql+lyRXtVfsMmgNT7JM8PsuicZUplTKrseZ4GmmOoQtrDy2UIWCzK8BsjzVMFnuxp8dCjWg",
-	"OnA1T8OGFpXEdqPcqULfHd2n6NhyxnM1O+FsQqcervOYIouwvSn0Pox+PRr3PpwO+hcn/dDsCL2rAdAY",
-	"maITigL0opUSFP+ETDqrRBmQXMuiJXBrOiyvvqlOzgb9i9F4cKp/rLcfvAP7mxcSavYXaBwcszxJPHPE",
-	"eH/OYw83WnjOis4QpkThnDwAQ4wlMG5ZqIiuC5CnhLIumk8vz3uDC5hTNeO5AgJKEJpQNgWZEDkLgUjQ",
-	"8B+9kDC86sHw9J+gyCeUQNUxELgjAmHGpYIUCZM3bKZUJkMgMMmTBD5cn8GeJjjhEUlgEF8BZ5Bwnt2R",
-	"6NM+UAm5xFjPMhdUKWQH0E8zZcQQ4z2kPHZs50yiOrhhwSpVcgzX5BVWWlIh3KVoWjkiorDTii23GVYQ",
-	"ejUs036P9ahNvbbpsJOt4sSzR9o1oB5WbSSD4r2VtnIZP/HaDJV0+Xg6MfLss3tMeOZZIqMZwoRiEkvA",
-	"e9RuhvkBpFaSkBLnebyDWz34LUhMMFLSLCn31oG1wl3yXrRxnTiswa6XR84YRl6Z1c1Pa9oZEqHukKgB",
-	"UyjuSXIua+9RpnCKwtBnvp9wkRJln/z4tlpS9RcXBBqVlK0rzNr685FnaPFiIJAodI50tzMx1X6cH+3C",
-	"2/Y8yATX82zlD7QgMYSO3Qa+Ni4V5Su5797s69zXlPLHt+Eqy1NAU/vV6yOfp9mAaoXiL3C6nMVTzJDF",
-	"yKKHX5EkNqBb0PUZRp8w7qmGssZE4UtFU/TtzlgEPa0nCVF6rsaKYLl2x42Tp4jKZV2s/JPZJqaCxKiV",
-	"N+bzNYTrxvHxW0VQbb+/oHplBHaKSocIi9PaATpnPXHORMHb4OL33tngdPzb8PIiCMs/z/vDYe+XfhAG",
-	"7tN4dHk5Putdm++ue6P++GxwPhj1tW+jPYfxdf9fHwbX1d/ve4Oz2tPmL0aX/+xfjPv/vnK/eH95/fPg",
-	"9LSvSRj2h8PB5cX44nI0fn/54eK0RtZw1BtpAurPPlwNR9f93vn4w0Xv997grPfzmX7lpHfVOxmM/nfc",
-	"//dJv3/at8OM+tcXvTOP8Bw8DtS2/jnYVkrF4PsYBmllpjY0KvU4dy3TvKAAhtSKgE5N6N+7TMD/H043",
-	"jcAW18KK7WkN4DRm8sq7/2DGo5mXLLwv8ldUYSpXoetMvZVPyVVAhCDG75oRec4F+uMvbdukGuLnZwB0",
-	"SXbDMluyVp+3ItCH4Hua4EmVhVrUvfJBG0QW8Vh/rsk3V5OXPwVhcEck/vjWu6pnRHrygzP8AsNfey9f",
-	"//Aj8Ilx9+4eFErfPkIVCmJ/txaimctIbpg9kPQ/uM1yb2QLbGaxgLEGmhvf4VFnqktIfaaEZ3/aFI1u",
-	"v6sTpnWBaK/3CU1MREfXWPT1LGxYpl4sSKvR+ZVKxZfis/561+MNyhk9C34rjVqtJjVSu9gc1KXdZLRY",
-	"WE9eL5vIm6YoFUmz9or+wOgXSPUC3nQBVfTWJ2gumC58zqg3d8uUqNRhPQWwy+3bCb+gsYuzWpjVBDqh",
-	"Uo31QpOwp8f6RwgxZmr2j/0QBJLYPLOP9kNThhnP7GJpfknUuETePgmh/GK/HXWbSfwh7LNZ6OfI/m6Y",
-	"4vXh/wsq62h0x7raaera5FPKaKoN4pGP+YSmVLkAzr726khHe+WvXvl+9Zx58SmqsfMbtkmJl7x3QOdM",
-	"cyd2dzjhApcUfEqEdg+DWxlb4OBjvit4JpGi90UGoSMN5LI53S/ERYxeDOotKSw3dK04/9HDxdbxdxjk",
-	"mTbgQ1s39Ab39yikMxRrRe/VLxZHX0CkiWC4iLlXXFb4/mhiqZO/QtFysYH3oRdCe99ZsoHY4Zd7+YNa",
-	"Ormjrtl2CFGktFLRkviOhVTtkJsUQBUy0pkzraqja9Y/LTO1UR0xTWZ8AP3GKVuZ0NzeyHfHos9pwf7i",
-	"lG2c7FxuwrRDVSyaTmAoi5I8xp6IZrSzTrlZ5tZ4NbK9WjdN158TRqZoa/tLtu+o8Fbq82urEcfG0MRE",
-	"oekHSfk9ek1d9zpakXPZZLEsgJQa5sap5c5vgddcQkXmO+qMsiyGHuzieMM8cDdSW3VObGgbnEEoyO5m",
-	"1R9LFGCva84dbKsMeluGNXJ4jElHcuaL+khZzOcdjrhf5yjLcnUlaIRXKM5H/FNTeDy/S2qSqzZrnqvt",
-	"fpgJfk9j9Gf/pRJIUpdJatsNxXkifY8Ww0bXnmEnqg9bjNGJbYek9aMNBG2ktFLOdlAfKVeUTbetaW9b",
-	"M8z0ANtb1yvB7zzEdniMUhGhrEBiQShba+4lVZtrZy7KSebMSJ7EqWkviNEWovV39xTn5sPUlOt8pvI6",
-	"Z9r36hTBysa0J23l+EWttTGKnI21x7dVqGZm8UJpee+sZi7yvrrK7vipvfjD67evf9qw66iT4EZOfkVD",
-	"1UJbDUjNJYswBocNmOgX9jSuIWhjEYJeNMJuhyGoGWWfKJuGoLQfyUgSgiQsvuNfQsgSwsIblmutCcEU",
-	"Vm04vX8Ao4cMX8oMIzqhUdH7IKmCO5Q0RlAzlAh7V9eXo8uTy7ODNN63HTQLC2qV0/lqi9rM2jajW+O3",
-	"zLGEhqHO9oKyQ7cz5yWQkbSs68PenKoZ6K/2QyDWCy0ehpCz1lcxJqhqfydI6o+l4plZZO2sV2f6/G+S",
-	"qnLY+Xc0iZ5wbo3K1zkqsm5IulSkZqANG0XI0qjCdng4/3PrDHQ5zs8P/lpXZ/jW4WFtWvXbshtGb464",
-	"phCH5t3HIpp5KmQ+78vVbip51ukvqK1JtA57XZR1GqvSZoXpEg0bFogU+yVlNvNTpICI80AEkljPKnLG",
-	"7DdzQgvvBBuvdlWtm5N2lO8zgfeU53K4jagEEulNjq0sXm4z26Kr4aYY28G28TcKiTdB8IpPPxkykskZ",
-	"V5vU8jddaRmymLLplWlnfr4eAIFZQh5OeJrpnWWbDEiRt9nMJH8LNVCmh66QzVZ64HirNKK9qFuiaYHq",
-	"1xtE0X3UZHVidtNynftNJy1bRnDPFB1ITcLzhgaGq87AYNd+vsmGt/apS4agBQETnsQYw0Tw1DSNOI5e",
-	"yJqTb0tbbVduZTwXOcV7undRNhFudO5jogONUZfoJ1RsYvcSslEXkg7Vn4Hxdiag2m8LePVHwiJMEuMS",
-	"dO+22i2/LnfEsqeMxTYgbg6Tki9je2xk6Zg62DshSbJhiWNJTJQXy38jWecSRYeoF5eKnbr2k7qmhFWh",
-	"rJJhTVkqRfCttg/G7foOJ+EWeOw8x2YJbPdeL5x5VDqikwo4w6KdzMbeNmauy+PVollYHm909WavMnYt",
-	"Tj5iEvEUfQ4jVzziye+tyuhC3ZsKlL280TnRKEmKexS/d5ZX23vH3FG07u6xSOgCVYsk+MTZPJ27kFc6",
-	"ev3WR4nEKBdUPQy1AhUdBETY5LL99L4wTL99HAXuUKqBx75XjjpTKrNnZimbcP95FXdEpTjP5bTJhDiQ",
-	"JURpI3gA1/3hCLQUbf8WpFRbHPPqR7wb8ugTqhtWINZM+LxrvlaehpEzkqEEIhBijBIi7DGscg3dMLeG",
-	"QHJ7kFePYyjpXQ3MUd/mwHKmx9JrQqLSnEyRaYoxBg2IPLjR/q14sAeG4Y7HD0Al3H69sQb0JjiGrzem",
-	"LfcmCOGm6My1f5T+zU3w+HjrzoFRpS1AcEpTynJkMS+ArBXyj4Ojg1cHR6bAkCEjGQ2OgzcHRwdvXHeU",
-	"kfEhyeghydXsMCoPGk5R+YVmDsSBrQLbc4VLjvqVSBnU3Dm0EFhlPNIbJjESqA5gUDv1Vj/nVz9NVZ5u",
-	"KhsQgCqJyaScyVJywySdMgmUgU1gcTWjbGqhK5VJbzPBL6hqZywXTpO/Pjp6trPktVk8h8k1vS8p0/qj",
-	"Y2PZWJDB8R9/hoHM05SIh+A4+KhVksCd4HOJwp2EVBz0IJrnPcYNbPtmFCPfWdkw40TbQsH1qewQgaIT",
-	"ps29pe4BuICy+eUxDH44evMNJjc9Nsvgrnp5wBJqtI0yqbRXBCkqQSPpQ93uQl2In+Mu0a7OL7ZZprWz",
-	"jTFOSJ6oruFK+uxRCAtUCY2x4yRJULyQUI1a8V+WdL0gnFGpXAfBLqGoVZ09YNgTkJaI58DDGscXshgU",
-	"9prdBJBQqfZNxoRLDyjljQlBmdgoDlA9jyFavJHhsemGaD/6sSWNV99IGqZ74B3UhAKmO2hORPx0+fTi",
-	"GIgbuCUXEsf7Ld09/Gr7HB7tfljkoJoiuzbdKzWpfRdFtj00uwPPctmNn53fanbt9po/vJfBVDdrPNNN",
-	"MH8al8bmMpvSqcdeO1pTvvBurWX1rXTDpf13phsnM8KmlW68kKAjzZaKWDLqq6xsBeneIOwru4SubFXp",
-	"2B4iokjCpyFwEaOOFu4egMbPslsYAIoJbPQjISIMcomw12cS07ukjli91NiJWdmN61+KC/dALXYZ1hdh",
-	"yeCEJBLbt2zodbczwdRrrh2iKXfbEpdtpNK5GTeOpO/IeHiPvX/jTblR/Ggj7SqIsGeqDFCU/iBniibw",
-	"F6cMY+29E5s8phJEzva3E8Wioh9+LbPpSzfhU/N9XVQNrN62A1o7UvwOiFIkmmEMtrVNb2URav6KQp17",
-	"88krfqh4tpBOtwkPHVHYSYAq2Gu2URggu6KIToaPvpVy1PjZevE1jZTvd9Urh9VFcyt3/d2uXG/S9Bvv",
-	"+2sIx23+TxJS0xHUG0fZEKQXftkKBHvNFqJ12oY8u1t90R/Wrvd6kqL4w63GBW67irka95etpSGvn2/y",
-	"oojrC7fcM+sYWvMHcsbnJpcn+D1JxgIlT+4xru7gsjaruAzr6VGZQQcIuDo1FBfJac2qzpeAvSkN9hau",
-	"m1ulPtWlBF02tF+c7V9QryZWdhybUZT4GaZmUxSgZkTDQqW22wYGOAprlVNFhNrvuIKzPPlS97k2OgLz",
-	"GHqKNCmXypKUEvbgCrUVeXq3cYci4dXR0VEXdfZ84EJMtu5Ryp16hrXrKTqMXmaePVUzzTBFbaK7Bg57",
-	"1VFPXwC8gZ1aQ5UP7Tpdmqg3dUnXfksl3DZ7TW7t1XTacYPiu9Bq9m2zN+R2/wD6JJpVLN8wO+qEJ4mx",
-	"ExJuaXwMN/nR0ZtI4mfzAW9DuDUvFk+0flSPYqJI+WSGjtLfhpcX7p135tq7hX5iN7eEvdtGD5UeccFX",
-	"u913txoyrum7PYAeRDxN9TQJZQi3x/AJMSMJvcdbjZE0lQNbYXj1A8gDGHEQKHO91wl0RQeH0hmR6qXR",
-	"wpeDUwdnQqQylsG5j/G+NmC3xRq/fXfD9GszJDEKmFMmLVFMTyFAcQ4y4XNQ3FAGeQYSUdZNMzJbVbFk",
-	"uUckRZiTh4MbNqreJInk+nUX5rfxMeOUJr1MZ8tZriTEfM585ZKhGXw9e2mXzOdi9Rh0rJgLfN6BVTZr",
-	"IwtKaXlfsUWqskcN0J/TZDoynHJZMoz51PTv0Snjotj/GjQUavMtzbtZLRmPZrbglQvJBdxhwtlUguLv",
-	"gDCuZijcS1NUEpprGkws30Fy0T/mzcP9+NabeFth5hV+UdZ0vawsVzW+505nD8dGcdzPnyPxUhlzbQBK",
-	"0UsYmuL6y6Ger++sTf38J0y4cHVGWd4eWtaCd2n9zV0US/M+780bK9ZlTAVG5pqK5beGV/6Cfqa/2V9+",
-	"kfiWF4e37t3Ae0xMQTOhskbFK1twLsl/IYHPGUQzmsQCWRdx9jqNhkIvW2+79FrKi1Q6lFzzW96G+wT9",
-	"1nMseCyVaPeqe012rqyHRHXqqwajpwa1O2k2o6S8E19rkDetWRu6u8qw0dGfnWtHcWFYh4KYG2dMPwpR",
-	"1R0yT9aXS4bVaHq/JjV9sbfctG6y2b3u1ED1KtA1kvi9vQdrW835G4jzWTYzhnOUapUMy0uLdi+7WXVr",
-	"WOfiL24W+/uKr6CwQ3zVtWIh8CTWEjBh15NFapvF9NwYr7UwHdy7lOsqiVb3Ea1XdGpcTrSs7NtqVFyd",
-	"7zAXt1SOw+ujsJ7u2C7b8R03hvr1ObvMdowMbIud/3XPu6nnNuvxDXTPHr7YSfrXHMIY2S73XWR+G4c8",
-	"vnHit3mEZ7Psr4F8bObeYeZ3iCyGaU5jk3pwUYg7yGBLiXuGkFUpXql4tiv94FmpHt8xQf9kqM318yLP",
-	"lBdjdyx7/x1QZbNGJs2lvxsXx0nga3VOBMoTIY8rRFPe0fX8snF3K+xo5S7c3PA3LNo8QzmaCOWK9lry",
-	"skiDOFPA71HU2ty5gOGwb+Wd0Hv8zzJn4My8sMNd0V6R4oNH07a0o1e7zJng5j/gUAnmB4v9u+YY81IO",
-	"r+0b34NFe8b6mVukO2djXJkLTx9M/4e5aca0arurZvZXYl0ml63mSlCCTCY0amDeHKM6e/LHn49/Pv5f",
-	"AAAA//8=",
+	"7L17Uxw3szD+VVTzO1WGqgFj51I58NcG44Q82HBY/OT83pB3ETO9uwqz0ljSgvdx8d3f0mXu0szsDdsJ",
+	"/7i8jC6t7laru9Xq/hxEbJYyClSK4PBzkGKOZyCB619vSQIXWE7V/2MQESepJIwGhwFGY5IA4pBgSe4B",
+	"SYbkFNAD43cixREgzpgMwoCoxh/nwBdBGFA8g+AwSNWIYcDh45xwiINDyecQBiKawgyrqf6Lwzg4DP6/",
+	"lwVsL81X8fL3bAYN1+NjGAxBCMLoaay66vnsBHY6kX9vm3OGP50Bnai1vnr9UxjMCM1/h4FcpHooyQmd",
+	"BI9qWg4iZVSARtQJ54yr/0SMSqBS/RenaUIirBD28i+hsPa55xr1aD+zeGFmqmGeIlDfj9D3r/8bYRqj",
+	"Hw6+Q5iKB+ACySmW6I6yB/QwBarIwkHyBYow5wt0c6l+7A3GEvgN2hEQMRqLXTXKNb3RLfW3d+Lmmmrk",
+	"WpAUxIMoglSCRnPKWQpcErN6XPpiMXXLWAKYBo9hECUEqLyac0uiGi7DEoGaXx/LNPujQst81j9z+rDb",
+	"vyCSasxBHL+D2S3wS/g4ByGbQMMMk6RG+e9eH4RN+DhLoItkl6rNYxjMBXCzkOUYqrpMO4qd2rm+CVB5",
+	"cp/909ygA4rmqZAc8AyBaqL35wRLeMALNMUCUYZmOE0JnaAx46H65wHzGGLEsZwCV7xEUcxZmkK8H4Q1",
+	"/JU5PY6JmhYnF6UmZodVoVIwVMF6IZAd6RCNOcDemPFZiGIYEwoxul1ouLFaLuJzKskMAgc+BHxUkKjO",
+	"WAaHAaHyx+8DjXUym8/KOCdUwgR4F+eFgZGI1QV8oOQTmokgbE7VHF7mPF/bwrdCLcfs0Hx1kkCsf1py",
+	"MUUhNUTg4Enzh88BULW4PwI9xEj3LPFL0T5D+pXt185/+mtY2W0KwRoltbHCnBG8bJrNWUXCOQV0R2iM",
+	"2DhDwBRQmmCpMIvYeAxcHKEbEt8gItCDEmwRByxhZOFCEt+BQFigG5zNc9Nk1Mq0DjITN/XN6dE892Ii",
+	"0gQvkP7etZFJnJ1D1Z3Qiqsz4pJX+RL1LyJhJrqEUoH9nGMCzDleNOAsDd4KmriENFlsGzgDGwjp25hO",
+	"5pc18Nt5u2vF+jz9HwUEYfQdCIEn4Fi3OXaXF4Kmo9rkGH20s6CUs1kqQ3QHC4gVX+fC4YXIWwmEOaCd",
+	"kqzULfasxNx1SUecppzdg0MU1WFJgc+I2V0GmmK40pEeE6FauQaMIUoIBYGA6EMk2+Ito5lPK5yaNT5p",
+	"PZ/zhnWx3zFDg9c0skYZNXrzW1mW5gv2c55XbenJca0s0EHQDVKohov2hWsIcXIJgiX3EHsUm6viwGTs",
+	"DmFa5V89Q/MQWHOjCjQh90ArKkr3Lg22SQeHGv0PV4Es/4y4ZaCV9mZJz2nnVh5NyT1Y49N7QHwBAWUA",
+	"y5SkFZDgXO5cTo8ZHZOJQyTNYwI0cmhLgw9Xvx6MBh/enJ68Pz4JNWkHF6eIxEAlGRPgSFlxQiDJ7oAK",
+	"a6YSivA8dtHc2JIuhjJTHZ+dnry/Gp2+UZ2ngB7gFpk+LwQqGeRIKX10niSOOWK4f8dix2qUiCg4NjOl",
+	"KECsjSm9BPdxyWaYUB/Mb87fDU7fowcip2wuEUaSY5Ios0wkWExDJWIU+g9eCDS8GKDhm39ZzZfIQ4TR",
+	"rdIHpkxINANMxTWdSpmKEGE0nicJ+nB5hnYUwAmLcIJO4wvEKEoYS29xdLerdOu5MILsgRMpge6jk1kq",
+	"NRliuEczFttlz6kAuX9NO9Veu+ASvcKCSwoM+xjt5FNK9LhO4a/xjEC1AYEEY/QICaAxwnM5VXwVYQka",
+	"nQoFHMQUMQrNI8GOMJBurUhP80KoiUK0nMyr78i5nI4gW1Pf/ViA50NTttYNCx/DxysInhJIvVdpJuta",
+	"YezmBK6MEX3ul9qGiHE0p0Z4K74eS+AoYpRCpH7vTAHHWl24AxrmHL7bZBAjpeSiC3unWbvlDZfKGvvi",
+	"LIfLhbZjveNO6D0kzGV2K7yNCSSxUIcsX1jxiGaGidAMW2fhEbpRg98gAQlE0qg5tlUTVyuyWn9vhH+t",
+	"JfZvehiqq1Pi8rfh+XtkxtAHDfodbocsugOJJHySaMzxDEK7auOBMojYRycaYXasa5qjCt3ky79BO1ii",
+	"mZLGr17/hKIp5jiSwMVuiCCaMjMgkQLFhCsQDA9jqv+O6QLdaO/uDSLymkZ4LkAYiRsTtbYZoVgaV7N1",
+	"3hXabWGU+Exup1EbNlQGX3enyhNWN76vr0NehUHVn+Pre6xbNaaNIYHuzm90q0bnMUlghOWISOC4DWdv",
+	"SQIDeZo1q40wJUIyvmjr/KtpUnScgHXUCV+3X8B4dUW1U8dkv4BszPUXI7QLQ78xQhv4SQB3M8SZatTs",
+	"SoQclV0yvt5EyMKxVOuvsNvaU6G23smC29rPglvqOsMUT2A009cF3r7vdCtzp1DqbHagu8sFoZOiJQcc",
+	"62X5JSOO1arKXSiedVLhUrdqkIHP6UibTr5uc3o156UOQgJwX+uh+lhuy9LW0YeSpdXh57SnmPmQNawt",
+	"6TE/cxbvzc2etN5DRuF8HBz+0eFwdIigx7C9T5mEXW1d3NXVxynaujo5Cd7VaeDBaXsvPy3a+zmlblcn",
+	"hyDqxLlDAnWir8r4Xc3rnNzdvrRTOqniPJG7ejXOhx4dakdDH2auiNhupqxKr672jqOxTxfHUdzVzSm5",
+	"+6y/eTg9/qm0zsyUaBpcZfdEQ/mfAubyFrA8pRL4PU7eCae/zmFQru2Fq9kduTXU2+YoGfKudWgYnSq6",
+	"S8D5r49MCIqUoE+W//vHYO//4L3/HOz99/5o78/Pr8Ifv3/8L5dfyH1ZF8MYzxOJroMPymBKIEb27LkO",
+	"9MGfe7JfH7gu/lPO1Drcfu8N3UU0SFNViZe+zuqmgv9qoUyF0nJ//L7zHibD/0ZR6rujdC7ReeJ8Be7Y",
+	"mpWyGW/sG0iBxkCjxa+AExOfVZNEU4juIDbOrVxCxFjCXjWEooAcshimxpcESzWXkVf2K50reaqxI7Gc",
+	"i/Ka2Z02zyYcx6AkRsweeqzcjuNabxEQ1QzjyaDuDKh6AxKTpDGtGcA767F1BWdrO33/78HZ6ZvRb8Pz",
+	"90GY/3x3MhwOfjkJwsD+b3R1fj46G1zqv10Ork5GZ6fvTq9O3gSh9vuOLk/+58PpZfH77eD0rPS12uPq",
+	"/F8n70cn/3the7w9v/z59M2bEwXC8GQ4PD1/P3p/fjV6e/7h/ZsSWMOrwZUCoPztw8Xw6vJk8G704f3g",
+	"34PTs8HPZ6rJ8eBicHx69f+PTv73+OTkzYkZ5urk8v3gzBlSUkZqk/8s2jqpovH7GAazYsu2S1bH1yJs",
+	"rdeBWmMADWoBgJcTfIFWiMNYe9AzF9qO9j0TKVAOuHbw5Ht6FzGOcOaTJIzuJXAPiYnrc0Vafb247LxA",
+	"rInD+m7r0Dp6kEYrwhdOaQ8pi6ZOsDL/S89YFXusGA5whKtMsXjHOLgvbZX0VJbhxw0gtCUc0iw2X1p5",
+	"3gJAPwY9gT3fJgrbmXxJjjXrXOUueWWSeCydBnVK3sulL/5TG9e9RLD1l4i3aTpqV4q4MRHhrkGqWD8u",
+	"olq94a7NrUAjFltXfAb3XI73fgrC4BYL+PF75wE6xcIRWT+FT2j462Dv9Q8/IjbWty63CwnCpbK1099P",
+	"8yW3hCD/gVVOVgcFMjSWkGbHt/hYgki5yGq5Gcy9rvoEbjBTa1jz35DO6wjG3lzg2cTNOOGl9+9GuOeE",
+	"Sr5YVpY215iZvE0T17vJ1kOgvgPsoTuVX7+EOTINkrqx82t2yeTFT/8zX42XH2KuQ38ledQtZEqgdizT",
+	"e7J+S6djdi+48sbqQJJHNXxShtikRrcZpPVis9OyUKmiLzsV1hb2y4gVMgMh8Sxdy59cf+OQw1ueoCqX",
+	"ffhxP3UAKjmB5djKSPWnkzEZjG0r89lUT7K8je+YRNFqje3ShrHGjVbTOT2WwIddIc4HLq5PyIxI/+3A",
+	"q4ODA3MbYK2lg4ODLuPp6SV9KWpkFRrk6PNgv+s8vIUx49DyiLMDya/rKP46Mbz6qeDCq885jyNZXKmX",
+	"neql9RfOQU+DOLsDyAZ1Pmvouqav3SM8up5WrurfD4N5qg6EoXlm7Lw8uAcu3A/z3LcDRY/66DWMVDEY",
+	"1nHuIZe52GxSbOM3sPklav9IWQ/QhmPdDtBWp1rHETDnSyh2SjB0PjIsyyMzfLsXrF39bF3bWoffBlbu",
+	"IPga+mYfZJ2WgpU9D92blmr+2K+6Xo+oLD3PXOJFvASKvTERxXP5ng/izWJKo1pgqotxIcgRXdSqZFQ3",
+	"Owcxn4ENJpdTIpB5KLSkKpK705vvDfQnlEGAbiFhdCKQZMFX8e6xEkm6mePRFbz1FdzYV0NfN7RUZzjR",
+	"ph5s1BdQD8DttwYf3JUwsAbIMaSu/DD6QlNxL1LQHKEDfeVpHv2pvwjEKJRVwp+6ts434pEpRS9vjnXq",
+	"YaVNXwyNknkMNsgz7nEorsddoqlHLctazrA8p6ps1MPy/Eqfi2OtAsZYmlDpGbsHpxK6RKKXlRC01GFY",
+	"Q2Yt9typQ3szyvQLDIu87l6DewfO43jJyCGvhrFa6pwldQGrAGRg+5fq9jblgf89NT6Lti5tt0lTFzge",
+	"5XZTMC37IM3Mu5yrp3WhLIbEc5n6Sf5OaMwe3OatJysLoelcXnASwQXwd1fsrsqlbH6blFi0sDPZXK7W",
+	"MeXsnsTgDowzeXDsjWBT4ErGEuH65MoSk09UHjYbw4tbD0urT0twj6ZSJ0ObQV2gXOS6t5WMPbI3YHEn",
+	"kNa19D3tnCKM1GKPsnwO5gVv9WUb+pzlT3jcR2qsLBUQEegBE0noZPkEQE+fVYGx5L3v+vBbSrlQ2Fwj",
+	"nhF+Y1kXSnjqTp5UfqizKbXaQQj7hJNQlDK9PVdw/aT9X4E7V5pgauK5iz3WP6XJVT2Z2guBUrxIGI5D",
+	"lGIhNDdwNp9MzQaM8AySY6z+fgcLgW5BkBgMx9hHxm2J2+wsIaJMIoUUnnKQxXebRaG5af/p2UzSBNN9",
+	"8xhgzS3lY6JLuCfimYn+9kzEDZ23w0RDCekxm6UJPMujvz8rCQnpKMrIvT2OGkrMn/npH8JPwhB7C9zE",
+	"6KRDGXSo+/we+NXaiBRuJ7/S/V4IJIXOUiO1AaMmRIqJDH6JRFMcI2r8o6vol2yJLENa5c4X7cQiZ7cO",
+	"ndpzK6yJaSzXmGNCe+m6LS+/sqfRS9qVOs+wAN5lTJrkfkvYkq22Yp78z5Nns54jsCJYKlk8TXSZttwd",
+	"Pp1/uuzIELgVo7Mgoosf68/cv9XA0SIbyUajRp2pKRo48r0W/uqSvdYSsKyCKr1WN6pKq6lumWjKBNBM",
+	"hTBP749K6aNk/sKhlDdKv6wrJ+lCJntU9aG7++n6pXXT56L8gWpHJI5nOo1fDEYTUn+7J/Cg/zPRr8hd",
+	"Vxa1DBueNAlXHoFR+FiUBB/NSol6tvICfykGgU+OwyfL+PXDq9foX+RnxMbow9Vb/SxkWYbLkvasFCai",
+	"gHOymqGH9+F/nR6diM7QUGr4w+vvX/+0ZDpgL8BDTONb9umUEvlsA/x9z3FhyLxPKJGbV/8tE11wdk9U",
+	"D0Inz8z092emtETvrTHVpQ43eHZQ/AP4yUSWbME9MdRWt8eeNalGdS7SsptAAI0FYmaReeLSw1IqCdNH",
+	"hOX8ogQE2lFqFaET1fOaWk3phSinLt0NdYbnj3OgUZEqyQ6oVU0DSb2BeZZwTXduyo/8b3b30bCRRPXI",
+	"qrMCkQllHJCOULOPc3VWWjmFBYqZ5tc7yh56ZD8t1b5pKzZSKpcUBj0SVNarnoSOFPO+rs5aBmEtFXRL",
+	"osI8BXZYSxLcI7lhXAS/+zsUWczyzD8tmUUy+NvzlpYzSYTVR78tT5sqr7mXzqta6abjVlr6FBE3pTRm",
+	"vg7Fc4Aw6ICnBks5iqY1YKcMj/Mu3ZeW0hdvEVbvDX3d61fIYfWmqKVb5dIwdN4KtPR23BaFDk9wxwiV",
+	"24HQ+Dt9XcwtvcNh5Ong8TeGVV3Vl+OkbraEbq2kvXtTYQ0bh1H7CBXtJD+RRh1cYYW3ZYyMLbPOJo9Z",
+	"V2eTha3ROYGx7Oh5BmPZ6NaygbJupR2UdROyJRG17TdUbeoIMtGkXWv8YFrls0qdr4/iVEyZH1zVapg1",
+	"ssl2R0XhxJZcolndxWJC3TVV53pHT9MmW6ZUUoPiZD/bq943LbZhtlUbA5gAta7uQ92q6PxJKi6S2N/v",
+	"k3yjGuRdpoTeETrpBtg2bACcDZByNuEgRNcAF7ZdYwAtmrp6a8GUd2UsGUU4Sby9GEuOcZI0OnRgyXar",
+	"Yirv2w6o7dsEtFUFUN0qaoDuwkHMk9apLnWLvNOc01EnJeecNqioOrYDOOe0CqDq0nGcqE61o2Suixt0",
+	"iIEPqpEVAkXHkqfS2y/PC5x1e4AkYjNvj9/t53UzXxfjdGSjznXCzrzFFXWzT+tcoe1qXKhdncm5WY/h",
+	"SmzRmbm5fqT07FA5MXv2qRwiPftUDte+i8mP1e681eUTqufwpWO0k65lHbmTaiVLok9a6P40a1gcSySq",
+	"7tehrtr3ShhePeQ7N1TNMu1M414XPV0dGrKxs0P17O4zflXM9+mxxF52nHR9uyyzjMoR3qd1+Ujs036J",
+	"JXtMl04p6rMlO5nQ6ePox+1lxbQTDU3tqm+XqjrXt9eSjOnQdvv2WW4mr33Ys2Nhl/bsULEjO/mo7lTo",
+	"06FhzvftVPMi9OlWcV10S8y6ktdLJpdcjLpWgEtDWDoiTWQZMnocyO9AYqc3u+YDWNKb7XFgN9WS9myM",
+	"1WToRwgngiEBVIZ5+cMcGaHqYEqUMV1JuOTjllMs0V9M33PIInKroyzZmkmQ6p6QzTzvreTFdSSX9rjb",
+	"D1GKucwSR9pPLwSyjspQ4xwvIEaMoix5AY1RiifaHX9Ni4RCLj/9trzu6zrQn72kK3pJ/+Eu0Gef2bPP",
+	"7Nln9u37zNZ1hT1bws+W8LMl/GwJP1vCX8YSLvzRq5nBS9pq+uJ5o4aaO+GGAEcavaXN9fa8iaILrHXw",
+	"uiHIWyixQvbg1hVrANpr2DUWi1vzY1l7cCDXDFK04/y8cBeR8FbU8aS8Wbb4jb8wQbn2niOXjY6a6H/t",
+	"YxK8xhtAmSsdji1fUNCzDH8GbYmiZbSXSVmGsajIU+C0hcOGGUYyXibUZJHN0sli+9KRA44XpuQyNX+x",
+	"7wf105lKU1/9q+qkuTeo/vgQ7gmbi+EqpOKAhScBTkfdj1Vm84kBM9hKsbSW4lUktJCvcsXaVSVGsdtL",
+	"y0wv81LVPTyU1gtZSjZcRCEXbjmT3DOaYjoBsaKbckMe4MxS24gHWMBb7iy9ek6zqGvrohwOT5BxgYQI",
+	"C10dLyEUhK7Qc4huSHyIrucHB99FAj7q/8AN2im8n8ZViRhNFkcmhvkMC7mnd8re6RtDRe3mHHM22w3R",
+	"jfWTmkEV6HbUEN3EWOLsS0lbRb8Nz98jRhGjoKHLe0hFUnxNbxNM7/SnfXTMZjOTzlItY+fmEN0BpDgh",
+	"93CziyLM+QJRZgA37tRaWipsDrB2G6GsSgfg9hIr/KrRXgiUPet2ny2OrLP35k2ygI9HWX5ORitx4Cb+",
+	"uzXX7atOmQ7W6NeLdrJSJfygfbuWc9GinSwwfUy4kH6ma2zf3eY+9J/Nyx7CKdDYmF2z1JcMYE7N+3OI",
+	"UdM7i14il6873wdmgdGcc/20wTxq2EglPnNzcJw7neqgj3EioBBy0ZwLxlHE5kmsg/Zv7WuF+AhxuJ2T",
+	"JNZbEhUXDohxVM62H66awXtJkfgU51w1GnS1RyPCJrjPjrym1tJgsAbZ3HusFGniNWJa0qIvWyvF9umE",
+	"ZRsWob9URZNmlVjcVTO0ty607OZpSV4hGbszz7LmJMY0AmTeNRE5RRrMJ3qnZd/3ftsPuCp3PmsmiPA/",
+	"VVazfMns5dlT7OUemmvkbPaVucaE94351p+MS5Ze5iZOXryVxiPLL5HaTkmiTcUZ/jSS7A50VYUWk0yy",
+	"tDWRwdNnpBCSpatmCHCjrVAwnXJJq8TEbEqjN99ojVdpIMyv5B/q30pRQ9lhaBQ0q0trDb6h3WeqXNsz",
+	"xMziyl8/KlXCGcMQXtOHKYmmiAhjx5UVXmse3CBl+X2t0Q79H+Y9x0U8x0Ws8TRsrddd39B7q+cAkOcA",
+	"kOcAkH9yAMi2n7k81fueJcIhnmNenmNenmNenmNenmNenjjmxU1op5mdaYkoYrOZMoOBxhA7big+EXnM",
+	"YnAXzfmn52xqKutruv1ydLt8J6693yRuRlhTgWjfew34NJVnvkViWsNpTVJ6bx5ryovjDU5KIILMx6XA",
+	"fyGQssyO6n9AROevIvqxUoQlUF0Y/9lpvwTRc4N3Wx5790HfcikjJEtTvSZr1z7nyqtTreFz2Hi2PLdS",
+	"17VZs5TrT0y6v8VObLiBtr0hSyp+627EXIrnzdhNOOPV2vxObFrKjm045ngyK10NScYSFOEkeSGyOyW3",
+	"OmTceE9YiU+t5e9A9pondN3dWmAmDOojNpmhzbTJKG/CGIgU6GHKEvBxgP7zckl1MwZ7IRDmk7niO9GW",
+	"FFe1DRyr+RIs9nepBVm47jfJeaUSkIYv2piw7QAZlPjwFiaEiic6Of5p5B9t4NjxMYGP+CU/aYcIGmOS",
+	"uPwqsyLE4/ngWYHyviCa1YmeUcRH87Iv3Uv0F8LrdyHixNyOuZ4CmU7P3LAiN9hbzk2yg6VImNPNyRcK",
+	"SOdbBAU+GrMkBhuNXH2fUY9EarJLvUZKAxF5CMva78cg48uuG7G3mCRzri8/x4Ti5Mpnd+rIq/7B6wle",
+	"prW9MV572c2KcsV7qtyvUI3j84fuiS2EA2b8WH0r6dkRpReRfp6ZZ2dO52WEaQ3cQ+L6vjJTlrqUOSRH",
+	"dZl2JSYpGMC3x/pcaKgNpy8xjlA+tY7Em8sp40RiSe6huc/aGXkbwrfKKu23l3nLb00qV8JIXMy9DCsu",
+	"JcWrfJcjMJvRx2KdKp0W6B5tLrI3ZP4ajKoF2hn8cvL+anRyeXl+mRffnOB70NU3d3WNzg8Xw6vLk8G7",
+	"0Yf3g38PTs8GP5+d1Elja6ygByxQwoR0UeTJFcxvjTs3okFqwnfojqWDs7G436cLhMu8hXaIFKgAcNfP",
+	"bEuQvLamnlDXqyK3ekghRg+M3xE6ycrFqEU8e0udvLe1EsQfspfEXSUxn/4lQf7IeY3yls4l67AJkwTZ",
+	"+xoEZpgktecg370+cNV0tKUpW3Gi2tSB1R39AFqClCBs1HRMAAupHzlYH7apUGQ2R9kl+aq+qdrzTKxU",
+	"/vTRtZKMl2qSQKmySB+vCIvyOQUp41Ig4vO6XhkluJ/ebyyyJbp4l1CJtPHY8sWSGuv5Iot5PrWrcb9r",
+	"HtxlitWo4dzD9ZBWJ9co6+eFyOrhHmVXh9hzFLaXpbXF9EY23KPSOHwine7vcK9cifre1pVyVvHCyRYm",
+	"UYCprcfGNsdwkcDDWfRdsogl/waevTpvotBCLQZzUwDc9WieUBTDPZoZfa95Mpgqf81p/NjMKoj0RWR9",
+	"KTW46yA4cVupXl4rF3zw+nsXJAKiOSdyMVQntkHqLWAOvPjf24xLf/v9SsGhWyr0mHb5qFMp0+BRDUro",
+	"mLkpbDZnVtuyEgyC0gRLtSP20eXJ8AopOmOTt2VG8hLa+ePCa5phDO1cXJ5fnR+fn+3P4t2jarO85raY",
+	"Yl3PkAOKIUowh1idwbnSck2t0oL0e0Qs9TgaksHFaf4AshhYTNVYSgkRoC/TJ0AVxGoHLlIQ+9fU1Io0",
+	"9b9vWbxARKCbz9fGk3UdHKLP19rEuA5CdJ1ZGeZHrnZeB4+PNumzJFKpXMEbMiN0DjRmGSKDMLjPeDM4",
+	"2H+1f6CPzhQoTklwGHy3f7D/nS0Pr2n8EqfkpUb7nq20+DmYgJZhOd6V2AnOiJBFUQvNlSJlVJgurw8O",
+	"jKFlawl+DvRDrkj3f/mX9dwYxHbpivksOpGb5iOPl8DgN0SMxzpHx+0CEa11xzDG+hGPe6YcdPNGw/D/",
+	"fDbDun7gVXV4ROEh80MLNMMLdWihnVLl1hcCxZAmbKFvtXf1cAavczl9GTE6JpMSXpubQW3sAySBYmpe",
+	"36IHuLVb5IVAJVQiEuccqLlxHhOgkS4em2vBs2sqIOIg99FpIc7KtWRRuWKlaMhXRKSAZJzPZCC5poJM",
+	"qFAiUocJUCanhE4MS1aZ5ReQak3HZunb5JViFgejKHj3CFX7UhI6ERVBFxz+8WeZ7L+rrY7RLWcPAjii",
+	"ALFQB6caRK15hzKNthJ9p4ATI2CdW+YXkL+aFlvEgJ3BsXoD3QIxjmKYcBzrOlDBDwffPcHkMXugreh+",
+	"AynQGGi0QAZQzW2ECqmTasxAchIJF9aN0uDD+DvYJrZPY7Vr5MK1ZJJ/24AAinCSaNW4GLVYvzLc2yX1",
+	"O9tmi6goiij5ZHQG6CbwYYSjNhX0oGhnhimewCj7nRAhd/XbQyYcSBnEsQE4yBMX/czixeYEUTZ+5q54",
+	"rKp3ks/hsUGNV09EDRzrW54SURAeS+APmMfr02cQxwjbgRt0wXG82+Ddl5+VjXEaP9p4QpvFqkoy87qp",
+	"RLUvwsj20f7WkGdW6cefmd9wNlYGkdR7/4/PAVHgKUUuy8V5GBisBnXGC0uYKJsCrztTu/ypVUWTca1K",
+	"nbITcUt7yuWn7LWtnoo3rGdla7xxrLNR5rzxQiDOEmiwiAGjvMtYDEnHAWGabBN1aoa24yHCEidssg31",
+	"XSMgm8Ao8wJFmBrV/YQKmN0mZYyVcyx7cTbMGrm34sc56Ex5di8SGiXzGAZF+tsCb/kCtdOh6WdQ+25r",
+	"hCmnyfaQJj9tc7ysQhXvYWyeoQ7zLHrbEB6VOb7QoVxJbtjEtM3ig3Z0whSU5S5GyqpMsiRKjGfXnUQo",
+	"g3N3NVLUGf3l59xh13oIm4wHZVJVcPV906C1iWqOEJYSR1OIbb4pdZRFoNZXT2mz7o4fSpbWosWM/a4s",
+	"CjMJIhLtVGubaUT6rAjvgg+eijlK61l581WFlKtf0SSD5zQOOk/97e5c5+3fE5/7PYhjD/+1iFRVBNXB",
+	"ESJ7M6k2fn4BjHZM/uuMd/NWxR8al8WO06286V+azLbGe74Oo7jNLT14lvFiWzaXnmQpDnm9ucmzZKQu",
+	"c8t+M4qhEX9ITNmD9uVVE841bm7wHQhE5PpWmcYOwsjmoc0zGCvOKpLRoVTnp0U7hh9GWasu9jFRuG2e",
+	"GFMhuqksVXFl8wqa/KnwEU30ociRnGKFFiKU3NZoQAdhKTBYYi539bVkU/XSKriJkyyI6b/nO3BdhDui",
+	"DWZMSAPSDNNFlhExB0+dNjP8SY2JXh0cHPigS8iMyKBmk9kbxwMbZeBP2r1NzdBQ7MJEEDqFXmoDXdfj",
+	"TD1MszJmI9nkTpGQ2mUALyGnerDyyyz7W4ujvpzAnAh0U810d2NuBSopNU1Wc3RTzf18s7uPTnA0LZZ8",
+	"Tc2oY5YkWk4Id8L9/lnzi9vf34bn722bI1fiTju3QDs3lYSBasSarlZOm39D4pt9NND5ULIs+6iSY1/h",
+	"SOibA3PD8OoHJPbRVVYHIFQaobl0sFiqFAyw6EywkFoyWPUx3lUC7Cbb4zdH11Q1mwKOgaMHQoUBiqop",
+	"OJKMIZGwBySZhgzNUyQARFk0AzW3KgYs+wnrcNHF/jW9KlrqJKVAY2vmN/Gjx8lFeu7OFtO5FChmD9R1",
+	"XVJKT9IpL82W+ZjtHo0dQ+YMP0e2smweTKEh1SKH2HuBWPtsrDyqIH2TItOCkWWOHRuxrnniI9ohE8p4",
+	"dv5VK0VYtnlK8a53iy4BUsqYfwsJoxOBJDtCmJoax6bRBKRA1T2NtC3vATnLD+/0w/34vdPx1iHmJXyS",
+	"RnTtFZKrGL86YBh82hMC9samFohH6c1qhTiE/1UuTcxkVn4VonCJ6iBtpT/U/rmmFUFWEl+2kofaYxgV",
+	"lT6MnmXerAuE0U1pQykg9PrQTba+m2tqFncLosiQvLtfE15RpXpIs1rIJhxVxeGn5sy3ikBDHeSxN1QA",
+	"nFjpXCmqMWbc3suKvHBGHpOwzdNyTJKOMIG3ukWHHIsJh0gyvkAcEv3SREloffedRa8gzpgs9Ct9486Y",
+	"VyxYV3g/VacaIuMQCAncQ6IvgBMiSlC8Mhf0OfgvBGIPFEVTksQcqA+4GNIadK3yaZtaniJPm/NPrdfG",
+	"Mq3F32qOmoZXkHZHzTLSvLR1Zn2JpZdfFTIG8lTavwXLQqL6GxYKPW7g0tD+W5nlCvdsmzuO7UAeBlFI",
+	"RTouCktUrG9dfjmnUIym9Btc4hc95476d4TlKG+2fd4pIdXJQJeAY4WzNTjnKyDnRg4zCg8gZBcNOeBY",
+	"b/zt0y6rXtS2+X/NKxx9reTLIPSQL0e3CBFLYkUBbaauTVITtKjmhrjXxrTo3iZduyj6C0gvQV3S+RbG",
+	"jEMeI+6/Jm8EzHb7h+Sc05J76PVBWHYPreYd+oIHg8Xr1r1DVxpt9UQAZdujyufGS/QEvGcK8mzFXa6T",
+	"Ll+Z8PxteMorhX+e2FFeLWm2nLe8UhNia57yIdC4KOdlrRCb2cBcve5oQLpc4kKydFv8YcocBV/4QmNt",
+	"VJ9SCZzPU+nEsS2ctHuEiDReNu0WrDyNR5+LJ+ooTxHx2EEaLYu3Q5vLOd3izrWjf8WXXBu4vsdc2iCH",
+	"I518zrpBrChg98BLzy0YR8PhiaF3Qu7hP23KwJlusMVT8YKzW+d5qJ1IrRHQSmVOOYtACFP/Sl/0VuOd",
+	"bRh0cPhZ/dJVrFvXe2lafIkFmxLbGw4w985GmdR1iRc6eoZL/Yqeo5hjokTKbifmc9e84WOBJMfjMYkq",
+	"FKiOUbyI+uPPxz8f/18AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -9,11 +9,12 @@ import (
 // extensions are the Server's dependencies beyond New's arguments, set with
 // the With* setters before Start, and the bookkeeping of its event streams.
 type extensions struct {
-	members *app.Members
-	models  *app.Models
-	files   Files
-	sse     SSEConfig
-	signIn  app.SignIn
+	members    *app.Members
+	models     *app.Models
+	agentTypes *app.AgentTypes
+	files      Files
+	sse        SSEConfig
+	signIn     app.SignIn
 
 	streamsMu     sync.Mutex
 	streamsClosed bool
