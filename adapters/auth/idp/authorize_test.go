@@ -189,6 +189,14 @@ func TestCodeExchangeRefusals(t *testing.T) {
 		f.Set("client_id", "someone-else")
 		requireGrantError(t, exchange(t, base, f), "invalid_grant")
 	})
+	t.Run("a JSON body, as older SDKs send it", func(t *testing.T) {
+		raw, _ := json.Marshal(map[string]string{"grant_type": "authorization_code", "client_id": spaClient,
+			"code": newCode(), "code_verifier": verifier, "redirect_uri": spaCallback})
+		resp, err := http.Post(base+"/oauth/token", "application/json", strings.NewReader(string(raw)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	})
 	t.Run("made-up code", func(t *testing.T) {
 		requireGrantError(t, exchange(t, base, codeForm("nope", verifier)), "invalid_grant")
 	})

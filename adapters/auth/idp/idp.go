@@ -130,7 +130,8 @@ func (p *IdP) RotateKey() error {
 }
 
 // Handler serves OIDC discovery, the JWKS and the Authorization Code flow
-// with PKCE for the registered clients (see authorize.go). Mounted without Start, the
+// with PKCE for the registered clients (see authorize.go). The flow signs
+// its tokens with Issuer, so it needs Start or WithIssuer. Mounted without Start, the
 // issuer is derived from the request's Host.
 func (p *IdP) Handler() http.Handler {
 	mux := http.NewServeMux()
