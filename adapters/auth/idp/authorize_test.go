@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,11 +208,11 @@ func TestCodeExchangeRefusals(t *testing.T) {
 
 func TestCodesExpire(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	var clock = func() time.Time { return now }
-	_, base := startFlowIdP(t, WithClock(func() time.Time { return clock() }))
+	var elapsed atomic.Int64 // the server's handlers read it
+	_, base := startFlowIdP(t, WithClock(func() time.Time { return now.Add(time.Duration(elapsed.Load())) }))
 	verifier, challenge := pkce("v")
 	code := signIn(t, base, authorizeParams(challenge), "a@b.c", "t1", "viewer").Get("code")
-	clock = func() time.Time { return now.Add(CodeTTL) }
+	elapsed.Store(int64(CodeTTL))
 	requireGrantError(t, exchange(t, base, codeForm(code, verifier)), "invalid_grant")
 }
 
