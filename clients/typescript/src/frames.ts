@@ -15,12 +15,7 @@ export type FileEntry = S["FileEntry"];
 export type FileIteration = S["FileIteration"];
 export type Member = S["Member"];
 
-/** An agent type the gateway can run (`list_agent_types`, `GET /api/agent-types`). */
-export interface AgentType {
-  id: string;
-  name: string;
-  description: string;
-}
+export type AgentType = S["AgentType"];
 
 // ---- client -> server ----
 

@@ -173,9 +173,18 @@ describe("DiminuendoClient against a gateway", () => {
       }
     });
     const events = c.events(session.id);
-    await c.runTurn(session.id, "survive a drop");
+    // The cut may come before the gateway's confirmation of run_turn (the pong behind it): then
+    // runTurn cannot know and says CONNECTION_LOST, while the turn itself goes on.
+    const started = c.runTurn(session.id, "survive a drop", "ct-drop").catch((e: unknown) => e);
     await collectUntil(events, turnOver);
     await events.return?.();
+    const outcome = await started;
+    assert.ok(
+      outcome === "ct-drop" || (outcome instanceof DiminuendoError && outcome.code === "CONNECTION_LOST"),
+      String(outcome),
+    );
+    const first = seen[0];
+    assert.ok(first?.type === "user_message" && first.clientTurnId === "ct-drop");
 
     assert.ok(cut, "the socket was cut");
     assert.ok(sockets.length >= 2, "the client reconnected");
@@ -223,6 +232,17 @@ describe("DiminuendoClient against a gateway", () => {
     assert.equal(c.state, "open");
     const sessions = await c.listSessions();
     assert.ok(sessions.some((s) => s.id === a.id));
+  });
+
+  it("lists the agent types the gateway offers", async () => {
+    const c = client();
+    await within(c.connect(), "connect");
+    const types = await c.listAgentTypes();
+    assert.deepEqual(
+      types.map((t) => t.id),
+      ["coding-agent", "echo", "guarded-agent"],
+    );
+    assert.ok(types.every((t) => t.name.length > 0));
   });
 
   it("ends events() iterators and rejects requests once closed", async () => {

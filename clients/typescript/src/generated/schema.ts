@@ -342,6 +342,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agent-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agent types new sessions may use (the runtime's deployments) */
+        get: operations["listAgentTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members": {
         parameters: {
             query?: never;
@@ -386,6 +403,16 @@ export interface components {
     schemas: {
         ModelList: {
             models: components["schemas"]["Model"][];
+        };
+        AgentTypeList: {
+            agentTypes: components["schemas"]["AgentType"][];
+        };
+        /** @description One kind of agent the platform offers; `id` is what create_session takes as `agentType`. */
+        AgentType: {
+            id: string;
+            /** @description a display name */
+            name: string;
+            description: string;
         };
         Model: {
             id: string;
@@ -1349,6 +1376,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listAgentTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the agent types, ordered by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentTypeList"];
                 };
             };
             default: components["responses"]["Error"];
