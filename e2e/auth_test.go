@@ -473,17 +473,17 @@ func tokenExp(t *testing.T, tok string) time.Time {
 	return time.Unix(c.Exp, 0)
 }
 
-// A token a few seconds past exp is inside the verifier's clock-skew grace,
-// which one REST request may use; a socket would be closed at exp at once,
-// so it refuses the token as expired instead (and stays open).
-func TestAuthSocketRefusesTokenInSkewGrace(t *testing.T) {
+// A token a few seconds past exp, inside the verifier's clock skew, is
+// expired on both transports: skew excuses nbf and iat, never exp. The
+// socket refuses it and stays open.
+func TestAuthExpiredTokenRefusedOnBothTransports(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	c := user{"alice", "acme", "developer"}.claims()
 	c.ExpiresIn = -10 * time.Second
 	tok := mint(t, p, c)
 
-	if r := g.rest(t, "GET", "/api/me", tok, nil); r.status != http.StatusOK {
-		t.Fatalf("REST inside the skew grace: %d %s", r.status, r.body)
+	if r := g.rest(t, "GET", "/api/me", tok, nil); r.status != http.StatusUnauthorized || r.errCode() != "TOKEN_EXPIRED" {
+		t.Fatalf("REST ten seconds past exp: %d %s", r.status, r.body)
 	}
 	ws := g.dialFrom(t, "", nil)
 	ws.expect("welcome")
@@ -504,8 +504,8 @@ func TestAuthSocketRefusesTokenInSkewGrace(t *testing.T) {
 
 // An event stream does not outlive the token that opened it: at exp it
 // ends with a TOKEN_EXPIRED error event (the client reconnects with a fresh
-// token and Last-Event-ID, losing nothing). A token already past exp, in
-// the verifier's clock-skew grace, opens no stream.
+// token and Last-Event-ID, losing nothing). A token already past exp, even
+// by less than the verifier's clock skew, opens no stream.
 func TestAuthSSEStreamEndsAtTokenExpiry(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	alice := user{"alice", "acme", "developer"}

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -26,9 +27,5 @@ func (h *handlers) ListAgentTypes(ctx context.Context, _ api.ListAgentTypesReque
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListAgentTypes200JSONResponse{AgentTypes: make([]api.AgentType, len(types))}
-	for i, t := range types {
-		out.AgentTypes[i] = api.AgentType{Id: t.ID, Name: t.Name, Description: t.Description}
-	}
-	return out, nil
+	return api.ListAgentTypes200JSONResponse{AgentTypes: apiconv.AgentTypes(types)}, nil
 }

@@ -3,6 +3,8 @@ package ws
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
 )
@@ -19,6 +21,6 @@ func (s *Server) handleAgentTypes(ctx context.Context, c *conn, id domain.Identi
 	if err != nil {
 		return err
 	}
-	c.push(newReply("agent_types", rid).with("agentTypes", types).encode())
+	c.push(encode(api.AgentTypesReply{Type: api.AgentTypesReplyTypeAgentTypes, RequestId: optional(rid), AgentTypes: apiconv.AgentTypes(types)}))
 	return nil
 }
