@@ -8,6 +8,7 @@ import {
   type ServerEvent,
   type SessionEvent,
   type WebSocketConstructor,
+  type WebSocketLike,
 } from "../src/index.js";
 import { startGateway, type Gateway } from "./gateway.js";
 
@@ -49,6 +50,41 @@ function recordingWebSocket(): { WS: WebSocketConstructor; sockets: WebSocket[] 
     }
   }
   return { WS: Recording, sockets };
+}
+
+/**
+ * A `ws` WebSocket behind a faulty relay that hands every frame to the
+ * client twice, the second time after the next frame: duplicates and
+ * stale redeliveries, as a misbehaving proxy could cause.
+ */
+class Repeating implements WebSocketLike {
+  private readonly ws: WebSocket;
+  private held: unknown;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.onopen = (ev) => this.onopen?.(ev);
+    this.ws.onclose = (ev) => this.onclose?.(ev);
+    this.ws.onerror = (ev) => this.onerror?.(ev);
+    this.ws.onmessage = (ev) => {
+      this.onmessage?.({ data: ev.data });
+      if (this.held !== undefined) this.onmessage?.({ data: this.held });
+      this.held = ev.data;
+    };
+  }
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  send(data: string): void {
+    this.ws.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
 }
 
 describe("DiminuendoClient against a gateway", () => {
@@ -203,6 +239,27 @@ describe("DiminuendoClient against a gateway", () => {
     assert.deepEqual(
       page.events.map((e) => `${e.seq}:${e.type}`),
       seen.map((e) => `${e.seq}:${e.type}`),
+    );
+  });
+
+  it("delivers each sequenced event once when frames arrive twice", async () => {
+    const c = client({ WebSocket: Repeating });
+    await within(c.connect(), "connect");
+    const session = await c.createSession({ agentType: "coding-agent" });
+    await c.join(session.id);
+    const seen: SessionEvent[] = [];
+    c.on((ev) => {
+      if (isSequenced(ev)) seen.push(ev);
+    });
+    const events = c.events(session.id);
+    await c.runTurn(session.id, "say it once");
+    await collectUntil(events, turnOver);
+    await events.return?.();
+    const seqs = seen.map((e) => e.seq);
+    assert.ok(seqs.length > 5);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
     );
   });
 
