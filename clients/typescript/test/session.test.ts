@@ -53,39 +53,41 @@ function recordingWebSocket(): { WS: WebSocketConstructor; sockets: WebSocket[] 
 }
 
 /**
- * A `ws` WebSocket behind a faulty relay that hands every frame to the
- * client twice, the second time after the next frame: duplicates and
- * stale redeliveries, as a misbehaving proxy could cause.
+ * A `ws` WebSocket behind a faulty relay: each frame from the gateway goes
+ * through relay, which may deliver it, hold it back, repeat it or drop it,
+ * as a misbehaving proxy could.
  */
-class Repeating implements WebSocketLike {
-  private readonly ws: WebSocket;
-  private held: unknown;
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: unknown) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
+function relayed(relay: (data: unknown, deliver: (data: unknown) => void) => void): WebSocketConstructor {
+  return class Relayed implements WebSocketLike {
+    private readonly ws: WebSocket;
+    onopen: ((ev: unknown) => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: unknown) => void) | null = null;
+    onerror: ((ev: unknown) => void) | null = null;
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
-    this.ws.onopen = (ev) => this.onopen?.(ev);
-    this.ws.onclose = (ev) => this.onclose?.(ev);
-    this.ws.onerror = (ev) => this.onerror?.(ev);
-    this.ws.onmessage = (ev) => {
-      this.onmessage?.({ data: ev.data });
-      if (this.held !== undefined) this.onmessage?.({ data: this.held });
-      this.held = ev.data;
-    };
-  }
-  get readyState(): number {
-    return this.ws.readyState;
-  }
-  send(data: string): void {
-    this.ws.send(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.ws.close(code, reason);
-  }
+    constructor(url: string) {
+      this.ws = new WebSocket(url);
+      this.ws.onopen = (ev) => this.onopen?.(ev);
+      this.ws.onclose = (ev) => this.onclose?.(ev);
+      this.ws.onerror = (ev) => this.onerror?.(ev);
+      this.ws.onmessage = (ev) => relay(ev.data, (data) => this.onmessage?.({ data }));
+    }
+    get readyState(): number {
+      return this.ws.readyState;
+    }
+    send(data: string): void {
+      this.ws.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.ws.close(code, reason);
+    }
+  };
 }
+
+const seqOf = (data: unknown): number | undefined => {
+  const seq = (JSON.parse(String(data)) as { seq?: unknown }).seq;
+  return typeof seq === "number" ? seq : undefined;
+};
 
 describe("DiminuendoClient against a gateway", () => {
   let gw: Gateway;
@@ -243,7 +245,14 @@ describe("DiminuendoClient against a gateway", () => {
   });
 
   it("delivers each sequenced event once when frames arrive twice", async () => {
-    const c = client({ WebSocket: Repeating });
+    // Every frame twice, the second time after the next one: duplicates and stale redeliveries.
+    let held: unknown;
+    const repeating = relayed((data, deliver) => {
+      deliver(data);
+      if (held !== undefined) deliver(held);
+      held = data;
+    });
+    const c = client({ WebSocket: repeating });
     await within(c.connect(), "connect");
     const session = await c.createSession({ agentType: "coding-agent" });
     await c.join(session.id);
@@ -257,6 +266,36 @@ describe("DiminuendoClient against a gateway", () => {
     await events.return?.();
     const seqs = seen.map((e) => e.seq);
     assert.ok(seqs.length > 5);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+    );
+  });
+
+  it("fills a gap in the seqs by re-joining from the last one delivered", async () => {
+    // seq 4 is lost on the way: the client sees 5 follow 3.
+    let dropped = 0;
+    const lossy = relayed((data, deliver) => {
+      if (seqOf(data) === 4 && dropped === 0) dropped += 1;
+      else deliver(data);
+    });
+    const c = client({ WebSocket: lossy });
+    await within(c.connect(), "connect");
+    const session = await c.createSession({ agentType: "coding-agent" });
+    await c.join(session.id);
+    const seen: SessionEvent[] = [];
+    const snapshots: number[] = [];
+    c.on((ev) => {
+      if (isSequenced(ev)) seen.push(ev);
+      if (ev.type === "state_snapshot") snapshots.push(ev.latestSeq);
+    });
+    const events = c.events(session.id);
+    await c.runTurn(session.id, "lose one");
+    await collectUntil(events, turnOver);
+    await events.return?.();
+    assert.equal(dropped, 1);
+    assert.equal(snapshots.length, 1, "one re-join");
+    const seqs = seen.map((e) => e.seq);
     assert.deepEqual(
       seqs,
       seqs.map((_, i) => i + 1),
