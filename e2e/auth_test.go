@@ -23,7 +23,7 @@ func TestAuthValidTokenAccepted(t *testing.T) {
 	tok := mint(t, p, alice.claims())
 	want := map[string]any{
 		"userId": "alice", "email": "alice@example.com", "tenantId": "acme", "role": "developer",
-		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create"},
+		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create", "members.read"},
 	}
 
 	c, a := g.dialAndAuthenticate(t, tok)
@@ -288,8 +288,21 @@ func TestAuthDeadlineAndPreAuthMessages(t *testing.T) {
 	c.expect("welcome")
 	start := time.Now()
 	c.expect("connected")
+	// Well-formed messages, each with its own fields.
+	fields := map[string]map[string]any{
+		"list_sessions":  {},
+		"create_session": {"agentType": "echo"},
+		"join_session":   {"sessionId": "ses_x"},
+		"run_turn":       {"sessionId": "ses_x", "text": "x"},
+		"get_events":     {"sessionId": "ses_x", "afterSeq": 0},
+		"delete_session": {"sessionId": "ses_x"},
+	}
 	for _, typ := range []string{"list_sessions", "create_session", "join_session", "run_turn", "get_events", "delete_session"} {
-		e := c.call("pre-"+typ, map[string]any{"type": typ, "sessionId": "ses_x", "agentType": "echo", "text": "x", "afterSeq": 0})
+		msg := map[string]any{"type": typ}
+		for k, v := range fields[typ] {
+			msg[k] = v
+		}
+		e := c.call("pre-"+typ, msg)
 		if e["type"] != "error" || e["code"] != "AUTH_REQUIRED" {
 			t.Fatalf("%s before authenticating: %v", typ, e)
 		}

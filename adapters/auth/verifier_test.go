@@ -101,7 +101,7 @@ func TestValidTokenGivesIdentity(t *testing.T) {
 		TenantID: "acme",
 		Role:     domain.RoleDeveloper,
 		Permissions: []domain.Permission{
-			domain.PermSessionsCreate, domain.PermSessionsRead, domain.PermSessionsWrite, domain.PermProjectsCreate,
+			domain.PermSessionsCreate, domain.PermSessionsRead, domain.PermSessionsWrite, domain.PermProjectsCreate, domain.PermMembersRead,
 		},
 	}, id)
 	require.WithinDuration(t, time.Now().Add(time.Hour), exp, 5*time.Second)
@@ -389,7 +389,7 @@ func TestPermissionsNarrowNeverWiden(t *testing.T) {
 		{"empty means none", "owner", []string{}, []domain.Permission{}},
 		{"all listed is the role's", "admin", []string{
 			"sessions.create", "sessions.read", "sessions.write", "sessions.delete", "projects.create", "projects.manage",
-			"members.manage", "integrations.manage", "config.manage", "deployments.manage", "audit.read", "billing.manage",
+			"members.read", "members.manage", "integrations.manage", "config.manage", "deployments.manage", "audit.read", "billing.manage",
 		}, domain.RoleAdmin.Permissions()},
 	}
 	for _, c := range cases {
