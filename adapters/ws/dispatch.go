@@ -94,6 +94,11 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
 		return
 	}
+	if err := s.schemas.check(env.Type, raw); err != nil {
+		s.countError(CodeInvalidMessage)
+		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
+		return
+	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
 	defer cancel()
 	// One span per message (a no-op unless tracing is configured); the
