@@ -58,9 +58,9 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			ls.mu.Unlock()
 			return domain.ErrSessionNotFound()
 		}
-		if h.limits.MaxSubscribers > 0 && len(ls.subs) >= h.limits.MaxSubscribers {
+		if err := ls.roomFor(id.UserID); err != nil {
 			ls.mu.Unlock()
-			return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
+			return err
 		}
 		replay, complete, need := ls.replayPlan(req, older, unservable)
 		if need == nil {
@@ -86,7 +86,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 				}
 			}
 			if ok {
-				ls.subs[sub] = struct{}{}
+				ls.subs[sub] = id.UserID
 			}
 			ls.touch()
 			ls.mu.Unlock()
@@ -272,4 +272,27 @@ func (h *Hub) Reauthorize(id domain.Identity, sessionIDs []string, sub Subscribe
 		lost = append(lost, sid)
 	}
 	return lost
+}
+
+// roomFor checks the session's subscriber caps for one more connection of
+// userID: the session's own, and a smaller one per user, so that no single
+// user (a viewer holding many streams) can fill a session and lock its
+// owner out. Caller holds ls.mu.
+func (ls *liveSession) roomFor(userID string) error {
+	lim := ls.h.limits
+	if lim.MaxSubscribers > 0 && len(ls.subs) >= lim.MaxSubscribers {
+		return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
+	}
+	if lim.MaxSubscribersPerUser > 0 {
+		n := 0
+		for _, u := range ls.subs {
+			if u == userID {
+				n++
+			}
+		}
+		if n >= lim.MaxSubscribersPerUser {
+			return domain.E(domain.KindCapacityExceeded, "too many of your connections on this session; close one")
+		}
+	}
+	return nil
 }
