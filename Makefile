@@ -53,3 +53,9 @@ idp: ## a local identity provider for non-dev runs
 
 clean:
 	rm -rf bin data
+
+# Go consumers: the example module under examples/go imports the client by
+# its module path and runs a turn against a gateway started by gatewaytest.
+.PHONY: examples-go
+examples-go: ## the Go example module's tests
+	cd examples/go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
