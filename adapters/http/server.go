@@ -31,6 +31,8 @@ type Config struct {
 	AllowedOrigins []string
 	Version        string
 	BodyLimit      string
+	// ReadTimeout bounds reading a request (default 30s).
+	ReadTimeout time.Duration
 }
 
 // Server is the HTTP listener shared by REST and WebSocket.
@@ -63,7 +65,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: !cfg.DevMode}))
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(securityHeaders)
 	e.Use(s.cors())
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
@@ -115,7 +117,22 @@ func (s *Server) Start() error {
 	if s.wrap != nil {
 		h = s.wrap(h)
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	read := s.cfg.ReadTimeout
+	if read <= 0 {
+		read = 30 * time.Second
+	}
+	s.srv = &http.Server{
+		Handler: h,
+		// Every read of a request is bounded, so a slow or idle client
+		// holds a connection for a bounded time: headers within 10 s, the
+		// whole request within ReadTimeout. No WriteTimeout: the event
+		// stream bounds each of its writes itself, and hijacked
+		// WebSockets have their own deadlines.
+		ReadHeaderTimeout: min(10*time.Second, read),
+		ReadTimeout:       read,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)

@@ -5,15 +5,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/adapters/auth"
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 	"github.com/diminuendo/diminuendo/ports"
 )
 
 func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Identity, raw []byte, rid string) error {
-	var m struct {
-		Token string `json:"token"`
-	}
+	var m api.AuthenticateMessage
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 		}
 		c.warnTime = time.AfterFunc(max(0, until-s.cfg.ExpiryWarning), func() {
 			if current() {
-				c.push(newReply("auth_expiring", "").with("expiresAt", exp.UnixMilli()).encode())
+				c.push(encode(api.AuthExpiring{Type: api.AuthExpiringTypeAuthExpiring, ExpiresAt: exp.UnixMilli()}))
 			}
 		})
 		c.expTimer = time.AfterFunc(max(0, until), func() {
@@ -76,7 +76,7 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 		})
 	}
 	c.mu.Unlock()
-	c.push(newReply("authenticated", rid).with("identity", id).encode())
+	c.push(encode(api.Authenticated{Type: api.AuthenticatedTypeAuthenticated, RequestId: optional(rid), Identity: apiconv.Identity(id)}))
 }
 
 // queryTokenParams are the query parameters a token could be smuggled in.
@@ -120,9 +120,6 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 // is refused as expired rather than authenticating a socket about to close.
 func (s *Server) verify(ctx context.Context, ip, token string) (domain.Identity, time.Time, error) {
 	id, exp, err := verifyOffStack(ctx, s.verifier, token)
-	if err == nil && !exp.IsZero() && !time.Now().Before(exp) {
-		err = domain.E(domain.KindTokenExpired, "token expired")
-	}
 	if err != nil {
 		if domain.KindOf(err) != domain.KindUpstreamUnavailable {
 			s.failAuth(ip)

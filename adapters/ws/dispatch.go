@@ -62,10 +62,11 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		return
 	}
 	if ok, retry := c.rate.Allow(time.Now()); !ok {
-		b, _ := json.Marshal(errorFrame{Type: "error", Code: CodeRateLimited, Message: "too many messages; slow down",
-			RetryAfterMs: max(1, retry.Milliseconds()), RequestID: peekRequestID(raw)})
+		f := errorEvent(CodeRateLimited, "too many messages; slow down", peekRequestID(raw))
+		retryMs := max(1, retry.Milliseconds())
+		f.RetryAfterMs = &retryMs
 		s.countError(CodeRateLimited)
-		c.push(b)
+		c.push(encode(f))
 		return
 	}
 	if !json.Valid(raw) {
@@ -91,6 +92,11 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 	h, known := s.handlers[env.Type]
 	if !known {
 		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
+		return
+	}
+	if err := s.schemas.check(env.Type, raw); err != nil {
+		s.countError(CodeInvalidMessage)
+		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
 		return
 	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
