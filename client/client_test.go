@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app/config"
 	"github.com/diminuendo/diminuendo/client"
 	"github.com/diminuendo/diminuendo/gatewaytest"
@@ -147,16 +148,21 @@ func TestTurnEndToEnd(t *testing.T) {
 	}
 	evs := sequenced(until(t, c, s.Id, client.TypeTurnComplete))
 	requireGapless(t, evs, snap.LatestSeq+1)
-	var um struct{ ClientTurnId, Text string }
-	if err := evs[0].Decode(&um); err != nil || evs[0].Type != client.TypeUserMessage || um.ClientTurnId != "ct-1" || um.Text != "hello there" {
-		t.Fatalf("first event %s (%v)", evs[0], err)
+	v, err := evs[0].Value()
+	um, ok := v.(api.UserMessageEvent)
+	if err != nil || !ok || um.ClientTurnId == nil || *um.ClientTurnId != "ct-1" || um.Text != "hello there" {
+		t.Fatalf("first event %s (%T, %v)", evs[0], v, err)
 	}
 	var text strings.Builder
 	for _, e := range evs {
 		text.WriteString(e.Text())
 	}
-	var done struct{ FinalText, StopReason string }
-	if err := evs[len(evs)-1].Decode(&done); err != nil || done.FinalText != text.String() || done.StopReason != "end_turn" {
+	u, err := evs[len(evs)-1].ServerEvent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := u.AsTurnCompleteEvent()
+	if err != nil || done.FinalText != text.String() || done.StopReason != "end_turn" {
 		t.Fatalf("turn_complete %s; deltas %q", evs[len(evs)-1], text.String())
 	}
 	if _, last, ok := c.Position(s.Id); !ok || last != evs[len(evs)-1].Seq {
@@ -388,5 +394,78 @@ func TestCloseStops(t *testing.T) {
 	}
 	if _, err := c.ListSessions(context.Background(), false); !errors.Is(err, client.ErrClosed) {
 		t.Fatalf("a call after Close: %v", err)
+	}
+}
+
+// The request methods reach their gateway operations and decode the
+// replies into the contract's types.
+func TestSessionRequests(t *testing.T) {
+	gw := gatewaytest.Start(t)
+	c := dial(t, gw, client.Options{TokenSource: gw.TokenSource(gatewaytest.Role("admin"))})
+	ctx := timeout(t, 30*time.Second)
+	kinds, err := c.ListAgentTypes(ctx)
+	if err != nil || len(kinds) < 3 {
+		t.Fatalf("agent types: %v %v", kinds, err)
+	}
+	s, err := c.CreateSession(ctx, client.NewSession{AgentType: "coding-agent", Name: "files", ProjectID: "p1"})
+	if err != nil || s.ProjectId != "p1" {
+		t.Fatalf("create: %+v %v", s, err)
+	}
+	if s, err = c.RenameSession(ctx, s.Id, "renamed"); err != nil || s.Name != "renamed" {
+		t.Fatalf("rename: %+v %v", s, err)
+	}
+	if _, err := c.Join(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RunTurn(ctx, s.Id, "note this", "ct-files"); err != nil {
+		t.Fatal(err)
+	}
+	until(t, c, s.Id, client.TypeTurnComplete)
+	hist, err := c.GetHistory(ctx, s.Id, "", 0)
+	if err != nil || len(hist.Turns) != 1 || hist.Turns[0].ClientTurnId == nil || *hist.Turns[0].ClientTurnId != "ct-files" {
+		t.Fatalf("history: %+v %v", hist, err)
+	}
+	files, err := c.ListFiles(ctx, s.Id, "", 0)
+	if err != nil || len(files.Entries) == 0 {
+		t.Fatalf("files: %+v %v", files, err)
+	}
+	f, err := c.ReadFile(ctx, s.Id, "notes.md")
+	if err != nil || !strings.Contains(f.Content, "note this") || f.Iteration != 1 {
+		t.Fatalf("read: %+v %v", f, err)
+	}
+	fh, err := c.FileHistory(ctx, s.Id, "notes.md")
+	if err != nil || len(fh.Iterations) != 1 {
+		t.Fatalf("file history: %+v %v", fh, err)
+	}
+	if at, err := c.FileAtIteration(ctx, s.Id, "notes.md", 1); err != nil || at.Hash != f.Hash {
+		t.Fatalf("at iteration: %+v %v", at, err)
+	}
+	page, err := c.GetEvents(ctx, s.Id, 0, 2)
+	if err != nil || len(page.Events) != 2 || !page.HasMore || page.Events[1].Seq != 2 {
+		t.Fatalf("events: %+v %v", page, err)
+	}
+	if _, err := c.ArchiveSession(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RunTurn(ctx, s.Id, "again", ""); !client.IsCode(err, "INVALID_STATE") {
+		t.Fatalf("a turn in an archived session: %v", err)
+	}
+	if list, err := c.ListSessions(ctx, false); err != nil || len(list) != 0 {
+		t.Fatalf("list without archived: %v %v", list, err)
+	}
+	if _, err := c.UnarchiveSession(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Leave(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.Position(s.Id); ok {
+		t.Fatal("still following the session after leaving it")
+	}
+	if err := c.DeleteSession(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := c.ListSessions(ctx, true); err != nil || len(list) != 0 {
+		t.Fatalf("list after delete: %v %v", list, err)
 	}
 }

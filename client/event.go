@@ -3,6 +3,8 @@ package client
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/diminuendo/diminuendo/api"
 )
 
 // Frame types the client itself acts on or that callers commonly wait for.
@@ -43,8 +45,10 @@ type envelope struct {
 }
 
 // Event is one frame received from the gateway: its routing fields, read
-// once, and the frame's JSON as the gateway sent it. Decode it into the
-// type of the frame (the api package's models) to read the rest.
+// once, and the frame's JSON as the gateway sent it. Its typed form is the
+// api package's ServerEvent union: Value returns the frame's own type
+// (api.TextDeltaEvent, api.StateSnapshot, …) for a type switch, and
+// ServerEvent the union itself (AsTurnCompleteEvent() and the like).
 type Event struct {
 	// Type is the frame's discriminator, e.g. "text_delta".
 	Type string
@@ -76,7 +80,34 @@ func (e Event) ReplayIncomplete() bool {
 	return e.Type == TypeStateSnapshot && e.env.ReplayComplete != nil && !*e.env.ReplayComplete
 }
 
-// Decode unmarshals the frame into v, typically a model of the api package.
+// ServerEvent is the frame as the contract's union of server frames.
+func (e Event) ServerEvent() (api.ServerEvent, error) {
+	var u api.ServerEvent
+	if err := u.UnmarshalJSON(e.Raw); err != nil {
+		return u, fmt.Errorf("client: decoding %s: %w", e.Type, err)
+	}
+	return u, nil
+}
+
+// Value decodes the frame into its own type in the api package, chosen by
+// its type: api.TextDeltaEvent for text_delta, api.StateSnapshot for
+// state_snapshot, and so on. A type this version of the contract does not
+// know is an error; such frames are to be ignored, the contract grows
+// additively.
+func (e Event) Value() (any, error) {
+	u, err := e.ServerEvent()
+	if err != nil {
+		return nil, err
+	}
+	v, err := u.ValueByDiscriminator()
+	if err != nil {
+		return nil, fmt.Errorf("client: decoding %s: %w", e.Type, err)
+	}
+	return v, nil
+}
+
+// Decode unmarshals the frame into v, one of the api package's frame types
+// or any struct of the fields wanted.
 func (e Event) Decode(v any) error {
 	if err := json.Unmarshal(e.Raw, v); err != nil {
 		return fmt.Errorf("client: decoding %s: %w", e.Type, err)
@@ -89,9 +120,7 @@ func (e Event) Text() string {
 	if e.Type != TypeTextDelta {
 		return ""
 	}
-	var v struct {
-		Text string `json:"text"`
-	}
+	var v api.TextDeltaEvent
 	_ = json.Unmarshal(e.Raw, &v)
 	return v.Text
 }

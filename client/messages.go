@@ -7,25 +7,6 @@ import (
 	"github.com/diminuendo/diminuendo/api"
 )
 
-// sessionMessage is rename_session, archive_session, unarchive_session,
-// delete_session, leave_session and stop_turn.
-type sessionMessage struct {
-	Type      string  `json:"type"`
-	SessionID string  `json:"sessionId"`
-	Name      *string `json:"name,omitempty"`
-	RequestID *string `json:"requestId,omitempty"`
-}
-
-// fileMessage is list_files, read_file, file_history and file_at_iteration.
-type fileMessage struct {
-	Type      string  `json:"type"`
-	SessionID string  `json:"sessionId"`
-	Path      *string `json:"path,omitempty"`
-	Depth     *int    `json:"depth,omitempty"`
-	Iteration *int64  `json:"iteration,omitempty"`
-	RequestID *string `json:"requestId,omitempty"`
-}
-
 func ptr[T comparable](v T) *T {
 	var zero T
 	if v == zero {
@@ -52,7 +33,7 @@ func (c *Client) do(ctx context.Context, build func(rid *string) any) error {
 
 // ListSessions lists the tenant's sessions visible to the caller.
 func (c *Client) ListSessions(ctx context.Context, includeArchived bool) ([]api.SessionMeta, error) {
-	var r api.SessionList
+	var r api.SessionListReply
 	err := c.call(ctx, &r, func(rid *string) any {
 		return api.ListSessionsMessage{Type: "list_sessions", IncludeArchived: &includeArchived, RequestId: rid}
 	})
@@ -66,53 +47,53 @@ type NewSession struct {
 	ProjectID string
 }
 
-type sessionReply struct {
-	Session api.SessionMeta `json:"session"`
-}
-
 // CreateSession creates a session (state inactive until joined or used).
 func (c *Client) CreateSession(ctx context.Context, s NewSession) (api.SessionMeta, error) {
-	var r sessionReply
+	var r api.SessionCreatedReply
 	err := c.call(ctx, &r, func(rid *string) any {
 		return api.CreateSessionMessage{Type: "create_session", AgentType: s.AgentType, Name: ptr(s.Name), ProjectId: ptr(s.ProjectID), RequestId: rid}
 	})
 	return r.Session, err
 }
 
-func (c *Client) updateSession(ctx context.Context, typ, sessionID string, name *string) (api.SessionMeta, error) {
-	var r sessionReply
-	err := c.call(ctx, &r, func(rid *string) any {
-		return sessionMessage{Type: typ, SessionID: sessionID, Name: name, RequestID: rid}
-	})
+func (c *Client) updateSession(ctx context.Context, msg func(rid *string) any) (api.SessionMeta, error) {
+	var r api.SessionUpdatedReply
+	err := c.call(ctx, &r, msg)
 	return r.Session, err
 }
 
 // RenameSession renames a session.
 func (c *Client) RenameSession(ctx context.Context, sessionID, name string) (api.SessionMeta, error) {
-	return c.updateSession(ctx, "rename_session", sessionID, &name)
+	return c.updateSession(ctx, func(rid *string) any {
+		return api.RenameSessionMessage{Type: "rename_session", SessionId: sessionID, Name: name, RequestId: rid}
+	})
 }
 
 // ArchiveSession archives a session (it refuses turns until unarchived).
 func (c *Client) ArchiveSession(ctx context.Context, sessionID string) (api.SessionMeta, error) {
-	return c.updateSession(ctx, "archive_session", sessionID, nil)
+	return c.updateSession(ctx, func(rid *string) any {
+		return api.ArchiveSessionMessage{Type: "archive_session", SessionId: sessionID, RequestId: rid}
+	})
 }
 
 // UnarchiveSession brings an archived session back.
 func (c *Client) UnarchiveSession(ctx context.Context, sessionID string) (api.SessionMeta, error) {
-	return c.updateSession(ctx, "unarchive_session", sessionID, nil)
+	return c.updateSession(ctx, func(rid *string) any {
+		return api.UnarchiveSessionMessage{Type: "unarchive_session", SessionId: sessionID, RequestId: rid}
+	})
 }
 
 // DeleteSession deletes a session (admin and above).
 func (c *Client) DeleteSession(ctx context.Context, sessionID string) error {
 	return c.call(ctx, nil, func(rid *string) any {
-		return sessionMessage{Type: "delete_session", SessionID: sessionID, RequestID: rid}
+		return api.DeleteSessionMessage{Type: "delete_session", SessionId: sessionID, RequestId: rid}
 	})
 }
 
 // Leave stops following a session on this connection.
 func (c *Client) Leave(ctx context.Context, sessionID string) error {
 	err := c.call(ctx, nil, func(rid *string) any {
-		return sessionMessage{Type: "leave_session", SessionID: sessionID, RequestID: rid}
+		return api.LeaveSessionMessage{Type: "leave_session", SessionId: sessionID, RequestId: rid}
 	})
 	c.forget(sessionID)
 	return err
@@ -132,14 +113,14 @@ func (c *Client) RunTurn(ctx context.Context, sessionID, text, clientTurnID stri
 // {stopReason: "cancelled"}.
 func (c *Client) StopTurn(ctx context.Context, sessionID string) error {
 	return c.do(ctx, func(rid *string) any {
-		return sessionMessage{Type: "stop_turn", SessionID: sessionID, RequestID: rid}
+		return api.StopTurnMessage{Type: "stop_turn", SessionId: sessionID, RequestId: rid}
 	})
 }
 
 // Steer adds guidance to the running turn and returns that turn's id;
 // steer_applied follows when the agent takes it.
 func (c *Client) Steer(ctx context.Context, sessionID, text string) (turnID string, err error) {
-	var r api.SteerAccepted
+	var r api.SteerAcceptedReply
 	err = c.call(ctx, &r, func(rid *string) any {
 		return api.SteerMessage{Type: "steer", SessionId: sessionID, Text: text, RequestId: rid}
 	})
@@ -218,44 +199,48 @@ func (c *Client) GetEvents(ctx context.Context, sessionID string, afterSeq int64
 
 // GetHistory returns the session's turns, newest limit (0: 20) before
 // beforeTurnID ("" for the newest), oldest first.
-func (c *Client) GetHistory(ctx context.Context, sessionID, beforeTurnID string, limit int) (*api.HistoryPage, error) {
-	var r api.HistoryPage
+func (c *Client) GetHistory(ctx context.Context, sessionID, beforeTurnID string, limit int) (*api.HistoryReply, error) {
+	var r api.HistoryReply
 	err := c.call(ctx, &r, func(rid *string) any {
 		return api.GetHistoryMessage{Type: "get_history", SessionId: sessionID, BeforeTurnId: ptr(beforeTurnID), Limit: ptr(limit), RequestId: rid}
 	})
 	return &r, err
 }
 
-func (c *Client) file(ctx context.Context, out any, m fileMessage) error {
-	return c.call(ctx, out, func(rid *string) any { m.RequestID = rid; return m })
-}
-
 // ListFiles lists the session's workspace under path ("" for the root),
 // depth levels deep (0: one).
-func (c *Client) ListFiles(ctx context.Context, sessionID, path string, depth int) (*api.FileList, error) {
-	var r api.FileList
-	err := c.file(ctx, &r, fileMessage{Type: "list_files", SessionID: sessionID, Path: ptr(path), Depth: ptr(depth)})
+func (c *Client) ListFiles(ctx context.Context, sessionID, path string, depth int) (*api.FileListReply, error) {
+	var r api.FileListReply
+	err := c.call(ctx, &r, func(rid *string) any {
+		return api.ListFilesMessage{Type: "list_files", SessionId: sessionID, Path: ptr(path), Depth: ptr(depth), RequestId: rid}
+	})
 	return &r, err
 }
 
 // ReadFile reads a workspace file as it is now.
-func (c *Client) ReadFile(ctx context.Context, sessionID, path string) (*api.FileContent, error) {
-	var r api.FileContent
-	err := c.file(ctx, &r, fileMessage{Type: "read_file", SessionID: sessionID, Path: &path})
+func (c *Client) ReadFile(ctx context.Context, sessionID, path string) (*api.FileContentReply, error) {
+	var r api.FileContentReply
+	err := c.call(ctx, &r, func(rid *string) any {
+		return api.ReadFileMessage{Type: "read_file", SessionId: sessionID, Path: path, RequestId: rid}
+	})
 	return &r, err
 }
 
 // FileHistory lists a workspace file's iterations.
-func (c *Client) FileHistory(ctx context.Context, sessionID, path string) (*api.FileHistory, error) {
-	var r api.FileHistory
-	err := c.file(ctx, &r, fileMessage{Type: "file_history", SessionID: sessionID, Path: &path})
+func (c *Client) FileHistory(ctx context.Context, sessionID, path string) (*api.FileHistoryReply, error) {
+	var r api.FileHistoryReply
+	err := c.call(ctx, &r, func(rid *string) any {
+		return api.FileHistoryMessage{Type: "file_history", SessionId: sessionID, Path: path, RequestId: rid}
+	})
 	return &r, err
 }
 
 // FileAtIteration reads a workspace file as it was at an iteration (from 1).
-func (c *Client) FileAtIteration(ctx context.Context, sessionID, path string, iteration int64) (*api.FileContent, error) {
-	var r api.FileContent
-	err := c.file(ctx, &r, fileMessage{Type: "file_at_iteration", SessionID: sessionID, Path: &path, Iteration: &iteration})
+func (c *Client) FileAtIteration(ctx context.Context, sessionID, path string, iteration int64) (*api.FileContentReply, error) {
+	var r api.FileContentReply
+	err := c.call(ctx, &r, func(rid *string) any {
+		return api.FileAtIterationMessage{Type: "file_at_iteration", SessionId: sessionID, Path: path, Iteration: iteration, RequestId: rid}
+	})
 	return &r, err
 }
 
@@ -271,7 +256,7 @@ type MemberChange struct {
 // ManageMembers applies a change to the tenant's members and returns the
 // member list after it.
 func (c *Client) ManageMembers(ctx context.Context, m MemberChange) ([]api.Member, error) {
-	var r api.MemberList
+	var r api.MemberListReply
 	err := c.call(ctx, &r, func(rid *string) any {
 		msg := api.ManageMembersMessage{Type: "manage_members", Action: api.ManageMembersMessageAction(m.Action),
 			UserId: ptr(m.UserID), Email: ptr(m.Email), RequestId: rid}
@@ -282,4 +267,13 @@ func (c *Client) ManageMembers(ctx context.Context, m MemberChange) ([]api.Membe
 		return msg
 	})
 	return r.Members, err
+}
+
+// ListAgentTypes lists the agent types sessions can be created with.
+func (c *Client) ListAgentTypes(ctx context.Context) ([]api.AgentType, error) {
+	var r api.AgentTypesReply
+	err := c.call(ctx, &r, func(rid *string) any {
+		return api.ListAgentTypesMessage{Type: "list_agent_types", RequestId: rid}
+	})
+	return r.AgentTypes, err
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/client"
 )
 
@@ -119,7 +120,7 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		switch {
 		case ev.Type == client.TypeError && ev.RequestID == "":
-			var e struct{ Code, Message string }
+			var e api.ErrorEvent
 			_ = ev.Decode(&e)
 			return fmt.Errorf("%s: %s", e.Code, e.Message)
 		case ev.SessionID != c.session || ev.Seq <= latest:
@@ -129,7 +130,7 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) error {
 				return err
 			}
 		case ev.Type == client.TypeQuestionRequested:
-			var q struct{ PromptId string }
+			var q api.QuestionRequestedEvent
 			_ = ev.Decode(&q)
 			fmt.Fprintln(stderr, "dimctl: dismissing a question (dimctl answers permission prompts only)")
 			if err := cl.Answer(ctx, c.session, q.PromptId, client.Answer{Dismissed: true}); err != nil {
@@ -143,7 +144,7 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // answer approves or denies a permission prompt as the flags say, or asks.
 func answer(ctx context.Context, cl *client.Client, c config, ev client.Event, in *bufio.Reader, stderr io.Writer, mu *sync.Mutex) error {
-	var p struct{ PromptId, ToolName, Description string }
+	var p api.PermissionRequestedEvent
 	if err := ev.Decode(&p); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/diminuendo/diminuendo/api"
 	apiclient "github.com/diminuendo/diminuendo/api/client"
 	"github.com/diminuendo/diminuendo/client"
 )
@@ -109,7 +110,7 @@ func stream(ctx context.Context, c *client.Client, sessionID string, out io.Writ
 			case client.TypeTurnComplete:
 				return nil
 			case client.TypeTurnError:
-				var e struct{ Code, Message string }
+				var e api.TurnErrorEvent
 				if err := ev.Decode(&e); err != nil {
 					return err
 				}
