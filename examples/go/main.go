@@ -60,6 +60,8 @@ func Run(ctx context.Context, out io.Writer, base string, tokens client.TokenSou
 		return "", err
 	}
 	defer c.Close()
+	// Events is closed when the client is: close it when ctx ends.
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 
 	s, err := c.CreateSession(ctx, client.NewSession{AgentType: agentType, Name: "Go example"})
 	if err != nil {
@@ -72,7 +74,7 @@ func Run(ctx context.Context, out io.Writer, base string, tokens client.TokenSou
 	if err := c.RunTurn(ctx, s.Id, text, "example-turn-1"); err != nil {
 		return "", err
 	}
-	if err := stream(ctx, c, s.Id, out); err != nil {
+	if err := printTurn(c, s.Id, out); err != nil {
 		return "", err
 	}
 
@@ -93,33 +95,26 @@ func Run(ctx context.Context, out io.Writer, base string, tokens client.TokenSou
 	return turn.FinalText, nil
 }
 
-// stream prints the turn's text as it arrives, until the turn ends.
-func stream(ctx context.Context, c *client.Client, sessionID string, out io.Writer) error {
-	for {
-		select {
-		case ev, ok := <-c.Events():
-			if !ok {
-				return c.Err()
+// printTurn prints the turn's text as it arrives, until the turn ends.
+func printTurn(c *client.Client, sessionID string, out io.Writer) error {
+	for ev := range c.Events() {
+		if ev.SessionID != sessionID {
+			continue
+		}
+		switch ev.Type {
+		case client.TypeTextDelta:
+			fmt.Fprint(out, ev.Text())
+		case client.TypeTurnComplete:
+			return nil
+		case client.TypeTurnError:
+			var e api.TurnErrorEvent
+			if err := ev.Decode(&e); err != nil {
+				return err
 			}
-			if ev.SessionID != sessionID {
-				continue
-			}
-			switch ev.Type {
-			case client.TypeTextDelta:
-				fmt.Fprint(out, ev.Text())
-			case client.TypeTurnComplete:
-				return nil
-			case client.TypeTurnError:
-				var e api.TurnErrorEvent
-				if err := ev.Decode(&e); err != nil {
-					return err
-				}
-				return errors.New(e.Code + ": " + e.Message)
-			}
-		case <-ctx.Done():
-			return ctx.Err()
+			return errors.New(e.Code + ": " + e.Message)
 		}
 	}
+	return fmt.Errorf("the turn did not end: %w", c.Err())
 }
 
 // bearer puts a token from tokens on every REST request.
