@@ -366,11 +366,6 @@ func (c *Client) dropped(w *conn) {
 		c.cur = nil
 		c.ready = make(chan struct{})
 	}
-	for sid, cur := range c.sessions {
-		if cur.epoch == "" { // a join that never got its snapshot fails with ErrConnectionLost
-			delete(c.sessions, sid)
-		}
-	}
 }
 
 func (c *Client) stop(err error) {

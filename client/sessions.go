@@ -87,6 +87,11 @@ func (c *Client) rejoin(w *conn) {
 	var jobs []job
 	c.mu.Lock()
 	for sid, cur := range c.sessions {
+		if cur.epoch == "" {
+			// A join still waiting for its first snapshot: Join sends it
+			// (again) itself, or forgets the session when it fails.
+			continue
+		}
 		after := cur.lastSeq
 		cur.sentAfter = &after
 		cur.resyncing = false
