@@ -201,7 +201,7 @@ type identityKey struct{}
 
 // publicPaths need no identity; WithWebClient adds the page's, per server.
 func publicPaths() map[string]bool {
-	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true}
+	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true, authConfigPath: true}
 }
 
 // authenticate resolves the caller's identity from the bearer token (or

@@ -274,8 +274,10 @@ func (s *Server) onError(ms *melody.Session, err error) {
 	}
 }
 
-func (s *Server) onBinary(ms *melody.Session, _ []byte) {
-	if c := connOf(ms); c != nil {
+// onBinary refuses binary frames, after the checks every frame gets, so a
+// flood of them is rate limited like text.
+func (s *Server) onBinary(ms *melody.Session, raw []byte) {
+	if c := connOf(ms); c != nil && s.admit(c, raw) {
 		c.push(s.errorFrame(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
 	}
 }

@@ -85,15 +85,14 @@ var httpModule = fx.Module("http",
 		if err != nil {
 			return nil, err
 		}
+		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		var metricsRoute http.Handler // on this listener unless METRICS_ADDR gives it its own
 		if cfg.MetricsAddr == "" {
 			metricsRoute = metrics.Handler()
 		}
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).WithAgentTypes(agentTypes).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		if cfg.DevMode {
-			s.WithWebClient(web.Handler())
-		}
+		s.WithWebClient(web.Handler())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
