@@ -469,3 +469,40 @@ func TestSessionRequests(t *testing.T) {
 		t.Fatalf("list after delete: %v %v", list, err)
 	}
 }
+
+// A resume the gateway cannot serve (another epoch) is surfaced: the
+// snapshot on Events says ReplayIncomplete, nothing is replayed, and live
+// events follow on from the snapshot's latestSeq.
+func TestIncompleteReplaySurfaced(t *testing.T) {
+	gw := gatewaytest.Start(t)
+	a := dial(t, gw, client.Options{})
+	b := dial(t, gw, client.Options{})
+	ctx := timeout(t, 20*time.Second)
+	s, err := a.CreateSession(ctx, client.NewSession{AgentType: "echo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Join(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RunTurn(ctx, s.Id, "one", ""); err != nil {
+		t.Fatal(err)
+	}
+	first := sequenced(until(t, a, s.Id, client.TypeTurnComplete))
+	snap, err := b.Resume(ctx, s.Id, 1, "0000000000000000")
+	if err != nil || snap.ReplayComplete || snap.LatestSeq != int64(len(first)) {
+		t.Fatalf("resume in another epoch: %+v %v", snap, err)
+	}
+	evs := until(t, b, s.Id, client.TypeStateSnapshot)
+	if !evs[len(evs)-1].ReplayIncomplete() || len(sequenced(evs)) != 0 {
+		t.Fatalf("before and with the snapshot: %s", types(evs))
+	}
+	if err := a.RunTurn(ctx, s.Id, "two", ""); err != nil {
+		t.Fatal(err)
+	}
+	second := sequenced(until(t, b, s.Id, client.TypeTurnComplete))
+	requireGapless(t, second, snap.LatestSeq+1)
+	if epoch, last, ok := b.Position(s.Id); !ok || epoch != snap.Epoch || last != second[len(second)-1].Seq {
+		t.Fatalf("position %s %d %v", epoch, last, ok)
+	}
+}
