@@ -17,6 +17,15 @@
 //		if ev.Type == client.TypeTurnComplete { break }
 //	}
 //
+// An Event carries a frame's routing fields and its JSON; Value decodes it
+// into its type in the api package, generated from openapi.yaml like the
+// gateway's own frames:
+//
+//	v, _ := ev.Value()
+//	if p, ok := v.(api.PermissionRequestedEvent); ok {
+//		err = c.Approve(ctx, p.SessionId, p.PromptId)
+//	}
+//
 // Requests (CreateSession, Join, GetEvents…) carry a requestId and return
 // the gateway's reply; an error frame becomes an *Error with the gateway's
 // code. Messages the gateway does not answer on success (RunTurn, StopTurn,

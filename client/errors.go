@@ -61,10 +61,10 @@ var (
 	ErrConnectionLost = errors.New("client: connection lost before the reply")
 )
 
-// CloseError is why the gateway closed the connection for good (close code
-// 1008) or refused the upgrade in a way retrying cannot fix.
+// CloseError is why the client stopped when the gateway closed the
+// connection for good (close code 1008, policy violation).
 type CloseError struct {
-	Code   int // WebSocket close code, or the HTTP status of a refused upgrade
+	Code   int // the WebSocket close code
 	Reason string
 }
 
