@@ -177,7 +177,8 @@ func withRequestID(msg any, rid string) (map[string]json.RawMessage, error) {
 
 // Request sends any client message (an api message type, or a map) with a
 // fresh requestId and returns the frame that answers it; an error frame
-// becomes an *Error. Use it for messages without a method here.
+// becomes an *Error. Use it for messages without a method here; join
+// sessions with Join or Resume, which keep the position resuming needs.
 func (c *Client) Request(ctx context.Context, msg any) (Event, error) {
 	rid := c.newID()
 	m, err := withRequestID(msg, rid)
