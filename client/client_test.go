@@ -506,3 +506,36 @@ func TestIncompleteReplaySurfaced(t *testing.T) {
 		t.Fatalf("position %s %d %v", epoch, last, ok)
 	}
 }
+
+// The same turn on in-memory fakes in dev mode: no token, no upstream HTTP.
+func TestTurnOnFakesInDevMode(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.WithDevMode(), gatewaytest.WithFakes())
+	c := dial(t, gw, client.Options{})
+	ctx := timeout(t, 20*time.Second)
+	s, err := c.CreateSession(ctx, client.NewSession{AgentType: "guarded-agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Join(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RunTurn(ctx, s.Id, "note it", ""); err != nil {
+		t.Fatal(err)
+	}
+	evs := until(t, c, s.Id, client.TypePermissionRequested)
+	var p api.PermissionRequestedEvent
+	if err := evs[len(evs)-1].Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Approve(ctx, s.Id, p.PromptId); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Approve(ctx, s.Id, p.PromptId); !client.IsCode(err, "NOT_FOUND") && !client.IsCode(err, "INVALID_STATE") {
+		t.Fatalf("answering the same prompt twice: %v", err)
+	}
+	evs = append(evs, until(t, c, s.Id, client.TypeTurnComplete)...)
+	requireGapless(t, sequenced(evs), 1)
+	if !strings.Contains(types(evs), "approval_resolved") || !strings.Contains(types(evs), "tool_result") {
+		t.Fatalf("events: %s", types(evs))
+	}
+}
