@@ -539,3 +539,36 @@ func TestTurnOnFakesInDevMode(t *testing.T) {
 		t.Fatalf("events: %s", types(evs))
 	}
 }
+
+// Steer and StopTurn on a turn waiting for its permission prompt.
+func TestSteerAndStop(t *testing.T) {
+	gw := gatewaytest.Start(t)
+	c := dial(t, gw, client.Options{})
+	ctx := timeout(t, 20*time.Second)
+	s, err := c.CreateSession(ctx, client.NewSession{AgentType: "guarded-agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Join(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StopTurn(ctx, s.Id); !client.IsCode(err, "INVALID_STATE") {
+		t.Fatalf("stop with no turn: %v", err)
+	}
+	if err := c.RunTurn(ctx, s.Id, "note it", ""); err != nil {
+		t.Fatal(err)
+	}
+	until(t, c, s.Id, client.TypePermissionRequested)
+	turnID, err := c.Steer(ctx, s.Id, "be brief")
+	if err != nil || turnID != "turn_1" {
+		t.Fatalf("steer: %q %v", turnID, err)
+	}
+	if err := c.StopTurn(ctx, s.Id); err != nil {
+		t.Fatal(err)
+	}
+	evs := until(t, c, s.Id, client.TypeTurnComplete)
+	var done api.TurnCompleteEvent
+	if err := evs[len(evs)-1].Decode(&done); err != nil || done.StopReason != "cancelled" {
+		t.Fatalf("turn_complete %s", evs[len(evs)-1])
+	}
+}
