@@ -250,3 +250,26 @@ func (h *Hub) Detach(id domain.Identity, sessionIDs []string, sub Subscriber) {
 		}
 	}
 }
+
+// Reauthorize applies a connection's changed identity (a re-authentication
+// with another role) to the sessions sub has joined: sub is detached at once
+// from each one the new identity may no longer read, and those ids are
+// returned for the transport to forget and report.
+func (h *Hub) Reauthorize(id domain.Identity, sessionIDs []string, sub Subscriber) []string {
+	var lost []string
+	for _, sid := range sessionIDs {
+		ls := h.peek(id.TenantID, sid)
+		if ls == nil {
+			continue // nothing live to be attached to
+		}
+		ls.mu.Lock()
+		rec := ls.rec
+		ls.mu.Unlock()
+		if id.Can(domain.PermSessionsRead) && id.Sees(&rec) {
+			continue
+		}
+		ls.detach(sub)
+		lost = append(lost, sid)
+	}
+	return lost
+}
