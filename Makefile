@@ -110,3 +110,9 @@ examples-ts: ts-deps $(TS_EXAMPLE)/node_modules/.package-lock.json ## the TypeSc
 frame-check: ## the end-to-end suite with every frame validated against openapi.yaml; prints the tally
 	@out=$$($(GO) test -count=1 -v -timeout 15m ./e2e/ 2>&1); rc=$$?; \
 	echo "$$out" | grep -E '^(--- FAIL|FAIL|ok)|frame schema check|does not match'; exit $$rc
+
+# Go consumers: the example module under examples/go imports the client by
+# its module path and runs a turn against a gateway started by gatewaytest.
+.PHONY: examples-go
+examples-go: ## the Go example module's tests
+	cd examples/go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
