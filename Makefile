@@ -53,3 +53,21 @@ idp: ## a local identity provider for non-dev runs
 
 clean:
 	rm -rf bin data
+
+# --- web client (web/): Vite + React build embedded in the binary, and its browser tests ---
+.PHONY: web-deps web-build web-check web-test
+WEB_NPM := cd web && npm
+
+web-deps: ## the web client's npm packages, exactly as package-lock.json pins them
+	@test -d web/node_modules || $(WEB_NPM) ci --no-audit --no-fund
+
+web-build: web-deps ## type-check and rebuild web/dist, which the binary embeds
+	$(WEB_NPM) run build
+
+web-check: web-build ## web/dist must be what the sources build: a stale build fails
+	@git diff --exit-code --stat -- web/dist || { echo "web/dist is stale: run make web-build and commit"; exit 1; }
+	@extra=$$(git ls-files --others --exclude-standard -- web/dist); \
+	if [ -n "$$extra" ]; then echo "web/dist has files not committed:"; echo "$$extra"; exit 1; fi
+
+web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
+	cd web && npx playwright test

@@ -91,9 +91,7 @@ var httpModule = fx.Module("http",
 		}
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		if cfg.DevMode {
-			s.WithWebClient(web.Handler())
-		}
+		s.WithWebClient(web.Handler())
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {

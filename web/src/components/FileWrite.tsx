@@ -1,0 +1,44 @@
+import { Loader, Text } from "@mantine/core";
+import { useEffect, useState } from "react";
+import { type Client, type FileContent, errorText, iterationsOf, textOf } from "../gateway";
+import { Diff } from "./Diff";
+
+// FileWrite shows a file the agent wrote as a diff against the iteration
+// before it. The write's iteration is the newest whose content is what the
+// tool call wrote (a later turn may have written the file again).
+export function FileWrite({ client, sessionId, path, content }: { client: Client; sessionId: string; path: string; content?: string }) {
+  const [d, setD] = useState<{ before: string; after: string; iteration: number } | { error: string }>();
+  useEffect(() => {
+    let alive = true;
+    (async () => {
+      const its = iterationsOf(await client.fileHistory(sessionId, path))
+        .map((x) => x.iteration)
+        .sort((a, b) => b - a);
+      const read = async (n: number) =>
+        n < 1 ? "" : textOf((await client.fileAtIteration(sessionId, path, n)) as unknown as FileContent);
+      for (const n of its) {
+        const after = await read(n);
+        if (content === undefined || after === content) {
+          const before = await read(its.find((m) => m < n) ?? 0);
+          return { before, after, iteration: n };
+        }
+      }
+      return { error: "this version is no longer in the workspace" };
+    })()
+      .catch((err) => ({ error: errorText(err) }))
+      .then((r) => alive && setD(r));
+    return () => {
+      alive = false;
+    };
+  }, [client, sessionId, path, content]);
+  if (!d) return <Loader size="xs" />;
+  if ("error" in d) return <Text size="xs" c="dimmed">{d.error}</Text>;
+  return (
+    <div data-testid="file-write" data-path={path} data-iteration={d.iteration}>
+      <Text size="xs" c="dimmed">
+        {path} · iteration {d.iteration}
+      </Text>
+      <Diff before={d.before} after={d.after} />
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+import { useEffect, useState } from "react";
+import { type Client, type Frame, errorText } from "./gateway";
+import { applyAll, emptyTranscript, type Transcript } from "./transcript";
+
+export interface Feed {
+  transcript: Transcript;
+  state?: string;
+  loading: boolean;
+  error?: string;
+}
+
+const PAGE = 1000;
+
+// useSessionFeed joins a session and keeps its transcript: the history up
+// to the join (get_events pages), then the live events, merged by seq.
+// Live events that arrive while history is loading, or after a gap, wait
+// in a buffer until get_events has filled everything before them.
+export function useSessionFeed(client: Client, sessionId: string): Feed {
+  const [feed, setFeed] = useState<Feed>({ transcript: emptyTranscript(), loading: true });
+
+  useEffect(() => {
+    let alive = true;
+    let cur = emptyTranscript();
+    let epoch = "";
+    let syncing = true; // until the first fill is done
+    let buffer: Frame[] = [];
+    const publish = (patch: Partial<Feed>) => alive && setFeed((f) => ({ ...f, ...patch, transcript: cur }));
+
+    // sync fills from the last applied seq to the end, then drains the buffer.
+    const sync = async () => {
+      syncing = true;
+      try {
+        for (;;) {
+          const page = (await client.getEvents(sessionId, cur.lastSeq, PAGE)) as unknown as {
+            events: Frame[];
+            hasMore: boolean;
+            epoch?: string;
+          };
+          cur = applyAll(cur, page.events);
+          if (!page.hasMore || page.events.length === 0) break;
+        }
+        cur = applyAll(cur, buffer);
+        buffer = [];
+        publish({ loading: false, error: undefined });
+      } catch (err) {
+        publish({ loading: false, error: errorText(err) });
+      } finally {
+        syncing = false;
+      }
+    };
+
+    const off = client.on((raw) => {
+      const e = raw as unknown as Frame;
+      if (e.sessionId !== sessionId) return;
+      if (e.type === "state_snapshot" || e.type === "session_state") {
+        publish({ state: e.state as string });
+        if (e.type === "state_snapshot" && !syncing) {
+          if (e.epoch && e.epoch !== epoch) {
+            // Another event stream: what we hold cannot be continued.
+            epoch = e.epoch as string;
+            cur = emptyTranscript();
+            buffer = [];
+            void sync();
+          } else if (e.replayComplete === false) {
+            void sync();
+          }
+        }
+        return;
+      }
+      if (typeof e.seq !== "number") return;
+      if (syncing) {
+        buffer.push(e);
+        return;
+      }
+      if (e.seq > cur.lastSeq + 1) {
+        buffer.push(e); // a gap: fetch what lies before it first
+        void sync();
+        return;
+      }
+      cur = applyAll(cur, [e]);
+      publish({});
+    });
+
+    (async () => {
+      try {
+        const snap = (await client.join(sessionId)) as unknown as Frame;
+        epoch = String(snap.epoch ?? "");
+        publish({ state: snap.state as string });
+        await sync();
+      } catch (err) {
+        publish({ loading: false, error: errorText(err) });
+      }
+    })();
+
+    return () => {
+      alive = false;
+      off();
+      client.leave(sessionId).catch(() => {});
+    };
+  }, [client, sessionId]);
+
+  return feed;
+}
