@@ -7,7 +7,7 @@ RUN_ENV   := DEV_MODE=true HOST=127.0.0.1 PORT=$${PORT:-8080}
 
 
 .PHONY: bench-smoke
-.PHONY: run build test fmt-check vet generate generate-check bench load tools sim idp clean
+.PHONY: deps run build test fmt-check vet generate generate-check bench load tools sim idp clean
 
 run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 	$(RUN_ENV) $(GO) run ./cmd/diminuendo
@@ -15,8 +15,11 @@ run: ## the gateway in dev mode on 127.0.0.1 with embedded simulators
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-test: fmt-check vet generate-check bench-smoke ## everything CI checks
+test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
+	@scripts/test-deps.sh
 
 bench-smoke: ## every benchmark runs once, so none rots between `make bench` runs
 	@out=$$($(GO) test -run '^$$' -bench . -benchtime 1x -timeout 5m $(PKGS) 2>&1) || { echo "$$out"; exit 1; }; \
@@ -54,12 +57,51 @@ idp: ## a local identity provider for non-dev runs
 clean:
 	rm -rf bin data
 
+# ---- TypeScript client (clients/typescript) and its example (examples/typescript) ----
+# Node 20 and npm; packages are installed from the committed package-lock.json.
+TS_DIR      := clients/typescript
+TS_EXAMPLE  := examples/typescript
+
+.PHONY: ts-deps ts-generate ts-generate-check ts-test examples-ts
+
+ts-deps: $(TS_DIR)/node_modules/.package-lock.json ## the TS client's npm packages (npm ci when the lockfile changed)
+
+$(TS_DIR)/node_modules/.package-lock.json: $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+generate: ts-generate
+generate-check: ts-generate-check
+
+ts-generate: ts-deps ## regenerate clients/typescript/src/generated from openapi.yaml
+	npm --prefix $(TS_DIR) run --silent generate
+
+ts-generate-check: ts-generate
+	@git diff --exit-code --stat -- $(TS_DIR)/src/generated || (echo "$(TS_DIR)/src/generated is stale: run make generate and commit"; exit 1)
+
+ts-test: ts-deps ## typecheck, build and test the TS client against a gateway (and local IdP) built from this checkout
+	$(GO) build -o bin/ ./cmd/diminuendo ./cmd/mint-token
+	npm --prefix $(TS_DIR) run --silent typecheck
+	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token npm test
+
+$(TS_EXAMPLE)/node_modules/.package-lock.json: $(TS_EXAMPLE)/package.json $(TS_EXAMPLE)/package-lock.json
+	cd $(TS_EXAMPLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+examples-ts: ts-deps $(TS_EXAMPLE)/node_modules/.package-lock.json ## the TypeScript example, run by Node against a gateway of its own
+	$(GO) build -o bin/diminuendo ./cmd/diminuendo
+	npm --prefix $(TS_DIR) run --silent build
+	DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo $(TS_EXAMPLE)/run.sh
+
 # --- web client (web/): Vite + React build embedded in the binary, and its browser tests ---
 .PHONY: web-deps web-build web-check web-test
 WEB_NPM := cd web && npm
 
-web-deps: ## the web client's npm packages, exactly as package-lock.json pins them
-	@test -d web/node_modules || $(WEB_NPM) ci --no-audit --no-fund
+web-deps: web/node_modules/.package-lock.json ## the web client's npm packages (npm ci when missing or the lockfile changed)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	$(WEB_NPM) ci --no-audit --no-fund
+	@touch $@
 
 web-build: web-deps ## type-check and rebuild web/dist, which the binary embeds
 	$(WEB_NPM) run build

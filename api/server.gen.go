@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,36 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AgentEventEventType.
+const (
+	AgentEventEventTypeAgentEvent AgentEventEventType = "agent_event"
+)
+
+// Valid indicates whether the value is a known member of the AgentEventEventType enum.
+func (e AgentEventEventType) Valid() bool {
+	switch e {
+	case AgentEventEventTypeAgentEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AgentTypesReplyType.
+const (
+	AgentTypesReplyTypeAgentTypes AgentTypesReplyType = "agent_types"
+)
+
+// Valid indicates whether the value is a known member of the AgentTypesReplyType enum.
+func (e AgentTypesReplyType) Valid() bool {
+	switch e {
+	case AgentTypesReplyTypeAgentTypes:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AnswerQuestionMessageType.
 const (
 	AnswerQuestionMessageTypeAnswerQuestion AnswerQuestionMessageType = "answer_question"
@@ -31,6 +62,51 @@ const (
 func (e AnswerQuestionMessageType) Valid() bool {
 	switch e {
 	case AnswerQuestionMessageTypeAnswerQuestion:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalResolvedEventType.
+const (
+	ApprovalResolvedEventTypeApprovalResolved ApprovalResolvedEventType = "approval_resolved"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalResolvedEventType enum.
+func (e ApprovalResolvedEventType) Valid() bool {
+	switch e {
+	case ApprovalResolvedEventTypeApprovalResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ArchiveSessionMessageType.
+const (
+	ArchiveSessionMessageTypeArchiveSession ArchiveSessionMessageType = "archive_session"
+)
+
+// Valid indicates whether the value is a known member of the ArchiveSessionMessageType enum.
+func (e ArchiveSessionMessageType) Valid() bool {
+	switch e {
+	case ArchiveSessionMessageTypeArchiveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AuthExpiringType.
+const (
+	AuthExpiringTypeAuthExpiring AuthExpiringType = "auth_expiring"
+)
+
+// Valid indicates whether the value is a known member of the AuthExpiringType enum.
+func (e AuthExpiringType) Valid() bool {
+	switch e {
+	case AuthExpiringTypeAuthExpiring:
 		return true
 	default:
 		return false
@@ -91,6 +167,21 @@ const (
 func (e CreateSessionMessageType) Valid() bool {
 	switch e {
 	case CreateSessionMessageTypeCreateSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteSessionMessageType.
+const (
+	DeleteSessionMessageTypeDeleteSession DeleteSessionMessageType = "delete_session"
+)
+
+// Valid indicates whether the value is a known member of the DeleteSessionMessageType enum.
+func (e DeleteSessionMessageType) Valid() bool {
+	switch e {
+	case DeleteSessionMessageTypeDeleteSession:
 		return true
 	default:
 		return false
@@ -190,6 +281,36 @@ func (e ErrorEventType) Valid() bool {
 	}
 }
 
+// Defines values for EventsReplyType.
+const (
+	EventsReplyTypeEvents EventsReplyType = "events"
+)
+
+// Valid indicates whether the value is a known member of the EventsReplyType enum.
+func (e EventsReplyType) Valid() bool {
+	switch e {
+	case EventsReplyTypeEvents:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileAtIterationMessageType.
+const (
+	FileAtIterationMessageTypeFileAtIteration FileAtIterationMessageType = "file_at_iteration"
+)
+
+// Valid indicates whether the value is a known member of the FileAtIterationMessageType enum.
+func (e FileAtIterationMessageType) Valid() bool {
+	switch e {
+	case FileAtIterationMessageTypeFileAtIteration:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FileContentEncoding.
 const (
 	FileContentEncodingBase64 FileContentEncoding = "base64"
@@ -208,6 +329,39 @@ func (e FileContentEncoding) Valid() bool {
 	}
 }
 
+// Defines values for FileContentReplyEncoding.
+const (
+	FileContentReplyEncodingBase64 FileContentReplyEncoding = "base64"
+	FileContentReplyEncodingUtf8   FileContentReplyEncoding = "utf-8"
+)
+
+// Valid indicates whether the value is a known member of the FileContentReplyEncoding enum.
+func (e FileContentReplyEncoding) Valid() bool {
+	switch e {
+	case FileContentReplyEncodingBase64:
+		return true
+	case FileContentReplyEncodingUtf8:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileContentReplyType.
+const (
+	FileContentReplyTypeFileContent FileContentReplyType = "file_content"
+)
+
+// Valid indicates whether the value is a known member of the FileContentReplyType enum.
+func (e FileContentReplyType) Valid() bool {
+	switch e {
+	case FileContentReplyTypeFileContent:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FileEntryType.
 const (
 	FileEntryTypeDir  FileEntryType = "dir"
@@ -220,6 +374,51 @@ func (e FileEntryType) Valid() bool {
 	case FileEntryTypeDir:
 		return true
 	case FileEntryTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileHistoryMessageType.
+const (
+	FileHistoryMessageTypeFileHistory FileHistoryMessageType = "file_history"
+)
+
+// Valid indicates whether the value is a known member of the FileHistoryMessageType enum.
+func (e FileHistoryMessageType) Valid() bool {
+	switch e {
+	case FileHistoryMessageTypeFileHistory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileHistoryReplyType.
+const (
+	FileHistoryReplyTypeFileHistory FileHistoryReplyType = "file_history"
+)
+
+// Valid indicates whether the value is a known member of the FileHistoryReplyType enum.
+func (e FileHistoryReplyType) Valid() bool {
+	switch e {
+	case FileHistoryReplyTypeFileHistory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileListReplyType.
+const (
+	FileListReplyTypeFileList FileListReplyType = "file_list"
+)
+
+// Valid indicates whether the value is a known member of the FileListReplyType enum.
+func (e FileListReplyType) Valid() bool {
+	switch e {
+	case FileListReplyTypeFileList:
 		return true
 	default:
 		return false
@@ -277,6 +476,36 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for HeartbeatType.
+const (
+	HeartbeatTypeHeartbeat HeartbeatType = "heartbeat"
+)
+
+// Valid indicates whether the value is a known member of the HeartbeatType enum.
+func (e HeartbeatType) Valid() bool {
+	switch e {
+	case HeartbeatTypeHeartbeat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HistoryReplyType.
+const (
+	HistoryReplyTypeHistory HistoryReplyType = "history"
+)
+
+// Valid indicates whether the value is a known member of the HistoryReplyType enum.
+func (e HistoryReplyType) Valid() bool {
+	switch e {
+	case HistoryReplyTypeHistory:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JoinSessionMessageType.
 const (
 	JoinSessionMessageTypeJoinSession JoinSessionMessageType = "join_session"
@@ -286,6 +515,51 @@ const (
 func (e JoinSessionMessageType) Valid() bool {
 	switch e {
 	case JoinSessionMessageTypeJoinSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LeaveSessionMessageType.
+const (
+	LeaveSessionMessageTypeLeaveSession LeaveSessionMessageType = "leave_session"
+)
+
+// Valid indicates whether the value is a known member of the LeaveSessionMessageType enum.
+func (e LeaveSessionMessageType) Valid() bool {
+	switch e {
+	case LeaveSessionMessageTypeLeaveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAgentTypesMessageType.
+const (
+	ListAgentTypesMessageTypeListAgentTypes ListAgentTypesMessageType = "list_agent_types"
+)
+
+// Valid indicates whether the value is a known member of the ListAgentTypesMessageType enum.
+func (e ListAgentTypesMessageType) Valid() bool {
+	switch e {
+	case ListAgentTypesMessageTypeListAgentTypes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListFilesMessageType.
+const (
+	ListFilesMessageTypeListFiles ListFilesMessageType = "list_files"
+)
+
+// Valid indicates whether the value is a known member of the ListFilesMessageType enum.
+func (e ListFilesMessageType) Valid() bool {
+	switch e {
+	case ListFilesMessageTypeListFiles:
 		return true
 	default:
 		return false
@@ -346,6 +620,36 @@ func (e ManageMembersMessageType) Valid() bool {
 	}
 }
 
+// Defines values for MemberListReplyType.
+const (
+	MemberListReplyTypeMemberList MemberListReplyType = "member_list"
+)
+
+// Valid indicates whether the value is a known member of the MemberListReplyType enum.
+func (e MemberListReplyType) Valid() bool {
+	switch e {
+	case MemberListReplyTypeMemberList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PermissionRequestedEventType.
+const (
+	PermissionRequestedEventTypePermissionRequested PermissionRequestedEventType = "permission_requested"
+)
+
+// Valid indicates whether the value is a known member of the PermissionRequestedEventType enum.
+func (e PermissionRequestedEventType) Valid() bool {
+	switch e {
+	case PermissionRequestedEventTypePermissionRequested:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PingMessageType.
 const (
 	PingMessageTypePing PingMessageType = "ping"
@@ -355,6 +659,81 @@ const (
 func (e PingMessageType) Valid() bool {
 	switch e {
 	case PingMessageTypePing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanCreatedEventType.
+const (
+	PlanCreatedEventTypePlanCreated PlanCreatedEventType = "plan.created"
+)
+
+// Valid indicates whether the value is a known member of the PlanCreatedEventType enum.
+func (e PlanCreatedEventType) Valid() bool {
+	switch e {
+	case PlanCreatedEventTypePlanCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanRevisedEventType.
+const (
+	PlanRevisedEventTypePlanRevised PlanRevisedEventType = "plan.revised"
+)
+
+// Valid indicates whether the value is a known member of the PlanRevisedEventType enum.
+func (e PlanRevisedEventType) Valid() bool {
+	switch e {
+	case PlanRevisedEventTypePlanRevised:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepCompletedEventType.
+const (
+	PlanStepCompletedEventTypePlanStepCompleted PlanStepCompletedEventType = "plan.step_completed"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepCompletedEventType enum.
+func (e PlanStepCompletedEventType) Valid() bool {
+	switch e {
+	case PlanStepCompletedEventTypePlanStepCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepStartedEventType.
+const (
+	PlanStepStartedEventTypePlanStepStarted PlanStepStartedEventType = "plan.step_started"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepStartedEventType enum.
+func (e PlanStepStartedEventType) Valid() bool {
+	switch e {
+	case PlanStepStartedEventTypePlanStepStarted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PongType.
+const (
+	PongTypePong PongType = "pong"
+)
+
+// Valid indicates whether the value is a known member of the PongType enum.
+func (e PongType) Valid() bool {
+	switch e {
+	case PongTypePong:
 		return true
 	default:
 		return false
@@ -376,6 +755,51 @@ func (e ProbeStatus) Valid() bool {
 	case ProbeStatusOk:
 		return true
 	case ProbeStatusStarting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionRequestedEventType.
+const (
+	QuestionRequestedEventTypeQuestionRequested QuestionRequestedEventType = "question_requested"
+)
+
+// Valid indicates whether the value is a known member of the QuestionRequestedEventType enum.
+func (e QuestionRequestedEventType) Valid() bool {
+	switch e {
+	case QuestionRequestedEventTypeQuestionRequested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadFileMessageType.
+const (
+	ReadFileMessageTypeReadFile ReadFileMessageType = "read_file"
+)
+
+// Valid indicates whether the value is a known member of the ReadFileMessageType enum.
+func (e ReadFileMessageType) Valid() bool {
+	switch e {
+	case ReadFileMessageTypeReadFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RenameSessionMessageType.
+const (
+	RenameSessionMessageTypeRenameSession RenameSessionMessageType = "rename_session"
+)
+
+// Valid indicates whether the value is a known member of the RenameSessionMessageType enum.
+func (e RenameSessionMessageType) Valid() bool {
+	switch e {
+	case RenameSessionMessageTypeRenameSession:
 		return true
 	default:
 		return false
@@ -418,6 +842,111 @@ const (
 func (e RunTurnMessageType) Valid() bool {
 	switch e {
 	case RunTurnMessageTypeRunTurn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxInitEventType.
+const (
+	SandboxInitEventTypeSandboxInit SandboxInitEventType = "sandbox.init"
+)
+
+// Valid indicates whether the value is a known member of the SandboxInitEventType enum.
+func (e SandboxInitEventType) Valid() bool {
+	switch e {
+	case SandboxInitEventTypeSandboxInit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxProvisioningEventType.
+const (
+	SandboxProvisioningEventTypeSandboxProvisioning SandboxProvisioningEventType = "sandbox.provisioning"
+)
+
+// Valid indicates whether the value is a known member of the SandboxProvisioningEventType enum.
+func (e SandboxProvisioningEventType) Valid() bool {
+	switch e {
+	case SandboxProvisioningEventTypeSandboxProvisioning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxRemovedEventType.
+const (
+	SandboxRemovedEventTypeSandboxRemoved SandboxRemovedEventType = "sandbox.removed"
+)
+
+// Valid indicates whether the value is a known member of the SandboxRemovedEventType enum.
+func (e SandboxRemovedEventType) Valid() bool {
+	switch e {
+	case SandboxRemovedEventTypeSandboxRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionCreatedReplyType.
+const (
+	SessionCreatedReplyTypeSessionCreated SessionCreatedReplyType = "session_created"
+)
+
+// Valid indicates whether the value is a known member of the SessionCreatedReplyType enum.
+func (e SessionCreatedReplyType) Valid() bool {
+	switch e {
+	case SessionCreatedReplyTypeSessionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionDeletedReplyType.
+const (
+	SessionDeletedReplyTypeSessionDeleted SessionDeletedReplyType = "session_deleted"
+)
+
+// Valid indicates whether the value is a known member of the SessionDeletedReplyType enum.
+func (e SessionDeletedReplyType) Valid() bool {
+	switch e {
+	case SessionDeletedReplyTypeSessionDeleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionLeftReplyType.
+const (
+	SessionLeftReplyTypeSessionLeft SessionLeftReplyType = "session_left"
+)
+
+// Valid indicates whether the value is a known member of the SessionLeftReplyType enum.
+func (e SessionLeftReplyType) Valid() bool {
+	switch e {
+	case SessionLeftReplyTypeSessionLeft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionListReplyType.
+const (
+	SessionListReplyTypeSessionList SessionListReplyType = "session_list"
+)
+
+// Valid indicates whether the value is a known member of the SessionListReplyType enum.
+func (e SessionListReplyType) Valid() bool {
+	switch e {
+	case SessionListReplyTypeSessionList:
 		return true
 	default:
 		return false
@@ -472,6 +1001,21 @@ func (e SessionStateEventType) Valid() bool {
 	}
 }
 
+// Defines values for SessionUpdatedReplyType.
+const (
+	SessionUpdatedReplyTypeSessionUpdated SessionUpdatedReplyType = "session_updated"
+)
+
+// Valid indicates whether the value is a known member of the SessionUpdatedReplyType enum.
+func (e SessionUpdatedReplyType) Valid() bool {
+	switch e {
+	case SessionUpdatedReplyTypeSessionUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for StateSnapshotType.
 const (
 	StateSnapshotTypeStateSnapshot StateSnapshotType = "state_snapshot"
@@ -487,6 +1031,36 @@ func (e StateSnapshotType) Valid() bool {
 	}
 }
 
+// Defines values for SteerAcceptedReplyType.
+const (
+	SteerAcceptedReplyTypeSteerAccepted SteerAcceptedReplyType = "steer_accepted"
+)
+
+// Valid indicates whether the value is a known member of the SteerAcceptedReplyType enum.
+func (e SteerAcceptedReplyType) Valid() bool {
+	switch e {
+	case SteerAcceptedReplyTypeSteerAccepted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SteerAppliedEventType.
+const (
+	SteerAppliedEventTypeSteerApplied SteerAppliedEventType = "steer_applied"
+)
+
+// Valid indicates whether the value is a known member of the SteerAppliedEventType enum.
+func (e SteerAppliedEventType) Valid() bool {
+	switch e {
+	case SteerAppliedEventTypeSteerApplied:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SteerMessageType.
 const (
 	SteerMessageTypeSteer SteerMessageType = "steer"
@@ -496,6 +1070,210 @@ const (
 func (e SteerMessageType) Valid() bool {
 	switch e {
 	case SteerMessageTypeSteer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StopReason.
+const (
+	StopReasonCancelled StopReason = "cancelled"
+	StopReasonEndTurn   StopReason = "end_turn"
+	StopReasonError     StopReason = "error"
+	StopReasonMaxTokens StopReason = "max_tokens"
+)
+
+// Valid indicates whether the value is a known member of the StopReason enum.
+func (e StopReason) Valid() bool {
+	switch e {
+	case StopReasonCancelled:
+		return true
+	case StopReasonEndTurn:
+		return true
+	case StopReasonError:
+		return true
+	case StopReasonMaxTokens:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StopTurnMessageType.
+const (
+	StopTurnMessageTypeStopTurn StopTurnMessageType = "stop_turn"
+)
+
+// Valid indicates whether the value is a known member of the StopTurnMessageType enum.
+func (e StopTurnMessageType) Valid() bool {
+	switch e {
+	case StopTurnMessageTypeStopTurn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalCompleteEventType.
+const (
+	TerminalCompleteEventTypeTerminalComplete TerminalCompleteEventType = "terminal.complete"
+)
+
+// Valid indicates whether the value is a known member of the TerminalCompleteEventType enum.
+func (e TerminalCompleteEventType) Valid() bool {
+	switch e {
+	case TerminalCompleteEventTypeTerminalComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalStreamEventType.
+const (
+	TerminalStreamEventTypeTerminalStream TerminalStreamEventType = "terminal.stream"
+)
+
+// Valid indicates whether the value is a known member of the TerminalStreamEventType enum.
+func (e TerminalStreamEventType) Valid() bool {
+	switch e {
+	case TerminalStreamEventTypeTerminalStream:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TextDeltaEventType.
+const (
+	TextDeltaEventTypeTextDelta TextDeltaEventType = "text_delta"
+)
+
+// Valid indicates whether the value is a known member of the TextDeltaEventType enum.
+func (e TextDeltaEventType) Valid() bool {
+	switch e {
+	case TextDeltaEventTypeTextDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingCompleteEventType.
+const (
+	ThinkingCompleteEventTypeThinkingComplete ThinkingCompleteEventType = "thinking.complete"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingCompleteEventType enum.
+func (e ThinkingCompleteEventType) Valid() bool {
+	switch e {
+	case ThinkingCompleteEventTypeThinkingComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingProgressEventType.
+const (
+	ThinkingProgressEventTypeThinkingProgress ThinkingProgressEventType = "thinking.progress"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingProgressEventType enum.
+func (e ThinkingProgressEventType) Valid() bool {
+	switch e {
+	case ThinkingProgressEventTypeThinkingProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingStartEventType.
+const (
+	ThinkingStartEventTypeThinkingStart ThinkingStartEventType = "thinking.start"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingStartEventType enum.
+func (e ThinkingStartEventType) Valid() bool {
+	switch e {
+	case ThinkingStartEventTypeThinkingStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallDeltaEventType.
+const (
+	ToolCallDeltaEventTypeToolCallDelta ToolCallDeltaEventType = "tool_call_delta"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallDeltaEventType enum.
+func (e ToolCallDeltaEventType) Valid() bool {
+	switch e {
+	case ToolCallDeltaEventTypeToolCallDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallEventType.
+const (
+	ToolCallEventTypeToolCall ToolCallEventType = "tool_call"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallEventType enum.
+func (e ToolCallEventType) Valid() bool {
+	switch e {
+	case ToolCallEventTypeToolCall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallStartEventType.
+const (
+	ToolCallStartEventTypeToolCallStart ToolCallStartEventType = "tool_call_start"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallStartEventType enum.
+func (e ToolCallStartEventType) Valid() bool {
+	switch e {
+	case ToolCallStartEventTypeToolCallStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolErrorEventType.
+const (
+	ToolErrorEventTypeToolError ToolErrorEventType = "tool_error"
+)
+
+// Valid indicates whether the value is a known member of the ToolErrorEventType enum.
+func (e ToolErrorEventType) Valid() bool {
+	switch e {
+	case ToolErrorEventTypeToolError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolResultEventType.
+const (
+	ToolResultEventTypeToolResult ToolResultEventType = "tool_result"
+)
+
+// Valid indicates whether the value is a known member of the ToolResultEventType enum.
+func (e ToolResultEventType) Valid() bool {
+	switch e {
+	case ToolResultEventTypeToolResult:
 		return true
 	default:
 		return false
@@ -550,6 +1328,96 @@ func (e TurnStopReason) Valid() bool {
 	}
 }
 
+// Defines values for TurnCompleteEventType.
+const (
+	TurnCompleteEventTypeTurnComplete TurnCompleteEventType = "turn_complete"
+)
+
+// Valid indicates whether the value is a known member of the TurnCompleteEventType enum.
+func (e TurnCompleteEventType) Valid() bool {
+	switch e {
+	case TurnCompleteEventTypeTurnComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnErrorEventType.
+const (
+	TurnErrorEventTypeTurnError TurnErrorEventType = "turn_error"
+)
+
+// Valid indicates whether the value is a known member of the TurnErrorEventType enum.
+func (e TurnErrorEventType) Valid() bool {
+	switch e {
+	case TurnErrorEventTypeTurnError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnStartedEventType.
+const (
+	TurnStartedEventTypeTurnStarted TurnStartedEventType = "turn_started"
+)
+
+// Valid indicates whether the value is a known member of the TurnStartedEventType enum.
+func (e TurnStartedEventType) Valid() bool {
+	switch e {
+	case TurnStartedEventTypeTurnStarted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UnarchiveSessionMessageType.
+const (
+	UnarchiveSessionMessageTypeUnarchiveSession UnarchiveSessionMessageType = "unarchive_session"
+)
+
+// Valid indicates whether the value is a known member of the UnarchiveSessionMessageType enum.
+func (e UnarchiveSessionMessageType) Valid() bool {
+	switch e {
+	case UnarchiveSessionMessageTypeUnarchiveSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageUpdatedEventType.
+const (
+	UsageUpdatedEventTypeUsageUpdated UsageUpdatedEventType = "usage.updated"
+)
+
+// Valid indicates whether the value is a known member of the UsageUpdatedEventType enum.
+func (e UsageUpdatedEventType) Valid() bool {
+	switch e {
+	case UsageUpdatedEventTypeUsageUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserMessageEventType.
+const (
+	UserMessageEventTypeUserMessage UserMessageEventType = "user_message"
+)
+
+// Valid indicates whether the value is a known member of the UserMessageEventType enum.
+func (e UserMessageEventType) Valid() bool {
+	switch e {
+	case UserMessageEventTypeUserMessage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WelcomeType.
 const (
 	WelcomeTypeWelcome WelcomeType = "welcome"
@@ -579,13 +1447,63 @@ type AddMemberRequest struct {
 	UserId string  `json:"userId"`
 }
 
+// AgentEventEvent An upstream event the gateway has no mapping for, forwarded rather than dropped.
+type AgentEventEvent struct {
+	// Content the upstream event's content: free-form, defined by the agent runtime
+	Content   map[string]interface{} `json:"content"`
+	Seq       int64                  `json:"seq"`
+	SessionId string                 `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId       *string             `json:"turnId,omitempty"`
+	Type         AgentEventEventType `json:"type"`
+	UpstreamType string              `json:"upstreamType"`
+}
+
+// AgentEventEventType defines model for AgentEventEvent.Type.
+type AgentEventEventType string
+
+// AgentType One kind of agent the platform offers; `id` is what create_session takes as `agentType`.
+type AgentType struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Name a display name
+	Name string `json:"name"`
+}
+
+// AgentTypeList defines model for AgentTypeList.
+type AgentTypeList struct {
+	AgentTypes []AgentType `json:"agentTypes"`
+}
+
+// AgentTypesReply defines model for AgentTypesReply.
+type AgentTypesReply struct {
+	AgentTypes []AgentType         `json:"agentTypes"`
+	RequestId  *string             `json:"requestId,omitempty"`
+	Type       AgentTypesReplyType `json:"type"`
+}
+
+// AgentTypesReplyType defines model for AgentTypesReply.Type.
+type AgentTypesReplyType string
+
 // AnswerQuestionMessage defines model for AnswerQuestionMessage.
 type AnswerQuestionMessage struct {
-	Answers   *map[string]interface{}   `json:"answers,omitempty"`
-	Approved  *bool                     `json:"approved,omitempty"`
-	Dismissed *bool                     `json:"dismissed,omitempty"`
-	PromptId  string                    `json:"promptId"`
-	RequestId *string                   `json:"requestId,omitempty"`
+	// Answers the answer to a question prompt, keyed as the agent's questions are (free-form, agent-defined)
+	Answers *map[string]interface{} `json:"answers,omitempty"`
+
+	// Approved the answer to a permission prompt
+	Approved *bool `json:"approved,omitempty"`
+
+	// Dismissed declines either kind of prompt
+	Dismissed *bool  `json:"dismissed,omitempty"`
+	PromptId  string `json:"promptId"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
 	SessionId string                    `json:"sessionId"`
 	Type      AnswerQuestionMessageType `json:"type"`
 }
@@ -601,9 +1519,52 @@ type AnswerRequest struct {
 	PromptId  string                  `json:"promptId"`
 }
 
+// ApprovalResolvedEvent The agent took an answer to a prompt.
+type ApprovalResolvedEvent struct {
+	// Answers the answers given: free-form, keyed as the agent's questions are
+	Answers   *map[string]interface{} `json:"answers,omitempty"`
+	Approved  *bool                   `json:"approved,omitempty"`
+	Dismissed *bool                   `json:"dismissed,omitempty"`
+	PromptId  string                  `json:"promptId"`
+	Seq       int64                   `json:"seq"`
+	SessionId string                  `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ApprovalResolvedEventType `json:"type"`
+}
+
+// ApprovalResolvedEventType defines model for ApprovalResolvedEvent.Type.
+type ApprovalResolvedEventType string
+
+// ArchiveSessionMessage defines model for ArchiveSessionMessage.
+type ArchiveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
+	SessionId string                    `json:"sessionId"`
+	Type      ArchiveSessionMessageType `json:"type"`
+}
+
+// ArchiveSessionMessageType defines model for ArchiveSessionMessage.Type.
+type ArchiveSessionMessageType string
+
+// AuthExpiring The token expires soon; send authenticate with a fresh one.
+type AuthExpiring struct {
+	// ExpiresAt the token's exp, Unix ms
+	ExpiresAt int64            `json:"expiresAt"`
+	Type      AuthExpiringType `json:"type"`
+}
+
+// AuthExpiringType defines model for AuthExpiring.Type.
+type AuthExpiringType string
+
 // AuthenticateMessage defines model for AuthenticateMessage.
 type AuthenticateMessage struct {
-	RequestId *string                 `json:"requestId,omitempty"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
 	Token     string                  `json:"token"`
 	Type      AuthenticateMessageType `json:"type"`
 }
@@ -611,7 +1572,7 @@ type AuthenticateMessage struct {
 // AuthenticateMessageType defines model for AuthenticateMessage.Type.
 type AuthenticateMessageType string
 
-// Authenticated defines model for Authenticated.
+// Authenticated The reply to authenticate, or unprompted after connected (header token, dev mode).
 type Authenticated struct {
 	Identity  Identity          `json:"identity"`
 	RequestId *string           `json:"requestId,omitempty"`
@@ -623,16 +1584,26 @@ type AuthenticatedType string
 
 // ClientEnvelope The fields every client message may carry; `type` selects the message.
 type ClientEnvelope struct {
-	RequestId *string `json:"requestId,omitempty"`
-	Type      string  `json:"type"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+	Type      string     `json:"type"`
+}
+
+// ClientMessage One client message: a JSON object in a WebSocket text frame, selected by `type`. Every message
+// may carry `requestId` (at most 128 characters), echoed by its direct reply and by any `error` it
+// causes.
+type ClientMessage struct {
+	union json.RawMessage
 }
 
 // Connected defines model for Connected.
 type Connected struct {
-	ClientId            string        `json:"clientId"`
-	HeartbeatIntervalMs int           `json:"heartbeatIntervalMs"`
-	Ts                  int64         `json:"ts"`
-	Type                ConnectedType `json:"type"`
+	ClientId            string `json:"clientId"`
+	HeartbeatIntervalMs int64  `json:"heartbeatIntervalMs"`
+
+	// Ts Unix ms
+	Ts   int64         `json:"ts"`
+	Type ConnectedType `json:"type"`
 }
 
 // ConnectedType defines model for Connected.Type.
@@ -640,10 +1611,14 @@ type ConnectedType string
 
 // CreateSessionMessage defines model for CreateSessionMessage.
 type CreateSessionMessage struct {
-	AgentType string                   `json:"agentType"`
-	Name      *string                  `json:"name,omitempty"`
-	ProjectId *string                  `json:"projectId,omitempty"`
-	RequestId *string                  `json:"requestId,omitempty"`
+	AgentType string `json:"agentType"`
+
+	// Name default "Untitled session"
+	Name      *string `json:"name,omitempty"`
+	ProjectId *string `json:"projectId,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
 	Type      CreateSessionMessageType `json:"type"`
 }
 
@@ -656,6 +1631,17 @@ type CreateSessionRequest struct {
 	Name      *string `json:"name,omitempty"`
 	ProjectId *string `json:"projectId,omitempty"`
 }
+
+// DeleteSessionMessage defines model for DeleteSessionMessage.
+type DeleteSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	SessionId string                   `json:"sessionId"`
+	Type      DeleteSessionMessageType `json:"type"`
+}
+
+// DeleteSessionMessageType defines model for DeleteSessionMessage.Type.
+type DeleteSessionMessageType string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
@@ -684,7 +1670,7 @@ type ErrorDetail struct {
 	RetryAfterMs *int64    `json:"retryAfterMs,omitempty"`
 }
 
-// ErrorEvent defines model for ErrorEvent.
+// ErrorEvent A refused message (with its requestId and sessionId) or a connection-level error.
 type ErrorEvent struct {
 	Code         ErrorCode      `json:"code"`
 	Message      string         `json:"message"`
@@ -706,6 +1692,34 @@ type EventsPage struct {
 	SessionId string         `json:"sessionId"`
 }
 
+// EventsReply defines model for EventsReply.
+type EventsReply struct {
+	Epoch     string          `json:"epoch"`
+	Events    []SessionEvent  `json:"events"`
+	HasMore   bool            `json:"hasMore"`
+	LatestSeq int64           `json:"latestSeq"`
+	RequestId *string         `json:"requestId,omitempty"`
+	SessionId string          `json:"sessionId"`
+	Type      EventsReplyType `json:"type"`
+}
+
+// EventsReplyType defines model for EventsReply.Type.
+type EventsReplyType string
+
+// FileAtIterationMessage defines model for FileAtIterationMessage.
+type FileAtIterationMessage struct {
+	Iteration int64         `json:"iteration"`
+	Path      WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                 `json:"requestId,omitempty"`
+	SessionId string                     `json:"sessionId"`
+	Type      FileAtIterationMessageType `json:"type"`
+}
+
+// FileAtIterationMessageType defines model for FileAtIterationMessage.Type.
+type FileAtIterationMessageType string
+
 // FileContent defines model for FileContent.
 type FileContent struct {
 	Content  string              `json:"content"`
@@ -721,6 +1735,27 @@ type FileContent struct {
 
 // FileContentEncoding defines model for FileContent.Encoding.
 type FileContentEncoding string
+
+// FileContentReply The reply to read_file and file_at_iteration.
+type FileContentReply struct {
+	Content  string                   `json:"content"`
+	Encoding FileContentReplyEncoding `json:"encoding"`
+
+	// Hash hex SHA-256 of the bytes
+	Hash      string               `json:"hash"`
+	Iteration int64                `json:"iteration"`
+	Path      string               `json:"path"`
+	RequestId *string              `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Size      int64                `json:"size"`
+	Type      FileContentReplyType `json:"type"`
+}
+
+// FileContentReplyEncoding defines model for FileContentReply.Encoding.
+type FileContentReplyEncoding string
+
+// FileContentReplyType defines model for FileContentReply.Type.
+type FileContentReplyType string
 
 // FileEntry defines model for FileEntry.
 type FileEntry struct {
@@ -741,6 +1776,31 @@ type FileHistory struct {
 	SessionId  string          `json:"sessionId"`
 }
 
+// FileHistoryMessage defines model for FileHistoryMessage.
+type FileHistoryMessage struct {
+	Path WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId             `json:"requestId,omitempty"`
+	SessionId string                 `json:"sessionId"`
+	Type      FileHistoryMessageType `json:"type"`
+}
+
+// FileHistoryMessageType defines model for FileHistoryMessage.Type.
+type FileHistoryMessageType string
+
+// FileHistoryReply defines model for FileHistoryReply.
+type FileHistoryReply struct {
+	Iterations []FileIteration      `json:"iterations"`
+	Path       string               `json:"path"`
+	RequestId  *string              `json:"requestId,omitempty"`
+	SessionId  string               `json:"sessionId"`
+	Type       FileHistoryReplyType `json:"type"`
+}
+
+// FileHistoryReplyType defines model for FileHistoryReply.Type.
+type FileHistoryReplyType string
+
 // FileIteration defines model for FileIteration.
 type FileIteration struct {
 	Hash      string `json:"hash"`
@@ -758,21 +1818,27 @@ type FileList struct {
 	SessionId string      `json:"sessionId"`
 }
 
-// FileMessage list_files (path?, depth?), read_file (path), file_history (path), file_at_iteration (path, iteration).
-type FileMessage struct {
-	Depth     *int    `json:"depth,omitempty"`
-	Iteration *int64  `json:"iteration,omitempty"`
-	Path      *string `json:"path,omitempty"`
-	RequestId *string `json:"requestId,omitempty"`
-	SessionId string  `json:"sessionId"`
-	Type      string  `json:"type"`
+// FileListReply defines model for FileListReply.
+type FileListReply struct {
+	Entries   []FileEntry       `json:"entries"`
+	Path      string            `json:"path"`
+	RequestId *string           `json:"requestId,omitempty"`
+	SessionId string            `json:"sessionId"`
+	Type      FileListReplyType `json:"type"`
 }
+
+// FileListReplyType defines model for FileListReply.Type.
+type FileListReplyType string
 
 // GetEventsMessage defines model for GetEventsMessage.
 type GetEventsMessage struct {
-	AfterSeq  int64                `json:"afterSeq"`
-	Limit     *int                 `json:"limit,omitempty"`
-	RequestId *string              `json:"requestId,omitempty"`
+	AfterSeq int64 `json:"afterSeq"`
+
+	// Limit default 1000
+	Limit *int `json:"limit,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId           `json:"requestId,omitempty"`
 	SessionId string               `json:"sessionId"`
 	Type      GetEventsMessageType `json:"type"`
 }
@@ -782,11 +1848,15 @@ type GetEventsMessageType string
 
 // GetHistoryMessage defines model for GetHistoryMessage.
 type GetHistoryMessage struct {
-	BeforeTurnId *string               `json:"beforeTurnId,omitempty"`
-	Limit        *int                  `json:"limit,omitempty"`
-	RequestId    *string               `json:"requestId,omitempty"`
-	SessionId    string                `json:"sessionId"`
-	Type         GetHistoryMessageType `json:"type"`
+	BeforeTurnId *string `json:"beforeTurnId,omitempty"`
+
+	// Limit default 20
+	Limit *int `json:"limit,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId            `json:"requestId,omitempty"`
+	SessionId string                `json:"sessionId"`
+	Type      GetHistoryMessageType `json:"type"`
 }
 
 // GetHistoryMessageType defines model for GetHistoryMessage.Type.
@@ -805,12 +1875,34 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// Heartbeat defines model for Heartbeat.
+type Heartbeat struct {
+	// Ts Unix ms
+	Ts   int64         `json:"ts"`
+	Type HeartbeatType `json:"type"`
+}
+
+// HeartbeatType defines model for Heartbeat.Type.
+type HeartbeatType string
+
 // HistoryPage defines model for HistoryPage.
 type HistoryPage struct {
 	HasMore   bool   `json:"hasMore"`
 	SessionId string `json:"sessionId"`
 	Turns     []Turn `json:"turns"`
 }
+
+// HistoryReply defines model for HistoryReply.
+type HistoryReply struct {
+	HasMore   bool             `json:"hasMore"`
+	RequestId *string          `json:"requestId,omitempty"`
+	SessionId string           `json:"sessionId"`
+	Turns     []Turn           `json:"turns"`
+	Type      HistoryReplyType `json:"type"`
+}
+
+// HistoryReplyType defines model for HistoryReply.Type.
+type HistoryReplyType string
 
 // Identity defines model for Identity.
 type Identity struct {
@@ -823,9 +1915,14 @@ type Identity struct {
 
 // JoinSessionMessage defines model for JoinSessionMessage.
 type JoinSessionMessage struct {
-	AfterSeq  *int64                 `json:"afterSeq,omitempty"`
-	Epoch     *string                `json:"epoch,omitempty"`
-	RequestId *string                `json:"requestId,omitempty"`
+	// AfterSeq resume after this seq
+	AfterSeq *int64 `json:"afterSeq,omitempty"`
+
+	// Epoch the epoch afterSeq belongs to
+	Epoch *string `json:"epoch,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId             `json:"requestId,omitempty"`
 	SessionId string                 `json:"sessionId"`
 	Type      JoinSessionMessageType `json:"type"`
 }
@@ -833,11 +1930,49 @@ type JoinSessionMessage struct {
 // JoinSessionMessageType defines model for JoinSessionMessage.Type.
 type JoinSessionMessageType string
 
+// LeaveSessionMessage defines model for LeaveSessionMessage.
+type LeaveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
+	SessionId string                  `json:"sessionId"`
+	Type      LeaveSessionMessageType `json:"type"`
+}
+
+// LeaveSessionMessageType defines model for LeaveSessionMessage.Type.
+type LeaveSessionMessageType string
+
+// ListAgentTypesMessage defines model for ListAgentTypesMessage.
+type ListAgentTypesMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                `json:"requestId,omitempty"`
+	Type      ListAgentTypesMessageType `json:"type"`
+}
+
+// ListAgentTypesMessageType defines model for ListAgentTypesMessage.Type.
+type ListAgentTypesMessageType string
+
+// ListFilesMessage defines model for ListFilesMessage.
+type ListFilesMessage struct {
+	// Depth levels to list; 0 or absent lists one
+	Depth *int           `json:"depth,omitempty"`
+	Path  *WorkspacePath `json:"path,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId           `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Type      ListFilesMessageType `json:"type"`
+}
+
+// ListFilesMessageType defines model for ListFilesMessage.Type.
+type ListFilesMessageType string
+
 // ListSessionsMessage defines model for ListSessionsMessage.
 type ListSessionsMessage struct {
-	IncludeArchived *bool                   `json:"includeArchived,omitempty"`
-	RequestId       *string                 `json:"requestId,omitempty"`
-	Type            ListSessionsMessageType `json:"type"`
+	IncludeArchived *bool `json:"includeArchived,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId              `json:"requestId,omitempty"`
+	Type      ListSessionsMessageType `json:"type"`
 }
 
 // ListSessionsMessageType defines model for ListSessionsMessage.Type.
@@ -845,12 +1980,14 @@ type ListSessionsMessageType string
 
 // ManageMembersMessage defines model for ManageMembersMessage.
 type ManageMembersMessage struct {
-	Action    ManageMembersMessageAction `json:"action"`
-	Email     *string                    `json:"email,omitempty"`
-	RequestId *string                    `json:"requestId,omitempty"`
-	Role      *Role                      `json:"role,omitempty"`
-	Type      ManageMembersMessageType   `json:"type"`
-	UserId    *string                    `json:"userId,omitempty"`
+	Action ManageMembersMessageAction `json:"action"`
+	Email  *string                    `json:"email,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	Role      *Role                    `json:"role,omitempty"`
+	Type      ManageMembersMessageType `json:"type"`
+	UserId    *string                  `json:"userId,omitempty"`
 }
 
 // ManageMembersMessageAction defines model for ManageMembersMessage.Action.
@@ -872,6 +2009,16 @@ type MemberList struct {
 	Members []Member `json:"members"`
 }
 
+// MemberListReply defines model for MemberListReply.
+type MemberListReply struct {
+	Members   []Member            `json:"members"`
+	RequestId *string             `json:"requestId,omitempty"`
+	Type      MemberListReplyType `json:"type"`
+}
+
+// MemberListReplyType defines model for MemberListReply.Type.
+type MemberListReplyType string
+
 // Model defines model for Model.
 type Model struct {
 	ContextWindow      *int     `json:"contextWindow,omitempty"`
@@ -888,15 +2035,120 @@ type ModelList struct {
 	Models []Model `json:"models"`
 }
 
+// PermissionRequestedEvent The agent asks leave to run a tool; answer with answer_question {approved}. The session is waiting.
+type PermissionRequestedEvent struct {
+	Description string `json:"description"`
+	PromptId    string `json:"promptId"`
+	Seq         int64  `json:"seq"`
+	SessionId   string `json:"sessionId"`
+	ToolName    string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                      `json:"turnId,omitempty"`
+	Type   PermissionRequestedEventType `json:"type"`
+}
+
+// PermissionRequestedEventType defines model for PermissionRequestedEvent.Type.
+type PermissionRequestedEventType string
+
 // PingMessage defines model for PingMessage.
 type PingMessage struct {
-	RequestId *string         `json:"requestId,omitempty"`
-	Ts        *int64          `json:"ts,omitempty"`
-	Type      PingMessageType `json:"type"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+
+	// Ts echoed in pong
+	Ts   *int64          `json:"ts,omitempty"`
+	Type PingMessageType `json:"type"`
 }
 
 // PingMessageType defines model for PingMessage.Type.
 type PingMessageType string
+
+// PlanCreatedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanCreatedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanCreatedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanCreatedEventType defines model for PlanCreatedEvent.Type.
+type PlanCreatedEventType string
+
+// PlanRevisedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanRevisedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanRevisedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanRevisedEventType defines model for PlanRevisedEvent.Type.
+type PlanRevisedEventType string
+
+// PlanStepCompletedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepCompletedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                    `json:"turnId,omitempty"`
+	Type                 PlanStepCompletedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}     `json:"-"`
+}
+
+// PlanStepCompletedEventType defines model for PlanStepCompletedEvent.Type.
+type PlanStepCompletedEventType string
+
+// PlanStepStartedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                  `json:"turnId,omitempty"`
+	Type                 PlanStepStartedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}   `json:"-"`
+}
+
+// PlanStepStartedEventType defines model for PlanStepStartedEvent.Type.
+type PlanStepStartedEventType string
+
+// Pong defines model for Pong.
+type Pong struct {
+	RequestId *string `json:"requestId,omitempty"`
+
+	// ServerTs Unix ms
+	ServerTs int64 `json:"serverTs"`
+
+	// Ts the ping's ts, or the server time when it had none
+	Ts   int64    `json:"ts"`
+	Type PongType `json:"type"`
+}
+
+// PongType defines model for Pong.Type.
+type PongType string
 
 // Probe defines model for Probe.
 type Probe struct {
@@ -906,16 +2158,70 @@ type Probe struct {
 // ProbeStatus defines model for Probe.Status.
 type ProbeStatus string
 
+// QuestionRequestedEvent The agent asks the user; answer with answer_question {answers}. The session is waiting.
+type QuestionRequestedEvent struct {
+	PromptId string `json:"promptId"`
+
+	// Questions the agent's questions: free-form, agent-defined
+	Questions []interface{} `json:"questions"`
+	Seq       int64         `json:"seq"`
+	SessionId string        `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                    `json:"turnId,omitempty"`
+	Type   QuestionRequestedEventType `json:"type"`
+}
+
+// QuestionRequestedEventType defines model for QuestionRequestedEvent.Type.
+type QuestionRequestedEventType string
+
+// ReadFileMessage defines model for ReadFileMessage.
+type ReadFileMessage struct {
+	Path WorkspacePath `json:"path"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId          `json:"requestId,omitempty"`
+	SessionId string              `json:"sessionId"`
+	Type      ReadFileMessageType `json:"type"`
+}
+
+// ReadFileMessageType defines model for ReadFileMessage.Type.
+type ReadFileMessageType string
+
+// RenameSessionMessage defines model for RenameSessionMessage.
+type RenameSessionMessage struct {
+	Name string `json:"name"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId               `json:"requestId,omitempty"`
+	SessionId string                   `json:"sessionId"`
+	Type      RenameSessionMessageType `json:"type"`
+}
+
+// RenameSessionMessageType defines model for RenameSessionMessage.Type.
+type RenameSessionMessageType string
+
+// RequestId chosen by the client; echoed by the reply and by any error the message causes
+type RequestId = string
+
 // Role defines model for Role.
 type Role string
 
 // RunTurnMessage defines model for RunTurnMessage.
 type RunTurnMessage struct {
-	ClientTurnId *string            `json:"clientTurnId,omitempty"`
-	RequestId    *string            `json:"requestId,omitempty"`
-	SessionId    string             `json:"sessionId"`
-	Text         string             `json:"text"`
-	Type         RunTurnMessageType `json:"type"`
+	// ClientTurnId echoed in user_message
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId `json:"requestId,omitempty"`
+	SessionId string     `json:"sessionId"`
+
+	// Text at most 512 KiB of UTF-8
+	Text string             `json:"text"`
+	Type RunTurnMessageType `json:"type"`
 }
 
 // RunTurnMessageType defines model for RunTurnMessage.Type.
@@ -927,29 +2233,114 @@ type RunTurnRequest struct {
 	Text         string  `json:"text"`
 }
 
-// SessionEvent A sequenced session event (turn, tool, interaction, thinking, terminal, sandbox, plan,
-// usage, agent_event). Type-specific fields sit beside these (PROTOCOL.md).
-type SessionEvent struct {
-	Seq                  int64                  `json:"seq"`
-	SessionId            string                 `json:"sessionId"`
-	Ts                   int64                  `json:"ts"`
+// SandboxInitEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxInitEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
 	TurnId               *string                `json:"turnId,omitempty"`
-	Type                 string                 `json:"type"`
+	Type                 SandboxInitEventType   `json:"type"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
-// SessionIdMessage rename_session (with name), archive_session, unarchive_session, delete_session, leave_session, stop_turn.
-type SessionIdMessage struct {
-	Name      *string `json:"name,omitempty"`
-	RequestId *string `json:"requestId,omitempty"`
-	SessionId string  `json:"sessionId"`
-	Type      string  `json:"type"`
+// SandboxInitEventType defines model for SandboxInitEvent.Type.
+type SandboxInitEventType string
+
+// SandboxProvisioningEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxProvisioningEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                      `json:"turnId,omitempty"`
+	Type                 SandboxProvisioningEventType `json:"type"`
+	AdditionalProperties map[string]interface{}       `json:"-"`
 }
+
+// SandboxProvisioningEventType defines model for SandboxProvisioningEvent.Type.
+type SandboxProvisioningEventType string
+
+// SandboxRemovedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxRemovedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                 `json:"turnId,omitempty"`
+	Type                 SandboxRemovedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// SandboxRemovedEventType defines model for SandboxRemovedEvent.Type.
+type SandboxRemovedEventType string
+
+// ServerEvent Every frame the server sends on the WebSocket: connection frames, direct replies (echoing the
+// request's `requestId`), unsequenced session frames and the sequenced session events
+// (`SessionEvent`). Selected by `type`; clients ignore types and fields they do not know.
+type ServerEvent struct {
+	union json.RawMessage
+}
+
+// SessionCreatedReply defines model for SessionCreatedReply.
+type SessionCreatedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	Session   SessionMeta             `json:"session"`
+	Type      SessionCreatedReplyType `json:"type"`
+}
+
+// SessionCreatedReplyType defines model for SessionCreatedReply.Type.
+type SessionCreatedReplyType string
+
+// SessionDeletedReply The reply to delete_session; also sent, without requestId, to every other connection that joined the session.
+type SessionDeletedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	SessionId string                  `json:"sessionId"`
+	Type      SessionDeletedReplyType `json:"type"`
+}
+
+// SessionDeletedReplyType defines model for SessionDeletedReply.Type.
+type SessionDeletedReplyType string
+
+// SessionEvent A sequenced session event: part of the session's history, replayed on resume and paged by
+// get_events. Selected by `type`.
+type SessionEvent struct {
+	union json.RawMessage
+}
+
+// SessionLeftReply defines model for SessionLeftReply.
+type SessionLeftReply struct {
+	RequestId *string              `json:"requestId,omitempty"`
+	SessionId string               `json:"sessionId"`
+	Type      SessionLeftReplyType `json:"type"`
+}
+
+// SessionLeftReplyType defines model for SessionLeftReply.Type.
+type SessionLeftReplyType string
 
 // SessionList defines model for SessionList.
 type SessionList struct {
 	Sessions []SessionMeta `json:"sessions"`
 }
+
+// SessionListReply defines model for SessionListReply.
+type SessionListReply struct {
+	RequestId *string              `json:"requestId,omitempty"`
+	Sessions  []SessionMeta        `json:"sessions"`
+	Type      SessionListReplyType `json:"type"`
+}
+
+// SessionListReplyType defines model for SessionListReply.Type.
+type SessionListReplyType string
 
 // SessionMeta defines model for SessionMeta.
 type SessionMeta struct {
@@ -985,11 +2376,41 @@ type SessionStateEvent struct {
 // SessionStateEventType defines model for SessionStateEvent.Type.
 type SessionStateEventType string
 
-// StateSnapshot defines model for StateSnapshot.
+// SessionUpdatedReply The reply to rename/archive/unarchive; also sent, without requestId, to joined connections when the session's epoch changes.
+type SessionUpdatedReply struct {
+	RequestId *string                 `json:"requestId,omitempty"`
+	Session   SessionMeta             `json:"session"`
+	Type      SessionUpdatedReplyType `json:"type"`
+}
+
+// SessionUpdatedReplyType defines model for SessionUpdatedReply.Type.
+type SessionUpdatedReplyType string
+
+// SseFrame One event of the SSE stream, as its lines read: `id: <seq>` (sequenced events only; the
+// Last-Event-ID to resume from), `event: <type>`, `data: <StreamEvent JSON on one line>`, then a
+// blank line. Comment lines (`: keepalive`) carry no event.
+type SseFrame struct {
+	// Data The JSON in the `data:` line of one event of the SSE stream: the join snapshot first, then the
+	// sequenced events and the unsequenced session frames a joined WebSocket gets. Selected by `type`,
+	// which is also the event's `event:` name.
+	Data StreamEvent `json:"data"`
+
+	// Event the data's type
+	Event string `json:"event"`
+
+	// Id the event's seq; absent on unsequenced frames
+	Id *int64 `json:"id,omitempty"`
+}
+
+// StateSnapshot The reply to join_session (and the first event of the SSE stream, without requestId).
 type StateSnapshot struct {
-	Epoch          string            `json:"epoch"`
-	LatestSeq      int64             `json:"latestSeq"`
-	PendingPrompts []SessionEvent    `json:"pendingPrompts"`
+	Epoch     string `json:"epoch"`
+	LatestSeq int64  `json:"latestSeq"`
+
+	// PendingPrompts the unanswered question_requested / permission_requested events of the current turn
+	PendingPrompts []SessionEvent `json:"pendingPrompts"`
+
+	// ReplayComplete false when the cursor could not be served; rebuild from get_events or get_history
 	ReplayComplete bool              `json:"replayComplete"`
 	RequestId      *string           `json:"requestId,omitempty"`
 	Session        SessionMeta       `json:"session"`
@@ -1007,9 +2428,38 @@ type SteerAccepted struct {
 	TurnId    string `json:"turnId"`
 }
 
+// SteerAcceptedReply defines model for SteerAcceptedReply.
+type SteerAcceptedReply struct {
+	RequestId *string                `json:"requestId,omitempty"`
+	SessionId string                 `json:"sessionId"`
+	TurnId    string                 `json:"turnId"`
+	Type      SteerAcceptedReplyType `json:"type"`
+}
+
+// SteerAcceptedReplyType defines model for SteerAcceptedReply.Type.
+type SteerAcceptedReplyType string
+
+// SteerAppliedEvent The agent took the guidance sent with steer.
+type SteerAppliedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   SteerAppliedEventType `json:"type"`
+}
+
+// SteerAppliedEventType defines model for SteerAppliedEvent.Type.
+type SteerAppliedEventType string
+
 // SteerMessage defines model for SteerMessage.
 type SteerMessage struct {
-	RequestId *string          `json:"requestId,omitempty"`
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId       `json:"requestId,omitempty"`
 	SessionId string           `json:"sessionId"`
 	Text      string           `json:"text"`
 	Type      SteerMessageType `json:"type"`
@@ -1023,25 +2473,243 @@ type SteerRequest struct {
 	Text string `json:"text"`
 }
 
+// StopReason defines model for StopReason.
+type StopReason string
+
+// StopTurnMessage defines model for StopTurnMessage.
+type StopTurnMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId          `json:"requestId,omitempty"`
+	SessionId string              `json:"sessionId"`
+	Type      StopTurnMessageType `json:"type"`
+}
+
+// StopTurnMessageType defines model for StopTurnMessage.Type.
+type StopTurnMessageType string
+
+// StreamEvent The JSON in the `data:` line of one event of the SSE stream: the join snapshot first, then the
+// sequenced events and the unsequenced session frames a joined WebSocket gets. Selected by `type`,
+// which is also the event's `event:` name.
+type StreamEvent struct {
+	union json.RawMessage
+}
+
+// TerminalCompleteEvent The terminal command ended.
+type TerminalCompleteEvent struct {
+	ExitCode  int    `json:"exitCode"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   TerminalCompleteEventType `json:"type"`
+}
+
+// TerminalCompleteEventType defines model for TerminalCompleteEvent.Type.
+type TerminalCompleteEventType string
+
+// TerminalStreamEvent Terminal output.
+type TerminalStreamEvent struct {
+	Data      string `json:"data"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                 `json:"turnId,omitempty"`
+	Type   TerminalStreamEventType `json:"type"`
+}
+
+// TerminalStreamEventType defines model for TerminalStreamEvent.Type.
+type TerminalStreamEventType string
+
+// TextDeltaEvent A piece of the turn's text; the turn's text is their concatenation.
+type TextDeltaEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TextDeltaEventType `json:"type"`
+}
+
+// TextDeltaEventType defines model for TextDeltaEvent.Type.
+type TextDeltaEventType string
+
+// ThinkingCompleteEvent The agent stopped thinking.
+type ThinkingCompleteEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingCompleteEventType `json:"type"`
+}
+
+// ThinkingCompleteEventType defines model for ThinkingCompleteEvent.Type.
+type ThinkingCompleteEventType string
+
+// ThinkingProgressEvent A piece of the agent's thinking.
+type ThinkingProgressEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingProgressEventType `json:"type"`
+}
+
+// ThinkingProgressEventType defines model for ThinkingProgressEvent.Type.
+type ThinkingProgressEventType string
+
+// ThinkingStartEvent The agent starts thinking.
+type ThinkingStartEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ThinkingStartEventType `json:"type"`
+}
+
+// ThinkingStartEventType defines model for ThinkingStartEvent.Type.
+type ThinkingStartEventType string
+
+// ToolCallDeltaEvent A fragment of the tool call's JSON input.
+type ToolCallDeltaEvent struct {
+	Delta      string `json:"delta"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallDeltaEventType `json:"type"`
+}
+
+// ToolCallDeltaEventType defines model for ToolCallDeltaEvent.Type.
+type ToolCallDeltaEventType string
+
+// ToolCallEvent The tool call with its whole input.
+type ToolCallEvent struct {
+	// Input the tool's arguments: free-form, defined by the tool
+	Input      map[string]interface{} `json:"input"`
+	Seq        int64                  `json:"seq"`
+	SessionId  string                 `json:"sessionId"`
+	ToolCallId string                 `json:"toolCallId"`
+	ToolName   string                 `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string           `json:"turnId,omitempty"`
+	Type   ToolCallEventType `json:"type"`
+}
+
+// ToolCallEventType defines model for ToolCallEvent.Type.
+type ToolCallEventType string
+
+// ToolCallStartEvent A tool call begins.
+type ToolCallStartEvent struct {
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+	ToolName   string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallStartEventType `json:"type"`
+}
+
+// ToolCallStartEventType defines model for ToolCallStartEvent.Type.
+type ToolCallStartEventType string
+
+// ToolErrorEvent The tool call failed.
+type ToolErrorEvent struct {
+	Message    string `json:"message"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   ToolErrorEventType `json:"type"`
+}
+
+// ToolErrorEventType defines model for ToolErrorEvent.Type.
+type ToolErrorEventType string
+
+// ToolResultEvent The tool's output.
+type ToolResultEvent struct {
+	IsError    bool   `json:"isError"`
+	Output     string `json:"output"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string             `json:"turnId,omitempty"`
+	Type   ToolResultEventType `json:"type"`
+}
+
+// ToolResultEventType defines model for ToolResultEvent.Type.
+type ToolResultEventType string
+
 // Turn One turn folded from the session's sequenced events.
 type Turn struct {
 	ClientTurnId *string `json:"clientTurnId,omitempty"`
 
 	// CompletedAt Unix ms
-	CompletedAt *int64                  `json:"completedAt,omitempty"`
-	Error       *map[string]interface{} `json:"error,omitempty"`
-	FinalText   string                  `json:"finalText"`
-	FirstSeq    int64                   `json:"firstSeq"`
-	LastSeq     int64                   `json:"lastSeq"`
+	CompletedAt *int64 `json:"completedAt,omitempty"`
+
+	// Error Why a turn failed (its turn_error).
+	Error     *TurnFailure `json:"error,omitempty"`
+	FinalText string       `json:"finalText"`
+	FirstSeq  int64        `json:"firstSeq"`
+	LastSeq   int64        `json:"lastSeq"`
 
 	// StartedAt Unix ms
-	StartedAt  int64                   `json:"startedAt"`
-	Status     TurnStatus              `json:"status"`
-	StopReason *TurnStopReason         `json:"stopReason,omitempty"`
-	ToolCalls  *[]string               `json:"toolCalls,omitempty"`
-	TurnId     string                  `json:"turnId"`
-	Usage      *map[string]interface{} `json:"usage,omitempty"`
-	UserText   string                  `json:"userText"`
+	StartedAt  int64           `json:"startedAt"`
+	Status     TurnStatus      `json:"status"`
+	StopReason *TurnStopReason `json:"stopReason,omitempty"`
+	ToolCalls  *[]string       `json:"toolCalls,omitempty"`
+	TurnId     string          `json:"turnId"`
+
+	// Usage Token usage as the agent reports it.
+	Usage    *Usage `json:"usage,omitempty"`
+	UserText string `json:"userText"`
 }
 
 // TurnStatus defines model for Turn.Status.
@@ -1049,6 +2717,79 @@ type TurnStatus string
 
 // TurnStopReason defines model for Turn.StopReason.
 type TurnStopReason string
+
+// TurnCompleteEvent The turn ended; finalText is authoritative.
+type TurnCompleteEvent struct {
+	FinalText  string     `json:"finalText"`
+	Seq        int64      `json:"seq"`
+	SessionId  string     `json:"sessionId"`
+	StopReason StopReason `json:"stopReason"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   TurnCompleteEventType `json:"type"`
+
+	// Usage Token usage as the agent reports it.
+	Usage Usage `json:"usage"`
+}
+
+// TurnCompleteEventType defines model for TurnCompleteEvent.Type.
+type TurnCompleteEventType string
+
+// TurnErrorEvent The turn failed.
+type TurnErrorEvent struct {
+	// Code the agent's code (AGENT_ERROR when it gave none), or UPSTREAM_UNAVAILABLE when the agent runtime was lost
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TurnErrorEventType `json:"type"`
+}
+
+// TurnErrorEventType defines model for TurnErrorEvent.Type.
+type TurnErrorEventType string
+
+// TurnFailure Why a turn failed (its turn_error).
+type TurnFailure struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// TurnStartedEvent The agent started working on the turn.
+type TurnStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   TurnStartedEventType `json:"type"`
+}
+
+// TurnStartedEventType defines model for TurnStartedEvent.Type.
+type TurnStartedEventType string
+
+// UnarchiveSessionMessage defines model for UnarchiveSessionMessage.
+type UnarchiveSessionMessage struct {
+	// RequestId chosen by the client; echoed by the reply and by any error the message causes
+	RequestId *RequestId                  `json:"requestId,omitempty"`
+	SessionId string                      `json:"sessionId"`
+	Type      UnarchiveSessionMessageType `json:"type"`
+}
+
+// UnarchiveSessionMessageType defines model for UnarchiveSessionMessage.Type.
+type UnarchiveSessionMessageType string
 
 // UpdateMemberRequest defines model for UpdateMemberRequest.
 type UpdateMemberRequest struct {
@@ -1062,12 +2803,57 @@ type UpdateSessionRequest struct {
 	Name     *string `json:"name,omitempty"`
 }
 
-// Welcome defines model for Welcome.
+// Usage Token usage as the agent reports it.
+type Usage struct {
+	InputTokens  *int64 `json:"inputTokens,omitempty"`
+	OutputTokens *int64 `json:"outputTokens,omitempty"`
+}
+
+// UsageUpdatedEvent The token usage the agent reports.
+type UsageUpdatedEvent struct {
+	InputTokens  int64  `json:"inputTokens"`
+	OutputTokens int64  `json:"outputTokens"`
+	Seq          int64  `json:"seq"`
+	SessionId    string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   UsageUpdatedEventType `json:"type"`
+}
+
+// UsageUpdatedEventType defines model for UsageUpdatedEvent.Type.
+type UsageUpdatedEventType string
+
+// UserMessageEvent The user's message; starts a turn.
+type UserMessageEvent struct {
+	// ClientTurnId the run_turn's clientTurnId
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+	Seq          int64   `json:"seq"`
+	SessionId    string  `json:"sessionId"`
+	Text         string  `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   UserMessageEventType `json:"type"`
+}
+
+// UserMessageEventType defines model for UserMessageEvent.Type.
+type UserMessageEventType string
+
+// Welcome The first frame of every connection.
 type Welcome struct {
-	ProtocolVersion int         `json:"protocolVersion"`
-	RequiresAuth    bool        `json:"requiresAuth"`
-	ServerVersion   string      `json:"serverVersion"`
-	Type            WelcomeType `json:"type"`
+	ProtocolVersion int `json:"protocolVersion"`
+
+	// RequiresAuth false in dev mode
+	RequiresAuth  bool        `json:"requiresAuth"`
+	ServerVersion string      `json:"serverVersion"`
+	Type          WelcomeType `json:"type"`
 }
 
 // WelcomeType defines model for Welcome.Type.
@@ -1168,25 +2954,25 @@ type SteerTurnJSONRequestBody = SteerRequest
 // RunTurnJSONRequestBody defines body for RunTurn for application/json ContentType.
 type RunTurnJSONRequestBody = RunTurnRequest
 
-// Getter for additional properties for SessionEvent. Returns the specified
+// Getter for additional properties for PlanCreatedEvent. Returns the specified
 // element and whether it was found
-func (a SessionEvent) Get(fieldName string) (value interface{}, found bool) {
+func (a PlanCreatedEvent) Get(fieldName string) (value interface{}, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
 }
 
-// Setter for additional properties for SessionEvent
-func (a *SessionEvent) Set(fieldName string, value interface{}) {
+// Setter for additional properties for PlanCreatedEvent
+func (a *PlanCreatedEvent) Set(fieldName string, value interface{}) {
 	if a.AdditionalProperties == nil {
 		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a *SessionEvent) UnmarshalJSON(b []byte) error {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a *PlanCreatedEvent) UnmarshalJSON(b []byte) error {
 	object := make(map[string]json.RawMessage)
 	err := json.Unmarshal(b, &object)
 	if err != nil {
@@ -1247,8 +3033,8 @@ func (a *SessionEvent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a SessionEvent) MarshalJSON() ([]byte, error) {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a PlanCreatedEvent) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -1288,8 +3074,5635 @@ func (a SessionEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// Getter for additional properties for PlanRevisedEvent. Returns the specified
+// element and whether it was found
+func (a PlanRevisedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanRevisedEvent
+func (a *PlanRevisedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a *PlanRevisedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a PlanRevisedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepCompletedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepCompletedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepCompletedEvent
+func (a *PlanStepCompletedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a *PlanStepCompletedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a PlanStepCompletedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepStartedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepStartedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepStartedEvent
+func (a *PlanStepStartedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a *PlanStepStartedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a PlanStepStartedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxInitEvent. Returns the specified
+// element and whether it was found
+func (a SandboxInitEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxInitEvent
+func (a *SandboxInitEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a *SandboxInitEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a SandboxInitEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxProvisioningEvent. Returns the specified
+// element and whether it was found
+func (a SandboxProvisioningEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxProvisioningEvent
+func (a *SandboxProvisioningEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a *SandboxProvisioningEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a SandboxProvisioningEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxRemovedEvent. Returns the specified
+// element and whether it was found
+func (a SandboxRemovedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxRemovedEvent
+func (a *SandboxRemovedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a *SandboxRemovedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a SandboxRemovedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// AsAuthenticateMessage returns the union data inside the ClientMessage as a AuthenticateMessage
+func (t ClientMessage) AsAuthenticateMessage() (AuthenticateMessage, error) {
+	var body AuthenticateMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthenticateMessage overwrites any union data inside the ClientMessage as the provided AuthenticateMessage
+func (t *ClientMessage) FromAuthenticateMessage(v AuthenticateMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticate"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthenticateMessage performs a merge with any union data inside the ClientMessage, using the provided AuthenticateMessage
+func (t *ClientMessage) MergeAuthenticateMessage(v AuthenticateMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticate"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPingMessage returns the union data inside the ClientMessage as a PingMessage
+func (t ClientMessage) AsPingMessage() (PingMessage, error) {
+	var body PingMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPingMessage overwrites any union data inside the ClientMessage as the provided PingMessage
+func (t *ClientMessage) FromPingMessage(v PingMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"ping"}`))
+	t.union = b
+	return err
+}
+
+// MergePingMessage performs a merge with any union data inside the ClientMessage, using the provided PingMessage
+func (t *ClientMessage) MergePingMessage(v PingMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"ping"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListSessionsMessage returns the union data inside the ClientMessage as a ListSessionsMessage
+func (t ClientMessage) AsListSessionsMessage() (ListSessionsMessage, error) {
+	var body ListSessionsMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListSessionsMessage overwrites any union data inside the ClientMessage as the provided ListSessionsMessage
+func (t *ClientMessage) FromListSessionsMessage(v ListSessionsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_sessions"}`))
+	t.union = b
+	return err
+}
+
+// MergeListSessionsMessage performs a merge with any union data inside the ClientMessage, using the provided ListSessionsMessage
+func (t *ClientMessage) MergeListSessionsMessage(v ListSessionsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_sessions"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsCreateSessionMessage returns the union data inside the ClientMessage as a CreateSessionMessage
+func (t ClientMessage) AsCreateSessionMessage() (CreateSessionMessage, error) {
+	var body CreateSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCreateSessionMessage overwrites any union data inside the ClientMessage as the provided CreateSessionMessage
+func (t *ClientMessage) FromCreateSessionMessage(v CreateSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"create_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeCreateSessionMessage performs a merge with any union data inside the ClientMessage, using the provided CreateSessionMessage
+func (t *ClientMessage) MergeCreateSessionMessage(v CreateSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"create_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRenameSessionMessage returns the union data inside the ClientMessage as a RenameSessionMessage
+func (t ClientMessage) AsRenameSessionMessage() (RenameSessionMessage, error) {
+	var body RenameSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRenameSessionMessage overwrites any union data inside the ClientMessage as the provided RenameSessionMessage
+func (t *ClientMessage) FromRenameSessionMessage(v RenameSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"rename_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeRenameSessionMessage performs a merge with any union data inside the ClientMessage, using the provided RenameSessionMessage
+func (t *ClientMessage) MergeRenameSessionMessage(v RenameSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"rename_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsArchiveSessionMessage returns the union data inside the ClientMessage as a ArchiveSessionMessage
+func (t ClientMessage) AsArchiveSessionMessage() (ArchiveSessionMessage, error) {
+	var body ArchiveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromArchiveSessionMessage overwrites any union data inside the ClientMessage as the provided ArchiveSessionMessage
+func (t *ClientMessage) FromArchiveSessionMessage(v ArchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"archive_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeArchiveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided ArchiveSessionMessage
+func (t *ClientMessage) MergeArchiveSessionMessage(v ArchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"archive_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUnarchiveSessionMessage returns the union data inside the ClientMessage as a UnarchiveSessionMessage
+func (t ClientMessage) AsUnarchiveSessionMessage() (UnarchiveSessionMessage, error) {
+	var body UnarchiveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUnarchiveSessionMessage overwrites any union data inside the ClientMessage as the provided UnarchiveSessionMessage
+func (t *ClientMessage) FromUnarchiveSessionMessage(v UnarchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"unarchive_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeUnarchiveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided UnarchiveSessionMessage
+func (t *ClientMessage) MergeUnarchiveSessionMessage(v UnarchiveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"unarchive_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDeleteSessionMessage returns the union data inside the ClientMessage as a DeleteSessionMessage
+func (t ClientMessage) AsDeleteSessionMessage() (DeleteSessionMessage, error) {
+	var body DeleteSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDeleteSessionMessage overwrites any union data inside the ClientMessage as the provided DeleteSessionMessage
+func (t *ClientMessage) FromDeleteSessionMessage(v DeleteSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"delete_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeDeleteSessionMessage performs a merge with any union data inside the ClientMessage, using the provided DeleteSessionMessage
+func (t *ClientMessage) MergeDeleteSessionMessage(v DeleteSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"delete_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsJoinSessionMessage returns the union data inside the ClientMessage as a JoinSessionMessage
+func (t ClientMessage) AsJoinSessionMessage() (JoinSessionMessage, error) {
+	var body JoinSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJoinSessionMessage overwrites any union data inside the ClientMessage as the provided JoinSessionMessage
+func (t *ClientMessage) FromJoinSessionMessage(v JoinSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"join_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeJoinSessionMessage performs a merge with any union data inside the ClientMessage, using the provided JoinSessionMessage
+func (t *ClientMessage) MergeJoinSessionMessage(v JoinSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"join_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLeaveSessionMessage returns the union data inside the ClientMessage as a LeaveSessionMessage
+func (t ClientMessage) AsLeaveSessionMessage() (LeaveSessionMessage, error) {
+	var body LeaveSessionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLeaveSessionMessage overwrites any union data inside the ClientMessage as the provided LeaveSessionMessage
+func (t *ClientMessage) FromLeaveSessionMessage(v LeaveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"leave_session"}`))
+	t.union = b
+	return err
+}
+
+// MergeLeaveSessionMessage performs a merge with any union data inside the ClientMessage, using the provided LeaveSessionMessage
+func (t *ClientMessage) MergeLeaveSessionMessage(v LeaveSessionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"leave_session"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsRunTurnMessage returns the union data inside the ClientMessage as a RunTurnMessage
+func (t ClientMessage) AsRunTurnMessage() (RunTurnMessage, error) {
+	var body RunTurnMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromRunTurnMessage overwrites any union data inside the ClientMessage as the provided RunTurnMessage
+func (t *ClientMessage) FromRunTurnMessage(v RunTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run_turn"}`))
+	t.union = b
+	return err
+}
+
+// MergeRunTurnMessage performs a merge with any union data inside the ClientMessage, using the provided RunTurnMessage
+func (t *ClientMessage) MergeRunTurnMessage(v RunTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"run_turn"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStopTurnMessage returns the union data inside the ClientMessage as a StopTurnMessage
+func (t ClientMessage) AsStopTurnMessage() (StopTurnMessage, error) {
+	var body StopTurnMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStopTurnMessage overwrites any union data inside the ClientMessage as the provided StopTurnMessage
+func (t *ClientMessage) FromStopTurnMessage(v StopTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stop_turn"}`))
+	t.union = b
+	return err
+}
+
+// MergeStopTurnMessage performs a merge with any union data inside the ClientMessage, using the provided StopTurnMessage
+func (t *ClientMessage) MergeStopTurnMessage(v StopTurnMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"stop_turn"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerMessage returns the union data inside the ClientMessage as a SteerMessage
+func (t ClientMessage) AsSteerMessage() (SteerMessage, error) {
+	var body SteerMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerMessage overwrites any union data inside the ClientMessage as the provided SteerMessage
+func (t *ClientMessage) FromSteerMessage(v SteerMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerMessage performs a merge with any union data inside the ClientMessage, using the provided SteerMessage
+func (t *ClientMessage) MergeSteerMessage(v SteerMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAnswerQuestionMessage returns the union data inside the ClientMessage as a AnswerQuestionMessage
+func (t ClientMessage) AsAnswerQuestionMessage() (AnswerQuestionMessage, error) {
+	var body AnswerQuestionMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAnswerQuestionMessage overwrites any union data inside the ClientMessage as the provided AnswerQuestionMessage
+func (t *ClientMessage) FromAnswerQuestionMessage(v AnswerQuestionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"answer_question"}`))
+	t.union = b
+	return err
+}
+
+// MergeAnswerQuestionMessage performs a merge with any union data inside the ClientMessage, using the provided AnswerQuestionMessage
+func (t *ClientMessage) MergeAnswerQuestionMessage(v AnswerQuestionMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"answer_question"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGetEventsMessage returns the union data inside the ClientMessage as a GetEventsMessage
+func (t ClientMessage) AsGetEventsMessage() (GetEventsMessage, error) {
+	var body GetEventsMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetEventsMessage overwrites any union data inside the ClientMessage as the provided GetEventsMessage
+func (t *ClientMessage) FromGetEventsMessage(v GetEventsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_events"}`))
+	t.union = b
+	return err
+}
+
+// MergeGetEventsMessage performs a merge with any union data inside the ClientMessage, using the provided GetEventsMessage
+func (t *ClientMessage) MergeGetEventsMessage(v GetEventsMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_events"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsGetHistoryMessage returns the union data inside the ClientMessage as a GetHistoryMessage
+func (t ClientMessage) AsGetHistoryMessage() (GetHistoryMessage, error) {
+	var body GetHistoryMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromGetHistoryMessage overwrites any union data inside the ClientMessage as the provided GetHistoryMessage
+func (t *ClientMessage) FromGetHistoryMessage(v GetHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeGetHistoryMessage performs a merge with any union data inside the ClientMessage, using the provided GetHistoryMessage
+func (t *ClientMessage) MergeGetHistoryMessage(v GetHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"get_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListFilesMessage returns the union data inside the ClientMessage as a ListFilesMessage
+func (t ClientMessage) AsListFilesMessage() (ListFilesMessage, error) {
+	var body ListFilesMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListFilesMessage overwrites any union data inside the ClientMessage as the provided ListFilesMessage
+func (t *ClientMessage) FromListFilesMessage(v ListFilesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_files"}`))
+	t.union = b
+	return err
+}
+
+// MergeListFilesMessage performs a merge with any union data inside the ClientMessage, using the provided ListFilesMessage
+func (t *ClientMessage) MergeListFilesMessage(v ListFilesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_files"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsReadFileMessage returns the union data inside the ClientMessage as a ReadFileMessage
+func (t ClientMessage) AsReadFileMessage() (ReadFileMessage, error) {
+	var body ReadFileMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromReadFileMessage overwrites any union data inside the ClientMessage as the provided ReadFileMessage
+func (t *ClientMessage) FromReadFileMessage(v ReadFileMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"read_file"}`))
+	t.union = b
+	return err
+}
+
+// MergeReadFileMessage performs a merge with any union data inside the ClientMessage, using the provided ReadFileMessage
+func (t *ClientMessage) MergeReadFileMessage(v ReadFileMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"read_file"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileHistoryMessage returns the union data inside the ClientMessage as a FileHistoryMessage
+func (t ClientMessage) AsFileHistoryMessage() (FileHistoryMessage, error) {
+	var body FileHistoryMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileHistoryMessage overwrites any union data inside the ClientMessage as the provided FileHistoryMessage
+func (t *ClientMessage) FromFileHistoryMessage(v FileHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileHistoryMessage performs a merge with any union data inside the ClientMessage, using the provided FileHistoryMessage
+func (t *ClientMessage) MergeFileHistoryMessage(v FileHistoryMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileAtIterationMessage returns the union data inside the ClientMessage as a FileAtIterationMessage
+func (t ClientMessage) AsFileAtIterationMessage() (FileAtIterationMessage, error) {
+	var body FileAtIterationMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileAtIterationMessage overwrites any union data inside the ClientMessage as the provided FileAtIterationMessage
+func (t *ClientMessage) FromFileAtIterationMessage(v FileAtIterationMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_at_iteration"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileAtIterationMessage performs a merge with any union data inside the ClientMessage, using the provided FileAtIterationMessage
+func (t *ClientMessage) MergeFileAtIterationMessage(v FileAtIterationMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_at_iteration"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsManageMembersMessage returns the union data inside the ClientMessage as a ManageMembersMessage
+func (t ClientMessage) AsManageMembersMessage() (ManageMembersMessage, error) {
+	var body ManageMembersMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromManageMembersMessage overwrites any union data inside the ClientMessage as the provided ManageMembersMessage
+func (t *ClientMessage) FromManageMembersMessage(v ManageMembersMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"manage_members"}`))
+	t.union = b
+	return err
+}
+
+// MergeManageMembersMessage performs a merge with any union data inside the ClientMessage, using the provided ManageMembersMessage
+func (t *ClientMessage) MergeManageMembersMessage(v ManageMembersMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"manage_members"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsListAgentTypesMessage returns the union data inside the ClientMessage as a ListAgentTypesMessage
+func (t ClientMessage) AsListAgentTypesMessage() (ListAgentTypesMessage, error) {
+	var body ListAgentTypesMessage
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromListAgentTypesMessage overwrites any union data inside the ClientMessage as the provided ListAgentTypesMessage
+func (t *ClientMessage) FromListAgentTypesMessage(v ListAgentTypesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_agent_types"}`))
+	t.union = b
+	return err
+}
+
+// MergeListAgentTypesMessage performs a merge with any union data inside the ClientMessage, using the provided ListAgentTypesMessage
+func (t *ClientMessage) MergeListAgentTypesMessage(v ListAgentTypesMessage) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"list_agent_types"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ClientMessage) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t ClientMessage) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "answer_question":
+		return t.AsAnswerQuestionMessage()
+	case "archive_session":
+		return t.AsArchiveSessionMessage()
+	case "authenticate":
+		return t.AsAuthenticateMessage()
+	case "create_session":
+		return t.AsCreateSessionMessage()
+	case "delete_session":
+		return t.AsDeleteSessionMessage()
+	case "file_at_iteration":
+		return t.AsFileAtIterationMessage()
+	case "file_history":
+		return t.AsFileHistoryMessage()
+	case "get_events":
+		return t.AsGetEventsMessage()
+	case "get_history":
+		return t.AsGetHistoryMessage()
+	case "join_session":
+		return t.AsJoinSessionMessage()
+	case "leave_session":
+		return t.AsLeaveSessionMessage()
+	case "list_agent_types":
+		return t.AsListAgentTypesMessage()
+	case "list_files":
+		return t.AsListFilesMessage()
+	case "list_sessions":
+		return t.AsListSessionsMessage()
+	case "manage_members":
+		return t.AsManageMembersMessage()
+	case "ping":
+		return t.AsPingMessage()
+	case "read_file":
+		return t.AsReadFileMessage()
+	case "rename_session":
+		return t.AsRenameSessionMessage()
+	case "run_turn":
+		return t.AsRunTurnMessage()
+	case "steer":
+		return t.AsSteerMessage()
+	case "stop_turn":
+		return t.AsStopTurnMessage()
+	case "unarchive_session":
+		return t.AsUnarchiveSessionMessage()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t ClientMessage) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ClientMessage) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWelcome returns the union data inside the ServerEvent as a Welcome
+func (t ServerEvent) AsWelcome() (Welcome, error) {
+	var body Welcome
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWelcome overwrites any union data inside the ServerEvent as the provided Welcome
+func (t *ServerEvent) FromWelcome(v Welcome) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"welcome"}`))
+	t.union = b
+	return err
+}
+
+// MergeWelcome performs a merge with any union data inside the ServerEvent, using the provided Welcome
+func (t *ServerEvent) MergeWelcome(v Welcome) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"welcome"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsConnected returns the union data inside the ServerEvent as a Connected
+func (t ServerEvent) AsConnected() (Connected, error) {
+	var body Connected
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromConnected overwrites any union data inside the ServerEvent as the provided Connected
+func (t *ServerEvent) FromConnected(v Connected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"connected"}`))
+	t.union = b
+	return err
+}
+
+// MergeConnected performs a merge with any union data inside the ServerEvent, using the provided Connected
+func (t *ServerEvent) MergeConnected(v Connected) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"connected"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuthenticated returns the union data inside the ServerEvent as a Authenticated
+func (t ServerEvent) AsAuthenticated() (Authenticated, error) {
+	var body Authenticated
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthenticated overwrites any union data inside the ServerEvent as the provided Authenticated
+func (t *ServerEvent) FromAuthenticated(v Authenticated) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticated"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthenticated performs a merge with any union data inside the ServerEvent, using the provided Authenticated
+func (t *ServerEvent) MergeAuthenticated(v Authenticated) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"authenticated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAuthExpiring returns the union data inside the ServerEvent as a AuthExpiring
+func (t ServerEvent) AsAuthExpiring() (AuthExpiring, error) {
+	var body AuthExpiring
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAuthExpiring overwrites any union data inside the ServerEvent as the provided AuthExpiring
+func (t *ServerEvent) FromAuthExpiring(v AuthExpiring) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"auth_expiring"}`))
+	t.union = b
+	return err
+}
+
+// MergeAuthExpiring performs a merge with any union data inside the ServerEvent, using the provided AuthExpiring
+func (t *ServerEvent) MergeAuthExpiring(v AuthExpiring) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"auth_expiring"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHeartbeat returns the union data inside the ServerEvent as a Heartbeat
+func (t ServerEvent) AsHeartbeat() (Heartbeat, error) {
+	var body Heartbeat
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHeartbeat overwrites any union data inside the ServerEvent as the provided Heartbeat
+func (t *ServerEvent) FromHeartbeat(v Heartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"heartbeat"}`))
+	t.union = b
+	return err
+}
+
+// MergeHeartbeat performs a merge with any union data inside the ServerEvent, using the provided Heartbeat
+func (t *ServerEvent) MergeHeartbeat(v Heartbeat) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"heartbeat"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPong returns the union data inside the ServerEvent as a Pong
+func (t ServerEvent) AsPong() (Pong, error) {
+	var body Pong
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPong overwrites any union data inside the ServerEvent as the provided Pong
+func (t *ServerEvent) FromPong(v Pong) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"pong"}`))
+	t.union = b
+	return err
+}
+
+// MergePong performs a merge with any union data inside the ServerEvent, using the provided Pong
+func (t *ServerEvent) MergePong(v Pong) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"pong"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorEvent returns the union data inside the ServerEvent as a ErrorEvent
+func (t ServerEvent) AsErrorEvent() (ErrorEvent, error) {
+	var body ErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorEvent overwrites any union data inside the ServerEvent as the provided ErrorEvent
+func (t *ServerEvent) FromErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	t.union = b
+	return err
+}
+
+// MergeErrorEvent performs a merge with any union data inside the ServerEvent, using the provided ErrorEvent
+func (t *ServerEvent) MergeErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionListReply returns the union data inside the ServerEvent as a SessionListReply
+func (t ServerEvent) AsSessionListReply() (SessionListReply, error) {
+	var body SessionListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionListReply overwrites any union data inside the ServerEvent as the provided SessionListReply
+func (t *ServerEvent) FromSessionListReply(v SessionListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionListReply performs a merge with any union data inside the ServerEvent, using the provided SessionListReply
+func (t *ServerEvent) MergeSessionListReply(v SessionListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionCreatedReply returns the union data inside the ServerEvent as a SessionCreatedReply
+func (t ServerEvent) AsSessionCreatedReply() (SessionCreatedReply, error) {
+	var body SessionCreatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionCreatedReply overwrites any union data inside the ServerEvent as the provided SessionCreatedReply
+func (t *ServerEvent) FromSessionCreatedReply(v SessionCreatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_created"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionCreatedReply performs a merge with any union data inside the ServerEvent, using the provided SessionCreatedReply
+func (t *ServerEvent) MergeSessionCreatedReply(v SessionCreatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionUpdatedReply returns the union data inside the ServerEvent as a SessionUpdatedReply
+func (t ServerEvent) AsSessionUpdatedReply() (SessionUpdatedReply, error) {
+	var body SessionUpdatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionUpdatedReply overwrites any union data inside the ServerEvent as the provided SessionUpdatedReply
+func (t *ServerEvent) FromSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionUpdatedReply performs a merge with any union data inside the ServerEvent, using the provided SessionUpdatedReply
+func (t *ServerEvent) MergeSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionDeletedReply returns the union data inside the ServerEvent as a SessionDeletedReply
+func (t ServerEvent) AsSessionDeletedReply() (SessionDeletedReply, error) {
+	var body SessionDeletedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionDeletedReply overwrites any union data inside the ServerEvent as the provided SessionDeletedReply
+func (t *ServerEvent) FromSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionDeletedReply performs a merge with any union data inside the ServerEvent, using the provided SessionDeletedReply
+func (t *ServerEvent) MergeSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionLeftReply returns the union data inside the ServerEvent as a SessionLeftReply
+func (t ServerEvent) AsSessionLeftReply() (SessionLeftReply, error) {
+	var body SessionLeftReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionLeftReply overwrites any union data inside the ServerEvent as the provided SessionLeftReply
+func (t *ServerEvent) FromSessionLeftReply(v SessionLeftReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_left"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionLeftReply performs a merge with any union data inside the ServerEvent, using the provided SessionLeftReply
+func (t *ServerEvent) MergeSessionLeftReply(v SessionLeftReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_left"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsStateSnapshot returns the union data inside the ServerEvent as a StateSnapshot
+func (t ServerEvent) AsStateSnapshot() (StateSnapshot, error) {
+	var body StateSnapshot
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStateSnapshot overwrites any union data inside the ServerEvent as the provided StateSnapshot
+func (t *ServerEvent) FromStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	t.union = b
+	return err
+}
+
+// MergeStateSnapshot performs a merge with any union data inside the ServerEvent, using the provided StateSnapshot
+func (t *ServerEvent) MergeStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionStateEvent returns the union data inside the ServerEvent as a SessionStateEvent
+func (t ServerEvent) AsSessionStateEvent() (SessionStateEvent, error) {
+	var body SessionStateEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionStateEvent overwrites any union data inside the ServerEvent as the provided SessionStateEvent
+func (t *ServerEvent) FromSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionStateEvent performs a merge with any union data inside the ServerEvent, using the provided SessionStateEvent
+func (t *ServerEvent) MergeSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHistoryReply returns the union data inside the ServerEvent as a HistoryReply
+func (t ServerEvent) AsHistoryReply() (HistoryReply, error) {
+	var body HistoryReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHistoryReply overwrites any union data inside the ServerEvent as the provided HistoryReply
+func (t *ServerEvent) FromHistoryReply(v HistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"history"}`))
+	t.union = b
+	return err
+}
+
+// MergeHistoryReply performs a merge with any union data inside the ServerEvent, using the provided HistoryReply
+func (t *ServerEvent) MergeHistoryReply(v HistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsEventsReply returns the union data inside the ServerEvent as a EventsReply
+func (t ServerEvent) AsEventsReply() (EventsReply, error) {
+	var body EventsReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromEventsReply overwrites any union data inside the ServerEvent as the provided EventsReply
+func (t *ServerEvent) FromEventsReply(v EventsReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"events"}`))
+	t.union = b
+	return err
+}
+
+// MergeEventsReply performs a merge with any union data inside the ServerEvent, using the provided EventsReply
+func (t *ServerEvent) MergeEventsReply(v EventsReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"events"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileListReply returns the union data inside the ServerEvent as a FileListReply
+func (t ServerEvent) AsFileListReply() (FileListReply, error) {
+	var body FileListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileListReply overwrites any union data inside the ServerEvent as the provided FileListReply
+func (t *ServerEvent) FromFileListReply(v FileListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileListReply performs a merge with any union data inside the ServerEvent, using the provided FileListReply
+func (t *ServerEvent) MergeFileListReply(v FileListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileContentReply returns the union data inside the ServerEvent as a FileContentReply
+func (t ServerEvent) AsFileContentReply() (FileContentReply, error) {
+	var body FileContentReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileContentReply overwrites any union data inside the ServerEvent as the provided FileContentReply
+func (t *ServerEvent) FromFileContentReply(v FileContentReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_content"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileContentReply performs a merge with any union data inside the ServerEvent, using the provided FileContentReply
+func (t *ServerEvent) MergeFileContentReply(v FileContentReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_content"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFileHistoryReply returns the union data inside the ServerEvent as a FileHistoryReply
+func (t ServerEvent) AsFileHistoryReply() (FileHistoryReply, error) {
+	var body FileHistoryReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFileHistoryReply overwrites any union data inside the ServerEvent as the provided FileHistoryReply
+func (t *ServerEvent) FromFileHistoryReply(v FileHistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	t.union = b
+	return err
+}
+
+// MergeFileHistoryReply performs a merge with any union data inside the ServerEvent, using the provided FileHistoryReply
+func (t *ServerEvent) MergeFileHistoryReply(v FileHistoryReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"file_history"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMemberListReply returns the union data inside the ServerEvent as a MemberListReply
+func (t ServerEvent) AsMemberListReply() (MemberListReply, error) {
+	var body MemberListReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMemberListReply overwrites any union data inside the ServerEvent as the provided MemberListReply
+func (t *ServerEvent) FromMemberListReply(v MemberListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"member_list"}`))
+	t.union = b
+	return err
+}
+
+// MergeMemberListReply performs a merge with any union data inside the ServerEvent, using the provided MemberListReply
+func (t *ServerEvent) MergeMemberListReply(v MemberListReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"member_list"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAcceptedReply returns the union data inside the ServerEvent as a SteerAcceptedReply
+func (t ServerEvent) AsSteerAcceptedReply() (SteerAcceptedReply, error) {
+	var body SteerAcceptedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAcceptedReply overwrites any union data inside the ServerEvent as the provided SteerAcceptedReply
+func (t *ServerEvent) FromSteerAcceptedReply(v SteerAcceptedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_accepted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAcceptedReply performs a merge with any union data inside the ServerEvent, using the provided SteerAcceptedReply
+func (t *ServerEvent) MergeSteerAcceptedReply(v SteerAcceptedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_accepted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentTypesReply returns the union data inside the ServerEvent as a AgentTypesReply
+func (t ServerEvent) AsAgentTypesReply() (AgentTypesReply, error) {
+	var body AgentTypesReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentTypesReply overwrites any union data inside the ServerEvent as the provided AgentTypesReply
+func (t *ServerEvent) FromAgentTypesReply(v AgentTypesReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_types"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentTypesReply performs a merge with any union data inside the ServerEvent, using the provided AgentTypesReply
+func (t *ServerEvent) MergeAgentTypesReply(v AgentTypesReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_types"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the ServerEvent as a UserMessageEvent
+func (t ServerEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the ServerEvent as the provided UserMessageEvent
+func (t *ServerEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the ServerEvent, using the provided UserMessageEvent
+func (t *ServerEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the ServerEvent as a TurnStartedEvent
+func (t ServerEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the ServerEvent as the provided TurnStartedEvent
+func (t *ServerEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the ServerEvent, using the provided TurnStartedEvent
+func (t *ServerEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the ServerEvent as a TextDeltaEvent
+func (t ServerEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the ServerEvent as the provided TextDeltaEvent
+func (t *ServerEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the ServerEvent, using the provided TextDeltaEvent
+func (t *ServerEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the ServerEvent as a TurnCompleteEvent
+func (t ServerEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the ServerEvent as the provided TurnCompleteEvent
+func (t *ServerEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided TurnCompleteEvent
+func (t *ServerEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the ServerEvent as a TurnErrorEvent
+func (t ServerEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the ServerEvent as the provided TurnErrorEvent
+func (t *ServerEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the ServerEvent, using the provided TurnErrorEvent
+func (t *ServerEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the ServerEvent as a ToolCallStartEvent
+func (t ServerEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the ServerEvent as the provided ToolCallStartEvent
+func (t *ServerEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallStartEvent
+func (t *ServerEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the ServerEvent as a ToolCallDeltaEvent
+func (t ServerEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the ServerEvent as the provided ToolCallDeltaEvent
+func (t *ServerEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallDeltaEvent
+func (t *ServerEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the ServerEvent as a ToolCallEvent
+func (t ServerEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the ServerEvent as the provided ToolCallEvent
+func (t *ServerEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the ServerEvent, using the provided ToolCallEvent
+func (t *ServerEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the ServerEvent as a ToolResultEvent
+func (t ServerEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the ServerEvent as the provided ToolResultEvent
+func (t *ServerEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the ServerEvent, using the provided ToolResultEvent
+func (t *ServerEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the ServerEvent as a ToolErrorEvent
+func (t ServerEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the ServerEvent as the provided ToolErrorEvent
+func (t *ServerEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the ServerEvent, using the provided ToolErrorEvent
+func (t *ServerEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the ServerEvent as a QuestionRequestedEvent
+func (t ServerEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the ServerEvent as the provided QuestionRequestedEvent
+func (t *ServerEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the ServerEvent, using the provided QuestionRequestedEvent
+func (t *ServerEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the ServerEvent as a PermissionRequestedEvent
+func (t ServerEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the ServerEvent as the provided PermissionRequestedEvent
+func (t *ServerEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the ServerEvent, using the provided PermissionRequestedEvent
+func (t *ServerEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the ServerEvent as a ApprovalResolvedEvent
+func (t ServerEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the ServerEvent as the provided ApprovalResolvedEvent
+func (t *ServerEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the ServerEvent, using the provided ApprovalResolvedEvent
+func (t *ServerEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the ServerEvent as a SteerAppliedEvent
+func (t ServerEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the ServerEvent as the provided SteerAppliedEvent
+func (t *ServerEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the ServerEvent, using the provided SteerAppliedEvent
+func (t *ServerEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the ServerEvent as a ThinkingStartEvent
+func (t ServerEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the ServerEvent as the provided ThinkingStartEvent
+func (t *ServerEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingStartEvent
+func (t *ServerEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the ServerEvent as a ThinkingProgressEvent
+func (t ServerEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the ServerEvent as the provided ThinkingProgressEvent
+func (t *ServerEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingProgressEvent
+func (t *ServerEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the ServerEvent as a ThinkingCompleteEvent
+func (t ServerEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the ServerEvent as the provided ThinkingCompleteEvent
+func (t *ServerEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided ThinkingCompleteEvent
+func (t *ServerEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the ServerEvent as a TerminalStreamEvent
+func (t ServerEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the ServerEvent as the provided TerminalStreamEvent
+func (t *ServerEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the ServerEvent, using the provided TerminalStreamEvent
+func (t *ServerEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the ServerEvent as a TerminalCompleteEvent
+func (t ServerEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the ServerEvent as the provided TerminalCompleteEvent
+func (t *ServerEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the ServerEvent, using the provided TerminalCompleteEvent
+func (t *ServerEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the ServerEvent as a SandboxProvisioningEvent
+func (t ServerEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the ServerEvent as the provided SandboxProvisioningEvent
+func (t *ServerEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxProvisioningEvent
+func (t *ServerEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the ServerEvent as a SandboxInitEvent
+func (t ServerEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the ServerEvent as the provided SandboxInitEvent
+func (t *ServerEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxInitEvent
+func (t *ServerEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the ServerEvent as a SandboxRemovedEvent
+func (t ServerEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the ServerEvent as the provided SandboxRemovedEvent
+func (t *ServerEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the ServerEvent, using the provided SandboxRemovedEvent
+func (t *ServerEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the ServerEvent as a PlanCreatedEvent
+func (t ServerEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the ServerEvent as the provided PlanCreatedEvent
+func (t *ServerEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanCreatedEvent
+func (t *ServerEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the ServerEvent as a PlanStepStartedEvent
+func (t ServerEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the ServerEvent as the provided PlanStepStartedEvent
+func (t *ServerEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanStepStartedEvent
+func (t *ServerEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the ServerEvent as a PlanStepCompletedEvent
+func (t ServerEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the ServerEvent as the provided PlanStepCompletedEvent
+func (t *ServerEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanStepCompletedEvent
+func (t *ServerEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the ServerEvent as a PlanRevisedEvent
+func (t ServerEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the ServerEvent as the provided PlanRevisedEvent
+func (t *ServerEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the ServerEvent, using the provided PlanRevisedEvent
+func (t *ServerEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the ServerEvent as a UsageUpdatedEvent
+func (t ServerEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the ServerEvent as the provided UsageUpdatedEvent
+func (t *ServerEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the ServerEvent, using the provided UsageUpdatedEvent
+func (t *ServerEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the ServerEvent as a AgentEventEvent
+func (t ServerEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the ServerEvent as the provided AgentEventEvent
+func (t *ServerEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the ServerEvent, using the provided AgentEventEvent
+func (t *ServerEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ServerEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t ServerEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "agent_types":
+		return t.AsAgentTypesReply()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "auth_expiring":
+		return t.AsAuthExpiring()
+	case "authenticated":
+		return t.AsAuthenticated()
+	case "connected":
+		return t.AsConnected()
+	case "error":
+		return t.AsErrorEvent()
+	case "events":
+		return t.AsEventsReply()
+	case "file_content":
+		return t.AsFileContentReply()
+	case "file_history":
+		return t.AsFileHistoryReply()
+	case "file_list":
+		return t.AsFileListReply()
+	case "heartbeat":
+		return t.AsHeartbeat()
+	case "history":
+		return t.AsHistoryReply()
+	case "member_list":
+		return t.AsMemberListReply()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "pong":
+		return t.AsPong()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "session_created":
+		return t.AsSessionCreatedReply()
+	case "session_deleted":
+		return t.AsSessionDeletedReply()
+	case "session_left":
+		return t.AsSessionLeftReply()
+	case "session_list":
+		return t.AsSessionListReply()
+	case "session_state":
+		return t.AsSessionStateEvent()
+	case "session_updated":
+		return t.AsSessionUpdatedReply()
+	case "state_snapshot":
+		return t.AsStateSnapshot()
+	case "steer_accepted":
+		return t.AsSteerAcceptedReply()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	case "welcome":
+		return t.AsWelcome()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t ServerEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ServerEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the SessionEvent as a UserMessageEvent
+func (t SessionEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the SessionEvent as the provided UserMessageEvent
+func (t *SessionEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the SessionEvent, using the provided UserMessageEvent
+func (t *SessionEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the SessionEvent as a TurnStartedEvent
+func (t SessionEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the SessionEvent as the provided TurnStartedEvent
+func (t *SessionEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the SessionEvent, using the provided TurnStartedEvent
+func (t *SessionEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the SessionEvent as a TextDeltaEvent
+func (t SessionEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the SessionEvent as the provided TextDeltaEvent
+func (t *SessionEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided TextDeltaEvent
+func (t *SessionEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the SessionEvent as a TurnCompleteEvent
+func (t SessionEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the SessionEvent as the provided TurnCompleteEvent
+func (t *SessionEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TurnCompleteEvent
+func (t *SessionEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the SessionEvent as a TurnErrorEvent
+func (t SessionEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the SessionEvent as the provided TurnErrorEvent
+func (t *SessionEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the SessionEvent, using the provided TurnErrorEvent
+func (t *SessionEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the SessionEvent as a ToolCallStartEvent
+func (t SessionEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the SessionEvent as the provided ToolCallStartEvent
+func (t *SessionEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallStartEvent
+func (t *SessionEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the SessionEvent as a ToolCallDeltaEvent
+func (t SessionEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the SessionEvent as the provided ToolCallDeltaEvent
+func (t *SessionEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallDeltaEvent
+func (t *SessionEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the SessionEvent as a ToolCallEvent
+func (t SessionEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the SessionEvent as the provided ToolCallEvent
+func (t *SessionEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallEvent
+func (t *SessionEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the SessionEvent as a ToolResultEvent
+func (t SessionEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the SessionEvent as the provided ToolResultEvent
+func (t *SessionEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the SessionEvent, using the provided ToolResultEvent
+func (t *SessionEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the SessionEvent as a ToolErrorEvent
+func (t SessionEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the SessionEvent as the provided ToolErrorEvent
+func (t *SessionEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the SessionEvent, using the provided ToolErrorEvent
+func (t *SessionEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the SessionEvent as a QuestionRequestedEvent
+func (t SessionEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the SessionEvent as the provided QuestionRequestedEvent
+func (t *SessionEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided QuestionRequestedEvent
+func (t *SessionEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the SessionEvent as a PermissionRequestedEvent
+func (t SessionEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the SessionEvent as the provided PermissionRequestedEvent
+func (t *SessionEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided PermissionRequestedEvent
+func (t *SessionEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the SessionEvent as a ApprovalResolvedEvent
+func (t SessionEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the SessionEvent as the provided ApprovalResolvedEvent
+func (t *SessionEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the SessionEvent, using the provided ApprovalResolvedEvent
+func (t *SessionEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the SessionEvent as a SteerAppliedEvent
+func (t SessionEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the SessionEvent as the provided SteerAppliedEvent
+func (t *SessionEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the SessionEvent, using the provided SteerAppliedEvent
+func (t *SessionEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the SessionEvent as a ThinkingStartEvent
+func (t SessionEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the SessionEvent as the provided ThinkingStartEvent
+func (t *SessionEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingStartEvent
+func (t *SessionEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the SessionEvent as a ThinkingProgressEvent
+func (t SessionEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the SessionEvent as the provided ThinkingProgressEvent
+func (t *SessionEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingProgressEvent
+func (t *SessionEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the SessionEvent as a ThinkingCompleteEvent
+func (t SessionEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the SessionEvent as the provided ThinkingCompleteEvent
+func (t *SessionEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingCompleteEvent
+func (t *SessionEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the SessionEvent as a TerminalStreamEvent
+func (t SessionEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the SessionEvent as the provided TerminalStreamEvent
+func (t *SessionEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalStreamEvent
+func (t *SessionEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the SessionEvent as a TerminalCompleteEvent
+func (t SessionEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the SessionEvent as the provided TerminalCompleteEvent
+func (t *SessionEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalCompleteEvent
+func (t *SessionEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the SessionEvent as a SandboxProvisioningEvent
+func (t SessionEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the SessionEvent as the provided SandboxProvisioningEvent
+func (t *SessionEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxProvisioningEvent
+func (t *SessionEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the SessionEvent as a SandboxInitEvent
+func (t SessionEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the SessionEvent as the provided SandboxInitEvent
+func (t *SessionEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxInitEvent
+func (t *SessionEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the SessionEvent as a SandboxRemovedEvent
+func (t SessionEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the SessionEvent as the provided SandboxRemovedEvent
+func (t *SessionEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxRemovedEvent
+func (t *SessionEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the SessionEvent as a PlanCreatedEvent
+func (t SessionEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the SessionEvent as the provided PlanCreatedEvent
+func (t *SessionEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanCreatedEvent
+func (t *SessionEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the SessionEvent as a PlanStepStartedEvent
+func (t SessionEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the SessionEvent as the provided PlanStepStartedEvent
+func (t *SessionEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepStartedEvent
+func (t *SessionEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the SessionEvent as a PlanStepCompletedEvent
+func (t SessionEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the SessionEvent as the provided PlanStepCompletedEvent
+func (t *SessionEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepCompletedEvent
+func (t *SessionEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the SessionEvent as a PlanRevisedEvent
+func (t SessionEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the SessionEvent as the provided PlanRevisedEvent
+func (t *SessionEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanRevisedEvent
+func (t *SessionEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the SessionEvent as a UsageUpdatedEvent
+func (t SessionEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the SessionEvent as the provided UsageUpdatedEvent
+func (t *SessionEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the SessionEvent, using the provided UsageUpdatedEvent
+func (t *SessionEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the SessionEvent as a AgentEventEvent
+func (t SessionEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the SessionEvent as the provided AgentEventEvent
+func (t *SessionEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the SessionEvent, using the provided AgentEventEvent
+func (t *SessionEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t SessionEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t SessionEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SessionEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsStateSnapshot returns the union data inside the StreamEvent as a StateSnapshot
+func (t StreamEvent) AsStateSnapshot() (StateSnapshot, error) {
+	var body StateSnapshot
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromStateSnapshot overwrites any union data inside the StreamEvent as the provided StateSnapshot
+func (t *StreamEvent) FromStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	t.union = b
+	return err
+}
+
+// MergeStateSnapshot performs a merge with any union data inside the StreamEvent, using the provided StateSnapshot
+func (t *StreamEvent) MergeStateSnapshot(v StateSnapshot) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"state_snapshot"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionStateEvent returns the union data inside the StreamEvent as a SessionStateEvent
+func (t StreamEvent) AsSessionStateEvent() (SessionStateEvent, error) {
+	var body SessionStateEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionStateEvent overwrites any union data inside the StreamEvent as the provided SessionStateEvent
+func (t *StreamEvent) FromSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionStateEvent performs a merge with any union data inside the StreamEvent, using the provided SessionStateEvent
+func (t *StreamEvent) MergeSessionStateEvent(v SessionStateEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_state"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionUpdatedReply returns the union data inside the StreamEvent as a SessionUpdatedReply
+func (t StreamEvent) AsSessionUpdatedReply() (SessionUpdatedReply, error) {
+	var body SessionUpdatedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionUpdatedReply overwrites any union data inside the StreamEvent as the provided SessionUpdatedReply
+func (t *StreamEvent) FromSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionUpdatedReply performs a merge with any union data inside the StreamEvent, using the provided SessionUpdatedReply
+func (t *StreamEvent) MergeSessionUpdatedReply(v SessionUpdatedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionDeletedReply returns the union data inside the StreamEvent as a SessionDeletedReply
+func (t StreamEvent) AsSessionDeletedReply() (SessionDeletedReply, error) {
+	var body SessionDeletedReply
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionDeletedReply overwrites any union data inside the StreamEvent as the provided SessionDeletedReply
+func (t *StreamEvent) FromSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	t.union = b
+	return err
+}
+
+// MergeSessionDeletedReply performs a merge with any union data inside the StreamEvent, using the provided SessionDeletedReply
+func (t *StreamEvent) MergeSessionDeletedReply(v SessionDeletedReply) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"session_deleted"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorEvent returns the union data inside the StreamEvent as a ErrorEvent
+func (t StreamEvent) AsErrorEvent() (ErrorEvent, error) {
+	var body ErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorEvent overwrites any union data inside the StreamEvent as the provided ErrorEvent
+func (t *StreamEvent) FromErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	t.union = b
+	return err
+}
+
+// MergeErrorEvent performs a merge with any union data inside the StreamEvent, using the provided ErrorEvent
+func (t *StreamEvent) MergeErrorEvent(v ErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserMessageEvent returns the union data inside the StreamEvent as a UserMessageEvent
+func (t StreamEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the StreamEvent as the provided UserMessageEvent
+func (t *StreamEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the StreamEvent, using the provided UserMessageEvent
+func (t *StreamEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the StreamEvent as a TurnStartedEvent
+func (t StreamEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the StreamEvent as the provided TurnStartedEvent
+func (t *StreamEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the StreamEvent, using the provided TurnStartedEvent
+func (t *StreamEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the StreamEvent as a TextDeltaEvent
+func (t StreamEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the StreamEvent as the provided TextDeltaEvent
+func (t *StreamEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the StreamEvent, using the provided TextDeltaEvent
+func (t *StreamEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the StreamEvent as a TurnCompleteEvent
+func (t StreamEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the StreamEvent as the provided TurnCompleteEvent
+func (t *StreamEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided TurnCompleteEvent
+func (t *StreamEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the StreamEvent as a TurnErrorEvent
+func (t StreamEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the StreamEvent as the provided TurnErrorEvent
+func (t *StreamEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the StreamEvent, using the provided TurnErrorEvent
+func (t *StreamEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the StreamEvent as a ToolCallStartEvent
+func (t StreamEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the StreamEvent as the provided ToolCallStartEvent
+func (t *StreamEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallStartEvent
+func (t *StreamEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the StreamEvent as a ToolCallDeltaEvent
+func (t StreamEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the StreamEvent as the provided ToolCallDeltaEvent
+func (t *StreamEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallDeltaEvent
+func (t *StreamEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the StreamEvent as a ToolCallEvent
+func (t StreamEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the StreamEvent as the provided ToolCallEvent
+func (t *StreamEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the StreamEvent, using the provided ToolCallEvent
+func (t *StreamEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the StreamEvent as a ToolResultEvent
+func (t StreamEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the StreamEvent as the provided ToolResultEvent
+func (t *StreamEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the StreamEvent, using the provided ToolResultEvent
+func (t *StreamEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the StreamEvent as a ToolErrorEvent
+func (t StreamEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the StreamEvent as the provided ToolErrorEvent
+func (t *StreamEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the StreamEvent, using the provided ToolErrorEvent
+func (t *StreamEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the StreamEvent as a QuestionRequestedEvent
+func (t StreamEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the StreamEvent as the provided QuestionRequestedEvent
+func (t *StreamEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the StreamEvent, using the provided QuestionRequestedEvent
+func (t *StreamEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the StreamEvent as a PermissionRequestedEvent
+func (t StreamEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the StreamEvent as the provided PermissionRequestedEvent
+func (t *StreamEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the StreamEvent, using the provided PermissionRequestedEvent
+func (t *StreamEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the StreamEvent as a ApprovalResolvedEvent
+func (t StreamEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the StreamEvent as the provided ApprovalResolvedEvent
+func (t *StreamEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the StreamEvent, using the provided ApprovalResolvedEvent
+func (t *StreamEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the StreamEvent as a SteerAppliedEvent
+func (t StreamEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the StreamEvent as the provided SteerAppliedEvent
+func (t *StreamEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the StreamEvent, using the provided SteerAppliedEvent
+func (t *StreamEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the StreamEvent as a ThinkingStartEvent
+func (t StreamEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the StreamEvent as the provided ThinkingStartEvent
+func (t *StreamEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingStartEvent
+func (t *StreamEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the StreamEvent as a ThinkingProgressEvent
+func (t StreamEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the StreamEvent as the provided ThinkingProgressEvent
+func (t *StreamEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingProgressEvent
+func (t *StreamEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the StreamEvent as a ThinkingCompleteEvent
+func (t StreamEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the StreamEvent as the provided ThinkingCompleteEvent
+func (t *StreamEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided ThinkingCompleteEvent
+func (t *StreamEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the StreamEvent as a TerminalStreamEvent
+func (t StreamEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the StreamEvent as the provided TerminalStreamEvent
+func (t *StreamEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the StreamEvent, using the provided TerminalStreamEvent
+func (t *StreamEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the StreamEvent as a TerminalCompleteEvent
+func (t StreamEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the StreamEvent as the provided TerminalCompleteEvent
+func (t *StreamEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the StreamEvent, using the provided TerminalCompleteEvent
+func (t *StreamEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the StreamEvent as a SandboxProvisioningEvent
+func (t StreamEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the StreamEvent as the provided SandboxProvisioningEvent
+func (t *StreamEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxProvisioningEvent
+func (t *StreamEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the StreamEvent as a SandboxInitEvent
+func (t StreamEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the StreamEvent as the provided SandboxInitEvent
+func (t *StreamEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxInitEvent
+func (t *StreamEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the StreamEvent as a SandboxRemovedEvent
+func (t StreamEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the StreamEvent as the provided SandboxRemovedEvent
+func (t *StreamEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the StreamEvent, using the provided SandboxRemovedEvent
+func (t *StreamEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the StreamEvent as a PlanCreatedEvent
+func (t StreamEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the StreamEvent as the provided PlanCreatedEvent
+func (t *StreamEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanCreatedEvent
+func (t *StreamEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the StreamEvent as a PlanStepStartedEvent
+func (t StreamEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the StreamEvent as the provided PlanStepStartedEvent
+func (t *StreamEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanStepStartedEvent
+func (t *StreamEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the StreamEvent as a PlanStepCompletedEvent
+func (t StreamEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the StreamEvent as the provided PlanStepCompletedEvent
+func (t *StreamEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanStepCompletedEvent
+func (t *StreamEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the StreamEvent as a PlanRevisedEvent
+func (t StreamEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the StreamEvent as the provided PlanRevisedEvent
+func (t *StreamEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the StreamEvent, using the provided PlanRevisedEvent
+func (t *StreamEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the StreamEvent as a UsageUpdatedEvent
+func (t StreamEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the StreamEvent as the provided UsageUpdatedEvent
+func (t *StreamEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the StreamEvent, using the provided UsageUpdatedEvent
+func (t *StreamEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the StreamEvent as a AgentEventEvent
+func (t StreamEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the StreamEvent as the provided AgentEventEvent
+func (t *StreamEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the StreamEvent, using the provided AgentEventEvent
+func (t *StreamEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t StreamEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t StreamEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "error":
+		return t.AsErrorEvent()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "session_deleted":
+		return t.AsSessionDeletedReply()
+	case "session_state":
+		return t.AsSessionStateEvent()
+	case "session_updated":
+		return t.AsSessionUpdatedReply()
+	case "state_snapshot":
+		return t.AsStateSnapshot()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t StreamEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *StreamEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx echo.Context) error
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx echo.Context) error
@@ -1370,6 +8783,15 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAgentTypes converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAgentTypes(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAgentTypes(ctx)
+	return err
 }
 
 // GetHealth converts echo context to params.
@@ -1901,6 +9323,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/history", wrapper.FileHistory, options.OperationMiddlewares["fileHistory"]...)
 	router.GET(options.BaseURL+"/api/sessions/:sessionId/files/at", wrapper.FileAtIteration, options.OperationMiddlewares["fileAtIteration"]...)
 	router.GET(options.BaseURL+"/api/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
+	router.GET(options.BaseURL+"/api/agent-types", wrapper.ListAgentTypes, options.OperationMiddlewares["listAgentTypes"]...)
 	router.GET(options.BaseURL+"/api/members", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/api/members", wrapper.AddMember, options.OperationMiddlewares["addMember"]...)
 	router.DELETE(options.BaseURL+"/api/members/:userId", wrapper.RemoveMember, options.OperationMiddlewares["removeMember"]...)
@@ -1909,6 +9332,44 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 }
 
 type ErrorJSONResponse ErrorBody
+
+type ListAgentTypesRequestObject struct {
+}
+
+type ListAgentTypesResponseObject interface {
+	VisitListAgentTypesResponse(w http.ResponseWriter) error
+}
+
+type ListAgentTypes200JSONResponse AgentTypeList
+
+func (response ListAgentTypes200JSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgentTypesdefaultJSONResponse struct {
+	Body       ErrorBody
+	StatusCode int
+}
+
+func (response ListAgentTypesdefaultJSONResponse) VisitListAgentTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthRequestObject struct {
 }
@@ -2893,6 +10354,9 @@ func (response GetReadyz503JSONResponse) VisitGetReadyzResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	// (GET /api/agent-types)
+	ListAgentTypes(ctx context.Context, request ListAgentTypesRequestObject) (ListAgentTypesResponseObject, error)
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -2980,6 +10444,29 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAgentTypes operation middleware
+func (sh *strictHandler) ListAgentTypes(ctx echo.Context) error {
+	var request ListAgentTypesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgentTypes(ctx.Request().Context(), request.(ListAgentTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgentTypes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAgentTypesResponseObject); ok {
+		return validResponse.VisitListAgentTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetHealth operation middleware
@@ -3764,88 +11251,160 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1Hxpbxu3uvBfIeZ9gdrAxHactOh1PhyosXLqXjv2sZT2XNSBRM88kljPkBOSY0Un8H+/4DI7qc2S0/tN",
-	"Einy2fls5LcgYmnGKFApgrNvQYY5TkEC198+kARusJypzzGIiJNMEkaDswCjCUkAcUiwJI+AJENyBmjO",
-	"+IPIcASIMyaDMCBq8pcc+CIIA4pTCM6CTK0YBhy+5IRDHJxJnkMYiGgGKVZb/X8Ok+As+H/HFWzHZlQc",
-	"/1HsoOF6egqDAQhBGL2I1V/1fnYDu50ox5ftmeKvl0CnCtfXpz+HQUpo+T0M5CLTS0lO6DR4UttyEBmj",
-	"AjSh+pwzrj5EjEqgUn3EWZaQCCuCHf8lFNW+rYmjXu0XFi/MTi3KUwRq/B16e/pfCNMY/XjyBmEq5sAF",
-	"kjMs0QNlczSfAVVs4SD5AkWY8wUa36ovr3oTCXyMDgREjMbiUK1yR8d6ph67EuM7qolrQVIQ96IIMgma",
-	"zBlnGXBJDPa4NmIpdc9YApgGT2EQJQSoHObcsqhFy7DGoO7oU51nfzZ4We76ueQPu/8LIqnW7MXxFaT3",
-	"wG/hSw5CdoGGFJOkxfk3pydhFz7OEljFsls15ykMcgHcILKZQDXRtKvYrZ34aX7/S6FGGL0CIfAUHJwx",
-	"YqE/xjFRc3FyU5ti1KCzPM4yzh59HI2JSIkQvuGMszSTHmZzw48tRKEA81sANE8VmQx2oy+WCjVCeeiq",
-	"R8OGFJXA+qnsFaHvTt3nyNhyxHM5AyqV+QKvcC1npWQPoG3eUqAcTK1tvTZHzWarMHGYLhKrQblYpd8X",
-	"xbyVIrwMn3hthEq4XDi91xa1Tx8hYWaz5hExnAGaEEhigeARlPXXf0Cp4SRKsT0Q3qGxWnyMBCQQSaHP",
-	"cDvryCiHj99t0fPSYQ10nTgySiFy8sxg4yH/DDCX94DlBZXAH3FyJWrzCJUwBa7h079PGE+xNCM/vQ1C",
-	"18QWQ6MSsnWZWQLsBk/D4qQBByzB+jd+Gz9Vx6ub2oUT5BjIOFP7bGWmOyTRgI6sXV2bLhXkK7H32+A6",
-	"9jWh/OltuMryFKSp/ev0xOUANEi1QvBbmC5H8RwyoDHQaPEr4MT42S1Zn0H0AHFPNoQ1xhJeSZJC4IAW",
-	"Cl+0M5JgqfZqaATNlZekz16JZS7qbGUPgfI+pxzHoIQ3ZvM1mGvXceFbObZdd6yAeqVjfA5SeW7tbc0C",
-	"3l3fs7ghshcff+9dXpyPfhtcfwzC8utVfzDo/bMfhIH9NBpeX48ue7f6t9vesD+6vLi6GPbPgzDofRr+",
-	"Orrt/+vTxW31/UPv4rI22vzH8Pq/+x9H/X/f2H98uL795eL8vK9AGPQHg4vrj6OP18PRh+tPH89rYA2G",
-	"vaECoD726WYwvO33rkafPvZ+711c9n65VFPe92567y+G/zPq//t9v3/eN8sM+7cfe5cO5lnyWKJ25c+S",
-	"bSVXNH2fwiCtzNSGRqUefqxlmlsCoEGtAPBKQv/RBmj/dzDd1DFu68KK42kNwimaiRvn+QMZi2ZOsOCx",
-	"SCsQCalYRV1r6g1/SqwCzDnWftcMiyvGwe0WK9sm5AC+7ICgS4JOg2yJWn3fCkAXBT+QBN5XyYG27JUD",
-	"XSLSiMXqc42/uZy8+jkIg3ss4Ke3Tq2eYeFI28zgKxr82nt1+uNPiE20u3e/kCBc5wiRwLH531oUzWyi",
-	"aMOgTpD/wDbq3gjiTMKnIGONaHZ9S486Uj4m9ankjvNpU2r4/S4vmdYlRFffJyRROMZkDaWvJ8fCMiI2",
-	"RFpNnV+JkGwpfdbXd7XeRbmjQ+G3kqjVYlID1YfmRZ3bTUQLxXq2vmzCb5KCkDjNuhr9iZKvKFUKvKkC",
-	"VfDWN2gqjI8+l8SZUqOSV+KwngAYdXs55hcw+jCrhVlNQidEyJFSNIEO1Fr/CFEMmZz94zBEHHCsx8zQ",
-	"Yaiz46OZUZbmj1iOSsqbkRCVPxx2o269iTuE3ZmF3kVSbsPMm4v+/wRpHA1/rKucJt8hnxJKUmUQT1zI",
-	"JyQl0gZwZtrrExXtlf967frXLtOVU5Aj6zdsk6kscfeQzppmL+3uYcI4LMnDlxTaPxmsZmxBBxfyvuAZ",
-	"R5I8FhkETxrIZnP8E+IiRi8WdWZ6lxu6Tpz/5MBi6/g7DPJMGfCBKec4g/tH4MIairWi9+of7dVbFGlS",
-	"MGzT3Mkuw3x3NLHUyV8haDnfwPtQitA9d5YcIGb55V7+RS2d7Ck3dR1C4CmpRLQE3qNI1Qm5SV1KAsXe",
-	"nGlVtFqzLGWQqa1qgWki4yLQb4zQlQnN7Y28PxbdpQX7ixG6cbJzuQlTDlWhNF7CEBoleQw9Hs2It3y0",
-	"WeZWezWiq62bpuuvMMVTMCXXJcd3VHgr9f2V1YhjbWhiLEGX6VP2CE5T59ejFTmXTZSlRaRUIzdKDXZu",
-	"C7ymChWZ78gbZRkaOmgXxxvmgf2U2qqgvaFtsAahANuPqjuWKIi9rjm3ZFtl0Ls8rIHDYkg8yZmv8g9C",
-	"Yzb3OOJumSM0y+UNJxHcAL8asocm81h+n9Q4Vx3WLJfb/THj7JHE4M7+C8kBpzaT1LUbkrFEuIbaYaOt",
-	"mpuN6ssWa3hp6+G0GtqA0ZpLK/lsFnWBckPodNua9rY1w0wtsL11veHs3gGsx2MUEnNpGBJzTOhaey+p",
-	"2txac1FuMqea8zhOCdX+oClEq98eCcz1h6ku17lM5W1Ole/lZcHKfqFnHeXwVa51MPKcjpTHt1Wopndx",
-	"ktLg7q1mtnFfXWW3+NQm/nj69vTnDZtBvAA3cvIr+lya+ZIeEgpLGkGMLG2Qjn7RgaJriJSxCJFSGm6O",
-	"wxDJGaEPhE5DJJUfSXESIoFpfM++hihLMA3vaK6kJkS6sGrC6cMjNFxk8EpkEJEJiYreB0EkugdBYkBy",
-	"BgLQwc3t9fD6/fXlURofHt3RTq5FrHI6X29Rm1nbZvglfsscS6gR8rYXlI2T3pwXB4rTsq6PDuZEzpD6",
-	"6TBE2HihxWCIctr5KYYEZO17Arg+LCTLtJJ1s17e9PnfJFVlaec+0QQ4wrk1Kl9XIPG6IelSluqFNmwU",
-	"wUujCtPhYf3PrTPQ5Tq/LNy1Lm/45vGwNq36bdkNow5HWJOJAz33qYhmnksyl/dlazcVP+vwF9DWOFon",
-	"e52VdRir0mZF0yUSNigoUpyXhJrMT5ECwtYD4YBjtSvPKTW/zDEpvBNoTPVVrZubesr3GYdHwnIx2IZV",
-	"HLBwJsdWFi+32a3tatgtRmaxbfyNguNNIjjZp0YGFGdixuQmtfxNNS0DGhM6vdFdprvrAeCQJXjxnqWZ",
-	"Olm2yYAUeZvNTPJLiIHUPXQFb7aSA4tbJRFdpe6wpkNUt9wAcP8NgNWJ2U3LdfY/Xli2jOB2FB0IBcJu",
-	"QwONlTcw2Lefr7PhnXPqmgJSjEATlsQQowlnqW4asRj9IGpOviltdV25lfFcZAXv+d5F2US4UTv+RAUa",
-	"Qx/rJ4RvYvcSvFEXkgrVd4B4NxNQnbcFedVHTCNIEu0S+E9b5Zbflidi2VNGYxMQN5dJ8deR7r4XS9dU",
-	"wd57nCQbljiWxER5of4b8ToXwD2sbquK2br2l7qkhFWhrOJhTVgqQXBp2yftdn2HC0otHL3XiwyA3d7r",
-	"1lU0qSI6IRGjULSTmdjbxMx1frxum4Xl8YavN3uVsetg8gckEUvB5TAyySKW/N6pjLbq3oSD6OWNzolG",
-	"SZI/Av/dW17tnh1zC9G6p0cb0BZUbRBc7GxemmzllU5O37ogERDlnMjFQAlQ0UGAuUkum08fCsP02x/D",
-	"wN4V1OQx88pVZ1Jm5iojoRPmvq9ir6hMsYQ5XhTSpEMclCVYKiN4hG77gyFSXDT9WyglyuLoqX/A/YBF",
-	"DyDvaEGxZsLnXXNaeRtGzHAGAmEOKIYowRxihAUqdeiOWh1Cgpn7lWodDUnv5kLfwGwuLGZqLaUTAqTC",
-	"ZApUQQwxUgQRR3fKv+ULc48T3bN4gYhA4293xoDeBWfo251uy70LQnRXdOaaL6V/cxc8PY1NFksSqSxA",
-	"cE5SQnOgMSsIWSvknwUnR6+PTnSBIQOKMxKcBW+OTo7e2O4ozeNjnJHjWdlQMQWt9yXJlTHWzSZmRusa",
-	"7OnJyc4uwRadEt0bsAa6BWIclc0RT2Hw48mbF9hc92DU9SM4+/NzGIg8TTFfKB6UvR7IAKolhFAh1amJ",
-	"UpCcRAIdUIZwLmeHejFNdWOlfBS/gn1Su7rf1kWZ1O6+xTDBeSJ9y5XwmVZ5Q6iSNFrPcZIA/0GgatUK",
-	"/7Lk5yTCJRHSVpj3SYpaVdJBDHNDzgCxC3qYFoofRLEoOmhWm1FChDzUETUTDqKUF52DMvAtLtjshBqd",
-	"i9RPzWNK+VlPHW68fiFu6OryO1RjCtLdI3PM4+fzpxfHCNuFO3zBcXzYkd3jb6YO/mQOuSJH0WTZre5u",
-	"qHHtuwiy6bHYH/EMln76mf2NZNcenfjT+YZDdSF+Rw84fNZHnsl1NblT9833pFMu938ttXop2bBp4b3J",
-	"xvsZptNKNn4QSEUiHRExYNS1rGwV8B8QZso+SVe2MniOhwhLnLBpiBiPQXmT9wtE4p2cFpoAxQbGOxYo",
-	"whTlAtBBnwpI75M6xeqlKC/Nym5Ntyq2nm9pd6HVlbBEcIITUcXfVS/J5z0ypl6T87CmPG1LumzDFe9h",
-	"3LiyvCfj4bwW/cKHciM53qW0rTChA52FRkVpCOVUkgT9xQiFWHnv2CQXiUA8p4fbsaIt6Mffymzr0kP4",
-	"XP9eZ1WDVm+7UapZKX6HsJQ4mkGMTOuTOsoiUPgVhRw789kaP5Asa6VbTUCsIgqzCSISHTTL7JqQvijC",
-	"i/DJSwlHDZ+tla9ppFz/q6YcV+9DrTz196u5zqTaC5/7azDHHv7PYlLTEVQHR9kwohS/bBVBB80Wk3Xa",
-	"ShynW13pj2uv8jxLUNzhVuPdpX3FXI1nh9aSkNPdbV4U+Vzhlh0zjqExf0jM2Fwg86YRTkYcBEseIbYP",
-	"kJVJPIkfQCAinx+VaeogjGwdExXvPynJqu4fIPPAETpovRK1SnyqS+s+G9ov7n63xKtJK7MO0i1TAr6g",
-	"qT4UOZIzrMhChLLbmgzoJKxV1iTm8tDzcl55M6Luc210ReIpdCTxUyakASnFdGELeRV46rSxl+bQ65OT",
-	"Ex905v5YKyZb96rdXj3D2vMFHqOX6bHnSqZepshd+2uk6KC6CugKgDewU2uI8rHR05pEu16L4kLa9kwi",
-	"0LjZizBGBwoh5bih4rfQSPa42TswPjxCfRzNKpTvqFl1wpJE2wmBxiQ+Q3f5ycmbSMAX/QHGIRrricWI",
-	"ko9qKMYSlyMzsJD+Nrj+aOe8Qznt9JvavQU6GDd6bNSKLV9tfGifSKRMwTc+Qj0UsTRV2ySEAhqfoQeA",
-	"DCfkEcaKRkKXBsz7Wq9/ROIIDRniIHJ11nGwt+IslS6xkK+0FL66OLfkTLCQ2jJY9zE+VAZsXOj4+N0d",
-	"VdNmgGPgaE6oMEBRtQVHkjEkEjZHkmnIUJ4hASDqphlorLXXgGWHcApojhdHd3RYzcSJYGq6DfO79NHr",
-	"lCa9TGeLWS4FitmcmkpE01gO9OLr2UujMl8K7dHUMWwu6PMOGWEzNrKAlJTPjBpKVfaoQfRdmkwLhhUu",
-	"A4Y2nwr+AzKljBfnXwOGQmxe0rxrbclYNNNUjXIuGEf3kDA6FUiydwhTJmfA7aQpSIGaOo10LO8Buegv",
-	"cubhfnrrTLytMPMSvkpjul5Vlqta3/EUqwNjLTj277tIvFTGXBmAkvUCDXTx9dVA7de31qZ+PxBNGLfF",
-	"TeMMsFxWtcJ9Wn/9VsHSvM8HPWOFXsaEQ6SfMVj+2G/lL6gx9cvh8vd/t3zvt/MuAzxCokRZV0oqKF6H",
-	"GpAS/B8EYnOKohlJYg7UB5x5bqEh0Mv0bZ9eS/nQhkfIFb62x+BZ8q32aHksFWsPqncv9i6sx1h65VUR",
-	"oycvam+WbAZJ+ZS1kiBnWrO2tL/KsNHVkL1LR/GglEdA9Iskul8By+qNkWfLyzWFajV1XuOavJhXUDov",
-	"nexfdmpEdQrQLeD4g3knaVvJ+RuwcyeHGYU5CLmKh+WjNvvn3ax6Vcqr/MXLU39f9hUQethXPTsVIpbE",
-	"igM67Ho2S00zkdob4rUU05J7n3xdxdHqvZr1ik6Nx2uWlX07jWyr8x36YY/KcTg9Cevpju2yHd/xYKg/",
-	"r7LPbMdQk63dGV73vJtybrIeLyB7pjl/L+lf3aQ/NF3Q+8j8Ni4BvHDit3nFY7Psryb5SO+9x8zvAGiM",
-	"pjmJderBRiG20d2UEg80IKtSvEKybF/ywbJSPL5jgv7ZpNbPk/M8k04a22u7h+8QkSZrpNNc6rdRcd0A",
-	"favuEaDyxsDTCtaUbzjtnjf27v2eNLd1s/9vWLTZQTkac2mL9orzokiDWFPAHoHX2qAZR4NB3/A7IY/w",
-	"n2XOwKWesMdT0Tyh4SKPgm1pR69ymTPOIhACEYH0H9r9u/qa61IMb82M74GiuYO74xZp726USf0g5kL3",
-	"f+iXSHSrtn2K5HAlrcvkspFcgSTHkwmJGjRvrlHdTfjz89Pnp/8NAAD//w==",
+	"7H15cxu5j+hXYfXbqthVbcfJHDVr/6VJnBnPJnHWcn6z743nSXQ3JHHcIjskZUe/lL/7Fo++ye7W5Vz+",
+	"JxW5eYAACAIgAH4KIjZPGQUqRXD8KUgxx3OQwPWvVySBd1jO1P9jEBEnqSSMBscBRhOSAOKQYEluAUmG",
+	"5AzQHeM3IsURIM6YDMKAqMYfFsCXQRhQPIfgOEjViGHA4cOCcIiDY8kXEAYimsEcq6n+g8MkOA7+z9MC",
+	"tqfmq3j6ZzaDhuv+PgyGIARh9CxWXfV8dgI7nci/t805xx9fA52qtT57/ksYzAnNf4eBXKZ6KMkJnQb3",
+	"aloOImVUgEbUKeeMq/9EjEqgUv0Xp2lCIqwQ9vQfobD2qeca9Wi/snhpZqphniJQ30/Qj8//E2Eao5+O",
+	"fkCYijvgAskZluiGsjt0NwOqyMJB8iWKMOdLNL5QPw4GEwl8jPYERIzGYl+NckXHuqX+9kaMr6hGrgVJ",
+	"QTyIIkglaDSnnKXAJTGrx6UvFlPXjCWAaXAfBlFCgMrLBbckquEyLBGo+fW+TLO/KrTMZ/07pw+7/gci",
+	"qcYcxPEbmF8Dv4APCxCyCTTMMUlqlP/h+VHYhI+zBLpIdqHa3IfBQgA3C1mNoarLtKPYqZ3rmwKVp7fZ",
+	"P80NOqBokQrJAc8RqCZ6f06xhDu8RDMsEGVojtOU0CmaMB6qf+4wjyFGHMsZcMVLFMWcpSnEh0FYw1+Z",
+	"0+OYqGlx8q7UxOywKlQKhipYTwSyIx2jCQc4mDA+D1EME0IhRtdLDTdWy0V8QSWZQ+DAh4APChLVGcvg",
+	"OCBU/vxjoLFO5ot5GeeESpgC7+K8MDASsbqA95R8RHMRhM2pmsPLnOdrW/haqOWYHZqvThKI9U9LLqYo",
+	"pIYIHDxp/vApAKoW91eghxjpniV+KdpnSL+0/dr5T38NK7tNIVijpDZWmDOCl02zOatIOKeAbgiNEZtk",
+	"CJgBShMsFWYRm0yAixM0JvEYEYHulGCLOGAJIwsXkvgGBMICjXE2z7jJqJVpHWQmbuqb06N57sVEpAle",
+	"Iv29ayOTODuHqjuhFVeviUte5UvUv4iEuegSSgX2c44JMOd42YCzNHgraOIC0mS5a+AMbCCkb2M6mV/W",
+	"wG/n7a4V6/P0vxUQhNE3IASegmPd5thdXQiajmqTY/TBzoJSzuapDNENLCFWfJ0LhycibyUQ5oD2SrJS",
+	"tziwEnPfJR1xmnJ2Cw5RVIclBT4nZncZaIrhSkd6TIRq5RowhighFAQCog+RbIu3jGY+rXFq1vik9XzO",
+	"G9bFfscMDV7TyBpl1OjNb2VZmi/Yz3letaUnx7WyQAdBt0ihGi7aF64hxMkFCJbcQuxRbC6LA5OxG4Rp",
+	"lX/1DM1DYMONKtCU3AKtqCjduzTYJR0cavR3rgJZ/hlxy0Br7c2SntPOrTyakVuwxqf3gPgMAsoAlilJ",
+	"ayDBudyFnJ1+TIkewbknJbsBikC1AYEEY/QECaAxwgs5AyqVKQzojsgZwmobiRliFJo71Y4wkO7DSk/z",
+	"RKiJQrQaK9YRtZCzEWRr6oumAjwfmrK1bpkn9MLX4YcSSL1XaSbrWmHs5gSudEQtjkttQ8Q4WlCzp5Tc",
+	"nEjgyvSjEKnfezPAsZbiN0CV/XeL5iyG/SaDkFiNKZdd2DvL2q2uT1bW2BdnOVwutL3QTpBTegsJc1lD",
+	"Cm8TAkkslOzjS2S8JmhumAjNsfXhnKCxGnyMBCQQSXP62FZNXK3Jav2NRP9aS+zfNPyqqztGGP0xPH+L",
+	"zBiIUITRn3A9ZNENSCTho0QTjucQ2lUbx4BBxCE61QizY13RHFVonC9/jPawRHMmJHr2/BcUzTDHkQQu",
+	"9kME0YyZAYkUKCZcgWB4GFP9d0yXaKydbmNE5BWN8EKAOLxSx1JM1NrmhGJpPIDWp1IoHYWu6LOEnLZG",
+	"2JDkvu7OkyisbnxfX4e8CoOqme3r+0K3akwbQwLdnV/qVo3OE5LACMsRkcBxG85ekQQG8ixrVhthRoRk",
+	"fNnW+XfTpOg4Bes/Eb5uv4Fxtolqp47JfgPZmOsfRmgXhv5ghDbwkwDuZojXqlGzKxFyVLaUfb2JkIW9",
+	"X+uvsNvaU6G23smC29rPglvqOscUT2E0115cb983upVx9ZY6mx3o7vKO0GnRkgOO9bL8khHHalXlLhTP",
+	"O6lwoVs1yMAXdKQ1Wl+3Bb1c8FIHIQG4r/VQfSy3ZWnr6EPJ0urwC9pTzLzPGtaWdJ+fOcu35sJFWqcO",
+	"o3A+CY7/6vADOUTQfdjep0zCrrYu7urq4xRtXZ2cBO/qNPDgtL2Xnxbt/ZxSt6uTQxB14twhgTrRV2X8",
+	"ruZ1Tu5uX9opnVRxnshdvRrnQ48OtaOhDzNXRGw3U1alV1d7x9HYp4vjKO7q5pTcfdbfPJzu/1ZaZ2ZK",
+	"NA0uo216lP8ZYC6vAcszKoHf4uSNcLpRHAblxs6Rmt2RW0O9bY58Ze51aBidKrpLwPm9+iYyQErQJ8v/",
+	"/2tw8P/wwb+PDv7zcHTw96dn4c8/3v+Hy0XjvkOJYYIXiURXwXtlMCUQI3v2XAX64M8djM+PXPexKWdq",
+	"HW535JZcxA3SVFXilW8Zuqng9/iWqVBa7s8/drrHM/xvFaW+qyPnEp0nzhfgJatZKdtxkr2EFGgMNFr+",
+	"DjgxYTM1STSD6AZi49zKJUSMJRxUb7YLyCELLWl8SbBUcxl5Zb/ShZKnGjsSy4Uor5ndaPNsynEMSmLE",
+	"7K7Hyu04rvUWcSrN6IoM6s44l5cgMUka05oBvLO+YHGFnmdv/zV4ffZy9Mfw/G0Q5j/fnA6Hg99OgzCw",
+	"/xtdnp+PXg8u9N8uBpeno9dnb84uT18GYTB4f/n76OL0v9+fXRS/Xw3OXpe+Vntcnv/X6dvR6f+8sz1e",
+	"nV/8evby5akCYXg6HJ6dvx29Pb8cvTp///ZlCazh5eBSAVD+9v7d8PLidPBm9P7t4F+Ds9eDX1+rJi8G",
+	"7wYvzi7/7+j0f16cnr48NcNcnl68Hbx23vSXkdrkP4u2Tqpo/N6HwbzYsu2S1fG1iCbqdaDWGECDWgDg",
+	"5QRf/AviMFkIiHMX2p72PRMpUA64dvDke3ofMY5w5pMkjB4kcAuJCbdyBcB8ubjsvNepicP6buvQOnqQ",
+	"RivC75zSHlIWzZxgZf6XniEE9lgxHOCIIphh8YZxcN+lKempLMMPW0BoS5SaWWy+tPK8BYB+DHriLb5O",
+	"FLYz+Yoca9a5zhXf2iTxWDoN6pS8lyvfx6Y23HaFGNjPEQbRdNSuFQhhAnVdg1Sx/qIINvRGITa3Ao1Y",
+	"bF3xGdwLOTn4JQiDayzg5x+dB+gMC0fA8ww+ouHvg4PnP/2M2ETfulwvJQiXytZOfz/NV9wSgvwb1jlZ",
+	"HRTI0FhCmh3f4mMFIuUiq+VmMPe66hO4wUyt0abfIJ03EYy9ucCziZvhmyvv361wzymVfLmqLG2uMTN5",
+	"myaud5NthkB9B9hDdyonJYQ5Mg2SurHze3bJ5MVP/zNfjZcfYq5Dfy151C1kSqB2LNN7sn5Np2N2L7j2",
+	"xupAkkc1fFCG2KZGtx2k9WKzs7JQqaIvOxU2FvariBUyByHxPN3In1wPPc/hLU9Qlcs+/Lgj0IFKTmA1",
+	"tjJS/eFkTAZj28p8NtWDLG/rOyZRtNpgu7RhrHGj1XROTyTwYVfk6ZGL6xMyJ9J/O/Ds6OjI3AZYa+no",
+	"6KjLeHp4SV+KGlmHBjn6PNjvOg+vYcI4tOTWdSD5eR3FXyaG1z8VXHj1OedxJIsr9bJTvbT+wjnoaRBn",
+	"dwDZoM5o865r+to9wr0r421d/34YLFJ1IAxN9qfz8uAWuHDnS7lvB4oe9dFrGKliMKzj3EMuc7HZpNjW",
+	"b2DzS9T+kbIeoA3Huh2grU61jiNgwVdQ7JRg6Mz9KssjM3y7F6xd/Wxd20aH3xZW7iD4BvpmH2SdlYKV",
+	"PfnHTUs1z8GqrtcjKktZcyskKkug2BsTUWQx98xTNospjWqBqS7GhSBHdFGrklHd7BzEYg42mFzOiEAm",
+	"f2NFVSR3pzfzDfQnlEGAriFhdCqQZMEXkY5WiSTdzvHoCt76Am7sq6GvW1qqM5xoWwkb9QXUA3D7rcEH",
+	"dyUMrAFyDKmrbIe+0FTcixQ0J+hIX3maXCz1F4EYhbJK+EvX1vlKPDKl6OXtsU49rLTpi6FRsojBBnnG",
+	"PQ7FzbhLNPWoVVnLGZbnVJWNelieX+lzcaxVwBhLEyo9Z7fgVEJXqL+xFoJWOgxryKzFnjt1aG+hj36B",
+	"YZHX3Wtw78B5HK8YOeTVMNaraLKiLmAVgAxs/1Ld3qY88L+nxmfR1qXtNmnqAsej3G4LplUT0sy8q7l6",
+	"WhfKYkg8l6kf5Z+ExuzObd56imUQmi7kO04ieAf8zSW7qXIpW1wnJRYt7Ey2kOt1TDm7JTG4A+NMeRJ7",
+	"I9gUuJKxRLg+uYp35BOVh83G8OLWw9Lq0wrco6nUydBmUBco73Ld20rGHkn1WNwIpHUtfU+7oAgjtdiT",
+	"LM3eZPBWM9vQpyyt/f4QqbGyCi1EoDtMJKHT1euyPHyyO2PJW9/14deUCV/YXCOeEX5ryfAlPHXXtCkn",
+	"6mxLrXYQwqZwEopSprfnGq6ftH8WuHOlCaYmnrvYY/0rTVzWa1w9ESjFy4ThOEQpFkJzA2eL6cxswAjP",
+	"IXmB1d9vYCnQNQgSg+EYm2TcVk/LzhIiyiRSSOEpB1l8t3XCmpv2ey8ykSaYHppkgA23lI+JLuCWiEcm",
+	"+uaZiBs674aJhhLSF2yeJvAoj759VhIS0lGUkXt3HDWUmD/y03fCT8IQewfcxIxh1qIMOtR9fgv8cmNE",
+	"CreTX+l+TwSSQlepkdqAURMixUQGv0SiGY4RNf7RdfRLtkKVIa1y54t2YpGza4dO7bkV1sQ0lmvMMaG9",
+	"dN2WzK8sNXpFu1KXfxXAu4xJU3NtBVuy1VbMa7J5yh/WS7dVBEuluKKJLtOWu8On873LjgyBOzE6CyK6",
+	"+LGe5v61Bo4W1Ui2GjXqLE3RwJEvW/iLq8FZK8CyDqr0Wt2oKq2mumWiGRNAMxXCpN6flMpHyTzDoVQ3",
+	"SmfWlYt0IVM9qpro7k5dv7Bu+lyU31HtiMTxnOjaU2A0IfW3WwJ3+j9TnUXuurKoVdjwlEm49AiMwsei",
+	"JPhoXirUs5MM/JUYBD46Dp+s4tdPz56j/yK/IjZB7y9f6bSQVRkuK9qzVpiIAs7JaoYe3sT/Oj06EZ2h",
+	"odTwp+c/Pv9lxSqtXoCHmMbX7OMZJfLRBvh2z3FhyHxIKJHbV/8tE73j7JaoHoROH5np22emtETvnTHV",
+	"hQ43eHRQfAf8ZCJLduCeGGqr22PPmlKjuhZp2U0ggMYCMbPIvHDpcamUhOkjwnJ9UQIC7Sm1itCp6nlF",
+	"rab0RJRLl+6HaEGF+kmjolSSHVCrmgaSegOTlnBF98blJP/x/iEaNoqonlh1ViAypYwD0hFqNjlXV6WV",
+	"M1iimGl+vaHsrkf109KTJG1vQJResQmDHgUq649RhI7K376uzhLzYa0UdEuhwrwEdlgrEtyjuGFcBL/7",
+	"OxRVzPLKPy2VRTL42+uWlitJhNWk35bUpko298p1VSvddNxKS58i4qZUxszXoUgHCIMOeGqwlKNoWgN2",
+	"yvA479J9ZSl98RZh9d7Q171+hRxWb4paulUuDUPnrUBLb8dtUejwBHeMULkdCI2/09fF3NI7HEaeDh5/",
+	"Y1jVVX01TupmS+jWStq7NxXWsHEYtY9Q0U7yE2nUwRVWeFvGyNgy62zqmHV1NlXYGp0TmMiOnq9hIhvd",
+	"WjZQ1q20g7JuQrYUorb9hqpNHUEmmrRrje9Nq3xWqev1UZyKGfODq1oNs0a22O6oeM+upZZo9hxeMaHu",
+	"mqpzvaOnaZMtUyqpQXFymO1Vb06LbZht1cYAJkCtq/tQtyo6f5SKiyT29/soX6oGeZcZoTeETrsBtg0b",
+	"AGcDpJxNOQjRNcA7264xgBZNXb21YMq7MpaMIpwk3l6MJS9wkjQ6dGDJdqtiKu/bDqjt2wS0VQVQ3Spq",
+	"gO7CQSyS1qkudIu804LTUSclF5w2qKg6tgO44LQKoOrScZyoTrWjZKEfN+gQA+9VIysEio4lT6W3X14X",
+	"OOt2B0nE5t4ef9rPm1a+LsbpqEad64SddYsr6maf1rlC29W4ULs6i3OzHsOV2KKzcnP9SOnZoXJi9uxT",
+	"OUR69qkcrn0Xkx+r3XWryydUz+FLx2gnXcs6cifVSpZEn7LQ/WnWsDhWKFTdr0Ndte9VMLx6yHduqJpl",
+	"2lnGvS56ujo0ZGNnh+rZ3Wf8qpjv02OFvew46fp2WWUZlSO8T+vykdin/QpL9pgunVLUZ0t2MqHTx9GP",
+	"28uKaScamtpV3y5Vda5vrxUZ06Ht9u2z2kxe+7Bnx8Iu7dmhYkd28lHdqdCnQ8Oc79up5kXo063iuuiW",
+	"mHUlr5dMLrkY9VsBLg1h5Yg0kVXI6HEgvwGJnd7smg9gRW+2x4HdVEvaqzFWi6GfIJwIhgRQGeq7DraQ",
+	"RcnkUHUwT5Qx/cBrycetH5//h+l7DllEbnU8S7ZhEaS6J2Q76b2VuriO4tIed/sxSjGXWeFI++mJQNZR",
+	"GWqc4yXEiFGUFS+gMUrxVLvjr2hRUMjlp9+V131TB/qjl3RNL+l37gJ99Jk9+swefWZfv89sU1fYoyX8",
+	"aAk/WsKPlvCjJfx5LOHCH72eGbyiraYvnrdqqLkLbghwlNFb2Vxvr5sousDaBK9bgryFEmtUD25dsQag",
+	"/Q27xmJxa30saw8O5IZBinacX5fuRyS8L+p4St6s+viN/2GC8tt7jlo2Omqi/7WPKfAabwFlrnI49vmC",
+	"gp5l+DNoSxQto71MyjKMxYs8BU5bOGyYYSTjZUJNFdmsnCy2mY4ccLw0Ty5T8xebP6hTZypNfe9fVSfN",
+	"vUH15EO4JWwhhuuQigMWngI4He9+rDObTwyYwdaKpbUUryKhhXyVK9auV2IUuz21zPQ0f6q6h4fSeiFL",
+	"xYaLKOTCLWeKe0YzTKcg1nRTbskDnFlqW/EAC3jFnU+vntMs6tq6KIfDU2RcICHCQr+OlxAKQr/Qc4zG",
+	"JD5GV4ujox8iAR/0f2CM9grvp3FVIkaT5YmJYX6NhTzQO+Xg7KWhonZzTjib74dobP2kZlAFuh01ROMY",
+	"S5x9KWmr6I/h+VvEKGIUNHR5D6lIiq/odYLpjf50iF6w+dyUs1TL2BsfoxuAFCfkFsb7KMKcLxFlBnDj",
+	"Tq2VpcLmAGu3EcqqdABuL7HCrxrtiUBZWrf7bHFUnb01OckCPpxk9TkZrcSBm/jv1lq3zzplOlijXy/a",
+	"yUqV8IP27VquRYv2ssD0CeFC+pmusX33m/vQfzaveginQGNjds1TXzGABTX55xCjpncWPUUuX3e+D8wC",
+	"owXnOrXBJDVs5SU+c3PwInc61UGf4ERAIeSiBReMo4gtklgH7V/bbIX4BHG4XpAk1lsSFRcOiHFUrrYf",
+	"rlvBe0WR+BDnXDUadL2kEWEL3GdHXlNraTBYg2zuPVaKNPEaMS1l0Vd9K8X26YRlFxah/6mKJs0qsbjr",
+	"VmhvXWjZzdNSvEIydmPSshYkxjQCZPKaiJwhDeYD5WnZ/N6vO4GrcuezYYEIf6qymuVzVi/PUrFXSzTX",
+	"yNlulrnGhDfHfOcp45KlF7mJkz/eSuOR5ZdIback0abiHH8cSXYD+lWFFpNMsrS1kMHDV6QQkqXrVghw",
+	"o61QMJ1ySavExGxKozePtcarNBDmV/KP9W+lqKHsMDQKmtWltQbf0O4zVa4tDTGzuPLsR6VKOGMYwit6",
+	"NyPRDBFh7LiywmvNgzFSlt+XGu3QPzHvMS7iMS5ig9SwjbK7vqJ8q8cAkMcAkMcAkO85AGTXaS4Pld+z",
+	"QjjEY8zLY8zLY8zLY8zLY8zLA8e8uAntNLMzLRFFbD5XZjDQGGLHDcVHIl+wGNyP5nzvNZuayvqGbr8c",
+	"3S7fiWvvN4mbEda8QHTovQZ8mJdnvkZiWsNpQ1J6bx5ryosjByclEEHm41LgPxFIWWYn9T8goutXEZ2s",
+	"FGEJVD+M/+i0X4HoucG7K4+9+6BvuZQRkqWpXpO1ax9r5dWp1vA5bL1anlup69qsWcn1BybdN7ETG26g",
+	"XW/Ikorfuhsxl+JxM3YTzni1tr8Tm5ayYxtOOJ7OS1dDkrEERThJnojsTsmtDhk33gO+xKfW8i2QveYJ",
+	"3XS3FpgJg/qITWZoM20yypswBiIFupuxBHwcoP+8WlHdjMGeCIT5dKH4TrQVxVVtA8dqPgeLfStvQRau",
+	"+21yXukJSMMXbUzYdoAMSnx4DVNCxQOdHN8b+UdbOHZ8TOAjfslP2iGCJpgkLr/KvAjxeDx41qC8L4hm",
+	"faJnFPHRvOxL9xL9ifD6XYg4NbdjrlQg0+mRG9bkBnvLuU12sBQJc7o5+UIB6cxFUOCjCUtisNHI1fyM",
+	"eiRSk13qb6Q0EJGHsGycPwYZX3bdiL3CJFlwffk5IRQnlz67U0de9Q9eT/Aqre2N8cbLbr4oV+RT5X6F",
+	"ahyfP3RP7CAcMOPHaq6kZ0eUMiL9PLPIzpzOywjTGriHxPV9ZaYsdSlzSI7qMu1KTFIwgG+P9bnQUBtO",
+	"X2KcoHxqHYm3kDPGicSS3EJzn7Uz8i6Eb5VV2m8v85Zfm1SuhJG4mHsVVlxJilf5LkdgNqOPxTpVOi3Q",
+	"PdpcZG/I/G8wqhZob/Db6dvL0enFxflF/vjmFN+Cfn1zX7/R+f7d8PLidPBm9P7t4F+Ds9eDX1+f1klj",
+	"31hBd1ighAnposiDK5hfG3duRYPUhO/QHUsHZ2Nxf86WCJd5C+0RKVAB4L6f2VYgeW1NPaGuv4rc6iGF",
+	"GN0xfkPoNHsuRi3i0Vvq5L2dPUH8Pssk7noS8+EzCfIk5w2et3QuWYdNmCLI3mwQmGOS1NJBfnh+5HrT",
+	"0T5N2YoT1aYOrO7oB9ASpARh403HBLCQOsnB+rDNC0Vmc5Rdks/qm6q9zsRaz5/eu1aS8VJNEihVFunj",
+	"FWFRPqcgZVwKRHxe10ujBPfT+41FtkIX7xIqkTYeW75YUmM9n2Uxj6d2Ne53w4O7TLEaNZx7uB7S6uQa",
+	"Zf08Edl7uCfZ1SH2HIXtz9Lax/RGNtyj0jh8IJ3uW7hXrkR97+pKOXvxwskWplCAeVuPTWyN4aKAh/PR",
+	"d8kilvwLeJZ13kShhVoMFuYBcFfSPKEohls0N/pe82Qwr/w1p/FjM3tBpC8i60upwV0HwYnbyuvlteeC",
+	"j57/6IJEQLTgRC6H6sQ2SL0GzIEX/3uVcekff14qOHRLhR7TLh91JmUa3KtBCZ0wN4XN5szetqwEg6A0",
+	"wVLtiEN0cTq8RIrO2NRtmZP8Ce08ufCKZhhDe+8uzi/PX5y/PpzH+yfVZvmb22KG9XuGHFAMUYI5xOoM",
+	"zpWWK2qVFqTzEbHU42hIBu/O8gTIYmAxU2MpJUSAvkyfAlUQqx24TEEcXlHzVqR5//uaxUtEBBp/ujKe",
+	"rKvgGH260ibGVRCiq8zKMD9ytfMquL+3RZ8lkUrlCl6SOaELoDHLEBmEwW3Gm8HR4bPDI310pkBxSoLj",
+	"4IfDo8Mf7PPwmsZPcUqearQf2JcWPwVT0DIsx7sSO8FrImTxqIXmSpEyKkyX50dHxtCybwl+CnQiV6T7",
+	"P/3Hem4MYrt0xXwWXchN85HHS2DwGyLGY12j43qJiNa6Y5hgncTjnikH3eRoGP5fzOdYvx94WR0eUbjL",
+	"/NACzfFSHVpor/Ry6xOBYkgTttS32vt6OI3XGeDEbEAnSn8D+btpsUNs2hkcaDTQLRHjKIYpx7F+Jyj4",
+	"6eiHB5g8Zne0IneC47/+LlPhJaRAY6DREhlA9c4jVEhddGEOkpNIoD3KtL+yhHVzqPgw/gZ2ie2zGKhU",
+	"q3EsmeTftsCgEU4SrToVoxbrV4Zd+05+Y9vsEBXFIzu+PZwBug18SKBYuw3toGhvjimewij7nRAh93Vu",
+	"GhMOpAzi2AAc5IVtfmXxcntCLRs/M2fvq8e/5Au4b1Dj2QNRA8f6FqBEFIQnEvgd5vHm9BnEMcJ24AZd",
+	"cBzvN3j36Selg57F9zbezFY5qpLMZL+UqPZZGNkmde8MeWaVfvyZ+Q1nY6UwS733/1ImdnCsD/qsVuNx",
+	"YLAa1BkvLGGirCo+7yz98bdWJUxFrip1yk6mHe0plx+r17Z6KN6wlvfOeOOFrlaY88YTgThLoMEiBozy",
+	"LmMxJB0HhGmyS9SpGdqOhwhLnLDpLtQ7jYBsAqPsCRRhalS7Uypgfp2UMVauwevF2TBr5N6KHxagK6nZ",
+	"vUholCxiGBTlUQu85QvURmnTDlX7bmeEKZdR9pAmP21zvKxDFe9hbNIUh3mVtV0Ij8ocn+lQrhS/a2La",
+	"VnlBe7qgBspq2yJldSRZkR3Gs+swIpRBsr8eKeqM/vRT7tBpPYRNRnyZVBVc/di0/m0hkxOEpcTRDGJb",
+	"j0gdZRGo9dVLnmy644eSpbVoImPfKYvCTIKIRHvVt680In1WhHfBRw/FHKX1rL35qkLK1a9oksFzFged",
+	"p/5ud67zduiBz/0exLGH/0ZEqiqC6uAIkb25Uhs/vyBEe6Y+csa7eaviD43LRMfpVt70T03lU+Nd3YRR",
+	"3OaWHjyriLArm0tPshKHPN/e5FmxSpe5Zb8ZxdCIPyRm7E6gRkGyhmcf34BARG5ulWnsIIxsndK8wq3i",
+	"rKJYGUp1/VK0Z/hhlLXqYh8TpdnmiTEvCDeVpSqubN05U18TPqCpPhQ5kjOs0EKEktsaDegoLAWOSszl",
+	"vr62aqpeWgU3cXQFMf33QEeui1LHbfScCWlAmmO6zCrm5eCp02aOP6ox0bOjoyMfdAmZExnUbDJ7I3Vk",
+	"b6H9RZ13qRkair0zEWZOoZfaQMjNOFMP03w5sVGMcK8oWOwygFeQUz1Y+WlWHSznaN+9lblzIwKNq5XQ",
+	"xsZrXCm5aKpeo3G1NvB4/xCd4mhWLPmKmlEnLEm0nBDuguz9q6oXt4N/DM/f2jYnrsKOdm6B9saVgnJq",
+	"xJquVi6rPibx+BANdL2MrAo7qtRgVzgS+srF3PA9+wmJQ3SZ1YkPlUZoLv0slioF5S06EyyklgxWfYz3",
+	"lQAbZ3t8fHJFVbMZ4Bg4uiNUGKComoIjyRgSCbtDkmnI0CJFAkCURTPQWO9eA5b9hHU44fLwil4WLXUR",
+	"S6CxNfOb+NHj5CI9d2eL2UIKFLM7am54qsKyVL6iU16aLfMh2z0aO4bMGX5O7Muj+WW7hlSLHGLvBWLt",
+	"s7HyqIL0bYpMC0ZWWXRixLrmiQ9oj0wp49n5V31JwLLNQ4p3vVv0ExGliurXkDA6FUiyE4SpeQPXNJqC",
+	"FKi6p5G25T0gZ/XDnX64n390Ot46xLyEj9KIroNCchXjVwcMg48HQsDBxLwV4VF6s7ckHML/MpcmZjIr",
+	"vwpRuMLrEW1PQ6j9c0UrgqwkvuxLD2qPYVS8BGH0LJPTLBBG49KGUkDo9aFxtr7xFTWLuwZRVNDdP6wJ",
+	"r6jyukTzNYltOKqKw0/NmW8VgYY6COBgqAA4tdK58ujChHF7yS7yhxXyO+tdnpYTknRcI7/SLTrkWEw4",
+	"RJLxJeKQ6EwEJaEVHe+y6AbEGZOFfqVvZBnzigXrCu+n6lRDKBwCIYFbSNTW1zdLBRTPdPlklIP/RCB2",
+	"R1E0I0nMgfqAiyGtQdcqn3ap5SnytDn/1HptrMtG/K3mqGl4BWn31CwjzUs7Z9anWHr5VSFjIM+k/Vuw",
+	"KiSqv2Gh0OMGLg3tv5VZ7WGXXXPHCzuQh0EUUpGOm8ESFevblF/OKRSjKf0Gl/hFz7mn/h1hOcqb7Z53",
+	"Skh1MtAF4FjhbAPO+QLIuZXDjMIdCNlFQw441ht/97TLXrdp2/y/5y/gfKnkyyD0kC9HtwgRS2JFAW2m",
+	"bkxSE9Sm5oa418a06N4lXbso+htIL0Fd0vkaJoxDHkPsvyZvBFR2+4fkgtOSe+j5UVh2D63nHfqMB4PF",
+	"6869Q5cabfVE8bLtUeVz4yV6AN4zD7bsxF2ui/JemvDtXXjKKw/DPLCjvPrk1Wre8sqbATvzlA+BxsVz",
+	"T9YKsZnv5up1TwPS5RIXkqW74g/zDE7wmS80Nkb1GZXA+SKVThzbh3X2TxCRxsum3YKV1Gn0qUhhRnkJ",
+	"gfsO0mhZvBvaXCzoDneuHf0LvuTawvU95tIGOZzo4mTWDWJFAbsFXgrHZxwNh6eG3gm5hX+3KQOvdYMd",
+	"norvOLt2nofaidQaAa1U5pSzCIQw7yPpi95qvLMNgw6OP6lf+pXj1vVemBafY8HmCeYtB5h7Z6NM6ndr",
+	"lzp6hkudZc1RzDFRImW/E/O5a97wsUCS48mERBUKVMcoMmb++vv+7/v/DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

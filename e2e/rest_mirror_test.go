@@ -194,11 +194,21 @@ func TestRESTEventsAndHistory(t *testing.T) {
 		t.Fatalf("page: %v %s", err, bodyOf(page))
 	}
 	p := page.JSON200
-	if len(p.Events) != 3 || p.Events[0].Seq != 3 || !p.HasMore || p.LatestSeq != int64(seqOf(evs[len(evs)-1])) || p.SessionId != id {
+	if len(p.Events) != 3 || !p.HasMore || p.LatestSeq != int64(seqOf(evs[len(evs)-1])) || p.SessionId != id {
 		t.Fatalf("page after 2: %s", page.Body)
 	}
-	if p.Events[0].Type != evs[2]["type"] || p.Events[0].SessionId != id {
-		t.Fatalf("typed event: %+v", p.Events[0])
+	// Events are the SessionEvent union: the type selects the generated
+	// struct, and every sequenced one has the envelope's fields.
+	typ, err := p.Events[0].Discriminator()
+	if err != nil || typ != evs[2]["type"] {
+		t.Fatalf("typed event: %q %v, want %v", typ, err, evs[2]["type"])
+	}
+	v, err := p.Events[0].ValueByDiscriminator()
+	if err != nil {
+		t.Fatalf("typed event: %v", err)
+	}
+	if ev := reflect.ValueOf(v); ev.FieldByName("Seq").Int() != 3 || ev.FieldByName("SessionId").String() != id {
+		t.Fatalf("typed event: %+v", v)
 	}
 	end := p.LatestSeq
 	tail, err := cl.GetEventsWithResponse(ctx, id, &apiclient.GetEventsParams{AfterSeq: &end})

@@ -74,4 +74,6 @@ type AgentRuntime interface {
 	// Connect opens the instance's stream, resuming after seq `after`. ctx
 	// bounds the dial only: the stream lives until Close or until it ends.
 	Connect(ctx context.Context, instanceID string, after uint64) (AgentStream, error)
+	// AgentTypes lists the agent types deployed on the runtime, ordered by id.
+	AgentTypes(ctx context.Context) ([]domain.AgentType, error)
 }

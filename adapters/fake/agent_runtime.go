@@ -198,3 +198,12 @@ func toDomain(err error) error {
 	}
 	return domain.ErrUpstream("podium", err)
 }
+
+func (r *AgentRuntime) AgentTypes(context.Context) ([]domain.AgentType, error) {
+	deps := r.eng.Deployments()
+	out := make([]domain.AgentType, len(deps))
+	for i, d := range deps {
+		out[i] = domain.AgentType{ID: d.AgentType, Name: domain.AgentTypeName(d.AgentType), Description: d.Description}
+	}
+	return out, nil
+}

@@ -9,10 +9,11 @@ import (
 // extensions are the Server's dependencies beyond New's arguments, set with
 // the With* setters before Start, and the bookkeeping of its event streams.
 type extensions struct {
-	members *app.Members
-	models  *app.Models
-	files   Files
-	sse     SSEConfig
+	members    *app.Members
+	models     *app.Models
+	agentTypes *app.AgentTypes
+	files      Files
+	sse        SSEConfig
 
 	streamsMu     sync.Mutex
 	streamsClosed bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 )
@@ -51,11 +52,7 @@ func (h *handlers) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.Get
 	if err != nil {
 		return nil, err
 	}
-	perms := make([]string, len(id.Permissions))
-	for i, p := range id.Permissions {
-		perms[i] = string(p)
-	}
-	return api.GetMe200JSONResponse{UserId: id.UserID, Email: id.Email, TenantId: id.TenantID, Role: api.Role(id.Role), Permissions: perms}, nil
+	return api.GetMe200JSONResponse(apiconv.Identity(id)), nil
 }
 
 func (h *handlers) ListSessions(ctx context.Context, req api.ListSessionsRequestObject) (api.ListSessionsResponseObject, error) {
@@ -67,11 +64,7 @@ func (h *handlers) ListSessions(ctx context.Context, req api.ListSessionsRequest
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListSessions200JSONResponse{Sessions: make([]api.SessionMeta, len(list))}
-	for i, m := range list {
-		out.Sessions[i] = toAPIMeta(m)
-	}
-	return out, nil
+	return api.ListSessions200JSONResponse{Sessions: apiconv.Metas(list)}, nil
 }
 
 func (h *handlers) CreateSession(ctx context.Context, req api.CreateSessionRequestObject) (api.CreateSessionResponseObject, error) {
@@ -86,7 +79,7 @@ func (h *handlers) CreateSession(ctx context.Context, req api.CreateSessionReque
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateSession201JSONResponse(toAPIMeta(m)), nil
+	return api.CreateSession201JSONResponse(apiconv.Meta(m)), nil
 }
 
 func (h *handlers) GetSession(ctx context.Context, req api.GetSessionRequestObject) (api.GetSessionResponseObject, error) {
@@ -98,7 +91,7 @@ func (h *handlers) GetSession(ctx context.Context, req api.GetSessionRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.GetSession200JSONResponse(toAPIMeta(m)), nil
+	return api.GetSession200JSONResponse(apiconv.Meta(m)), nil
 }
 
 func (h *handlers) RunTurn(ctx context.Context, req api.RunTurnRequestObject) (api.RunTurnResponseObject, error) {
@@ -113,14 +106,6 @@ func (h *handlers) RunTurn(ctx context.Context, req api.RunTurnRequestObject) (a
 		return nil, err
 	}
 	return api.RunTurn202JSONResponse{SessionId: req.SessionId, Accepted: true, ClientTurnId: req.Body.ClientTurnId}, nil
-}
-
-func toAPIMeta(m domain.SessionMeta) api.SessionMeta {
-	return api.SessionMeta{
-		Id: m.ID, Name: m.Name, AgentType: m.AgentType, ProjectId: m.ProjectID, State: api.SessionState(m.State),
-		Archived: m.Archived, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
-		Epoch: m.Epoch, LatestSeq: int64(m.LatestSeq),
-	}
 }
 
 func deref[T any](p *T) T {

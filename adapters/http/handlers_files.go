@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 )
@@ -49,11 +50,7 @@ func (h *handlers) ListFiles(ctx context.Context, req api.ListFilesRequestObject
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListFiles200JSONResponse{SessionId: req.SessionId, Path: path, Entries: make([]api.FileEntry, len(entries))}
-	for i, e := range entries {
-		out.Entries[i] = api.FileEntry{Path: e.Path, Name: e.Name, Type: api.FileEntryType(e.Type), Size: e.Size, Iteration: e.Iteration}
-	}
-	return out, nil
+	return api.ListFiles200JSONResponse{SessionId: req.SessionId, Path: path, Entries: apiconv.FileEntries(entries)}, nil
 }
 
 func (h *handlers) ReadFile(ctx context.Context, req api.ReadFileRequestObject) (api.ReadFileResponseObject, error) {
@@ -65,7 +62,7 @@ func (h *handlers) ReadFile(ctx context.Context, req api.ReadFileRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	return api.ReadFile200JSONResponse(toAPIFile(req.SessionId, req.Params.Path, fc)), nil
+	return api.ReadFile200JSONResponse(apiconv.FileContent(req.SessionId, req.Params.Path, fc)), nil
 }
 
 func (h *handlers) FileHistory(ctx context.Context, req api.FileHistoryRequestObject) (api.FileHistoryResponseObject, error) {
@@ -77,11 +74,7 @@ func (h *handlers) FileHistory(ctx context.Context, req api.FileHistoryRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.FileHistory200JSONResponse{SessionId: req.SessionId, Path: req.Params.Path, Iterations: make([]api.FileIteration, len(its))}
-	for i, it := range its {
-		out.Iterations[i] = api.FileIteration{Iteration: it.Iteration, Timestamp: it.Timestamp, Size: it.Size, Hash: it.Hash}
-	}
-	return out, nil
+	return api.FileHistory200JSONResponse{SessionId: req.SessionId, Path: req.Params.Path, Iterations: apiconv.FileIterations(its)}, nil
 }
 
 func (h *handlers) FileAtIteration(ctx context.Context, req api.FileAtIterationRequestObject) (api.FileAtIterationResponseObject, error) {
@@ -96,18 +89,5 @@ func (h *handlers) FileAtIteration(ctx context.Context, req api.FileAtIterationR
 	if err != nil {
 		return nil, err
 	}
-	return api.FileAtIteration200JSONResponse(toAPIFile(req.SessionId, req.Params.Path, fc)), nil
-}
-
-// toAPIFile renders fc; its path is the one the use case resolved, or the
-// one asked for when it reports none.
-func toAPIFile(sessionID, asked string, fc domain.FileContent) api.FileContent {
-	path := fc.Path
-	if path == "" {
-		path = asked
-	}
-	return api.FileContent{
-		SessionId: sessionID, Path: path, Content: fc.Content, Encoding: api.FileContentEncoding(fc.Encoding),
-		Size: fc.Size, Hash: fc.Hash, Iteration: fc.Iteration,
-	}
+	return api.FileAtIteration200JSONResponse(apiconv.FileContent(req.SessionId, req.Params.Path, fc)), nil
 }

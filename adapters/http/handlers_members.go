@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -29,11 +30,7 @@ func (h *handlers) manageMembers(ctx context.Context, action, userID, email stri
 	if err != nil {
 		return api.MemberList{}, err
 	}
-	out := api.MemberList{Members: make([]api.Member, len(list))}
-	for i, m := range list {
-		out.Members[i] = api.Member{UserId: m.UserID, Email: m.Email, Role: api.Role(m.Role), AddedAt: m.AddedAt}
-	}
-	return out, nil
+	return api.MemberList{Members: apiconv.Members(list)}, nil
 }
 
 func (h *handlers) ListMembers(ctx context.Context, _ api.ListMembersRequestObject) (api.ListMembersResponseObject, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -34,7 +35,7 @@ func (h *handlers) UpdateSession(ctx context.Context, req api.UpdateSessionReque
 			return nil, err
 		}
 	}
-	return api.UpdateSession200JSONResponse(toAPIMeta(meta)), nil
+	return api.UpdateSession200JSONResponse(apiconv.Meta(meta)), nil
 }
 
 func (h *handlers) DeleteSession(ctx context.Context, req api.DeleteSessionRequestObject) (api.DeleteSessionResponseObject, error) {
@@ -157,36 +158,5 @@ func (h *handlers) GetHistory(ctx context.Context, req api.GetHistoryRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetHistory200JSONResponse{SessionId: req.SessionId, Turns: make([]api.Turn, len(page.Turns)), HasMore: page.HasMore}
-	for i, t := range page.Turns {
-		out.Turns[i] = toAPITurn(t)
-	}
-	return out, nil
-}
-
-func toAPITurn(t domain.Turn) api.Turn {
-	out := api.Turn{
-		TurnId: t.TurnID, UserText: t.UserText, FinalText: t.FinalText, Status: api.TurnStatus(t.Status),
-		StartedAt: t.StartedAt, FirstSeq: int64(t.FirstSeq), LastSeq: int64(t.LastSeq),
-	}
-	if t.ClientTurnID != "" {
-		out.ClientTurnId = &t.ClientTurnID
-	}
-	if t.StopReason != "" {
-		sr := api.TurnStopReason(t.StopReason)
-		out.StopReason = &sr
-	}
-	if t.Usage != nil {
-		out.Usage = &t.Usage
-	}
-	if t.Error != nil {
-		out.Error = &t.Error
-	}
-	if t.CompletedAt != 0 {
-		out.CompletedAt = &t.CompletedAt
-	}
-	if len(t.ToolCalls) > 0 {
-		out.ToolCalls = &t.ToolCalls
-	}
-	return out
+	return api.GetHistory200JSONResponse{SessionId: req.SessionId, Turns: apiconv.Turns(page.Turns), HasMore: page.HasMore}, nil
 }

@@ -31,6 +31,8 @@ type Config struct {
 	AllowedOrigins []string
 	Version        string
 	BodyLimit      string
+	// ReadTimeout bounds reading a request (default 30s).
+	ReadTimeout time.Duration
 }
 
 // Server is the HTTP listener shared by REST and WebSocket.
@@ -115,7 +117,22 @@ func (s *Server) Start() error {
 	if s.wrap != nil {
 		h = s.wrap(h)
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	read := s.cfg.ReadTimeout
+	if read <= 0 {
+		read = 30 * time.Second
+	}
+	s.srv = &http.Server{
+		Handler: h,
+		// Every read of a request is bounded, so a slow or idle client
+		// holds a connection for a bounded time: headers within 10 s, the
+		// whole request within ReadTimeout. No WriteTimeout: the event
+		// stream bounds each of its writes itself, and hijacked
+		// WebSockets have their own deadlines.
+		ReadHeaderTimeout: min(10*time.Second, read),
+		ReadTimeout:       read,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -117,7 +118,13 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 		return nil, err
 	}
 	if err := h.s.hub.Join(ctx, id, jr, sub, func(snap app.Snapshot) app.Frame {
-		return encodeSnapshot(req.SessionId, snap)
+		f, err := encodeSnapshot(req.SessionId, snap)
+		if err != nil {
+			// Stored events always encode; should one not, say so
+			// rather than send a partial snapshot.
+			return errorEventFrame(api.ErrorCodeINTERNAL, "could not encode the snapshot")
+		}
+		return f
 	}); err != nil {
 		stopExpiry()
 		return nil, err
@@ -128,29 +135,18 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 	}, nil
 }
 
-// snapshotFrame is state_snapshot as the WebSocket sends it, less the
+// encodeSnapshot is state_snapshot as the WebSocket sends it, less the
 // requestId: the stream's X-Request-Id header names the request.
-type snapshotFrame struct {
-	Type           string              `json:"type"`
-	SessionID      string              `json:"sessionId"`
-	Session        domain.SessionMeta  `json:"session"`
-	State          domain.SessionState `json:"state"`
-	Epoch          string              `json:"epoch"`
-	LatestSeq      uint64              `json:"latestSeq"`
-	PendingPrompts []domain.Event      `json:"pendingPrompts"`
-	ReplayComplete bool                `json:"replayComplete"`
-}
-
-func encodeSnapshot(sessionID string, snap app.Snapshot) app.Frame {
-	pending := snap.PendingPrompts
-	if pending == nil {
-		pending = []domain.Event{}
+func encodeSnapshot(sessionID string, snap app.Snapshot) (app.Frame, error) {
+	f, err := apiconv.Snapshot(sessionID, snap)
+	if err != nil {
+		return app.Frame{}, err
 	}
-	b, _ := json.Marshal(snapshotFrame{
-		Type: "state_snapshot", SessionID: sessionID, Session: snap.Session, State: snap.State, Epoch: snap.Epoch,
-		LatestSeq: snap.LatestSeq, PendingPrompts: pending, ReplayComplete: snap.ReplayComplete,
-	})
-	return app.Frame{Type: "state_snapshot", Data: b}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return app.Frame{}, err
+	}
+	return app.Frame{Type: string(f.Type), Data: b}, nil
 }
 
 // sseSubscriber is a stream's app.Subscriber: a queue bounded in bytes that
@@ -243,6 +239,10 @@ func (r *sseResponse) VisitStreamEventsResponse(w http.ResponseWriter) error {
 	defer r.leave()
 	defer r.sub.close()
 	rc := http.NewResponseController(w)
+	// The request is read; past the server's read deadline, net/http
+	// takes its timed-out background read for a closed connection and
+	// cancels the request's context.
+	_ = rc.SetReadDeadline(time.Time{})
 	// Whatever write deadline the server may set, the stream has none but
 	// the per-write one below.
 	_ = rc.SetWriteDeadline(time.Time{})

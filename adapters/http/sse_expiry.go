@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
 )
@@ -38,10 +39,13 @@ func endAtExpiry(ctx context.Context, sub *sseSubscriber) (stop func(), err erro
 	return func() { t.Stop() }, nil
 }
 
-var tokenExpiredFrame = func() app.Frame {
-	b, _ := json.Marshal(map[string]string{"type": "error", "code": "TOKEN_EXPIRED", "message": "the token expired"})
-	return app.Frame{Type: "error", Data: b}
-}()
+var tokenExpiredFrame = errorEventFrame(api.ErrorCodeTOKENEXPIRED, "the token expired")
+
+// errorEventFrame is an error event of the stream (ErrorEvent).
+func errorEventFrame(code api.ErrorCode, msg string) app.Frame {
+	b, _ := json.Marshal(api.ErrorEvent{Type: api.ErrorEventTypeError, Code: code, Message: msg}) // strings only: cannot fail
+	return app.Frame{Type: string(api.ErrorEventTypeError), Data: b}
+}
 
 // endWith queues f as the stream's last frame, whatever the bound, and
 // ends the stream once it is written.

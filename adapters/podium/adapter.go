@@ -48,6 +48,10 @@ type Config struct {
 	// probe may pass.
 	BreakerFailures uint32
 	BreakerCooldown time.Duration
+	// AgentTypesTTL is how long a listing of deployments is served before
+	// Podium is asked again (default 30s): deployments change on a release,
+	// not per request.
+	AgentTypesTTL time.Duration
 }
 
 // defaults are Podium's figures (docs/upstreams.md, Resilience).
@@ -61,9 +65,10 @@ var defaults = upstream.Config{
 
 // Adapter talks to one Podium.
 type Adapter struct {
-	cfg Config
-	up  *upstream.Client
-	log *slog.Logger
+	cfg   Config
+	up    *upstream.Client
+	log   *slog.Logger
+	types agentTypeCache
 }
 
 // New returns an adapter for cfg. client carries the transport (nil: a
@@ -81,6 +86,9 @@ func New(cfg Config, client *http.Client) (*Adapter, error) {
 	}, defaults, client)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.AgentTypesTTL <= 0 {
+		cfg.AgentTypesTTL = 30 * time.Second
 	}
 	if cfg.ChronicleURL != "" {
 		log.Info("CHRONICLE_URL is set; workspace files still go through Podium", "chronicle_url", cfg.ChronicleURL)

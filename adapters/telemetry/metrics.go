@@ -111,11 +111,22 @@ func (m *Metrics) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				status = he.Code
 			}
 		}
-		method := c.Request().Method
+		method := methodLabel(c.Request().Method)
 		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 		if route != "/ws" && route != "/api/sessions/:sessionId/events/stream" {
 			m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}
 		return err
 	}
+}
+
+// methodLabel maps a request method onto a closed set: any other method
+// string would become a new series, kept for the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }

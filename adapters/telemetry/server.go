@@ -25,7 +25,9 @@ func ServeMetrics(addr string, h http.Handler, log *slog.Logger) (*MetricsServer
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	m := &MetricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
+	// A scrape is one small GET: every phase is bounded.
+	m := &MetricsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}, ln: ln}
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "err", err)

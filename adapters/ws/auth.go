@@ -5,15 +5,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/adapters/auth"
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 	"github.com/diminuendo/diminuendo/ports"
 )
 
 func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Identity, raw []byte, rid string) error {
-	var m struct {
-		Token string `json:"token"`
-	}
+	var m api.AuthenticateMessage
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 		}
 		c.warnTime = time.AfterFunc(max(0, until-s.cfg.ExpiryWarning), func() {
 			if current() {
-				c.push(newReply("auth_expiring", "").with("expiresAt", exp.UnixMilli()).encode())
+				c.push(encode(api.AuthExpiring{Type: api.AuthExpiringTypeAuthExpiring, ExpiresAt: exp.UnixMilli()}))
 			}
 		})
 		c.expTimer = time.AfterFunc(max(0, until), func() {
@@ -76,7 +76,7 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 		})
 	}
 	c.mu.Unlock()
-	c.push(newReply("authenticated", rid).with("identity", id).encode())
+	c.push(encode(api.Authenticated{Type: api.AuthenticatedTypeAuthenticated, RequestId: optional(rid), Identity: apiconv.Identity(id)}))
 }
 
 // queryTokenParams are the query parameters a token could be smuggled in.

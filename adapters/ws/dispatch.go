@@ -62,10 +62,11 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		return
 	}
 	if ok, retry := c.rate.Allow(time.Now()); !ok {
-		b, _ := json.Marshal(errorFrame{Type: "error", Code: CodeRateLimited, Message: "too many messages; slow down",
-			RetryAfterMs: max(1, retry.Milliseconds()), RequestID: peekRequestID(raw)})
+		f := errorEvent(CodeRateLimited, "too many messages; slow down", peekRequestID(raw))
+		ms := max(1, retry.Milliseconds())
+		f.RetryAfterMs = &ms
 		s.countError(CodeRateLimited)
-		c.push(b)
+		c.push(encode(f))
 		return
 	}
 	if !json.Valid(raw) {

@@ -1,25 +1,28 @@
 package ws
 
-import "github.com/diminuendo/diminuendo/domain"
+import (
+	"github.com/diminuendo/diminuendo/api"
+	"github.com/diminuendo/diminuendo/domain"
+)
 
-// Wire error codes (PROTOCOL.md). This is the one place where the WebSocket
-// transport maps domain error kinds to them.
+// Wire error codes: the contract's ErrorCode values. This is the one place
+// where the WebSocket transport maps domain error kinds to them.
 const (
-	CodeInvalidJSON         = "INVALID_JSON"
-	CodeInvalidMessage      = "INVALID_MESSAGE"
-	CodeMessageTooLarge     = "MESSAGE_TOO_LARGE"
-	CodeRateLimited         = "RATE_LIMITED"
-	CodeAuthRequired        = "AUTH_REQUIRED"
-	CodeAuthFailed          = "AUTH_FAILED"
-	CodeAuthRateLimited     = "AUTH_RATE_LIMITED"
-	CodeTokenExpired        = "TOKEN_EXPIRED"
-	CodeForbidden           = "FORBIDDEN"
-	CodeSessionNotFound     = "SESSION_NOT_FOUND"
-	CodeInvalidState        = "INVALID_STATE"
-	CodeNotFound            = "NOT_FOUND"
-	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
-	CodeCapacityExceeded    = "CAPACITY_EXCEEDED"
-	CodeInternal            = "INTERNAL"
+	CodeInvalidJSON         = string(api.ErrorCodeINVALIDJSON)
+	CodeInvalidMessage      = string(api.ErrorCodeINVALIDMESSAGE)
+	CodeMessageTooLarge     = string(api.ErrorCodeMESSAGETOOLARGE)
+	CodeRateLimited         = string(api.ErrorCodeRATELIMITED)
+	CodeAuthRequired        = string(api.ErrorCodeAUTHREQUIRED)
+	CodeAuthFailed          = string(api.ErrorCodeAUTHFAILED)
+	CodeAuthRateLimited     = string(api.ErrorCodeAUTHRATELIMITED)
+	CodeTokenExpired        = string(api.ErrorCodeTOKENEXPIRED)
+	CodeForbidden           = string(api.ErrorCodeFORBIDDEN)
+	CodeSessionNotFound     = string(api.ErrorCodeSESSIONNOTFOUND)
+	CodeInvalidState        = string(api.ErrorCodeINVALIDSTATE)
+	CodeNotFound            = string(api.ErrorCodeNOTFOUND)
+	CodeUpstreamUnavailable = string(api.ErrorCodeUPSTREAMUNAVAILABLE)
+	CodeCapacityExceeded    = string(api.ErrorCodeCAPACITYEXCEEDED)
+	CodeInternal            = string(api.ErrorCodeINTERNAL)
 )
 
 // Close codes (PROTOCOL.md).

@@ -4,41 +4,32 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 )
 
 // ProtocolVersion is the wire protocol spoken (PROTOCOL.md: v1 plus additive extensions).
 const ProtocolVersion = 1
 
-// reply is a direct, unsequenced server message. Fields holds the
-// message-specific fields; RequestID echoes the request.
-type reply map[string]any
-
-func newReply(typ, requestID string) reply {
-	r := reply{"type": typ}
-	if requestID != "" {
-		r["requestId"] = requestID
-	}
-	return r
-}
-
-func (r reply) with(k string, v any) reply { r[k] = v; return r }
-
-func (r reply) encode() []byte {
-	b, err := json.Marshal(r)
+// encode marshals a server frame. Every frame this adapter writes is one of
+// the types generated from openapi.yaml's ServerEvent members (api.Welcome,
+// api.Pong, api.SessionListReply, ...), so clients generated from the same
+// schemas read exactly what is sent; sequenced events keep the encoding of
+// domain.Event, made once per event.
+func encode(frame any) []byte {
+	b, err := json.Marshal(frame)
 	if err != nil {
-		b, _ = json.Marshal(errorFrame{Type: "error", Code: CodeInternal, Message: "could not encode reply"})
+		return errorBytes(CodeInternal, "could not encode reply", "")
 	}
 	return b
 }
 
-type errorFrame struct {
-	Type         string `json:"type"`
-	Code         string `json:"code"`
-	Message      string `json:"message"`
-	RequestID    string `json:"requestId,omitempty"`
-	RetryAfterMs int64  `json:"retryAfterMs,omitempty"`
-	SessionID    string `json:"sessionId,omitempty"`
+// optional is a frame's optional string field: absent when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // encodeError builds the error frame for err. Outside dev mode the message
@@ -49,16 +40,21 @@ func encodeError(err error, requestID, sessionID string, verbose bool) []byte {
 	if verbose && de.Cause != nil {
 		msg = de.Error()
 	}
-	f := errorFrame{Type: "error", Code: codeOf(err), Message: msg, RequestID: requestID, SessionID: sessionID}
+	f := errorEvent(codeOf(err), msg, requestID)
+	f.SessionId = optional(sessionID)
 	if de.RetryAfter > 0 {
-		f.RetryAfterMs = max(1, de.RetryAfter.Milliseconds())
+		ms := max(1, de.RetryAfter.Milliseconds())
+		f.RetryAfterMs = &ms
 	}
-	b, _ := json.Marshal(f)
-	return b
+	return encode(f)
+}
+
+func errorEvent(code, msg, requestID string) api.ErrorEvent {
+	return api.ErrorEvent{Type: api.ErrorEventTypeError, Code: api.ErrorCode(code), Message: msg, RequestId: optional(requestID)}
 }
 
 func errorBytes(code, msg, requestID string) []byte {
-	b, _ := json.Marshal(errorFrame{Type: "error", Code: code, Message: msg, RequestID: requestID})
+	b, _ := json.Marshal(errorEvent(code, msg, requestID)) // strings only: cannot fail
 	return b
 }
 

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -38,7 +39,7 @@ func (s *Server) handlePing(_ context.Context, c *conn, _ domain.Identity, raw [
 	if m.Ts != nil {
 		ts = *m.Ts
 	}
-	c.push(newReply("pong", rid).with("ts", ts).with("serverTs", nowMs()).encode())
+	c.push(encode(api.Pong{Type: api.PongTypePong, RequestId: optional(rid), Ts: ts, ServerTs: nowMs()}))
 	return nil
 }
 
@@ -51,7 +52,7 @@ func (s *Server) handleListSessions(ctx context.Context, c *conn, id domain.Iden
 	if err != nil {
 		return err
 	}
-	c.push(newReply("session_list", rid).with("sessions", list).encode())
+	c.push(encode(api.SessionListReply{Type: api.SessionListReplyTypeSessionList, RequestId: optional(rid), Sessions: apiconv.Metas(list)}))
 	return nil
 }
 
@@ -64,12 +65,15 @@ func (s *Server) handleCreateSession(ctx context.Context, c *conn, id domain.Ide
 	if err != nil {
 		return err
 	}
-	c.push(newReply("session_created", rid).with("session", meta).encode())
+	c.push(encode(api.SessionCreatedReply{Type: api.SessionCreatedReplyTypeSessionCreated, RequestId: optional(rid), Session: apiconv.Meta(meta)}))
 	return nil
 }
 
 func (s *Server) handleRename(ctx context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
-	var m api.SessionIdMessage
+	var m struct {
+		SessionId string  `json:"sessionId"`
+		Name      *string `json:"name"` // present, to tell a missing name from an empty one
+	}
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -80,13 +84,14 @@ func (s *Server) handleRename(ctx context.Context, c *conn, id domain.Identity, 
 	if err != nil {
 		return err
 	}
-	c.push(newReply("session_updated", rid).with("session", meta).encode())
+	c.push(sessionUpdated(rid, meta))
 	return nil
 }
 
 func (s *Server) handleArchive(archived bool) handler {
 	return func(ctx context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
-		var m api.SessionIdMessage
+		// archive_session and unarchive_session have the same fields.
+		var m api.ArchiveSessionMessage
 		if err := decode(raw, &m); err != nil {
 			return err
 		}
@@ -97,13 +102,17 @@ func (s *Server) handleArchive(archived bool) handler {
 		if err != nil {
 			return err
 		}
-		c.push(newReply("session_updated", rid).with("session", meta).encode())
+		c.push(sessionUpdated(rid, meta))
 		return nil
 	}
 }
 
+func sessionUpdated(rid string, meta domain.SessionMeta) []byte {
+	return encode(api.SessionUpdatedReply{Type: api.SessionUpdatedReplyTypeSessionUpdated, RequestId: optional(rid), Session: apiconv.Meta(meta)})
+}
+
 func (s *Server) handleDelete(ctx context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
-	var m api.SessionIdMessage
+	var m api.DeleteSessionMessage
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -116,7 +125,7 @@ func (s *Server) handleDelete(ctx context.Context, c *conn, id domain.Identity, 
 	c.mu.Lock()
 	delete(c.joined, m.SessionId)
 	c.mu.Unlock()
-	c.push(newReply("session_deleted", rid).with("sessionId", m.SessionId).encode())
+	c.push(encode(api.SessionDeletedReply{Type: api.SessionDeletedReplyTypeSessionDeleted, RequestId: optional(rid), SessionId: m.SessionId}))
 	return nil
 }
 
@@ -145,10 +154,14 @@ func (s *Server) handleJoin(ctx context.Context, c *conn, id domain.Identity, ra
 		_ = s.hub.Leave(id, m.SessionId, c)
 	}
 	err := s.hub.Join(ctx, id, req, c, func(snap app.Snapshot) app.Frame {
-		return app.Frame{Type: "state_snapshot", Data: newReply("state_snapshot", rid).
-			with("sessionId", m.SessionId).with("session", snap.Session).with("state", snap.State).
-			with("epoch", snap.Epoch).with("latestSeq", snap.LatestSeq).
-			with("pendingPrompts", snap.PendingPrompts).with("replayComplete", snap.ReplayComplete).encode()}
+		f, err := apiconv.Snapshot(m.SessionId, snap)
+		if err != nil {
+			// Stored events always encode; should one not, say so rather
+			// than send a partial snapshot.
+			return app.Frame{Type: string(api.ErrorEventTypeError), Data: s.errorFrame(CodeInternal, "could not encode the snapshot", rid)}
+		}
+		f.RequestId = optional(rid)
+		return app.Frame{Type: string(f.Type), Data: encode(f)}
 	})
 	if err != nil {
 		return err
@@ -160,7 +173,7 @@ func (s *Server) handleJoin(ctx context.Context, c *conn, id domain.Identity, ra
 }
 
 func (s *Server) handleLeave(_ context.Context, c *conn, id domain.Identity, raw []byte, rid string) error {
-	var m api.SessionIdMessage
+	var m api.LeaveSessionMessage
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -172,7 +185,7 @@ func (s *Server) handleLeave(_ context.Context, c *conn, id domain.Identity, raw
 		return domain.ErrSessionNotFound()
 	}
 	_ = s.hub.Leave(id, m.SessionId, c)
-	c.push(newReply("session_left", rid).with("sessionId", m.SessionId).encode())
+	c.push(encode(api.SessionLeftReply{Type: api.SessionLeftReplyTypeSessionLeft, RequestId: optional(rid), SessionId: m.SessionId}))
 	return nil
 }
 
@@ -188,7 +201,7 @@ func (s *Server) handleRunTurn(ctx context.Context, _ *conn, id domain.Identity,
 }
 
 func (s *Server) handleStopTurn(ctx context.Context, _ *conn, id domain.Identity, raw []byte, _ string) error {
-	var m api.SessionIdMessage
+	var m api.StopTurnMessage
 	if err := decode(raw, &m); err != nil {
 		return err
 	}
@@ -210,7 +223,7 @@ func (s *Server) handleSteer(ctx context.Context, c *conn, id domain.Identity, r
 	if err != nil {
 		return err
 	}
-	c.push(newReply("steer_accepted", rid).with("sessionId", m.SessionId).with("turnId", turnID).encode())
+	c.push(encode(api.SteerAcceptedReply{Type: api.SteerAcceptedReplyTypeSteerAccepted, RequestId: optional(rid), SessionId: m.SessionId, TurnId: turnID}))
 	return nil
 }
 
@@ -248,12 +261,12 @@ func (s *Server) handleGetEvents(ctx context.Context, c *conn, id domain.Identit
 	if err != nil {
 		return err
 	}
-	evs := page.Events
-	if evs == nil {
-		evs = []domain.Event{}
+	evs, err := apiconv.Events(page.Events)
+	if err != nil {
+		return domain.Wrap(domain.KindInternal, "could not encode the events", err)
 	}
-	c.push(newReply("events", rid).with("sessionId", m.SessionId).with("epoch", page.Epoch).with("events", evs).
-		with("latestSeq", page.LatestSeq).with("hasMore", page.HasMore).encode())
+	c.push(encode(api.EventsReply{Type: api.EventsReplyTypeEvents, RequestId: optional(rid), SessionId: m.SessionId,
+		Epoch: page.Epoch, Events: evs, LatestSeq: int64(page.LatestSeq), HasMore: page.HasMore}))
 	return nil
 }
 

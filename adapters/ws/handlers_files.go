@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -18,12 +19,22 @@ func (s *Server) WithFiles(f *app.Files) *Server {
 	return s
 }
 
-func decodeFile(raw []byte, needPath bool) (api.FileMessage, error) {
-	var m api.FileMessage
+// fileMessage holds the fields of the four file messages (ListFilesMessage,
+// ReadFileMessage, FileHistoryMessage, FileAtIterationMessage); each
+// handler checks the ones its message requires.
+type fileMessage struct {
+	SessionID string  `json:"sessionId"`
+	Path      *string `json:"path"`
+	Depth     *int    `json:"depth"`
+	Iteration *int64  `json:"iteration"`
+}
+
+func decodeFile(raw []byte, needPath bool) (fileMessage, error) {
+	var m fileMessage
 	if err := decode(raw, &m); err != nil {
 		return m, err
 	}
-	if m.SessionId == "" || needPath && (m.Path == nil || *m.Path == "") {
+	if m.SessionID == "" || needPath && (m.Path == nil || *m.Path == "") {
 		if needPath {
 			return m, domain.E(domain.KindInvalidMessage, "sessionId and path are required")
 		}
@@ -37,14 +48,12 @@ func (s *Server) handleListFiles(ctx context.Context, c *conn, id domain.Identit
 	if err != nil {
 		return err
 	}
-	entries, err := s.files.List(ctx, id, m.SessionId, deref(m.Path), deref(m.Depth))
+	entries, err := s.files.List(ctx, id, m.SessionID, deref(m.Path), deref(m.Depth))
 	if err != nil {
 		return err
 	}
-	if entries == nil {
-		entries = []domain.FileEntry{}
-	}
-	c.push(newReply("file_list", rid).with("sessionId", m.SessionId).with("path", deref(m.Path)).with("entries", entries).encode())
+	c.push(encode(api.FileListReply{Type: api.FileListReplyTypeFileList, RequestId: optional(rid), SessionId: m.SessionID,
+		Path: deref(m.Path), Entries: apiconv.FileEntries(entries)}))
 	return nil
 }
 
@@ -53,11 +62,11 @@ func (s *Server) handleReadFile(ctx context.Context, c *conn, id domain.Identity
 	if err != nil {
 		return err
 	}
-	fc, err := s.files.Read(ctx, id, m.SessionId, *m.Path)
+	fc, err := s.files.Read(ctx, id, m.SessionID, *m.Path)
 	if err != nil {
 		return err
 	}
-	c.push(fileContent(rid, m.SessionId, fc))
+	c.push(fileContent(rid, m.SessionID, *m.Path, fc))
 	return nil
 }
 
@@ -66,14 +75,12 @@ func (s *Server) handleFileHistory(ctx context.Context, c *conn, id domain.Ident
 	if err != nil {
 		return err
 	}
-	its, err := s.files.History(ctx, id, m.SessionId, *m.Path)
+	its, err := s.files.History(ctx, id, m.SessionID, *m.Path)
 	if err != nil {
 		return err
 	}
-	if its == nil {
-		its = []domain.FileIteration{}
-	}
-	c.push(newReply("file_history", rid).with("sessionId", m.SessionId).with("path", *m.Path).with("iterations", its).encode())
+	c.push(encode(api.FileHistoryReply{Type: api.FileHistoryReplyTypeFileHistory, RequestId: optional(rid), SessionId: m.SessionID,
+		Path: *m.Path, Iterations: apiconv.FileIterations(its)}))
 	return nil
 }
 
@@ -85,15 +92,17 @@ func (s *Server) handleFileAt(ctx context.Context, c *conn, id domain.Identity, 
 	if m.Iteration == nil {
 		return domain.E(domain.KindInvalidMessage, "iteration is required")
 	}
-	fc, err := s.files.At(ctx, id, m.SessionId, *m.Path, *m.Iteration)
+	fc, err := s.files.At(ctx, id, m.SessionID, *m.Path, *m.Iteration)
 	if err != nil {
 		return err
 	}
-	c.push(fileContent(rid, m.SessionId, fc))
+	c.push(fileContent(rid, m.SessionID, *m.Path, fc))
 	return nil
 }
 
-func fileContent(rid, sessionID string, fc domain.FileContent) []byte {
-	return newReply("file_content", rid).with("sessionId", sessionID).with("path", fc.Path).with("content", fc.Content).
-		with("encoding", fc.Encoding).with("size", fc.Size).with("hash", fc.Hash).with("iteration", fc.Iteration).encode()
+// fileContent is the reply to read_file and file_at_iteration.
+func fileContent(rid, sessionID, asked string, fc domain.FileContent) []byte {
+	f := apiconv.FileContent(sessionID, asked, fc)
+	return encode(api.FileContentReply{Type: api.FileContentReplyTypeFileContent, RequestId: optional(rid), SessionId: f.SessionId,
+		Path: f.Path, Content: f.Content, Encoding: api.FileContentReplyEncoding(f.Encoding), Size: f.Size, Hash: f.Hash, Iteration: f.Iteration})
 }

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -34,11 +35,8 @@ func (s *Server) handleHistory(ctx context.Context, c *conn, id domain.Identity,
 	if err != nil {
 		return err
 	}
-	turns := page.Turns
-	if turns == nil {
-		turns = []domain.Turn{}
-	}
-	c.push(newReply("history", rid).with("sessionId", m.SessionId).with("turns", turns).with("hasMore", page.HasMore).encode())
+	c.push(encode(api.HistoryReply{Type: api.HistoryReplyTypeHistory, RequestId: optional(rid), SessionId: m.SessionId,
+		Turns: apiconv.Turns(page.Turns), HasMore: page.HasMore}))
 	return nil
 }
 
@@ -55,9 +53,6 @@ func (s *Server) handleMembers(ctx context.Context, c *conn, id domain.Identity,
 	if err != nil {
 		return err
 	}
-	if members == nil {
-		members = []domain.Member{}
-	}
-	c.push(newReply("member_list", rid).with("members", members).encode())
+	c.push(encode(api.MemberListReply{Type: api.MemberListReplyTypeMemberList, RequestId: optional(rid), Members: apiconv.Members(members)}))
 	return nil
 }

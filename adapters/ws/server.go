@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
 	"github.com/diminuendo/diminuendo/ports"
@@ -66,16 +67,17 @@ func DefaultConfig() Config {
 
 // Server owns the Melody instance and the live connections.
 type Server struct {
-	cfg      Config
-	hub      *app.Hub
-	verifier ports.TokenVerifier // nil in dev mode
-	limiter  ports.AuthLimiter   // may be nil
-	log      *slog.Logger
-	m        *melody.Melody
-	origins  map[string]bool
-	handlers map[string]handler
-	members  *app.Members
-	files    *app.Files
+	cfg        Config
+	hub        *app.Hub
+	verifier   ports.TokenVerifier // nil in dev mode
+	limiter    ports.AuthLimiter   // may be nil
+	log        *slog.Logger
+	m          *melody.Melody
+	origins    map[string]bool
+	handlers   map[string]handler
+	members    *app.Members
+	files      *app.Files
+	agentTypes *app.AgentTypes
 
 	count    atomic.Int64
 	stats    *Stats
@@ -214,15 +216,15 @@ func (s *Server) onConnect(ms *melody.Session) {
 	})
 	ms.Set("conn", c)
 	// The server speaks first, even to a connection it is about to refuse.
-	c.push(newReply("welcome", "").with("protocolVersion", ProtocolVersion).
-		with("requiresAuth", !s.cfg.DevMode).with("serverVersion", s.cfg.ServerVersion).encode())
+	c.push(encode(api.Welcome{Type: api.WelcomeTypeWelcome, ProtocolVersion: ProtocolVersion,
+		RequiresAuth: !s.cfg.DevMode, ServerVersion: s.cfg.ServerVersion}))
 	if int(n) > s.cfg.MaxConnections || s.draining.Load() {
 		c.push(s.errorFrame(CodeCapacityExceeded, "this gateway instance is at its connection limit; retry later", ""))
 		c.closeWith(CloseTryAgainLater, "over capacity")
 		return
 	}
-	c.push(newReply("connected", "").with("clientId", c.id).
-		with("heartbeatIntervalMs", s.cfg.Heartbeat.Milliseconds()).with("ts", nowMs()).encode())
+	c.push(encode(api.Connected{Type: api.ConnectedTypeConnected, ClientId: c.id,
+		HeartbeatIntervalMs: s.cfg.Heartbeat.Milliseconds(), Ts: nowMs()}))
 	switch {
 	case s.cfg.DevMode:
 		s.authenticated(c, domain.DevIdentity(), time.Time{}, "")
@@ -279,7 +281,7 @@ func (s *Server) heartbeat() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			b := newReply("heartbeat", "").with("ts", nowMs()).encode()
+			b := encode(api.Heartbeat{Type: api.HeartbeatTypeHeartbeat, Ts: nowMs()})
 			sessions, err := s.m.Sessions()
 			if err != nil {
 				continue

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,36 @@ import (
 
 	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for AgentEventEventType.
+const (
+	AgentEventEventTypeAgentEvent AgentEventEventType = "agent_event"
+)
+
+// Valid indicates whether the value is a known member of the AgentEventEventType enum.
+func (e AgentEventEventType) Valid() bool {
+	switch e {
+	case AgentEventEventTypeAgentEvent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalResolvedEventType.
+const (
+	ApprovalResolvedEventTypeApprovalResolved ApprovalResolvedEventType = "approval_resolved"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalResolvedEventType enum.
+func (e ApprovalResolvedEventType) Valid() bool {
+	switch e {
+	case ApprovalResolvedEventTypeApprovalResolved:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for DependencyHealthStatus.
 const (
@@ -152,6 +183,81 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for PermissionRequestedEventType.
+const (
+	PermissionRequestedEventTypePermissionRequested PermissionRequestedEventType = "permission_requested"
+)
+
+// Valid indicates whether the value is a known member of the PermissionRequestedEventType enum.
+func (e PermissionRequestedEventType) Valid() bool {
+	switch e {
+	case PermissionRequestedEventTypePermissionRequested:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanCreatedEventType.
+const (
+	PlanCreatedEventTypePlanCreated PlanCreatedEventType = "plan.created"
+)
+
+// Valid indicates whether the value is a known member of the PlanCreatedEventType enum.
+func (e PlanCreatedEventType) Valid() bool {
+	switch e {
+	case PlanCreatedEventTypePlanCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanRevisedEventType.
+const (
+	PlanRevisedEventTypePlanRevised PlanRevisedEventType = "plan.revised"
+)
+
+// Valid indicates whether the value is a known member of the PlanRevisedEventType enum.
+func (e PlanRevisedEventType) Valid() bool {
+	switch e {
+	case PlanRevisedEventTypePlanRevised:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepCompletedEventType.
+const (
+	PlanStepCompletedEventTypePlanStepCompleted PlanStepCompletedEventType = "plan.step_completed"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepCompletedEventType enum.
+func (e PlanStepCompletedEventType) Valid() bool {
+	switch e {
+	case PlanStepCompletedEventTypePlanStepCompleted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PlanStepStartedEventType.
+const (
+	PlanStepStartedEventTypePlanStepStarted PlanStepStartedEventType = "plan.step_started"
+)
+
+// Valid indicates whether the value is a known member of the PlanStepStartedEventType enum.
+func (e PlanStepStartedEventType) Valid() bool {
+	switch e {
+	case PlanStepStartedEventTypePlanStepStarted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProbeStatus.
 const (
 	ProbeStatusDraining ProbeStatus = "draining"
@@ -167,6 +273,21 @@ func (e ProbeStatus) Valid() bool {
 	case ProbeStatusOk:
 		return true
 	case ProbeStatusStarting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuestionRequestedEventType.
+const (
+	QuestionRequestedEventTypeQuestionRequested QuestionRequestedEventType = "question_requested"
+)
+
+// Valid indicates whether the value is a known member of the QuestionRequestedEventType enum.
+func (e QuestionRequestedEventType) Valid() bool {
+	switch e {
+	case QuestionRequestedEventTypeQuestionRequested:
 		return true
 	default:
 		return false
@@ -200,6 +321,51 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SandboxInitEventType.
+const (
+	SandboxInitEventTypeSandboxInit SandboxInitEventType = "sandbox.init"
+)
+
+// Valid indicates whether the value is a known member of the SandboxInitEventType enum.
+func (e SandboxInitEventType) Valid() bool {
+	switch e {
+	case SandboxInitEventTypeSandboxInit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxProvisioningEventType.
+const (
+	SandboxProvisioningEventTypeSandboxProvisioning SandboxProvisioningEventType = "sandbox.provisioning"
+)
+
+// Valid indicates whether the value is a known member of the SandboxProvisioningEventType enum.
+func (e SandboxProvisioningEventType) Valid() bool {
+	switch e {
+	case SandboxProvisioningEventTypeSandboxProvisioning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SandboxRemovedEventType.
+const (
+	SandboxRemovedEventTypeSandboxRemoved SandboxRemovedEventType = "sandbox.removed"
+)
+
+// Valid indicates whether the value is a known member of the SandboxRemovedEventType enum.
+func (e SandboxRemovedEventType) Valid() bool {
+	switch e {
+	case SandboxRemovedEventTypeSandboxRemoved:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SessionState.
 const (
 	SessionStateActivating   SessionState = "activating"
@@ -227,6 +393,210 @@ func (e SessionState) Valid() bool {
 	case SessionStateRunning:
 		return true
 	case SessionStateWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SteerAppliedEventType.
+const (
+	SteerAppliedEventTypeSteerApplied SteerAppliedEventType = "steer_applied"
+)
+
+// Valid indicates whether the value is a known member of the SteerAppliedEventType enum.
+func (e SteerAppliedEventType) Valid() bool {
+	switch e {
+	case SteerAppliedEventTypeSteerApplied:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StopReason.
+const (
+	StopReasonCancelled StopReason = "cancelled"
+	StopReasonEndTurn   StopReason = "end_turn"
+	StopReasonError     StopReason = "error"
+	StopReasonMaxTokens StopReason = "max_tokens"
+)
+
+// Valid indicates whether the value is a known member of the StopReason enum.
+func (e StopReason) Valid() bool {
+	switch e {
+	case StopReasonCancelled:
+		return true
+	case StopReasonEndTurn:
+		return true
+	case StopReasonError:
+		return true
+	case StopReasonMaxTokens:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalCompleteEventType.
+const (
+	TerminalCompleteEventTypeTerminalComplete TerminalCompleteEventType = "terminal.complete"
+)
+
+// Valid indicates whether the value is a known member of the TerminalCompleteEventType enum.
+func (e TerminalCompleteEventType) Valid() bool {
+	switch e {
+	case TerminalCompleteEventTypeTerminalComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TerminalStreamEventType.
+const (
+	TerminalStreamEventTypeTerminalStream TerminalStreamEventType = "terminal.stream"
+)
+
+// Valid indicates whether the value is a known member of the TerminalStreamEventType enum.
+func (e TerminalStreamEventType) Valid() bool {
+	switch e {
+	case TerminalStreamEventTypeTerminalStream:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TextDeltaEventType.
+const (
+	TextDeltaEventTypeTextDelta TextDeltaEventType = "text_delta"
+)
+
+// Valid indicates whether the value is a known member of the TextDeltaEventType enum.
+func (e TextDeltaEventType) Valid() bool {
+	switch e {
+	case TextDeltaEventTypeTextDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingCompleteEventType.
+const (
+	ThinkingCompleteEventTypeThinkingComplete ThinkingCompleteEventType = "thinking.complete"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingCompleteEventType enum.
+func (e ThinkingCompleteEventType) Valid() bool {
+	switch e {
+	case ThinkingCompleteEventTypeThinkingComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingProgressEventType.
+const (
+	ThinkingProgressEventTypeThinkingProgress ThinkingProgressEventType = "thinking.progress"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingProgressEventType enum.
+func (e ThinkingProgressEventType) Valid() bool {
+	switch e {
+	case ThinkingProgressEventTypeThinkingProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ThinkingStartEventType.
+const (
+	ThinkingStartEventTypeThinkingStart ThinkingStartEventType = "thinking.start"
+)
+
+// Valid indicates whether the value is a known member of the ThinkingStartEventType enum.
+func (e ThinkingStartEventType) Valid() bool {
+	switch e {
+	case ThinkingStartEventTypeThinkingStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallDeltaEventType.
+const (
+	ToolCallDeltaEventTypeToolCallDelta ToolCallDeltaEventType = "tool_call_delta"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallDeltaEventType enum.
+func (e ToolCallDeltaEventType) Valid() bool {
+	switch e {
+	case ToolCallDeltaEventTypeToolCallDelta:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallEventType.
+const (
+	ToolCallEventTypeToolCall ToolCallEventType = "tool_call"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallEventType enum.
+func (e ToolCallEventType) Valid() bool {
+	switch e {
+	case ToolCallEventTypeToolCall:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolCallStartEventType.
+const (
+	ToolCallStartEventTypeToolCallStart ToolCallStartEventType = "tool_call_start"
+)
+
+// Valid indicates whether the value is a known member of the ToolCallStartEventType enum.
+func (e ToolCallStartEventType) Valid() bool {
+	switch e {
+	case ToolCallStartEventTypeToolCallStart:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolErrorEventType.
+const (
+	ToolErrorEventTypeToolError ToolErrorEventType = "tool_error"
+)
+
+// Valid indicates whether the value is a known member of the ToolErrorEventType enum.
+func (e ToolErrorEventType) Valid() bool {
+	switch e {
+	case ToolErrorEventTypeToolError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ToolResultEventType.
+const (
+	ToolResultEventTypeToolResult ToolResultEventType = "tool_result"
+)
+
+// Valid indicates whether the value is a known member of the ToolResultEventType enum.
+func (e ToolResultEventType) Valid() bool {
+	switch e {
+	case ToolResultEventTypeToolResult:
 		return true
 	default:
 		return false
@@ -281,6 +651,81 @@ func (e TurnStopReason) Valid() bool {
 	}
 }
 
+// Defines values for TurnCompleteEventType.
+const (
+	TurnCompleteEventTypeTurnComplete TurnCompleteEventType = "turn_complete"
+)
+
+// Valid indicates whether the value is a known member of the TurnCompleteEventType enum.
+func (e TurnCompleteEventType) Valid() bool {
+	switch e {
+	case TurnCompleteEventTypeTurnComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnErrorEventType.
+const (
+	TurnErrorEventTypeTurnError TurnErrorEventType = "turn_error"
+)
+
+// Valid indicates whether the value is a known member of the TurnErrorEventType enum.
+func (e TurnErrorEventType) Valid() bool {
+	switch e {
+	case TurnErrorEventTypeTurnError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TurnStartedEventType.
+const (
+	TurnStartedEventTypeTurnStarted TurnStartedEventType = "turn_started"
+)
+
+// Valid indicates whether the value is a known member of the TurnStartedEventType enum.
+func (e TurnStartedEventType) Valid() bool {
+	switch e {
+	case TurnStartedEventTypeTurnStarted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UsageUpdatedEventType.
+const (
+	UsageUpdatedEventTypeUsageUpdated UsageUpdatedEventType = "usage.updated"
+)
+
+// Valid indicates whether the value is a known member of the UsageUpdatedEventType enum.
+func (e UsageUpdatedEventType) Valid() bool {
+	switch e {
+	case UsageUpdatedEventTypeUsageUpdated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for UserMessageEventType.
+const (
+	UserMessageEventTypeUserMessage UserMessageEventType = "user_message"
+)
+
+// Valid indicates whether the value is a known member of the UserMessageEventType enum.
+func (e UserMessageEventType) Valid() bool {
+	switch e {
+	case UserMessageEventTypeUserMessage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Accepted defines model for Accepted.
 type Accepted struct {
 	Accepted     bool    `json:"accepted"`
@@ -295,6 +740,39 @@ type AddMemberRequest struct {
 	UserId string  `json:"userId"`
 }
 
+// AgentEventEvent An upstream event the gateway has no mapping for, forwarded rather than dropped.
+type AgentEventEvent struct {
+	// Content the upstream event's content: free-form, defined by the agent runtime
+	Content   map[string]interface{} `json:"content"`
+	Seq       int64                  `json:"seq"`
+	SessionId string                 `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId       *string             `json:"turnId,omitempty"`
+	Type         AgentEventEventType `json:"type"`
+	UpstreamType string              `json:"upstreamType"`
+}
+
+// AgentEventEventType defines model for AgentEventEvent.Type.
+type AgentEventEventType string
+
+// AgentType One kind of agent the platform offers; `id` is what create_session takes as `agentType`.
+type AgentType struct {
+	Description string `json:"description"`
+	Id          string `json:"id"`
+
+	// Name a display name
+	Name string `json:"name"`
+}
+
+// AgentTypeList defines model for AgentTypeList.
+type AgentTypeList struct {
+	AgentTypes []AgentType `json:"agentTypes"`
+}
+
 // AnswerRequest defines model for AnswerRequest.
 type AnswerRequest struct {
 	Answers   *map[string]interface{} `json:"answers,omitempty"`
@@ -302,6 +780,27 @@ type AnswerRequest struct {
 	Dismissed *bool                   `json:"dismissed,omitempty"`
 	PromptId  string                  `json:"promptId"`
 }
+
+// ApprovalResolvedEvent The agent took an answer to a prompt.
+type ApprovalResolvedEvent struct {
+	// Answers the answers given: free-form, keyed as the agent's questions are
+	Answers   *map[string]interface{} `json:"answers,omitempty"`
+	Approved  *bool                   `json:"approved,omitempty"`
+	Dismissed *bool                   `json:"dismissed,omitempty"`
+	PromptId  string                  `json:"promptId"`
+	Seq       int64                   `json:"seq"`
+	SessionId string                  `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ApprovalResolvedEventType `json:"type"`
+}
+
+// ApprovalResolvedEventType defines model for ApprovalResolvedEvent.Type.
+type ApprovalResolvedEventType string
 
 // CreateSessionRequest defines model for CreateSessionRequest.
 type CreateSessionRequest struct {
@@ -456,6 +955,93 @@ type ModelList struct {
 	Models []Model `json:"models"`
 }
 
+// PermissionRequestedEvent The agent asks leave to run a tool; answer with answer_question {approved}. The session is waiting.
+type PermissionRequestedEvent struct {
+	Description string `json:"description"`
+	PromptId    string `json:"promptId"`
+	Seq         int64  `json:"seq"`
+	SessionId   string `json:"sessionId"`
+	ToolName    string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                      `json:"turnId,omitempty"`
+	Type   PermissionRequestedEventType `json:"type"`
+}
+
+// PermissionRequestedEventType defines model for PermissionRequestedEvent.Type.
+type PermissionRequestedEventType string
+
+// PlanCreatedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanCreatedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanCreatedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanCreatedEventType defines model for PlanCreatedEvent.Type.
+type PlanCreatedEventType string
+
+// PlanRevisedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanRevisedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                `json:"turnId,omitempty"`
+	Type                 PlanRevisedEventType   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// PlanRevisedEventType defines model for PlanRevisedEvent.Type.
+type PlanRevisedEventType string
+
+// PlanStepCompletedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepCompletedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                    `json:"turnId,omitempty"`
+	Type                 PlanStepCompletedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}     `json:"-"`
+}
+
+// PlanStepCompletedEventType defines model for PlanStepCompletedEvent.Type.
+type PlanStepCompletedEventType string
+
+// PlanStepStartedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type PlanStepStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                  `json:"turnId,omitempty"`
+	Type                 PlanStepStartedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}   `json:"-"`
+}
+
+// PlanStepStartedEventType defines model for PlanStepStartedEvent.Type.
+type PlanStepStartedEventType string
+
 // Probe defines model for Probe.
 type Probe struct {
 	Status ProbeStatus `json:"status"`
@@ -463,6 +1049,26 @@ type Probe struct {
 
 // ProbeStatus defines model for Probe.Status.
 type ProbeStatus string
+
+// QuestionRequestedEvent The agent asks the user; answer with answer_question {answers}. The session is waiting.
+type QuestionRequestedEvent struct {
+	PromptId string `json:"promptId"`
+
+	// Questions the agent's questions: free-form, agent-defined
+	Questions []interface{} `json:"questions"`
+	Seq       int64         `json:"seq"`
+	SessionId string        `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                    `json:"turnId,omitempty"`
+	Type   QuestionRequestedEventType `json:"type"`
+}
+
+// QuestionRequestedEventType defines model for QuestionRequestedEvent.Type.
+type QuestionRequestedEventType string
 
 // Role defines model for Role.
 type Role string
@@ -473,15 +1079,61 @@ type RunTurnRequest struct {
 	Text         string  `json:"text"`
 }
 
-// SessionEvent A sequenced session event (turn, tool, interaction, thinking, terminal, sandbox, plan,
-// usage, agent_event). Type-specific fields sit beside these (PROTOCOL.md).
-type SessionEvent struct {
-	Seq                  int64                  `json:"seq"`
-	SessionId            string                 `json:"sessionId"`
-	Ts                   int64                  `json:"ts"`
+// SandboxInitEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxInitEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
 	TurnId               *string                `json:"turnId,omitempty"`
-	Type                 string                 `json:"type"`
+	Type                 SandboxInitEventType   `json:"type"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// SandboxInitEventType defines model for SandboxInitEvent.Type.
+type SandboxInitEventType string
+
+// SandboxProvisioningEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxProvisioningEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                      `json:"turnId,omitempty"`
+	Type                 SandboxProvisioningEventType `json:"type"`
+	AdditionalProperties map[string]interface{}       `json:"-"`
+}
+
+// SandboxProvisioningEventType defines model for SandboxProvisioningEvent.Type.
+type SandboxProvisioningEventType string
+
+// SandboxRemovedEvent The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway.
+type SandboxRemovedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId               *string                 `json:"turnId,omitempty"`
+	Type                 SandboxRemovedEventType `json:"type"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// SandboxRemovedEventType defines model for SandboxRemovedEvent.Type.
+type SandboxRemovedEventType string
+
+// SessionEvent A sequenced session event: part of the session's history, replayed on resume and paged by
+// get_events. Selected by `type`.
+type SessionEvent struct {
+	union json.RawMessage
 }
 
 // SessionList defines model for SessionList.
@@ -517,30 +1169,247 @@ type SteerAccepted struct {
 	TurnId    string `json:"turnId"`
 }
 
+// SteerAppliedEvent The agent took the guidance sent with steer.
+type SteerAppliedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   SteerAppliedEventType `json:"type"`
+}
+
+// SteerAppliedEventType defines model for SteerAppliedEvent.Type.
+type SteerAppliedEventType string
+
 // SteerRequest defines model for SteerRequest.
 type SteerRequest struct {
 	Text string `json:"text"`
 }
+
+// StopReason defines model for StopReason.
+type StopReason string
+
+// TerminalCompleteEvent The terminal command ended.
+type TerminalCompleteEvent struct {
+	ExitCode  int    `json:"exitCode"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   TerminalCompleteEventType `json:"type"`
+}
+
+// TerminalCompleteEventType defines model for TerminalCompleteEvent.Type.
+type TerminalCompleteEventType string
+
+// TerminalStreamEvent Terminal output.
+type TerminalStreamEvent struct {
+	Data      string `json:"data"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                 `json:"turnId,omitempty"`
+	Type   TerminalStreamEventType `json:"type"`
+}
+
+// TerminalStreamEventType defines model for TerminalStreamEvent.Type.
+type TerminalStreamEventType string
+
+// TextDeltaEvent A piece of the turn's text; the turn's text is their concatenation.
+type TextDeltaEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TextDeltaEventType `json:"type"`
+}
+
+// TextDeltaEventType defines model for TextDeltaEvent.Type.
+type TextDeltaEventType string
+
+// ThinkingCompleteEvent The agent stopped thinking.
+type ThinkingCompleteEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingCompleteEventType `json:"type"`
+}
+
+// ThinkingCompleteEventType defines model for ThinkingCompleteEvent.Type.
+type ThinkingCompleteEventType string
+
+// ThinkingProgressEvent A piece of the agent's thinking.
+type ThinkingProgressEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+	Text      string `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                   `json:"turnId,omitempty"`
+	Type   ThinkingProgressEventType `json:"type"`
+}
+
+// ThinkingProgressEventType defines model for ThinkingProgressEvent.Type.
+type ThinkingProgressEventType string
+
+// ThinkingStartEvent The agent starts thinking.
+type ThinkingStartEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ThinkingStartEventType `json:"type"`
+}
+
+// ThinkingStartEventType defines model for ThinkingStartEvent.Type.
+type ThinkingStartEventType string
+
+// ToolCallDeltaEvent A fragment of the tool call's JSON input.
+type ToolCallDeltaEvent struct {
+	Delta      string `json:"delta"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallDeltaEventType `json:"type"`
+}
+
+// ToolCallDeltaEventType defines model for ToolCallDeltaEvent.Type.
+type ToolCallDeltaEventType string
+
+// ToolCallEvent The tool call with its whole input.
+type ToolCallEvent struct {
+	// Input the tool's arguments: free-form, defined by the tool
+	Input      map[string]interface{} `json:"input"`
+	Seq        int64                  `json:"seq"`
+	SessionId  string                 `json:"sessionId"`
+	ToolCallId string                 `json:"toolCallId"`
+	ToolName   string                 `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string           `json:"turnId,omitempty"`
+	Type   ToolCallEventType `json:"type"`
+}
+
+// ToolCallEventType defines model for ToolCallEvent.Type.
+type ToolCallEventType string
+
+// ToolCallStartEvent A tool call begins.
+type ToolCallStartEvent struct {
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+	ToolName   string `json:"toolName"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string                `json:"turnId,omitempty"`
+	Type   ToolCallStartEventType `json:"type"`
+}
+
+// ToolCallStartEventType defines model for ToolCallStartEvent.Type.
+type ToolCallStartEventType string
+
+// ToolErrorEvent The tool call failed.
+type ToolErrorEvent struct {
+	Message    string `json:"message"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   ToolErrorEventType `json:"type"`
+}
+
+// ToolErrorEventType defines model for ToolErrorEvent.Type.
+type ToolErrorEventType string
+
+// ToolResultEvent The tool's output.
+type ToolResultEvent struct {
+	IsError    bool   `json:"isError"`
+	Output     string `json:"output"`
+	Seq        int64  `json:"seq"`
+	SessionId  string `json:"sessionId"`
+	ToolCallId string `json:"toolCallId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string             `json:"turnId,omitempty"`
+	Type   ToolResultEventType `json:"type"`
+}
+
+// ToolResultEventType defines model for ToolResultEvent.Type.
+type ToolResultEventType string
 
 // Turn One turn folded from the session's sequenced events.
 type Turn struct {
 	ClientTurnId *string `json:"clientTurnId,omitempty"`
 
 	// CompletedAt Unix ms
-	CompletedAt *int64                  `json:"completedAt,omitempty"`
-	Error       *map[string]interface{} `json:"error,omitempty"`
-	FinalText   string                  `json:"finalText"`
-	FirstSeq    int64                   `json:"firstSeq"`
-	LastSeq     int64                   `json:"lastSeq"`
+	CompletedAt *int64 `json:"completedAt,omitempty"`
+
+	// Error Why a turn failed (its turn_error).
+	Error     *TurnFailure `json:"error,omitempty"`
+	FinalText string       `json:"finalText"`
+	FirstSeq  int64        `json:"firstSeq"`
+	LastSeq   int64        `json:"lastSeq"`
 
 	// StartedAt Unix ms
-	StartedAt  int64                   `json:"startedAt"`
-	Status     TurnStatus              `json:"status"`
-	StopReason *TurnStopReason         `json:"stopReason,omitempty"`
-	ToolCalls  *[]string               `json:"toolCalls,omitempty"`
-	TurnId     string                  `json:"turnId"`
-	Usage      *map[string]interface{} `json:"usage,omitempty"`
-	UserText   string                  `json:"userText"`
+	StartedAt  int64           `json:"startedAt"`
+	Status     TurnStatus      `json:"status"`
+	StopReason *TurnStopReason `json:"stopReason,omitempty"`
+	ToolCalls  *[]string       `json:"toolCalls,omitempty"`
+	TurnId     string          `json:"turnId"`
+
+	// Usage Token usage as the agent reports it.
+	Usage    *Usage `json:"usage,omitempty"`
+	UserText string `json:"userText"`
 }
 
 // TurnStatus defines model for Turn.Status.
@@ -548,6 +1417,68 @@ type TurnStatus string
 
 // TurnStopReason defines model for Turn.StopReason.
 type TurnStopReason string
+
+// TurnCompleteEvent The turn ended; finalText is authoritative.
+type TurnCompleteEvent struct {
+	FinalText  string     `json:"finalText"`
+	Seq        int64      `json:"seq"`
+	SessionId  string     `json:"sessionId"`
+	StopReason StopReason `json:"stopReason"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   TurnCompleteEventType `json:"type"`
+
+	// Usage Token usage as the agent reports it.
+	Usage Usage `json:"usage"`
+}
+
+// TurnCompleteEventType defines model for TurnCompleteEvent.Type.
+type TurnCompleteEventType string
+
+// TurnErrorEvent The turn failed.
+type TurnErrorEvent struct {
+	// Code the agent's code (AGENT_ERROR when it gave none), or UPSTREAM_UNAVAILABLE when the agent runtime was lost
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string            `json:"turnId,omitempty"`
+	Type   TurnErrorEventType `json:"type"`
+}
+
+// TurnErrorEventType defines model for TurnErrorEvent.Type.
+type TurnErrorEventType string
+
+// TurnFailure Why a turn failed (its turn_error).
+type TurnFailure struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// TurnStartedEvent The agent started working on the turn.
+type TurnStartedEvent struct {
+	Seq       int64  `json:"seq"`
+	SessionId string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   TurnStartedEventType `json:"type"`
+}
+
+// TurnStartedEventType defines model for TurnStartedEvent.Type.
+type TurnStartedEventType string
 
 // UpdateMemberRequest defines model for UpdateMemberRequest.
 type UpdateMemberRequest struct {
@@ -560,6 +1491,49 @@ type UpdateSessionRequest struct {
 	Archived *bool   `json:"archived,omitempty"`
 	Name     *string `json:"name,omitempty"`
 }
+
+// Usage Token usage as the agent reports it.
+type Usage struct {
+	InputTokens  *int64 `json:"inputTokens,omitempty"`
+	OutputTokens *int64 `json:"outputTokens,omitempty"`
+}
+
+// UsageUpdatedEvent The token usage the agent reports.
+type UsageUpdatedEvent struct {
+	InputTokens  int64  `json:"inputTokens"`
+	OutputTokens int64  `json:"outputTokens"`
+	Seq          int64  `json:"seq"`
+	SessionId    string `json:"sessionId"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string               `json:"turnId,omitempty"`
+	Type   UsageUpdatedEventType `json:"type"`
+}
+
+// UsageUpdatedEventType defines model for UsageUpdatedEvent.Type.
+type UsageUpdatedEventType string
+
+// UserMessageEvent The user's message; starts a turn.
+type UserMessageEvent struct {
+	// ClientTurnId the run_turn's clientTurnId
+	ClientTurnId *string `json:"clientTurnId,omitempty"`
+	Seq          int64   `json:"seq"`
+	SessionId    string  `json:"sessionId"`
+	Text         string  `json:"text"`
+
+	// Ts Unix ms
+	Ts int64 `json:"ts"`
+
+	// TurnId absent when the agent tied the event to no turn
+	TurnId *string              `json:"turnId,omitempty"`
+	Type   UserMessageEventType `json:"type"`
+}
+
+// UserMessageEventType defines model for UserMessageEvent.Type.
+type UserMessageEventType string
 
 // WorkspacePath defines model for WorkspacePath.
 type WorkspacePath = string
@@ -656,25 +1630,25 @@ type SteerTurnJSONRequestBody = SteerRequest
 // RunTurnJSONRequestBody defines body for RunTurn for application/json ContentType.
 type RunTurnJSONRequestBody = RunTurnRequest
 
-// Getter for additional properties for SessionEvent. Returns the specified
+// Getter for additional properties for PlanCreatedEvent. Returns the specified
 // element and whether it was found
-func (a SessionEvent) Get(fieldName string) (value interface{}, found bool) {
+func (a PlanCreatedEvent) Get(fieldName string) (value interface{}, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
 	return
 }
 
-// Setter for additional properties for SessionEvent
-func (a *SessionEvent) Set(fieldName string, value interface{}) {
+// Setter for additional properties for PlanCreatedEvent
+func (a *PlanCreatedEvent) Set(fieldName string, value interface{}) {
 	if a.AdditionalProperties == nil {
 		a.AdditionalProperties = make(map[string]interface{})
 	}
 	a.AdditionalProperties[fieldName] = value
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a *SessionEvent) UnmarshalJSON(b []byte) error {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a *PlanCreatedEvent) UnmarshalJSON(b []byte) error {
 	object := make(map[string]json.RawMessage)
 	err := json.Unmarshal(b, &object)
 	if err != nil {
@@ -735,8 +1709,8 @@ func (a *SessionEvent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Override default JSON handling for SessionEvent to handle AdditionalProperties
-func (a SessionEvent) MarshalJSON() ([]byte, error) {
+// Override default JSON handling for PlanCreatedEvent to handle AdditionalProperties
+func (a PlanCreatedEvent) MarshalJSON() ([]byte, error) {
 	var err error
 	object := make(map[string]json.RawMessage)
 
@@ -774,6 +1748,1763 @@ func (a SessionEvent) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanRevisedEvent. Returns the specified
+// element and whether it was found
+func (a PlanRevisedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanRevisedEvent
+func (a *PlanRevisedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a *PlanRevisedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanRevisedEvent to handle AdditionalProperties
+func (a PlanRevisedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepCompletedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepCompletedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepCompletedEvent
+func (a *PlanStepCompletedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a *PlanStepCompletedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepCompletedEvent to handle AdditionalProperties
+func (a PlanStepCompletedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for PlanStepStartedEvent. Returns the specified
+// element and whether it was found
+func (a PlanStepStartedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for PlanStepStartedEvent
+func (a *PlanStepStartedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a *PlanStepStartedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for PlanStepStartedEvent to handle AdditionalProperties
+func (a PlanStepStartedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxInitEvent. Returns the specified
+// element and whether it was found
+func (a SandboxInitEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxInitEvent
+func (a *SandboxInitEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a *SandboxInitEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxInitEvent to handle AdditionalProperties
+func (a SandboxInitEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxProvisioningEvent. Returns the specified
+// element and whether it was found
+func (a SandboxProvisioningEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxProvisioningEvent
+func (a *SandboxProvisioningEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a *SandboxProvisioningEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxProvisioningEvent to handle AdditionalProperties
+func (a SandboxProvisioningEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for SandboxRemovedEvent. Returns the specified
+// element and whether it was found
+func (a SandboxRemovedEvent) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for SandboxRemovedEvent
+func (a *SandboxRemovedEvent) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a *SandboxRemovedEvent) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["seq"]; found {
+		err = json.Unmarshal(raw, &a.Seq)
+		if err != nil {
+			return fmt.Errorf("error reading 'seq': %w", err)
+		}
+		delete(object, "seq")
+	}
+
+	if raw, found := object["sessionId"]; found {
+		err = json.Unmarshal(raw, &a.SessionId)
+		if err != nil {
+			return fmt.Errorf("error reading 'sessionId': %w", err)
+		}
+		delete(object, "sessionId")
+	}
+
+	if raw, found := object["ts"]; found {
+		err = json.Unmarshal(raw, &a.Ts)
+		if err != nil {
+			return fmt.Errorf("error reading 'ts': %w", err)
+		}
+		delete(object, "ts")
+	}
+
+	if raw, found := object["turnId"]; found {
+		err = json.Unmarshal(raw, &a.TurnId)
+		if err != nil {
+			return fmt.Errorf("error reading 'turnId': %w", err)
+		}
+		delete(object, "turnId")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for SandboxRemovedEvent to handle AdditionalProperties
+func (a SandboxRemovedEvent) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["seq"], err = json.Marshal(a.Seq)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'seq': %w", err)
+	}
+
+	object["sessionId"], err = json.Marshal(a.SessionId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'sessionId': %w", err)
+	}
+
+	object["ts"], err = json.Marshal(a.Ts)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'ts': %w", err)
+	}
+
+	if a.TurnId != nil {
+		object["turnId"], err = json.Marshal(a.TurnId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'turnId': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// AsUserMessageEvent returns the union data inside the SessionEvent as a UserMessageEvent
+func (t SessionEvent) AsUserMessageEvent() (UserMessageEvent, error) {
+	var body UserMessageEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserMessageEvent overwrites any union data inside the SessionEvent as the provided UserMessageEvent
+func (t *SessionEvent) FromUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	t.union = b
+	return err
+}
+
+// MergeUserMessageEvent performs a merge with any union data inside the SessionEvent, using the provided UserMessageEvent
+func (t *SessionEvent) MergeUserMessageEvent(v UserMessageEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"user_message"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnStartedEvent returns the union data inside the SessionEvent as a TurnStartedEvent
+func (t SessionEvent) AsTurnStartedEvent() (TurnStartedEvent, error) {
+	var body TurnStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnStartedEvent overwrites any union data inside the SessionEvent as the provided TurnStartedEvent
+func (t *SessionEvent) FromTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnStartedEvent performs a merge with any union data inside the SessionEvent, using the provided TurnStartedEvent
+func (t *SessionEvent) MergeTurnStartedEvent(v TurnStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTextDeltaEvent returns the union data inside the SessionEvent as a TextDeltaEvent
+func (t SessionEvent) AsTextDeltaEvent() (TextDeltaEvent, error) {
+	var body TextDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTextDeltaEvent overwrites any union data inside the SessionEvent as the provided TextDeltaEvent
+func (t *SessionEvent) FromTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeTextDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided TextDeltaEvent
+func (t *SessionEvent) MergeTextDeltaEvent(v TextDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"text_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnCompleteEvent returns the union data inside the SessionEvent as a TurnCompleteEvent
+func (t SessionEvent) AsTurnCompleteEvent() (TurnCompleteEvent, error) {
+	var body TurnCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnCompleteEvent overwrites any union data inside the SessionEvent as the provided TurnCompleteEvent
+func (t *SessionEvent) FromTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TurnCompleteEvent
+func (t *SessionEvent) MergeTurnCompleteEvent(v TurnCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTurnErrorEvent returns the union data inside the SessionEvent as a TurnErrorEvent
+func (t SessionEvent) AsTurnErrorEvent() (TurnErrorEvent, error) {
+	var body TurnErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTurnErrorEvent overwrites any union data inside the SessionEvent as the provided TurnErrorEvent
+func (t *SessionEvent) FromTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeTurnErrorEvent performs a merge with any union data inside the SessionEvent, using the provided TurnErrorEvent
+func (t *SessionEvent) MergeTurnErrorEvent(v TurnErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"turn_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallStartEvent returns the union data inside the SessionEvent as a ToolCallStartEvent
+func (t SessionEvent) AsToolCallStartEvent() (ToolCallStartEvent, error) {
+	var body ToolCallStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallStartEvent overwrites any union data inside the SessionEvent as the provided ToolCallStartEvent
+func (t *SessionEvent) FromToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallStartEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallStartEvent
+func (t *SessionEvent) MergeToolCallStartEvent(v ToolCallStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallDeltaEvent returns the union data inside the SessionEvent as a ToolCallDeltaEvent
+func (t SessionEvent) AsToolCallDeltaEvent() (ToolCallDeltaEvent, error) {
+	var body ToolCallDeltaEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallDeltaEvent overwrites any union data inside the SessionEvent as the provided ToolCallDeltaEvent
+func (t *SessionEvent) FromToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallDeltaEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallDeltaEvent
+func (t *SessionEvent) MergeToolCallDeltaEvent(v ToolCallDeltaEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call_delta"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolCallEvent returns the union data inside the SessionEvent as a ToolCallEvent
+func (t SessionEvent) AsToolCallEvent() (ToolCallEvent, error) {
+	var body ToolCallEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolCallEvent overwrites any union data inside the SessionEvent as the provided ToolCallEvent
+func (t *SessionEvent) FromToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolCallEvent performs a merge with any union data inside the SessionEvent, using the provided ToolCallEvent
+func (t *SessionEvent) MergeToolCallEvent(v ToolCallEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_call"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolResultEvent returns the union data inside the SessionEvent as a ToolResultEvent
+func (t SessionEvent) AsToolResultEvent() (ToolResultEvent, error) {
+	var body ToolResultEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolResultEvent overwrites any union data inside the SessionEvent as the provided ToolResultEvent
+func (t *SessionEvent) FromToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolResultEvent performs a merge with any union data inside the SessionEvent, using the provided ToolResultEvent
+func (t *SessionEvent) MergeToolResultEvent(v ToolResultEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_result"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsToolErrorEvent returns the union data inside the SessionEvent as a ToolErrorEvent
+func (t SessionEvent) AsToolErrorEvent() (ToolErrorEvent, error) {
+	var body ToolErrorEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromToolErrorEvent overwrites any union data inside the SessionEvent as the provided ToolErrorEvent
+func (t *SessionEvent) FromToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	t.union = b
+	return err
+}
+
+// MergeToolErrorEvent performs a merge with any union data inside the SessionEvent, using the provided ToolErrorEvent
+func (t *SessionEvent) MergeToolErrorEvent(v ToolErrorEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"tool_error"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuestionRequestedEvent returns the union data inside the SessionEvent as a QuestionRequestedEvent
+func (t SessionEvent) AsQuestionRequestedEvent() (QuestionRequestedEvent, error) {
+	var body QuestionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuestionRequestedEvent overwrites any union data inside the SessionEvent as the provided QuestionRequestedEvent
+func (t *SessionEvent) FromQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergeQuestionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided QuestionRequestedEvent
+func (t *SessionEvent) MergeQuestionRequestedEvent(v QuestionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"question_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPermissionRequestedEvent returns the union data inside the SessionEvent as a PermissionRequestedEvent
+func (t SessionEvent) AsPermissionRequestedEvent() (PermissionRequestedEvent, error) {
+	var body PermissionRequestedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPermissionRequestedEvent overwrites any union data inside the SessionEvent as the provided PermissionRequestedEvent
+func (t *SessionEvent) FromPermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	t.union = b
+	return err
+}
+
+// MergePermissionRequestedEvent performs a merge with any union data inside the SessionEvent, using the provided PermissionRequestedEvent
+func (t *SessionEvent) MergePermissionRequestedEvent(v PermissionRequestedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"permission_requested"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsApprovalResolvedEvent returns the union data inside the SessionEvent as a ApprovalResolvedEvent
+func (t SessionEvent) AsApprovalResolvedEvent() (ApprovalResolvedEvent, error) {
+	var body ApprovalResolvedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromApprovalResolvedEvent overwrites any union data inside the SessionEvent as the provided ApprovalResolvedEvent
+func (t *SessionEvent) FromApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	t.union = b
+	return err
+}
+
+// MergeApprovalResolvedEvent performs a merge with any union data inside the SessionEvent, using the provided ApprovalResolvedEvent
+func (t *SessionEvent) MergeApprovalResolvedEvent(v ApprovalResolvedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"approval_resolved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSteerAppliedEvent returns the union data inside the SessionEvent as a SteerAppliedEvent
+func (t SessionEvent) AsSteerAppliedEvent() (SteerAppliedEvent, error) {
+	var body SteerAppliedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSteerAppliedEvent overwrites any union data inside the SessionEvent as the provided SteerAppliedEvent
+func (t *SessionEvent) FromSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	t.union = b
+	return err
+}
+
+// MergeSteerAppliedEvent performs a merge with any union data inside the SessionEvent, using the provided SteerAppliedEvent
+func (t *SessionEvent) MergeSteerAppliedEvent(v SteerAppliedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"steer_applied"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingStartEvent returns the union data inside the SessionEvent as a ThinkingStartEvent
+func (t SessionEvent) AsThinkingStartEvent() (ThinkingStartEvent, error) {
+	var body ThinkingStartEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingStartEvent overwrites any union data inside the SessionEvent as the provided ThinkingStartEvent
+func (t *SessionEvent) FromThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingStartEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingStartEvent
+func (t *SessionEvent) MergeThinkingStartEvent(v ThinkingStartEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.start"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingProgressEvent returns the union data inside the SessionEvent as a ThinkingProgressEvent
+func (t SessionEvent) AsThinkingProgressEvent() (ThinkingProgressEvent, error) {
+	var body ThinkingProgressEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingProgressEvent overwrites any union data inside the SessionEvent as the provided ThinkingProgressEvent
+func (t *SessionEvent) FromThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingProgressEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingProgressEvent
+func (t *SessionEvent) MergeThinkingProgressEvent(v ThinkingProgressEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.progress"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsThinkingCompleteEvent returns the union data inside the SessionEvent as a ThinkingCompleteEvent
+func (t SessionEvent) AsThinkingCompleteEvent() (ThinkingCompleteEvent, error) {
+	var body ThinkingCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromThinkingCompleteEvent overwrites any union data inside the SessionEvent as the provided ThinkingCompleteEvent
+func (t *SessionEvent) FromThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeThinkingCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided ThinkingCompleteEvent
+func (t *SessionEvent) MergeThinkingCompleteEvent(v ThinkingCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"thinking.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalStreamEvent returns the union data inside the SessionEvent as a TerminalStreamEvent
+func (t SessionEvent) AsTerminalStreamEvent() (TerminalStreamEvent, error) {
+	var body TerminalStreamEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalStreamEvent overwrites any union data inside the SessionEvent as the provided TerminalStreamEvent
+func (t *SessionEvent) FromTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalStreamEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalStreamEvent
+func (t *SessionEvent) MergeTerminalStreamEvent(v TerminalStreamEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.stream"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTerminalCompleteEvent returns the union data inside the SessionEvent as a TerminalCompleteEvent
+func (t SessionEvent) AsTerminalCompleteEvent() (TerminalCompleteEvent, error) {
+	var body TerminalCompleteEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTerminalCompleteEvent overwrites any union data inside the SessionEvent as the provided TerminalCompleteEvent
+func (t *SessionEvent) FromTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	t.union = b
+	return err
+}
+
+// MergeTerminalCompleteEvent performs a merge with any union data inside the SessionEvent, using the provided TerminalCompleteEvent
+func (t *SessionEvent) MergeTerminalCompleteEvent(v TerminalCompleteEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"terminal.complete"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxProvisioningEvent returns the union data inside the SessionEvent as a SandboxProvisioningEvent
+func (t SessionEvent) AsSandboxProvisioningEvent() (SandboxProvisioningEvent, error) {
+	var body SandboxProvisioningEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxProvisioningEvent overwrites any union data inside the SessionEvent as the provided SandboxProvisioningEvent
+func (t *SessionEvent) FromSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxProvisioningEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxProvisioningEvent
+func (t *SessionEvent) MergeSandboxProvisioningEvent(v SandboxProvisioningEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.provisioning"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxInitEvent returns the union data inside the SessionEvent as a SandboxInitEvent
+func (t SessionEvent) AsSandboxInitEvent() (SandboxInitEvent, error) {
+	var body SandboxInitEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxInitEvent overwrites any union data inside the SessionEvent as the provided SandboxInitEvent
+func (t *SessionEvent) FromSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxInitEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxInitEvent
+func (t *SessionEvent) MergeSandboxInitEvent(v SandboxInitEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.init"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSandboxRemovedEvent returns the union data inside the SessionEvent as a SandboxRemovedEvent
+func (t SessionEvent) AsSandboxRemovedEvent() (SandboxRemovedEvent, error) {
+	var body SandboxRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSandboxRemovedEvent overwrites any union data inside the SessionEvent as the provided SandboxRemovedEvent
+func (t *SessionEvent) FromSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	t.union = b
+	return err
+}
+
+// MergeSandboxRemovedEvent performs a merge with any union data inside the SessionEvent, using the provided SandboxRemovedEvent
+func (t *SessionEvent) MergeSandboxRemovedEvent(v SandboxRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"sandbox.removed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanCreatedEvent returns the union data inside the SessionEvent as a PlanCreatedEvent
+func (t SessionEvent) AsPlanCreatedEvent() (PlanCreatedEvent, error) {
+	var body PlanCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanCreatedEvent overwrites any union data inside the SessionEvent as the provided PlanCreatedEvent
+func (t *SessionEvent) FromPlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanCreatedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanCreatedEvent
+func (t *SessionEvent) MergePlanCreatedEvent(v PlanCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.created"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepStartedEvent returns the union data inside the SessionEvent as a PlanStepStartedEvent
+func (t SessionEvent) AsPlanStepStartedEvent() (PlanStepStartedEvent, error) {
+	var body PlanStepStartedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepStartedEvent overwrites any union data inside the SessionEvent as the provided PlanStepStartedEvent
+func (t *SessionEvent) FromPlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepStartedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepStartedEvent
+func (t *SessionEvent) MergePlanStepStartedEvent(v PlanStepStartedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_started"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanStepCompletedEvent returns the union data inside the SessionEvent as a PlanStepCompletedEvent
+func (t SessionEvent) AsPlanStepCompletedEvent() (PlanStepCompletedEvent, error) {
+	var body PlanStepCompletedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanStepCompletedEvent overwrites any union data inside the SessionEvent as the provided PlanStepCompletedEvent
+func (t *SessionEvent) FromPlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanStepCompletedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanStepCompletedEvent
+func (t *SessionEvent) MergePlanStepCompletedEvent(v PlanStepCompletedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.step_completed"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsPlanRevisedEvent returns the union data inside the SessionEvent as a PlanRevisedEvent
+func (t SessionEvent) AsPlanRevisedEvent() (PlanRevisedEvent, error) {
+	var body PlanRevisedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPlanRevisedEvent overwrites any union data inside the SessionEvent as the provided PlanRevisedEvent
+func (t *SessionEvent) FromPlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	t.union = b
+	return err
+}
+
+// MergePlanRevisedEvent performs a merge with any union data inside the SessionEvent, using the provided PlanRevisedEvent
+func (t *SessionEvent) MergePlanRevisedEvent(v PlanRevisedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"plan.revised"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUsageUpdatedEvent returns the union data inside the SessionEvent as a UsageUpdatedEvent
+func (t SessionEvent) AsUsageUpdatedEvent() (UsageUpdatedEvent, error) {
+	var body UsageUpdatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUsageUpdatedEvent overwrites any union data inside the SessionEvent as the provided UsageUpdatedEvent
+func (t *SessionEvent) FromUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	t.union = b
+	return err
+}
+
+// MergeUsageUpdatedEvent performs a merge with any union data inside the SessionEvent, using the provided UsageUpdatedEvent
+func (t *SessionEvent) MergeUsageUpdatedEvent(v UsageUpdatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"usage.updated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAgentEventEvent returns the union data inside the SessionEvent as a AgentEventEvent
+func (t SessionEvent) AsAgentEventEvent() (AgentEventEvent, error) {
+	var body AgentEventEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAgentEventEvent overwrites any union data inside the SessionEvent as the provided AgentEventEvent
+func (t *SessionEvent) FromAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	t.union = b
+	return err
+}
+
+// MergeAgentEventEvent performs a merge with any union data inside the SessionEvent, using the provided AgentEventEvent
+func (t *SessionEvent) MergeAgentEventEvent(v AgentEventEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"agent_event"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t SessionEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "agent_event":
+		return t.AsAgentEventEvent()
+	case "approval_resolved":
+		return t.AsApprovalResolvedEvent()
+	case "permission_requested":
+		return t.AsPermissionRequestedEvent()
+	case "plan.created":
+		return t.AsPlanCreatedEvent()
+	case "plan.revised":
+		return t.AsPlanRevisedEvent()
+	case "plan.step_completed":
+		return t.AsPlanStepCompletedEvent()
+	case "plan.step_started":
+		return t.AsPlanStepStartedEvent()
+	case "question_requested":
+		return t.AsQuestionRequestedEvent()
+	case "sandbox.init":
+		return t.AsSandboxInitEvent()
+	case "sandbox.provisioning":
+		return t.AsSandboxProvisioningEvent()
+	case "sandbox.removed":
+		return t.AsSandboxRemovedEvent()
+	case "steer_applied":
+		return t.AsSteerAppliedEvent()
+	case "terminal.complete":
+		return t.AsTerminalCompleteEvent()
+	case "terminal.stream":
+		return t.AsTerminalStreamEvent()
+	case "text_delta":
+		return t.AsTextDeltaEvent()
+	case "thinking.complete":
+		return t.AsThinkingCompleteEvent()
+	case "thinking.progress":
+		return t.AsThinkingProgressEvent()
+	case "thinking.start":
+		return t.AsThinkingStartEvent()
+	case "tool_call":
+		return t.AsToolCallEvent()
+	case "tool_call_delta":
+		return t.AsToolCallDeltaEvent()
+	case "tool_call_start":
+		return t.AsToolCallStartEvent()
+	case "tool_error":
+		return t.AsToolErrorEvent()
+	case "tool_result":
+		return t.AsToolResultEvent()
+	case "turn_complete":
+		return t.AsTurnCompleteEvent()
+	case "turn_error":
+		return t.AsTurnErrorEvent()
+	case "turn_started":
+		return t.AsTurnStartedEvent()
+	case "usage.updated":
+		return t.AsUsageUpdatedEvent()
+	case "user_message":
+		return t.AsUserMessageEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t SessionEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SessionEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
 }
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
@@ -849,6 +3580,11 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+	//
+	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+	ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Dependency health and instance metrics (no auth)
 	//
@@ -1030,10 +3766,30 @@ type ClientInterface interface {
 	// Corresponds with GET /livez (the `GetLivez` operationId).
 	GetLivez(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetMetrics Prometheus metrics (no auth; on this listener unless METRICS_ADDR gives them their own)
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReadyz The instance accepts traffic (no auth)
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
+//
+// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+func (c *Client) ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAgentTypesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetHealth Dependency health and instance metrics (no auth)
@@ -1526,6 +4282,21 @@ func (c *Client) GetLivez(ctx context.Context, reqEditors ...RequestEditorFn) (*
 	return c.Client.Do(req)
 }
 
+// GetMetrics Prometheus metrics (no auth; on this listener unless METRICS_ADDR gives them their own)
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReadyz The instance accepts traffic (no auth)
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
@@ -1539,6 +4310,33 @@ func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListAgentTypesRequest constructs an http.Request for the ListAgentTypes method
+func NewListAgentTypesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/agent-types")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
@@ -2667,6 +5465,33 @@ func NewGetLivezRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetMetricsRequest constructs an http.Request for the GetMetrics method
+func NewGetMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReadyzRequest constructs an http.Request for the GetReadyz method
 func NewGetReadyzRequest(server string) (*http.Request, error) {
 	var err error
@@ -2737,6 +5562,13 @@ func WithBaseURL(baseURL string) ClientOption {
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
+
+	// ListAgentTypesWithResponse The agent types new sessions may use (the runtime's deployments)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+	ListAgentTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgentTypesResponse, error)
 
 	// GetHealthWithResponse Dependency health and instance metrics (no auth)
 	//
@@ -2954,12 +5786,67 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /livez (the `GetLivez` operationId).
 	GetLivezWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLivezResponse, error)
 
+	// GetMetricsWithResponse Prometheus metrics (no auth; on this listener unless METRICS_ADDR gives them their own)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /metrics (the `GetMetrics` operationId).
+	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
 	// GetReadyzWithResponse The instance accepts traffic (no auth)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+}
+
+type ListAgentTypesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AgentTypeList
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAgentTypesResponse) GetJSON200() *AgentTypeList {
+	return r.JSON200
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListAgentTypesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAgentTypesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAgentTypesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAgentTypesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAgentTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type GetHealthResponse struct {
@@ -4093,6 +6980,40 @@ func (r GetLivezResponse) ContentType() string {
 	return ""
 }
 
+type GetMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetReadyzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4139,6 +7060,19 @@ func (r GetReadyzResponse) ContentType() string {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
+}
+
+// ListAgentTypesWithResponse The agent types new sessions may use (the runtime's deployments)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
+func (c *ClientWithResponses) ListAgentTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgentTypesResponse, error) {
+	rsp, err := c.ListAgentTypes(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAgentTypesResponse(rsp)
 }
 
 // GetHealthWithResponse Dependency health and instance metrics (no auth)
@@ -4543,6 +7477,19 @@ func (c *ClientWithResponses) GetLivezWithResponse(ctx context.Context, reqEdito
 	return ParseGetLivezResponse(rsp)
 }
 
+// GetMetricsWithResponse Prometheus metrics (no auth; on this listener unless METRICS_ADDR gives them their own)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /metrics (the `GetMetrics` operationId).
+func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error) {
+	rsp, err := c.GetMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMetricsResponse(rsp)
+}
+
 // GetReadyzWithResponse The instance accepts traffic (no auth)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4554,6 +7501,39 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// ParseListAgentTypesResponse parses an HTTP response from a ListAgentTypesWithResponse call
+func ParseListAgentTypesResponse(rsp *http.Response) (*ListAgentTypesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAgentTypesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AgentTypeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -5325,6 +8305,22 @@ func ParseGetLivezResponse(rsp *http.Response) (*GetLivezResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetMetricsResponse parses an HTTP response from a GetMetricsWithResponse call
+func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil

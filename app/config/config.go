@@ -72,6 +72,10 @@ type Config struct {
 	RateLimitMessages int           `env:"WS_RATE_LIMIT" envDefault:"60"`
 	RateLimitWindow   time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
 	ShutdownDrain     time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	// HTTPReadTimeout bounds reading one request, headers and body: a client
+	// trickling a body cannot hold a connection longer. Event streams and
+	// WebSockets lift it once the request is read.
+	HTTPReadTimeout time.Duration `env:"HTTP_READ_TIMEOUT" envDefault:"30s"`
 	// ReplayWindowEvents bounds each live session's replay window; an older
 	// cursor is served from Podium's history instead.
 	ReplayWindowEvents int `env:"REPLAY_WINDOW_EVENTS" envDefault:"1000"`

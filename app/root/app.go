@@ -52,7 +52,7 @@ var appModule = fx.Module("app",
 		lc.Append(fx.StartStopHook(h.Start, h.Close))
 		return h
 	}),
-	fx.Provide(app.NewMembers, app.NewFiles, app.NewModels),
+	fx.Provide(app.NewMembers, app.NewFiles, app.NewModels, app.NewAgentTypes),
 	fx.Provide(fx.Annotate(func(checkers []ports.HealthChecker, hub *app.Hub) *app.Health {
 		return app.NewHealth(checkers, hub, Version)
 	}, fx.ParamTags(`group:"health"`))),

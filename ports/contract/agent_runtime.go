@@ -49,6 +49,20 @@ func AgentRuntime(t *testing.T, newRuntime func(t *testing.T) ports.AgentRuntime
 		assert.Contains(t, domain.As(err).Message, "unknown agent type")
 	})
 
+	t.Run("agent types list every deployed type once, ordered, and each can run", func(t *testing.T) {
+		rt := newRuntime(t)
+		types, err := rt.AgentTypes(context.Background())
+		require.NoError(t, err)
+		var ids []string
+		for _, at := range types {
+			ids = append(ids, at.ID)
+			assert.NotEmpty(t, at.Name, at.ID)
+			assert.NotEmpty(t, at.Description, at.ID)
+			create(t, rt, at.ID)
+		}
+		assert.Equal(t, []string{"coding-agent", "echo", "guarded-agent"}, ids)
+	})
+
 	t.Run("unknown instance is not found", func(t *testing.T) {
 		rt := newRuntime(t)
 		ctx := context.Background()

@@ -48,6 +48,7 @@ func New(opts Options) *Sim {
 		conns: map[*websocket.Conn]string{}, started: time.Now(),
 	}
 	m := http.NewServeMux()
+	m.HandleFunc("GET /api/v1/deployments", s.deployments)
 	m.HandleFunc("POST /api/v1/instances", s.createInstance)
 	m.HandleFunc("GET /api/v1/instances/{id}", s.getInstance)
 	m.HandleFunc("DELETE /api/v1/instances/{id}", s.stopInstance)

@@ -1,0 +1,58 @@
+package podium
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/diminuendo/diminuendo/domain"
+)
+
+type deploymentsResponse struct {
+	Deployments []struct {
+		DeploymentID string `json:"deployment_id"`
+		AgentType    string `json:"agent_type"`
+		Version      string `json:"version"`
+		Description  string `json:"description"`
+	} `json:"deployments"`
+}
+
+// agentTypeCache keeps the last good listing, so an outage of Podium after
+// the first answer leaves the offer in place.
+type agentTypeCache struct {
+	mu      sync.Mutex
+	types   []domain.AgentType
+	fetched time.Time
+}
+
+// AgentTypes lists the agent types Podium has deployments of, one entry per
+// type, ordered by id.
+func (a *Adapter) AgentTypes(ctx context.Context) ([]domain.AgentType, error) {
+	c := &a.types
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.types != nil && time.Since(c.fetched) < a.cfg.AgentTypesTTL {
+		return append([]domain.AgentType(nil), c.types...), nil
+	}
+	out, err := get[deploymentsResponse](ctx, a, nil, "api", "v1", "deployments")
+	if err != nil {
+		if c.types != nil {
+			a.log.Warn("podium deployments unavailable; serving the last listing", "error", err.Error())
+			return append([]domain.AgentType(nil), c.types...), nil
+		}
+		return nil, a.toDomain(err)
+	}
+	seen := map[string]bool{}
+	types := make([]domain.AgentType, 0, len(out.Deployments))
+	for _, d := range out.Deployments {
+		if d.AgentType == "" || seen[d.AgentType] {
+			continue
+		}
+		seen[d.AgentType] = true
+		types = append(types, domain.AgentType{ID: d.AgentType, Name: domain.AgentTypeName(d.AgentType), Description: d.Description})
+	}
+	sort.Slice(types, func(i, j int) bool { return types[i].ID < types[j].ID })
+	c.types, c.fetched = types, time.Now()
+	return append([]domain.AgentType(nil), types...), nil
+}

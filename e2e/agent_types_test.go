@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// The agent types come from the runtime's deployments, over REST and
+// WebSocket alike, to every authenticated role; a session of each can be created.
+func TestAgentTypesListedFromTheRuntime(t *testing.T) {
+	g, p := startAuthGateway(t, nil)
+	want := []string{"coding-agent", "echo", "guarded-agent"}
+
+	if r := g.rest(t, "GET", "/api/agent-types", "", nil); r.status != 401 || r.errCode() != "AUTH_REQUIRED" {
+		t.Fatalf("without a token: %d %s", r.status, r.body)
+	}
+	guest := mint(t, p, user{"u-guest", "t-a", "guest"}.claims())
+	r := g.rest(t, "GET", "/api/agent-types", guest, nil)
+	if r.status != 200 {
+		t.Fatalf("guest: %d %s", r.status, r.body)
+	}
+	var list struct {
+		AgentTypes []struct{ ID, Name, Description string } `json:"agentTypes"`
+	}
+	mustUnmarshal(t, r.body, &list)
+	var ids []string
+	for _, at := range list.AgentTypes {
+		ids = append(ids, at.ID)
+		if at.Name == "" || at.Description == "" {
+			t.Errorf("%s lacks a name or description: %+v", at.ID, at)
+		}
+	}
+	if mustJSON(t, ids) != mustJSON(t, want) {
+		t.Fatalf("REST agent types %v, want %v", ids, want)
+	}
+
+	dev := mint(t, p, user{"u-dev", "t-a", "developer"}.claims())
+	c, _ := g.dialWithToken(t, dev)
+	reply := c.call("types", map[string]any{"type": "list_agent_types"})
+	if reply["type"] != "agent_types" {
+		t.Fatalf("list_agent_types: %v", reply)
+	}
+	b, _ := json.Marshal(reply["agentTypes"])
+	var ws []struct{ ID string }
+	mustUnmarshal(t, b, &ws)
+	if len(ws) != len(want) {
+		t.Fatalf("WebSocket agent types %s", b)
+	}
+	for i, at := range ws {
+		if at.ID != want[i] {
+			t.Fatalf("WebSocket agent types %s", b)
+		}
+		c.send(map[string]any{"type": "create_session", "agentType": at.ID, "requestId": "c-" + at.ID})
+		if m := c.expect("session_created"); m["requestId"] != "c-"+at.ID {
+			t.Fatalf("create %s: %v", at.ID, m)
+		}
+	}
+}
