@@ -1,18 +1,12 @@
-import { AppShell, Button, Group, Text, Title } from "@mantine/core";
+import { AppShell, Button, Center, Group, Loader, Stack, Text, Title } from "@mantine/core";
 import { useCallback, useEffect, useState } from "react";
 import type { Auth } from "./auth";
 import { ConnectionBadge } from "./components/ConnectionBadge";
 import { Members } from "./components/Members";
 import { SessionList } from "./components/SessionList";
 import { SessionView } from "./components/SessionView";
-import { type Client, type Frame, type SessionMeta, errorText, sessionsOf } from "./gateway";
-
-interface Identity {
-  userId: string;
-  email: string;
-  role: string;
-  tenantId: string;
-}
+import type { Identity } from "@diminuendo/client";
+import { type Client, type Frame, type SessionMeta, errorText } from "./gateway";
 
 export function App({ client, auth }: { client: Client; auth: Auth }) {
   const [conn, setConn] = useState<string>(client.state);
@@ -26,7 +20,7 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
   const refresh = useCallback(() => {
     client
       .listSessions(includeArchived)
-      .then((r: unknown) => setSessions(sessionsOf(r)))
+      .then(setSessions)
       .catch(() => {});
   }, [client, includeArchived]);
 
@@ -53,8 +47,8 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
   useEffect(() => {
     client
       .connect()
-      .then((id: unknown) => {
-        setIdentity(id as Identity);
+      .then((id) => {
+        setIdentity(id);
         setConn(client.state);
         refresh();
       })
@@ -77,6 +71,28 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
     }
     setSessions((l) => [c, ...l.filter((s) => s.id !== c.id)].filter((s) => includeArchived || !s.archived));
   };
+
+  // Nothing below may ask the gateway anything before the first connection
+  // is authenticated: the client refuses requests until connect() was called.
+  if (!identity) {
+    return (
+      <Center h="100dvh">
+        <Stack align="center" gap="sm">
+          <Title order={3}>Diminuendo</Title>
+          {fatal ? (
+            <Text c="red" data-testid="fatal">
+              Cannot connect to the gateway: {fatal}
+            </Text>
+          ) : (
+            <Group gap="xs">
+              <Loader size="sm" />
+              <ConnectionBadge state={conn} />
+            </Group>
+          )}
+        </Stack>
+      </Center>
+    );
+  }
 
   const admin = identity?.role === "owner" || identity?.role === "admin";
   const current = sessions.find((s) => s.id === selected);
@@ -128,11 +144,6 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
         />
       </AppShell.Navbar>
       <AppShell.Main className="main">
-        {fatal && (
-          <Text c="red" p="md" data-testid="fatal">
-            {fatal}
-          </Text>
-        )}
         {page === "members" && admin ? (
           <Members client={client} myUserId={identity?.userId} />
         ) : current ? (

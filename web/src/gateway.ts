@@ -1,51 +1,15 @@
 import { DiminuendoClient } from "@diminuendo/client";
+import type { FileContentReply } from "@diminuendo/client";
 import type { Auth } from "./auth";
 
-// Session, member and file records as the gateway sends them (docs/protocol.md).
-export interface SessionMeta {
-  id: string;
-  name: string;
-  agentType: string;
-  projectId?: string;
-  state: string;
-  archived: boolean;
-  createdBy?: string;
-  createdAt?: number;
-  updatedAt?: number;
-  epoch?: string;
-  latestSeq?: number;
-}
-export interface AgentType {
-  id: string;
-  name: string;
-  description?: string;
-}
-export interface Member {
-  userId: string;
-  email: string;
-  role: string;
-  addedAt?: string;
-}
-export interface FileEntry {
-  path: string;
-  name: string;
-  type: "file" | "dir";
-  size: number;
-  iteration: number;
-}
-export interface FileContent {
-  path: string;
-  content: string;
-  encoding: "utf-8" | "base64";
-  size: number;
-  iteration: number;
-}
-export interface FileIteration {
-  iteration: number;
-  timestamp: number;
-  size: number;
-  hash: string;
-}
+export type {
+  AgentType,
+  FileContentReply as FileContent,
+  FileEntry,
+  FileIteration,
+  Member,
+  SessionMeta,
+} from "@diminuendo/client";
 
 // Every frame the app reads: a type, and for sequenced events a seq.
 // The app reads frames field by field, so it keeps one loose view of them.
@@ -90,23 +54,7 @@ export function createClient(auth: Auth): Client {
   return client;
 }
 
-// The client's helpers answer with the reply frame; these read the part the
-// app needs from it (and accept the bare value too).
-function field<T>(reply: unknown, name: string): T {
-  if (reply && typeof reply === "object" && !Array.isArray(reply) && name in reply) {
-    return (reply as Record<string, unknown>)[name] as T;
-  }
-  return reply as T;
-}
-
-export const sessionsOf = (r: unknown) => field<SessionMeta[]>(r, "sessions") ?? [];
-export const sessionOf = (r: unknown) => field<SessionMeta>(r, "session");
-export const agentTypesOf = (r: unknown) => field<AgentType[]>(r, "agentTypes") ?? [];
-export const membersOf = (r: unknown) => field<Member[]>(r, "members") ?? [];
-export const entriesOf = (r: unknown) => field<FileEntry[]>(r, "entries") ?? [];
-export const iterationsOf = (r: unknown) => field<FileIteration[]>(r, "iterations") ?? [];
-
-export function textOf(f: FileContent): string {
+export function textOf(f: FileContentReply): string {
   if (f.encoding !== "base64") return f.content;
   try {
     return new TextDecoder().decode(Uint8Array.from(atob(f.content), (c) => c.charCodeAt(0)));

@@ -31,12 +31,8 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
       syncing = true;
       try {
         for (;;) {
-          const page = (await client.getEvents(sessionId, cur.lastSeq, PAGE)) as unknown as {
-            events: Frame[];
-            hasMore: boolean;
-            epoch?: string;
-          };
-          cur = applyAll(cur, page.events);
+          const page = await client.getEvents(sessionId, cur.lastSeq, PAGE);
+          cur = applyAll(cur, page.events as unknown as Frame[]);
           if (!page.hasMore || page.events.length === 0) break;
         }
         cur = applyAll(cur, buffer);
@@ -83,9 +79,9 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
 
     (async () => {
       try {
-        const snap = (await client.join(sessionId)) as unknown as Frame;
-        epoch = String(snap.epoch ?? "");
-        publish({ state: snap.state as string });
+        const snap = await client.join(sessionId);
+        epoch = snap.epoch;
+        publish({ state: snap.state });
         await sync();
       } catch (err) {
         publish({ loading: false, error: errorText(err) });

@@ -17,7 +17,8 @@ export async function newSession(page: Page, agentType: string, name: string): P
     await typed.fill(agentType);
   } else {
     await select.click();
-    await page.locator(`[role="option"][value="${agentType}"]`).click();
+    const label = new RegExp(`^${agentType}$|\\(${agentType}\\)$`);
+    await page.getByRole("option", { name: label }).click();
   }
   await page.getByTestId("new-session-name").fill(name);
   await page.getByTestId("new-session").click();

@@ -1,6 +1,6 @@
 import { Button, Code, Group, Loader, NavLink, Stack, Text } from "@mantine/core";
 import { useCallback, useEffect, useState } from "react";
-import { type Client, type FileContent, type FileEntry, type FileIteration, entriesOf, errorText, iterationsOf, textOf } from "../gateway";
+import { type Client, type FileContent, type FileEntry, type FileIteration, errorText, textOf } from "../gateway";
 import { Diff } from "./Diff";
 
 // FileBrowser lists the session's workspace; a file shows its content and
@@ -13,8 +13,8 @@ export function FileBrowser({ client, sessionId, latestSeq }: { client: Client; 
   const load = useCallback(() => {
     client
       .listFiles(sessionId, undefined, 8)
-      .then((r: unknown) => {
-        setEntries(entriesOf(r).sort((a, b) => a.path.localeCompare(b.path)));
+      .then((r) => {
+        setEntries([...r.entries].sort((a, b) => a.path.localeCompare(b.path)));
         setError(undefined);
       })
       .catch((err: unknown) => setError(errorText(err)));
@@ -64,9 +64,9 @@ function FileView({ client, sessionId, path, latestSeq }: { client: Client; sess
 
   useEffect(() => {
     Promise.all([client.readFile(sessionId, path), client.fileHistory(sessionId, path)])
-      .then(([f, h]: unknown[]) => {
-        setFile(f as FileContent);
-        setHistory(iterationsOf(h).sort((a, b) => b.iteration - a.iteration));
+      .then(([f, h]) => {
+        setFile(f);
+        setHistory([...h.iterations].sort((a, b) => b.iteration - a.iteration));
       })
       .catch((err: unknown) => setError(errorText(err)));
   }, [client, sessionId, path, latestSeq]);
@@ -75,7 +75,7 @@ function FileView({ client, sessionId, path, latestSeq }: { client: Client; sess
     if (picked === undefined) return;
     const prev = history.find((h) => h.iteration < picked)?.iteration;
     const read = (n?: number) =>
-      n === undefined ? Promise.resolve("") : client.fileAtIteration(sessionId, path, n).then((r: unknown) => textOf(r as FileContent));
+      n === undefined ? Promise.resolve("") : client.fileAtIteration(sessionId, path, n).then(textOf);
     Promise.all([read(prev), read(picked)])
       .then(([before, after]) => setDiff({ before, after, iteration: picked }))
       .catch((err: unknown) => setError(errorText(err)));

@@ -1,6 +1,6 @@
 import { Loader, Text } from "@mantine/core";
 import { useEffect, useState } from "react";
-import { type Client, type FileContent, errorText, iterationsOf, textOf } from "../gateway";
+import { type Client, errorText, textOf } from "../gateway";
 import { Diff } from "./Diff";
 
 // FileWrite shows a file the agent wrote as a diff against the iteration
@@ -11,11 +11,11 @@ export function FileWrite({ client, sessionId, path, content }: { client: Client
   useEffect(() => {
     let alive = true;
     (async () => {
-      const its = iterationsOf(await client.fileHistory(sessionId, path))
+      const its = (await client.fileHistory(sessionId, path)).iterations
         .map((x) => x.iteration)
         .sort((a, b) => b - a);
       const read = async (n: number) =>
-        n < 1 ? "" : textOf((await client.fileAtIteration(sessionId, path, n)) as unknown as FileContent);
+        n < 1 ? "" : textOf(await client.fileAtIteration(sessionId, path, n));
       for (const n of its) {
         const after = await read(n);
         if (content === undefined || after === content) {

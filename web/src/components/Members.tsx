@@ -1,21 +1,22 @@
 import { Button, Group, Select, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useCallback, useEffect, useState } from "react";
-import { type Client, type Member, errorText, membersOf } from "../gateway";
+import type { Role } from "@diminuendo/client";
+import { type Client, type Member, errorText } from "../gateway";
 
-const roles = ["owner", "admin", "developer", "viewer", "guest"];
+const roles: Role[] = ["owner", "admin", "developer", "viewer", "guest"];
 
 // Members lists the tenant's members and lets an admin or owner add,
 // change and remove them. The gateway enforces who may grant what.
 export function Members({ client, myUserId }: { client: Client; myUserId?: string }) {
   const [members, setMembers] = useState<Member[]>();
   const [error, setError] = useState<string>();
-  const [add, setAdd] = useState({ userId: "", email: "", role: "developer" });
+  const [add, setAdd] = useState<{ userId: string; email: string; role: Role }>({ userId: "", email: "", role: "developer" });
 
   const run = useCallback(
-    async (msg: { action: "list" | "add" | "update" | "remove"; userId?: string; email?: string; role?: string }) => {
+    async (msg: { action: "list" | "add" | "update" | "remove"; userId?: string; email?: string; role?: Role }) => {
       setError(undefined);
       try {
-        setMembers(membersOf(await client.manageMembers(msg as never)));
+        setMembers(await client.manageMembers(msg));
         return true;
       } catch (err) {
         setError(errorText(err));
@@ -62,7 +63,7 @@ export function Members({ client, myUserId }: { client: Client; myUserId?: strin
                   data={roles}
                   value={m.role}
                   allowDeselect={false}
-                  onChange={(role) => role && role !== m.role && run({ action: "update", userId: m.userId, role })}
+                  onChange={(role) => role && role !== m.role && run({ action: "update", userId: m.userId, role: role as Role })}
                   aria-label={`Role of ${m.email}`}
                   data-testid="member-role"
                 />
@@ -86,6 +87,11 @@ export function Members({ client, myUserId }: { client: Client; myUserId?: strin
           ))}
         </Table.Tbody>
       </Table>
+      {members?.length === 0 && (
+        <Text size="sm" c="dimmed">
+          No members recorded yet: add the first below.
+        </Text>
+      )}
       <form
         onSubmit={async (e) => {
           e.preventDefault();
@@ -95,7 +101,7 @@ export function Members({ client, myUserId }: { client: Client; myUserId?: strin
         <Group align="flex-end" gap="xs">
           <TextInput label="User id" required value={add.userId} onChange={(e) => setAdd({ ...add, userId: e.currentTarget.value })} data-testid="member-add-id" />
           <TextInput label="Email" required type="email" value={add.email} onChange={(e) => setAdd({ ...add, email: e.currentTarget.value })} data-testid="member-add-email" />
-          <Select label="Role" w={130} data={roles} value={add.role} allowDeselect={false} onChange={(r) => setAdd({ ...add, role: r ?? "developer" })} />
+          <Select label="Role" w={130} data={roles} value={add.role} allowDeselect={false} onChange={(r) => setAdd({ ...add, role: (r as Role | null) ?? "developer" })} />
           <Button type="submit" data-testid="member-add">
             Add member
           </Button>

@@ -1,6 +1,6 @@
 import { ActionIcon, Button, Checkbox, Group, Menu, Modal, Select, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
 import { useEffect, useMemo, useState } from "react";
-import { type AgentType, type Client, type SessionMeta, agentTypesOf, errorText } from "../gateway";
+import { type AgentType, type Client, type SessionMeta, errorText } from "../gateway";
 
 interface Props {
   client: Client;
@@ -92,8 +92,7 @@ export function SessionList(p: Props) {
               <Menu.Item
                 onClick={() =>
                   act(async () => {
-                    const r = s.archived ? await p.client.unarchiveSession(s.id) : await p.client.archiveSession(s.id);
-                    p.onChanged((r as { session?: SessionMeta }).session ?? { ...s, archived: !s.archived });
+                    p.onChanged(s.archived ? await p.client.unarchiveSession(s.id) : await p.client.archiveSession(s.id));
                   })
                 }
                 data-testid="session-archive"
@@ -141,8 +140,7 @@ export function SessionList(p: Props) {
         onSave={(name) =>
           act(async () => {
             const s = renaming!;
-            const r = await p.client.renameSession(s.id, name);
-            p.onChanged((r as { session?: SessionMeta }).session ?? { ...s, name });
+            p.onChanged(await p.client.renameSession(s.id, name));
             setRenaming(undefined);
           })
         }
@@ -187,8 +185,7 @@ function NewSession({ client, onCreated }: { client: Client; onCreated(s: Sessio
   useEffect(() => {
     client
       .listAgentTypes()
-      .then((r: unknown) => {
-        const list = agentTypesOf(r);
+      .then((list) => {
         setTypes(list);
         if (list.length > 0) setAgentType((cur) => cur || list[0].id);
       })
@@ -198,8 +195,7 @@ function NewSession({ client, onCreated }: { client: Client; onCreated(s: Sessio
   const create = async () => {
     setError(undefined);
     try {
-      const r = await client.createSession({ agentType: agentType.trim(), name: name.trim() || undefined });
-      const s = (r as { session?: SessionMeta }).session ?? (r as unknown as SessionMeta);
+      const s = await client.createSession({ agentType: agentType.trim(), name: name.trim() || undefined });
       setName("");
       onCreated(s);
     } catch (err) {
@@ -222,7 +218,7 @@ function NewSession({ client, onCreated }: { client: Client; onCreated(s: Sessio
         <Select
           size="xs"
           label="Agent type"
-          data={(types ?? []).map((t) => ({ value: t.id, label: t.name || t.id }))}
+          data={(types ?? []).map((t) => ({ value: t.id, label: !t.name || t.name === t.id ? t.id : `${t.name} (${t.id})` }))}
           value={agentType || null}
           onChange={(v) => setAgentType(v ?? "")}
           allowDeselect={false}
