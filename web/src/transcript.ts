@@ -249,10 +249,15 @@ function step(t: Transcript, e: Frame) {
   }
 }
 
-// pendingPromptIds are the prompts still awaiting an answer.
-export function openPrompts(t: Transcript): string[] {
-  const out: string[] = [];
-  for (const turn of t.turns)
-    for (const it of turn.items) if (it.kind === "prompt" && !it.resolved && turn.status === "running") out.push(it.promptId);
-  return out;
+// totalUsage adds up the usage of every turn: what the session has cost so far.
+export function totalUsage(t: Transcript): Usage | undefined {
+  let total: Usage | undefined;
+  for (const turn of t.turns) {
+    if (!turn.usage) continue;
+    total = {
+      inputTokens: (total?.inputTokens ?? 0) + turn.usage.inputTokens,
+      outputTokens: (total?.outputTokens ?? 0) + turn.usage.outputTokens,
+    };
+  }
+  return total;
 }

@@ -1,6 +1,7 @@
 import { Badge, Group, Loader, Stack, Tabs, Text, Title } from "@mantine/core";
 import { useEffect, useRef } from "react";
 import type { Client, SessionMeta } from "../gateway";
+import { totalUsage } from "../transcript";
 import { useSessionFeed } from "../useSessionFeed";
 import { Composer } from "./Composer";
 import { FileBrowser } from "./FileBrowser";
@@ -19,6 +20,7 @@ const stateColor: Record<string, string> = {
 export function SessionView({ client, session }: { client: Client; session: SessionMeta }) {
   const feed = useSessionFeed(client, session.id);
   const t = feed.transcript;
+  const usage = totalUsage(t);
   const bottom = useRef<HTMLDivElement>(null);
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: "end" });
@@ -42,7 +44,7 @@ export function SessionView({ client, session }: { client: Client; session: Sess
         </Group>
         <Group gap="md">
           <Text size="xs" c="dimmed" data-testid="token-usage">
-            {t.usage ? `tokens: ${t.usage.inputTokens} in · ${t.usage.outputTokens} out` : "tokens: —"}
+            {usage ? `tokens: ${usage.inputTokens} in · ${usage.outputTokens} out` : "tokens: —"}
           </Text>
           <Text size="xs" c="dimmed">
             seq {t.lastSeq}

@@ -27,7 +27,14 @@ export function TurnView({ turn, ctx }: { turn: Turn; ctx: Ctx }) {
 }
 
 function TurnFooter({ turn }: { turn: Turn }) {
-  if (turn.status === "running") return <Text size="xs" c="dimmed">working…</Text>;
+  if (turn.status === "running") {
+    const asking = turn.items.some((it) => it.kind === "prompt" && !it.resolved);
+    return (
+      <Text size="xs" c="dimmed">
+        {asking ? "waiting for an answer…" : "working…"}
+      </Text>
+    );
+  }
   return (
     <Group gap="xs" data-testid="turn-end">
       {turn.error ? (
@@ -179,7 +186,17 @@ function PromptCard({ item, ctx, live }: { item: Extract<Item, { kind: "prompt" 
     }
   };
   const r = item.resolved;
-  const outcome = r ? (r.dismissed ? "dismissed" : item.prompt === "permission" ? (r.approved ? "approved" : "denied") : "answered") : "pending";
+  const outcome = r
+    ? r.dismissed
+      ? "dismissed"
+      : item.prompt === "permission"
+        ? r.approved
+          ? "approved"
+          : "denied"
+        : "answered"
+    : live
+      ? "pending"
+      : "unanswered"; // the turn ended first
   return (
     <Card withBorder padding="sm" radius="md" className="prompt" data-testid="prompt" data-prompt-id={item.promptId} data-outcome={outcome}>
       <Group justify="space-between" mb={6}>
