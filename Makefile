@@ -93,6 +93,14 @@ examples-ts: ts-deps $(TS_EXAMPLE)/node_modules/.package-lock.json ## the TypeSc
 	npm --prefix $(TS_DIR) run --silent build
 	DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo $(TS_EXAMPLE)/run.sh
 
+# ---- contract: the frame schema check's tally ----
+# `make test` already fails when an end-to-end frame does not match
+# openapi.yaml; this runs the suite once more only to print the tally.
+.PHONY: frame-check
+frame-check: ## the end-to-end suite with every frame validated against openapi.yaml; prints the tally
+	@out=$$($(GO) test -count=1 -v -timeout 15m ./e2e/ 2>&1); rc=$$?; \
+	echo "$$out" | grep -E '^(--- FAIL|FAIL|ok)|frame schema check|does not match'; exit $$rc
+
 # --- web client (web/): Vite + React build embedded in the binary, and its browser tests ---
 .PHONY: web-deps web-build web-check web-test
 WEB_NPM := cd web && npm

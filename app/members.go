@@ -33,7 +33,7 @@ const (
 func (m *Members) Manage(ctx context.Context, id domain.Identity, action, userID, email string, role domain.Role) ([]domain.Member, error) {
 	switch action {
 	case MemberList:
-		if err := id.Require(domain.PermSessionsRead); err != nil {
+		if err := id.Require(domain.PermMembersRead); err != nil {
 			return nil, err
 		}
 		return m.store.List(ctx, id.TenantID)

@@ -21,6 +21,7 @@ const (
 	PermSessionsDelete     Permission = "sessions.delete"
 	PermProjectsCreate     Permission = "projects.create"
 	PermProjectsManage     Permission = "projects.manage"
+	PermMembersRead        Permission = "members.read"
 	PermMembersManage      Permission = "members.manage"
 	PermIntegrationsManage Permission = "integrations.manage"
 	PermConfigManage       Permission = "config.manage"
@@ -33,10 +34,10 @@ const (
 // above its minimum level.
 var roleLevel = map[Role]int{RoleGuest: 1, RoleViewer: 2, RoleDeveloper: 3, RoleAdmin: 4, RoleOwner: 5}
 
-// AllPermissions lists the twelve permissions in a stable order.
+// AllPermissions lists the thirteen permissions in a stable order.
 var AllPermissions = []Permission{
 	PermSessionsCreate, PermSessionsRead, PermSessionsWrite, PermSessionsDelete,
-	PermProjectsCreate, PermProjectsManage, PermMembersManage, PermIntegrationsManage,
+	PermProjectsCreate, PermProjectsManage, PermMembersRead, PermMembersManage, PermIntegrationsManage,
 	PermConfigManage, PermDeploymentsManage, PermAuditRead, PermBillingManage,
 }
 
@@ -44,7 +45,9 @@ var AllPermissions = []Permission{
 var AllRoles = []Role{RoleOwner, RoleAdmin, RoleDeveloper, RoleViewer, RoleGuest}
 
 // minRole is the RBAC table: the lowest role that holds each permission.
-// A guest reads sessions shared with it; a viewer reads the tenant's.
+// A guest reads sessions shared with it; a viewer reads the tenant's, and
+// its member list. A guest may be someone from outside the tenant: the
+// members' emails and roles are not for it.
 var minRole = map[Permission]Role{
 	PermSessionsCreate:     RoleDeveloper,
 	PermSessionsRead:       RoleGuest,
@@ -52,6 +55,7 @@ var minRole = map[Permission]Role{
 	PermSessionsDelete:     RoleAdmin,
 	PermProjectsCreate:     RoleDeveloper,
 	PermProjectsManage:     RoleAdmin,
+	PermMembersRead:        RoleViewer,
 	PermMembersManage:      RoleAdmin,
 	PermIntegrationsManage: RoleAdmin,
 	PermConfigManage:       RoleAdmin,
@@ -83,7 +87,7 @@ func (r Role) Permissions() []Permission {
 	return out
 }
 
-// Valid reports whether p is one of the twelve permissions.
+// Valid reports whether p is one of the thirteen permissions.
 func (p Permission) Valid() bool { _, ok := minRole[p]; return ok }
 
 // Outranks reports whether r is strictly above o.

@@ -8,16 +8,16 @@ func TestRBACMatrix(t *testing.T) {
 	const Y, n = true, false
 	cols := []Permission{
 		PermSessionsCreate, PermSessionsRead, PermSessionsWrite, PermSessionsDelete,
-		PermProjectsCreate, PermProjectsManage, PermMembersManage, PermIntegrationsManage,
+		PermProjectsCreate, PermProjectsManage, PermMembersRead, PermMembersManage, PermIntegrationsManage,
 		PermConfigManage, PermDeploymentsManage, PermAuditRead, PermBillingManage,
 	}
-	want := map[Role][12]bool{
-		//            s.create s.read s.write s.delete p.create p.manage m.manage i.manage c.manage d.manage a.read b.manage
-		RoleOwner:     {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y},
-		RoleAdmin:     {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, n},
-		RoleDeveloper: {Y, Y, Y, n, Y, n, n, n, n, n, n, n},
-		RoleViewer:    {n, Y, n, n, n, n, n, n, n, n, n, n},
-		RoleGuest:     {n, Y, n, n, n, n, n, n, n, n, n, n},
+	want := map[Role][13]bool{
+		//            s.create s.read s.write s.delete p.create p.manage m.read m.manage i.manage c.manage d.manage a.read b.manage
+		RoleOwner:     {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y},
+		RoleAdmin:     {Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, n},
+		RoleDeveloper: {Y, Y, Y, n, Y, n, Y, n, n, n, n, n, n},
+		RoleViewer:    {n, Y, n, n, n, n, Y, n, n, n, n, n, n},
+		RoleGuest:     {n, Y, n, n, n, n, n, n, n, n, n, n, n},
 	}
 	if len(want) != len(AllRoles) {
 		t.Fatalf("matrix has %d roles, domain has %d", len(want), len(AllRoles))
@@ -68,7 +68,7 @@ func TestRBACRejectsUnknown(t *testing.T) {
 		}
 	}
 	if Permission("read:sessions").Valid() {
-		t.Error("an Auth0-style scope is not one of the twelve permissions")
+		t.Error("an Auth0-style scope is not one of the thirteen permissions")
 	}
 }
 

@@ -23,7 +23,7 @@ func TestAuthValidTokenAccepted(t *testing.T) {
 	tok := mint(t, p, alice.claims())
 	want := map[string]any{
 		"userId": "alice", "email": "alice@example.com", "tenantId": "acme", "role": "developer",
-		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create"},
+		"permissions": []any{"sessions.create", "sessions.read", "sessions.write", "projects.create", "members.read"},
 	}
 
 	c, a := g.dialAndAuthenticate(t, tok)
@@ -288,8 +288,21 @@ func TestAuthDeadlineAndPreAuthMessages(t *testing.T) {
 	c.expect("welcome")
 	start := time.Now()
 	c.expect("connected")
+	// Well-formed messages, each with its own fields.
+	fields := map[string]map[string]any{
+		"list_sessions":  {},
+		"create_session": {"agentType": "echo"},
+		"join_session":   {"sessionId": "ses_x"},
+		"run_turn":       {"sessionId": "ses_x", "text": "x"},
+		"get_events":     {"sessionId": "ses_x", "afterSeq": 0},
+		"delete_session": {"sessionId": "ses_x"},
+	}
 	for _, typ := range []string{"list_sessions", "create_session", "join_session", "run_turn", "get_events", "delete_session"} {
-		e := c.call("pre-"+typ, map[string]any{"type": typ, "sessionId": "ses_x", "agentType": "echo", "text": "x", "afterSeq": 0})
+		msg := map[string]any{"type": typ}
+		for k, v := range fields[typ] {
+			msg[k] = v
+		}
+		e := c.call("pre-"+typ, msg)
 		if e["type"] != "error" || e["code"] != "AUTH_REQUIRED" {
 			t.Fatalf("%s before authenticating: %v", typ, e)
 		}
@@ -473,17 +486,17 @@ func tokenExp(t *testing.T, tok string) time.Time {
 	return time.Unix(c.Exp, 0)
 }
 
-// A token a few seconds past exp is inside the verifier's clock-skew grace,
-// which one REST request may use; a socket would be closed at exp at once,
-// so it refuses the token as expired instead (and stays open).
-func TestAuthSocketRefusesTokenInSkewGrace(t *testing.T) {
+// A token a few seconds past exp, inside the verifier's clock skew, is
+// expired on both transports: skew excuses nbf and iat, never exp. The
+// socket refuses it and stays open.
+func TestAuthExpiredTokenRefusedOnBothTransports(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	c := user{"alice", "acme", "developer"}.claims()
 	c.ExpiresIn = -10 * time.Second
 	tok := mint(t, p, c)
 
-	if r := g.rest(t, "GET", "/api/me", tok, nil); r.status != http.StatusOK {
-		t.Fatalf("REST inside the skew grace: %d %s", r.status, r.body)
+	if r := g.rest(t, "GET", "/api/me", tok, nil); r.status != http.StatusUnauthorized || r.errCode() != "TOKEN_EXPIRED" {
+		t.Fatalf("REST ten seconds past exp: %d %s", r.status, r.body)
 	}
 	ws := g.dialFrom(t, "", nil)
 	ws.expect("welcome")
@@ -504,8 +517,8 @@ func TestAuthSocketRefusesTokenInSkewGrace(t *testing.T) {
 
 // An event stream does not outlive the token that opened it: at exp it
 // ends with a TOKEN_EXPIRED error event (the client reconnects with a fresh
-// token and Last-Event-ID, losing nothing). A token already past exp, in
-// the verifier's clock-skew grace, opens no stream.
+// token and Last-Event-ID, losing nothing). A token already past exp, even
+// by less than the verifier's clock skew, opens no stream.
 func TestAuthSSEStreamEndsAtTokenExpiry(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	alice := user{"alice", "acme", "developer"}

@@ -350,6 +350,9 @@ func refusedBody(t *testing.T, resp *http.Response) restResp {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 400 {
+		checkRefused(t, b)
+	}
 	return restResp{status: resp.StatusCode, header: resp.Header, body: b}
 }
 

@@ -21,15 +21,15 @@ func TestBadInputGetsStableCodes(t *testing.T) {
 	if e := c.expect("error"); e["code"] != "INVALID_JSON" {
 		t.Fatalf("malformed: %v", e)
 	}
-	c.send(map[string]any{"type": "launch_missiles", "requestId": "r-9"})
+	c.sendInvalid(map[string]any{"type": "launch_missiles", "requestId": "r-9"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" || e["requestId"] != "r-9" {
 		t.Fatalf("unknown type: %v", e)
 	}
-	c.send([]int{1, 2, 3})
+	c.sendInvalid([]int{1, 2, 3})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("array: %v", e)
 	}
-	c.send(map[string]any{"type": "run_turn", "sessionId": 42, "text": "x", "requestId": "r-10"})
+	c.sendInvalid(map[string]any{"type": "run_turn", "sessionId": 42, "text": "x", "requestId": "r-10"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" || e["requestId"] != "r-10" {
 		t.Fatalf("wrong field type: %v", e)
 	}

@@ -68,7 +68,7 @@ func TestWorkspaceFilesOverWebSocket(t *testing.T) {
 	if e := c.expect("error"); e["code"] != "NOT_FOUND" {
 		t.Fatalf("missing file: %v", e)
 	}
-	c.send(map[string]any{"type": "file_at_iteration", "sessionId": id, "path": path, "iteration": 0})
+	c.sendInvalid(map[string]any{"type": "file_at_iteration", "sessionId": id, "path": path, "iteration": 0})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("iteration 0: %v", e)
 	}

@@ -78,12 +78,30 @@ func (g *gateway) dialDev(t *testing.T) *client {
 	return cl
 }
 
+// send writes a client message, which must match ClientMessage.
 func (c *client) send(v any) {
 	c.t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	checkSent(c.t, b)
+	c.write(b)
+}
+
+// sendInvalid writes a message the test means to break the contract, to
+// see it refused; it is not checked against ClientMessage.
+func (c *client) sendInvalid(v any) {
+	c.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.write(b)
+}
+
+func (c *client) write(b []byte) {
+	c.t.Helper()
 	if err := c.c.WriteMessage(websocket.TextMessage, b); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
@@ -100,6 +118,7 @@ func (c *client) read(timeout time.Duration) (map[string]any, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("frame is not JSON: %s", b)
 	}
+	checkReceived(c.t, m)
 	c.seen = append(c.seen, m)
 	return m, nil
 }

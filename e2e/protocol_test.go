@@ -18,7 +18,7 @@ func TestSessionManagementMessages(t *testing.T) {
 	if up["requestId"] != "rn" || up["session"].(map[string]any)["name"] != "renamed" {
 		t.Fatalf("rename: %v", up)
 	}
-	c.send(map[string]any{"type": "rename_session", "sessionId": id, "requestId": "rn2"})
+	c.sendInvalid(map[string]any{"type": "rename_session", "sessionId": id, "requestId": "rn2"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("rename without name: %v", e)
 	}
@@ -145,7 +145,7 @@ func TestSteerHistoryAndEventsPaging(t *testing.T) {
 			t.Fatalf("page order broken at %d", i)
 		}
 	}
-	c.send(map[string]any{"type": "get_events", "sessionId": id, "afterSeq": 0, "limit": 1001, "requestId": "big"})
+	c.sendInvalid(map[string]any{"type": "get_events", "sessionId": id, "afterSeq": 0, "limit": 1001, "requestId": "big"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("limit 1001: %v", e)
 	}
@@ -172,11 +172,11 @@ func TestManageMembers(t *testing.T) {
 	if ms[0].(map[string]any)["role"] != "admin" || ms[0].(map[string]any)["email"] != "two@example.com" {
 		t.Fatalf("update: %v", ms)
 	}
-	c.send(map[string]any{"type": "manage_members", "action": "update", "userId": "u-2", "role": "emperor"})
+	c.sendInvalid(map[string]any{"type": "manage_members", "action": "update", "userId": "u-2", "role": "emperor"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("bad role: %v", e)
 	}
-	c.send(map[string]any{"type": "manage_members", "action": "promote"})
+	c.sendInvalid(map[string]any{"type": "manage_members", "action": "promote"})
 	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" {
 		t.Fatalf("bad action: %v", e)
 	}

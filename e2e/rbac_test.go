@@ -18,6 +18,7 @@ var minRoleFor = map[string]string{
 	"sessions.create": "developer",
 	"sessions.write":  "developer",
 	"sessions.delete": "admin",
+	"members.read":    "viewer",
 	"members.manage":  "admin",
 }
 
@@ -218,10 +219,14 @@ func TestRBACOverWebSocket(t *testing.T) {
 				own.waitFor("turn_complete", func(m map[string]any) bool { return m["type"] == "turn_complete" && m["sessionId"] == sid })
 			}
 
-			// Members: every role lists them; changing them takes
+			// Members: listing them takes members.read (a guest may not
+			// see the tenant's emails and roles); changing them takes
 			// members.manage. For refused roles the owner adds the member
 			// first, so update and remove have something to act on.
-			if r := c.call("members", map[string]any{"type": "manage_members", "action": "list"}); r["type"] != "member_list" {
+			r = c.call("members", map[string]any{"type": "manage_members", "action": "list"})
+			if !grants(role, "members.read") {
+				requireForbidden(t, "manage_members list", str(r["code"]), str(r["message"]), "members.read")
+			} else if r["type"] != "member_list" {
 				t.Errorf("manage_members list: %v", r)
 			}
 			mid := "m-" + role
@@ -299,7 +304,11 @@ func TestRBACOverREST(t *testing.T) {
 			}
 
 			// Members (the REST mirror of manage_members).
-			if r := g.rest(t, "GET", "/api/members", tok, nil); r.status != http.StatusOK {
+			if r := g.rest(t, "GET", "/api/members", tok, nil); !grants(role, "members.read") {
+				if r.status != http.StatusForbidden || r.errCode() != "FORBIDDEN" || !strings.Contains(r.errMessage(), "members.read") {
+					t.Errorf("list members as %s: %d %s", role, r.status, r.body)
+				}
+			} else if r.status != http.StatusOK {
 				t.Errorf("list members: %d %s", r.status, r.body)
 			}
 			mid := "r-" + role

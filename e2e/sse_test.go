@@ -88,6 +88,7 @@ func (c *sseClient) read() {
 					c.t.Errorf("event data is not JSON: %q", data)
 					return
 				}
+				checkSSE(c.t, ev)
 				c.events <- ev
 			}
 			ev, data = sseEvent{}, ""

@@ -237,10 +237,12 @@ func rawCall(t *testing.T, c *client, msg map[string]any) []byte {
 		if typ != websocket.TextMessage {
 			continue
 		}
-		var env struct {
-			RequestID string `json:"requestId"`
+		var frame map[string]any
+		if err := json.Unmarshal(b, &frame); err != nil {
+			t.Fatalf("%s: frame is not JSON: %s", msg["type"], b)
 		}
-		if json.Unmarshal(b, &env) == nil && env.RequestID == rid {
+		checkReceived(t, frame)
+		if frame["requestId"] == rid {
 			return b
 		}
 	}

@@ -138,7 +138,7 @@ func TestMetrics(t *testing.T) {
 	c.join(id, nil)
 	c.send(map[string]any{"type": "run_turn", "sessionId": id, "text": "count me"})
 	c.until("turn_complete")
-	c.send(map[string]any{"type": "nope"})
+	c.sendInvalid(map[string]any{"type": "nope"})
 	c.expect("error")
 	healthOf(t, g)
 	resp, err := http.Get(g.url("/metrics"))

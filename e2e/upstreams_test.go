@@ -132,6 +132,11 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
+	summary, failed := frameSummary()
+	fmt.Println(summary)
+	if failed && code == 0 {
+		code = 1
+	}
 	os.Exit(code)
 }
 

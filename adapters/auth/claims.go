@@ -164,7 +164,7 @@ func (c *tokenClaims) role(name string) (domain.Role, error) {
 
 // permissions narrows the role's permissions to the token's Auth0 RBAC
 // "permissions" array when there is one: a token may give up permissions its
-// role holds, never gain one it does not. Names outside the twelve (other
+// role holds, never gain one it does not. Names outside the thirteen (other
 // APIs' scopes) are ignored.
 func (c *tokenClaims) permissions(role domain.Role) ([]domain.Permission, error) {
 	raw, exists := c.raw[permissionsClaim]

@@ -133,24 +133,20 @@ func (v *Verifier) Verify(ctx context.Context, token string) (domain.Identity, t
 	return id, exp, nil
 }
 
-// checkTimes requires exp and re-checks the time claims against the
-// configured clock. The validator checks them against the wall clock, which
-// is the same clock in production; this makes the injected clock rule in
-// tests and enforces exp, which the validator treats as optional.
+// checkTimes applies the time claims against the configured clock (the
+// validator checks them against the wall clock, the same in production;
+// this makes the injected clock rule in tests) with domain.CheckTokenTimes,
+// which also enforces exp, optional to the validator.
 func (v *Verifier) checkTimes(rc validator.RegisteredClaims, now time.Time) (time.Time, error) {
-	if rc.Expiry == 0 {
-		return time.Time{}, authFailed("missing exp claim")
+	unix := func(s int64) time.Time {
+		if s == 0 {
+			return time.Time{}
+		}
+		return time.Unix(s, 0)
 	}
-	exp := time.Unix(rc.Expiry, 0)
-	skew := v.cfg.ClockSkew
-	if now.Add(-skew).After(exp) {
-		return time.Time{}, domain.E(domain.KindTokenExpired, "token expired")
-	}
-	if rc.NotBefore != 0 && now.Add(skew).Before(time.Unix(rc.NotBefore, 0)) {
-		return time.Time{}, authFailed("token not yet valid")
-	}
-	if rc.IssuedAt != 0 && now.Add(skew).Before(time.Unix(rc.IssuedAt, 0)) {
-		return time.Time{}, authFailed("token issued in the future")
+	exp := unix(rc.Expiry)
+	if err := domain.CheckTokenTimes(now, exp, unix(rc.NotBefore), unix(rc.IssuedAt), v.cfg.ClockSkew); err != nil {
+		return time.Time{}, err
 	}
 	return exp, nil
 }

@@ -101,7 +101,7 @@ func TestValidTokenGivesIdentity(t *testing.T) {
 		TenantID: "acme",
 		Role:     domain.RoleDeveloper,
 		Permissions: []domain.Permission{
-			domain.PermSessionsCreate, domain.PermSessionsRead, domain.PermSessionsWrite, domain.PermProjectsCreate,
+			domain.PermSessionsCreate, domain.PermSessionsRead, domain.PermSessionsWrite, domain.PermProjectsCreate, domain.PermMembersRead,
 		},
 	}, id)
 	require.WithinDuration(t, time.Now().Add(time.Hour), exp, 5*time.Second)
@@ -139,10 +139,11 @@ func TestTimeClaims(t *testing.T) {
 	_, _, err := f.v.Verify(ctx, tok)
 	requireRejected(t, err, domain.KindTokenExpired, "token expired", tok)
 
-	// Within the 30 s skew an expired token still passes.
+	// Skew never excuses exp: ten seconds past it, inside the 30 s skew,
+	// the token is expired (on REST as on a socket).
 	tok = f.mint(t, idp.Claims{ExpiresIn: -10 * time.Second})
 	_, _, err = f.v.Verify(ctx, tok)
-	require.NoError(t, err)
+	requireRejected(t, err, domain.KindTokenExpired, "token expired", tok)
 
 	tok = f.mint(t, idp.Claims{NotBefore: time.Now().Add(time.Hour)})
 	_, _, err = f.v.Verify(ctx, tok)
@@ -388,7 +389,7 @@ func TestPermissionsNarrowNeverWiden(t *testing.T) {
 		{"empty means none", "owner", []string{}, []domain.Permission{}},
 		{"all listed is the role's", "admin", []string{
 			"sessions.create", "sessions.read", "sessions.write", "sessions.delete", "projects.create", "projects.manage",
-			"members.manage", "integrations.manage", "config.manage", "deployments.manage", "audit.read", "billing.manage",
+			"members.read", "members.manage", "integrations.manage", "config.manage", "deployments.manage", "audit.read", "billing.manage",
 		}, domain.RoleAdmin.Permissions()},
 	}
 	for _, c := range cases {

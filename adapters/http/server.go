@@ -65,7 +65,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: !cfg.DevMode}))
-	e.Use(middleware.RequestID())
+	e.Use(requestID)
 	e.Use(securityHeaders)
 	e.Use(s.cors())
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))

@@ -63,8 +63,8 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 	}
 	if ok, retry := c.rate.Allow(time.Now()); !ok {
 		f := errorEvent(CodeRateLimited, "too many messages; slow down", peekRequestID(raw))
-		ms := max(1, retry.Milliseconds())
-		f.RetryAfterMs = &ms
+		retryMs := max(1, retry.Milliseconds())
+		f.RetryAfterMs = &retryMs
 		s.countError(CodeRateLimited)
 		c.push(encode(f))
 		return

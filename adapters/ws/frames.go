@@ -43,8 +43,8 @@ func encodeError(err error, requestID, sessionID string, verbose bool) []byte {
 	f := errorEvent(codeOf(err), msg, requestID)
 	f.SessionId = optional(sessionID)
 	if de.RetryAfter > 0 {
-		ms := max(1, de.RetryAfter.Milliseconds())
-		f.RetryAfterMs = &ms
+		retryMs := max(1, de.RetryAfter.Milliseconds())
+		f.RetryAfterMs = &retryMs
 	}
 	return encode(f)
 }

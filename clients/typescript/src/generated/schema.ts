@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (no auth; on this listener unless METRICS_ADDR gives them their own) */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -342,6 +359,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agent-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agent types new sessions may use (the runtime's deployments) */
+        get: operations["listAgentTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members": {
         parameters: {
             query?: never;
@@ -386,6 +420,16 @@ export interface components {
     schemas: {
         ModelList: {
             models: components["schemas"]["Model"][];
+        };
+        AgentTypeList: {
+            agentTypes: components["schemas"]["AgentType"][];
+        };
+        /** @description One kind of agent the platform offers; `id` is what create_session takes as `agentType`. */
+        AgentType: {
+            id: string;
+            /** @description a display name */
+            name: string;
+            description: string;
         };
         Model: {
             id: string;
@@ -521,12 +565,8 @@ export interface components {
             status: "running" | "complete" | "cancelled" | "error";
             /** @enum {string} */
             stopReason?: "end_turn" | "cancelled" | "max_tokens" | "error";
-            usage?: {
-                [key: string]: unknown;
-            };
-            error?: {
-                [key: string]: unknown;
-            };
+            usage?: components["schemas"]["Usage"];
+            error?: components["schemas"]["TurnFailure"];
             /**
              * Format: int64
              * @description Unix ms
@@ -613,141 +653,356 @@ export interface components {
             accepted: boolean;
             clientTurnId?: string;
         };
+        /**
+         * @description One client message: a JSON object in a WebSocket text frame, selected by `type`. Every message
+         *     may carry `requestId` (at most 128 characters), echoed by its direct reply and by any `error` it
+         *     causes.
+         */
+        ClientMessage: components["schemas"]["AuthenticateMessage"] | components["schemas"]["PingMessage"] | components["schemas"]["ListSessionsMessage"] | components["schemas"]["CreateSessionMessage"] | components["schemas"]["RenameSessionMessage"] | components["schemas"]["ArchiveSessionMessage"] | components["schemas"]["UnarchiveSessionMessage"] | components["schemas"]["DeleteSessionMessage"] | components["schemas"]["JoinSessionMessage"] | components["schemas"]["LeaveSessionMessage"] | components["schemas"]["RunTurnMessage"] | components["schemas"]["StopTurnMessage"] | components["schemas"]["SteerMessage"] | components["schemas"]["AnswerQuestionMessage"] | components["schemas"]["GetEventsMessage"] | components["schemas"]["GetHistoryMessage"] | components["schemas"]["ListFilesMessage"] | components["schemas"]["ReadFileMessage"] | components["schemas"]["FileHistoryMessage"] | components["schemas"]["FileAtIterationMessage"] | components["schemas"]["ManageMembersMessage"] | components["schemas"]["ListAgentTypesMessage"];
         /** @description The fields every client message may carry; `type` selects the message. */
         ClientEnvelope: {
             type: string;
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
         };
+        /** @description chosen by the client; echoed by the reply and by any error the message causes */
+        RequestId: string;
         AuthenticateMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "authenticate";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             token: string;
         };
+        PingMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
+            requestId?: components["schemas"]["RequestId"];
+            /**
+             * Format: int64
+             * @description echoed in pong
+             */
+            ts?: number;
+        };
         ListSessionsMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "list_sessions";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             includeArchived?: boolean;
         };
         CreateSessionMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "create_session";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             agentType: string;
+            /** @description default "Untitled session" */
             name?: string;
             projectId?: string;
         };
-        /** @description rename_session (with name), archive_session, unarchive_session, delete_session, leave_session, stop_turn. */
-        SessionIdMessage: {
-            type: string;
-            requestId?: string;
+        RenameSessionMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rename_session";
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
-            name?: string;
+            name: string;
+        };
+        ArchiveSessionMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "archive_session";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+        };
+        UnarchiveSessionMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unarchive_session";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+        };
+        DeleteSessionMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "delete_session";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
         };
         JoinSessionMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "join_session";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description resume after this seq
+             */
             afterSeq?: number;
+            /** @description the epoch afterSeq belongs to */
             epoch?: string;
         };
-        RunTurnMessage: {
-            /** @enum {string} */
-            type: "run_turn";
-            requestId?: string;
+        LeaveSessionMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "leave_session";
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
+        };
+        RunTurnMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "run_turn";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+            /** @description at most 512 KiB of UTF-8 */
             text: string;
+            /** @description echoed in user_message */
             clientTurnId?: string;
         };
+        StopTurnMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stop_turn";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+        };
         SteerMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "steer";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
             text: string;
         };
         AnswerQuestionMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "answer_question";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
             promptId: string;
+            /** @description the answer to a permission prompt */
             approved?: boolean;
+            /** @description the answer to a question prompt, keyed as the agent's questions are (free-form, agent-defined) */
             answers?: {
                 [key: string]: unknown;
             };
+            /** @description declines either kind of prompt */
             dismissed?: boolean;
         };
-        GetHistoryMessage: {
-            /** @enum {string} */
-            type: "get_history";
-            requestId?: string;
-            sessionId: string;
-            beforeTurnId?: string;
-            limit?: number;
-        };
         GetEventsMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "get_events";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
             /** Format: int64 */
             afterSeq: number;
+            /** @description default 1000 */
             limit?: number;
         };
-        PingMessage: {
-            /** @enum {string} */
-            type: "ping";
-            requestId?: string;
-            /** Format: int64 */
-            ts?: number;
-        };
-        /** @description list_files (path?, depth?), read_file (path), file_history (path), file_at_iteration (path, iteration). */
-        FileMessage: {
-            type: string;
-            requestId?: string;
+        GetHistoryMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "get_history";
+            requestId?: components["schemas"]["RequestId"];
             sessionId: string;
-            path?: string;
+            beforeTurnId?: string;
+            /** @description default 20 */
+            limit?: number;
+        };
+        ListFilesMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "list_files";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+            path?: components["schemas"]["WorkspacePath"];
+            /** @description levels to list; 0 or absent lists one */
             depth?: number;
+        };
+        ReadFileMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "read_file";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+            path: components["schemas"]["WorkspacePath"];
+        };
+        FileHistoryMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file_history";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+            path: components["schemas"]["WorkspacePath"];
+        };
+        FileAtIterationMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file_at_iteration";
+            requestId?: components["schemas"]["RequestId"];
+            sessionId: string;
+            path: components["schemas"]["WorkspacePath"];
             /** Format: int64 */
-            iteration?: number;
+            iteration: number;
         };
         ManageMembersMessage: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "manage_members";
-            requestId?: string;
+            requestId?: components["schemas"]["RequestId"];
             /** @enum {string} */
             action: "list" | "add" | "update" | "remove";
             userId?: string;
             email?: string;
             role?: components["schemas"]["Role"];
         };
+        ListAgentTypesMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "list_agent_types";
+            requestId?: components["schemas"]["RequestId"];
+        };
+        /**
+         * @description Every frame the server sends on the WebSocket: connection frames, direct replies (echoing the
+         *     request's `requestId`), unsequenced session frames and the sequenced session events
+         *     (`SessionEvent`). Selected by `type`; clients ignore types and fields they do not know.
+         */
+        ServerEvent: components["schemas"]["Welcome"] | components["schemas"]["Connected"] | components["schemas"]["Authenticated"] | components["schemas"]["AuthExpiring"] | components["schemas"]["Heartbeat"] | components["schemas"]["Pong"] | components["schemas"]["ErrorEvent"] | components["schemas"]["SessionListReply"] | components["schemas"]["SessionCreatedReply"] | components["schemas"]["SessionUpdatedReply"] | components["schemas"]["SessionDeletedReply"] | components["schemas"]["SessionLeftReply"] | components["schemas"]["StateSnapshot"] | components["schemas"]["SessionStateEvent"] | components["schemas"]["HistoryReply"] | components["schemas"]["EventsReply"] | components["schemas"]["FileListReply"] | components["schemas"]["FileContentReply"] | components["schemas"]["FileHistoryReply"] | components["schemas"]["MemberListReply"] | components["schemas"]["SteerAcceptedReply"] | components["schemas"]["AgentTypesReply"] | components["schemas"]["UserMessageEvent"] | components["schemas"]["TurnStartedEvent"] | components["schemas"]["TextDeltaEvent"] | components["schemas"]["TurnCompleteEvent"] | components["schemas"]["TurnErrorEvent"] | components["schemas"]["ToolCallStartEvent"] | components["schemas"]["ToolCallDeltaEvent"] | components["schemas"]["ToolCallEvent"] | components["schemas"]["ToolResultEvent"] | components["schemas"]["ToolErrorEvent"] | components["schemas"]["QuestionRequestedEvent"] | components["schemas"]["PermissionRequestedEvent"] | components["schemas"]["ApprovalResolvedEvent"] | components["schemas"]["SteerAppliedEvent"] | components["schemas"]["ThinkingStartEvent"] | components["schemas"]["ThinkingProgressEvent"] | components["schemas"]["ThinkingCompleteEvent"] | components["schemas"]["TerminalStreamEvent"] | components["schemas"]["TerminalCompleteEvent"] | components["schemas"]["SandboxProvisioningEvent"] | components["schemas"]["SandboxInitEvent"] | components["schemas"]["SandboxRemovedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanStepStartedEvent"] | components["schemas"]["PlanStepCompletedEvent"] | components["schemas"]["PlanRevisedEvent"] | components["schemas"]["UsageUpdatedEvent"] | components["schemas"]["AgentEventEvent"];
+        /** @description The first frame of every connection. */
         Welcome: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "welcome";
             protocolVersion: number;
+            /** @description false in dev mode */
             requiresAuth: boolean;
             serverVersion: string;
         };
         Connected: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "connected";
             clientId: string;
-            heartbeatIntervalMs: number;
             /** Format: int64 */
+            heartbeatIntervalMs: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
             ts: number;
         };
+        /** @description The reply to authenticate, or unprompted after connected (header token, dev mode). */
         Authenticated: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "authenticated";
             requestId?: string;
             identity: components["schemas"]["Identity"];
         };
+        /** @description The token expires soon; send authenticate with a fresh one. */
+        AuthExpiring: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "auth_expiring";
+            /**
+             * Format: int64
+             * @description the token's exp, Unix ms
+             */
+            expiresAt: number;
+        };
+        Heartbeat: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "heartbeat";
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        };
+        Pong: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+            requestId?: string;
+            /**
+             * Format: int64
+             * @description the ping's ts, or the server time when it had none
+             */
+            ts: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            serverTs: number;
+        };
+        /** @description A refused message (with its requestId and sessionId) or a connection-level error. */
         ErrorEvent: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "error";
             code: components["schemas"]["ErrorCode"];
             message: string;
@@ -756,8 +1011,59 @@ export interface components {
             retryAfterMs?: number;
             sessionId?: string;
         };
+        SessionListReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session_list";
+            requestId?: string;
+            sessions: components["schemas"]["SessionMeta"][];
+        };
+        SessionCreatedReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session_created";
+            requestId?: string;
+            session: components["schemas"]["SessionMeta"];
+        };
+        /** @description The reply to rename/archive/unarchive; also sent, without requestId, to joined connections when the session's epoch changes. */
+        SessionUpdatedReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session_updated";
+            requestId?: string;
+            session: components["schemas"]["SessionMeta"];
+        };
+        /** @description The reply to delete_session; also sent, without requestId, to every other connection that joined the session. */
+        SessionDeletedReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session_deleted";
+            requestId?: string;
+            sessionId: string;
+        };
+        SessionLeftReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "session_left";
+            requestId?: string;
+            sessionId: string;
+        };
+        /** @description The reply to join_session (and the first event of the SSE stream, without requestId). */
         StateSnapshot: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "state_snapshot";
             requestId?: string;
             sessionId: string;
@@ -766,31 +1072,725 @@ export interface components {
             epoch: string;
             /** Format: int64 */
             latestSeq: number;
+            /** @description the unanswered question_requested / permission_requested events of the current turn */
             pendingPrompts: components["schemas"]["SessionEvent"][];
+            /** @description false when the cursor could not be served; rebuild from get_events or get_history */
             replayComplete: boolean;
         };
         SessionStateEvent: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             type: "session_state";
             sessionId: string;
             state: components["schemas"]["SessionState"];
             previousState: components["schemas"]["SessionState"];
             reason?: string;
         };
-        /**
-         * @description A sequenced session event (turn, tool, interaction, thinking, terminal, sandbox, plan,
-         *     usage, agent_event). Type-specific fields sit beside these (PROTOCOL.md).
-         */
-        SessionEvent: {
-            type: string;
+        HistoryReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "history";
+            requestId?: string;
             sessionId: string;
+            turns: components["schemas"]["Turn"][];
+            hasMore: boolean;
+        };
+        EventsReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "events";
+            requestId?: string;
+            sessionId: string;
+            epoch: string;
+            events: components["schemas"]["SessionEvent"][];
+            /** Format: int64 */
+            latestSeq: number;
+            hasMore: boolean;
+        };
+        FileListReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file_list";
+            requestId?: string;
+            sessionId: string;
+            path: string;
+            entries: components["schemas"]["FileEntry"][];
+        };
+        /** @description The reply to read_file and file_at_iteration. */
+        FileContentReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file_content";
+            requestId?: string;
+            sessionId: string;
+            path: string;
+            content: string;
+            /** @enum {string} */
+            encoding: "utf-8" | "base64";
+            /** Format: int64 */
+            size: number;
+            /** @description hex SHA-256 of the bytes */
+            hash: string;
+            /** Format: int64 */
+            iteration: number;
+        };
+        FileHistoryReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "file_history";
+            requestId?: string;
+            sessionId: string;
+            path: string;
+            iterations: components["schemas"]["FileIteration"][];
+        };
+        MemberListReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "member_list";
+            requestId?: string;
+            members: components["schemas"]["Member"][];
+        };
+        SteerAcceptedReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "steer_accepted";
+            requestId?: string;
+            sessionId: string;
+            turnId: string;
+        };
+        AgentTypesReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent_types";
+            requestId?: string;
+            agentTypes: components["schemas"]["AgentType"][];
+        };
+        /**
+         * @description A sequenced session event: part of the session's history, replayed on resume and paged by
+         *     get_events. Selected by `type`.
+         */
+        SessionEvent: components["schemas"]["UserMessageEvent"] | components["schemas"]["TurnStartedEvent"] | components["schemas"]["TextDeltaEvent"] | components["schemas"]["TurnCompleteEvent"] | components["schemas"]["TurnErrorEvent"] | components["schemas"]["ToolCallStartEvent"] | components["schemas"]["ToolCallDeltaEvent"] | components["schemas"]["ToolCallEvent"] | components["schemas"]["ToolResultEvent"] | components["schemas"]["ToolErrorEvent"] | components["schemas"]["QuestionRequestedEvent"] | components["schemas"]["PermissionRequestedEvent"] | components["schemas"]["ApprovalResolvedEvent"] | components["schemas"]["SteerAppliedEvent"] | components["schemas"]["ThinkingStartEvent"] | components["schemas"]["ThinkingProgressEvent"] | components["schemas"]["ThinkingCompleteEvent"] | components["schemas"]["TerminalStreamEvent"] | components["schemas"]["TerminalCompleteEvent"] | components["schemas"]["SandboxProvisioningEvent"] | components["schemas"]["SandboxInitEvent"] | components["schemas"]["SandboxRemovedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanStepStartedEvent"] | components["schemas"]["PlanStepCompletedEvent"] | components["schemas"]["PlanRevisedEvent"] | components["schemas"]["UsageUpdatedEvent"] | components["schemas"]["AgentEventEvent"];
+        /** @description The user's message; starts a turn. */
+        UserMessageEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "user_message";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
             turnId?: string;
             /** Format: int64 */
             seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            text: string;
+            /** @description the run_turn's clientTurnId */
+            clientTurnId?: string;
+        };
+        /** @description The agent started working on the turn. */
+        TurnStartedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "turn_started";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
             /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        };
+        /** @description A piece of the turn's text; the turn's text is their concatenation. */
+        TextDeltaEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text_delta";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            text: string;
+        };
+        /** @description The turn ended; finalText is authoritative. */
+        TurnCompleteEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "turn_complete";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            finalText: string;
+            stopReason: components["schemas"]["StopReason"];
+            usage: components["schemas"]["Usage"];
+        };
+        /** @description The turn failed. */
+        TurnErrorEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "turn_error";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            /** @description the agent's code (AGENT_ERROR when it gave none), or UPSTREAM_UNAVAILABLE when the agent runtime was lost */
+            code: string;
+            message: string;
+        };
+        /** @description A tool call begins. */
+        ToolCallStartEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call_start";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            toolCallId: string;
+            toolName: string;
+        };
+        /** @description A fragment of the tool call's JSON input. */
+        ToolCallDeltaEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call_delta";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            toolCallId: string;
+            delta: string;
+        };
+        /** @description The tool call with its whole input. */
+        ToolCallEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            toolCallId: string;
+            toolName: string;
+            /** @description the tool's arguments: free-form, defined by the tool */
+            input: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The tool's output. */
+        ToolResultEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_result";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            toolCallId: string;
+            output: string;
+            isError: boolean;
+        };
+        /** @description The tool call failed. */
+        ToolErrorEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_error";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            toolCallId: string;
+            message: string;
+        };
+        /** @description The agent asks the user; answer with answer_question {answers}. The session is waiting. */
+        QuestionRequestedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "question_requested";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            promptId: string;
+            /** @description the agent's questions: free-form, agent-defined */
+            questions: unknown[];
+        };
+        /** @description The agent asks leave to run a tool; answer with answer_question {approved}. The session is waiting. */
+        PermissionRequestedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "permission_requested";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            promptId: string;
+            toolName: string;
+            description: string;
+        };
+        /** @description The agent took an answer to a prompt. */
+        ApprovalResolvedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "approval_resolved";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            promptId: string;
+            approved?: boolean;
+            /** @description the answers given: free-form, keyed as the agent's questions are */
+            answers?: {
+                [key: string]: unknown;
+            };
+            dismissed?: boolean;
+        };
+        /** @description The agent took the guidance sent with steer. */
+        SteerAppliedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "steer_applied";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            text: string;
+        };
+        /** @description The agent starts thinking. */
+        ThinkingStartEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "thinking.start";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        };
+        /** @description A piece of the agent's thinking. */
+        ThinkingProgressEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "thinking.progress";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            text: string;
+        };
+        /** @description The agent stopped thinking. */
+        ThinkingCompleteEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "thinking.complete";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        };
+        /** @description Terminal output. */
+        TerminalStreamEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "terminal.stream";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            data: string;
+        };
+        /** @description The terminal command ended. */
+        TerminalCompleteEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "terminal.complete";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            exitCode: number;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        SandboxProvisioningEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sandbox.provisioning";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
             ts: number;
         } & {
             [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        SandboxInitEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sandbox.init";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        SandboxRemovedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sandbox.removed";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        PlanCreatedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.created";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        PlanStepStartedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.step_started";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        PlanStepCompletedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.step_completed";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The agent runtime's payload, passed through with camelCased keys beside the envelope: free-form, defined by the runtime, not interpreted by the gateway. */
+        PlanRevisedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.revised";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The token usage the agent reports. */
+        UsageUpdatedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "usage.updated";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            /** Format: int64 */
+            inputTokens: number;
+            /** Format: int64 */
+            outputTokens: number;
+        };
+        /** @description An upstream event the gateway has no mapping for, forwarded rather than dropped. */
+        AgentEventEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "agent_event";
+            sessionId: string;
+            /** @description absent when the agent tied the event to no turn */
+            turnId?: string;
+            /** Format: int64 */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Unix ms
+             */
+            ts: number;
+            upstreamType: string;
+            /** @description the upstream event's content: free-form, defined by the agent runtime */
+            content: {
+                [key: string]: unknown;
+            };
+        };
+        /** @enum {string} */
+        StopReason: "end_turn" | "cancelled" | "max_tokens" | "error";
+        /** @description Token usage as the agent reports it. */
+        Usage: {
+            /** Format: int64 */
+            inputTokens?: number;
+            /** Format: int64 */
+            outputTokens?: number;
+        };
+        /** @description Why a turn failed (its turn_error). */
+        TurnFailure: {
+            code: string;
+            message: string;
+        };
+        /**
+         * @description The JSON in the `data:` line of one event of the SSE stream: the join snapshot first, then the
+         *     sequenced events and the unsequenced session frames a joined WebSocket gets. Selected by `type`,
+         *     which is also the event's `event:` name.
+         */
+        StreamEvent: components["schemas"]["StateSnapshot"] | components["schemas"]["SessionStateEvent"] | components["schemas"]["SessionUpdatedReply"] | components["schemas"]["SessionDeletedReply"] | components["schemas"]["ErrorEvent"] | components["schemas"]["UserMessageEvent"] | components["schemas"]["TurnStartedEvent"] | components["schemas"]["TextDeltaEvent"] | components["schemas"]["TurnCompleteEvent"] | components["schemas"]["TurnErrorEvent"] | components["schemas"]["ToolCallStartEvent"] | components["schemas"]["ToolCallDeltaEvent"] | components["schemas"]["ToolCallEvent"] | components["schemas"]["ToolResultEvent"] | components["schemas"]["ToolErrorEvent"] | components["schemas"]["QuestionRequestedEvent"] | components["schemas"]["PermissionRequestedEvent"] | components["schemas"]["ApprovalResolvedEvent"] | components["schemas"]["SteerAppliedEvent"] | components["schemas"]["ThinkingStartEvent"] | components["schemas"]["ThinkingProgressEvent"] | components["schemas"]["ThinkingCompleteEvent"] | components["schemas"]["TerminalStreamEvent"] | components["schemas"]["TerminalCompleteEvent"] | components["schemas"]["SandboxProvisioningEvent"] | components["schemas"]["SandboxInitEvent"] | components["schemas"]["SandboxRemovedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanStepStartedEvent"] | components["schemas"]["PlanStepCompletedEvent"] | components["schemas"]["PlanRevisedEvent"] | components["schemas"]["UsageUpdatedEvent"] | components["schemas"]["AgentEventEvent"];
+        /**
+         * @description One event of the SSE stream, as its lines read: `id: <seq>` (sequenced events only; the
+         *     Last-Event-ID to resume from), `event: <type>`, `data: <StreamEvent JSON on one line>`, then a
+         *     blank line. Comment lines (`: keepalive`) carry no event.
+         */
+        SseFrame: {
+            /**
+             * Format: int64
+             * @description the event's seq; absent on unsequenced frames
+             */
+            id?: number;
+            /** @description the data's type */
+            event: string;
+            data: components["schemas"]["StreamEvent"];
         };
     };
     responses: {
@@ -892,6 +1892,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Probe"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };
@@ -1187,7 +2207,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the event stream */
+            /**
+             * @description The event stream. Each event is `id: <seq>` (sequenced events only), `event: <type>` and
+             *     `data: <JSON>` lines and a blank line; the JSON is a `StreamEvent` (schema `SseFrame`
+             *     describes one event). `: keepalive` comment lines carry no event.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1349,6 +2373,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listAgentTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the agent types, ordered by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentTypeList"];
                 };
             };
             default: components["responses"]["Error"];
