@@ -1,4 +1,5 @@
-import { AppShell, Button, Center, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { AppShell, Burger, Button, Center, Group, Loader, Stack, Text, Title } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
 import { useCallback, useEffect, useState } from "react";
 import type { Auth } from "./auth";
 import { ConnectionBadge } from "./components/ConnectionBadge";
@@ -16,6 +17,7 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
   const [includeArchived, setIncludeArchived] = useState(false);
   const [selected, setSelected] = useState<string>(() => new URLSearchParams(location.hash.slice(1)).get("session") ?? "");
   const [page, setPage] = useState<"sessions" | "members">("sessions");
+  const [navOpen, nav] = useDisclosure(false);
 
   const refresh = useCallback(() => {
     client
@@ -98,17 +100,24 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
   const current = sessions.find((s) => s.id === selected);
 
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 280, breakpoint: "sm" }} padding={0}>
+    <AppShell header={{ height: 52 }} navbar={{ width: 280, breakpoint: "sm", collapsed: { mobile: !navOpen } }} padding={0}>
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Group gap="md">
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={navOpen} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label="Sessions" />
             <Title order={4} className="brand">
               Diminuendo
             </Title>
             <ConnectionBadge state={conn} />
           </Group>
-          <Group gap="xs">
-            <Button size="xs" variant={page === "sessions" ? "light" : "subtle"} onClick={() => setPage("sessions")} data-testid="nav-sessions">
+          <Group gap="xs" wrap="nowrap">
+            <Button
+              size="xs"
+              variant={page === "sessions" ? "light" : "subtle"}
+              onClick={() => setPage("sessions")}
+              data-testid="nav-sessions"
+              visibleFrom="xs"
+            >
               Sessions
             </Button>
             {admin && (
@@ -117,7 +126,7 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
               </Button>
             )}
             {identity && (
-              <Text size="xs" c="dimmed" data-testid="identity">
+              <Text size="xs" c="dimmed" data-testid="identity" visibleFrom="sm">
                 {identity.email} · {identity.role}
               </Text>
             )}
@@ -139,6 +148,7 @@ export function App({ client, auth }: { client: Client; auth: Auth }) {
           onSelect={(id) => {
             setSelected(id);
             setPage("sessions");
+            nav.close();
           }}
           onChanged={onChanged}
         />
