@@ -54,6 +54,14 @@ sim: ## the four simulated upstreams as a separate process
 idp: ## a local identity provider for non-dev runs
 	$(GO) run ./cmd/mint-token -serve 127.0.0.1:8081 -key data/idp-key.pem
 
+# --- Local development loop: .env, hot-reloading gateway, web dev server ---
+.PHONY: setup dev
+setup: ## write .env from .env.example (or from AWS SSM with SSM_PREFIX=/diminuendo/dev)
+	scripts/setup.sh
+
+dev: ## gateway in dev mode on 127.0.0.1:8001 under air, Vite on localhost:5173; Ctrl-C stops both
+	scripts/dev.sh
+
 clean:
 	rm -rf bin data
 

@@ -1551,6 +1551,22 @@ type ArchiveSessionMessage struct {
 // ArchiveSessionMessageType defines model for ArchiveSessionMessage.Type.
 type ArchiveSessionMessageType string
 
+// AuthConfig defines model for AuthConfig.
+type AuthConfig struct {
+	// Audience AUTH0_AUDIENCE, the API identifier access tokens carry in aud
+	Audience string `json:"audience"`
+
+	// ClientId AUTH0_CLIENT_ID
+	ClientId string `json:"clientId"`
+
+	// DevMode true when the gateway needs no token
+	DevMode bool `json:"devMode"`
+
+	// Domain AUTH0_DOMAIN without a trailing slash, as Auth0's SPA SDK takes it: a bare host means
+	// https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
+	Domain string `json:"domain"`
+}
+
 // AuthExpiring The token expires soon; send authenticate with a fresh one.
 type AuthExpiring struct {
 	// ExpiresAt the token's exp, Unix ms
@@ -8703,6 +8719,9 @@ type ServerInterface interface {
 	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
 	// (GET /api/agent-types)
 	ListAgentTypes(ctx echo.Context) error
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	// (GET /api/auth/config)
+	GetAuthConfig(ctx echo.Context) error
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx echo.Context) error
@@ -8791,6 +8810,15 @@ func (w *ServerInterfaceWrapper) ListAgentTypes(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAgentTypes(ctx)
+	return err
+}
+
+// GetAuthConfig converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAuthConfig(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAuthConfig(ctx)
 	return err
 }
 
@@ -9305,6 +9333,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/livez", wrapper.GetLivez, options.OperationMiddlewares["getLivez"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
+	router.GET(options.BaseURL+"/api/auth/config", wrapper.GetAuthConfig, options.OperationMiddlewares["getAuthConfig"]...)
 	router.GET(options.BaseURL+"/api/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
 	router.GET(options.BaseURL+"/api/sessions", wrapper.ListSessions, options.OperationMiddlewares["listSessions"]...)
 	router.POST(options.BaseURL+"/api/sessions", wrapper.CreateSession, options.OperationMiddlewares["createSession"]...)
@@ -9367,6 +9396,27 @@ func (response ListAgentTypesdefaultJSONResponse) VisitListAgentTypesResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuthConfigRequestObject struct {
+}
+
+type GetAuthConfigResponseObject interface {
+	VisitGetAuthConfigResponse(w http.ResponseWriter) error
+}
+
+type GetAuthConfig200JSONResponse AuthConfig
+
+func (response GetAuthConfig200JSONResponse) VisitGetAuthConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10357,6 +10407,9 @@ type StrictServerInterface interface {
 	// ListAgentTypes The agent types new sessions may use (the runtime's deployments)
 	// (GET /api/agent-types)
 	ListAgentTypes(ctx context.Context, request ListAgentTypesRequestObject) (ListAgentTypesResponseObject, error)
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	// (GET /api/auth/config)
+	GetAuthConfig(ctx context.Context, request GetAuthConfigRequestObject) (GetAuthConfigResponseObject, error)
 	// GetHealth Dependency health and instance metrics (no auth)
 	// (GET /api/health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -10463,6 +10516,29 @@ func (sh *strictHandler) ListAgentTypes(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(ListAgentTypesResponseObject); ok {
 		return validResponse.VisitListAgentTypesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAuthConfig operation middleware
+func (sh *strictHandler) GetAuthConfig(ctx echo.Context) error {
+	var request GetAuthConfigRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAuthConfig(ctx.Request().Context(), request.(GetAuthConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAuthConfig")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAuthConfigResponseObject); ok {
+		return validResponse.VisitGetAuthConfigResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11251,161 +11327,168 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H17c9u2s+hXwfCemdgztOOkj+mx/3ITp3VPXsdyfj331r0SLK4k1BTAAJAd/TL+7mfwIAmSAEm9nKT1",
-	"P5nIxGOxu1jsLnYXn6Mxm2eMApUiOv4cZZjjOUjg+tcrksJ7LGfq/wmIMSeZJIxGxxFGE5IC4pBiSW4B",
-	"SYbkDNAd4zciw2NAnDEZxRFRjT8ugC+jOKJ4DtFxlKkR44jDxwXhkETHki8gjsR4BnOspvoPDpPoOPo/",
-	"T0vYnpqv4unv+Qwarvv7OBqAEITR80R11fPZCex0ovjeNuccf3oNdKrW+uz5T3E0J7T4HUdymemhJCd0",
-	"Gt2raTmIjFEBGlFnnDOu/jNmVAKV6r84y1IyxgphT/8SCmufe65Rj/YzS5ZmphrmKQL1/QR9//w/EaYJ",
-	"+uHoO4SpuAMukJxhiW4ou0N3M6CKLBwkX6Ix5nyJRhfqx8HpRAIfoT0BY0YTsa9GuaIj3VJ/eyNGV1Qj",
-	"14KkID4djyGToNGccZYBl8SsHjtfLKauGUsB0+g+jsYpASovF9ySqIbL2CFQ8+u9S7M/KrQsZv2zoA+7",
-	"/gvGUo15miRvYH4N/AI+LkDIJtAwxyStUf6750dxEz7OUugi2YVqcx9HCwHcLGQ1hqou045ip/aubwpU",
-	"nt3m/zQ36ClFi0xIDniOQDXR+3OKJdzhJZphgShDc5xlhE7RhPFY/XOHeQIJ4ljOgCteoijhLMsgOYzi",
-	"Gv5cTk8SoqbF6XunidlhVagUDFWwnghkRzpGEw5wMGF8HqMEJoRCgq6XGm6slov4gkoyh8iDDwEfFSSq",
-	"M5bRcUSo/PH7SGOdzBdzF+eESpgC7+K8ODISsbqAD5R8QnMRxc2pmsPLgudrW/haqOWYHVqsThJI9E9L",
-	"LqYopIaIPDxp/vA5AqoW90ekhxjqng6/lO1zpF/afu38p7/Gld2mEKxRUhsrLhghyKb5nFUkvKOAbghN",
-	"EJvkCJgBylIsFWYRm0yAixM0IskIEYHulGAbc8AShhYuJPENCIQFGuF8nlGTUSvTeshM/NQ3p0fz3EuI",
-	"yFK8RPp710YmSX4OVXdCK65eE5+8KpaofxEJc9EllErsFxwTYc7xsgGnM3graOICsnS5a+AMbCBkaGN6",
-	"mV/WwG/n7a4V6/P0vxUQhNE3IASegmfd5thdXQiajmqTY/TRzoIyzuaZjNENLCFRfF0IhyeiaCUQ5oD2",
-	"HFmpWxxYibnvk444yzi7BY8oqsOSAZ8Ts7sMNOVwzpGeEKFa+QZMYJwSCgIB0YdIvsVbRjOf1jg1a3zS",
-	"ej4XDetiv2OGBq9pZA1zavTmN1eWFgsOc15QbenJca0s0EHQLVKohov2hWsIcXoBgqW3kAQUm8vywGTs",
-	"BmFa5V89Q/MQ2HCjCjQlt0ArKkr3Lo12SQePGv0PV4Es/wy5ZaC19qaj57RzKx/PyC1Y4zN4QHwBAWUA",
-	"y5WkNZDgXe5Czs4+ZUSP4N2Tkt0ARaDagECCMXqCBNAE4YWcAZXKFAZ0R+QMYbWNxAwxCs2dakc4lf7D",
-	"Sk/zRKiJYrQaK9YRtZCzIeRr6oumErwQmvK1bpkn9MLX4QcHpN6rNJN1rTDxcwJXOqIWx07bGDGOFtTs",
-	"KSU3JxK4Mv0ojNXvvRngREvxG6DK/rtFc5bAfpNBSKLGlMsu7J3n7VbXJytr7IuzAi4f2l5oJ8gZvYWU",
-	"+awhhbcJgTQRSvbxJTJeEzQ3TITm2PpwTtBIDT5CAlIYS3P62FZNXK3Jav2NxPBaHfZvGn7V1R0jjH4b",
-	"vHuLzBiIUITR73A9YOMbkEjCJ4kmHM8htqs2jgGDiEN0phFmx7qiBarQqFj+CO1hieZMSPTs+U9oPMMc",
-	"jyVwsR8jGM+YGZBIgRLCFQiGhzHVf8d0iUba6TZCRF7RMV4IEIdX6lhKiFrbnFAsjQfQ+lRKpaPUFUOW",
-	"kNfWiBuSPNTdexLF1Y0f6uuRV3FUNbNDfV/oVo1pE0ihu/NL3arReUJSGGI5JBI4bsPZK5LCqTzPm9VG",
-	"mBEhGV+2df7VNCk7TsH6T0So2y9gnG2i2qljsl9ANub6ixHahaHfGKEN/KSAuxnitWrU7EqEHLqWcqg3",
-	"EbK092v9FXZbeyrU1jtZcFv7WXCdrnNM8RSGc+3FDfZ9o1sZV6/T2exAf5f3hE7LlhxwopcVlow4Uaty",
-	"u1A876TChW7VIANf0KHWaEPdFvRywZ0OQgLwUOuB+ui2ZVnr6APJsurwC9pTzHzIG9aWdF+cOcu35sJF",
-	"WqcOo/BuEh3/0eEH8oig+7i9j0vCrrY+7urq4xVtXZ28BO/qdBrAaXuvMC3a+3mlblcnjyDqxLlHAnWi",
-	"r8r4Xc3rnNzd3tkpnVTxnshdvRrnQ48OtaOhDzNXRGw3U1alV1d7z9HYp4vnKO7q5pXcfdbfPJzu/1Ra",
-	"Z25KNA0uo20GlP8ZYC6vActzKoHf4vSN8LpRPAblxs6Rmt1RWEO9bY5iZf51aBi9KrpPwIW9+iYyQErQ",
-	"J8v//+P04P/hg38fHfzn4fDgz8/P4h+/v/8Pn4vGf4eSwAQvUomuog/KYEohQfbsuYr0wV84GJ8f+e5j",
-	"M87UOvzuyC25iBukqarEK98ydFMh7PF1qeAs98fvO93jOf63itLQ1ZF3id4T5yvwktWslO04yV5CBjQB",
-	"Ol7+Cjg1YTM1STSD8Q0kxrlVSIgESzio3myXkEMeWtL4kmKp5jLyyn6lCyVPNXYklgvhrpndaPNsynEC",
-	"SmIk7K7Hyu04vvWWcSrN6Ioc6s44l5cgMUkb05oBgrO+YEmFnudv/3X6+vzl8LfBu7dRXPx8czYYnP5y",
-	"FsWR/d/w8t274evTC/23i9PLs+Hr8zfnl2cvozg6/XD56/Di7L8/nF+Uv1+dnr92vlZ7XL77r7O3w7P/",
-	"eW97vHp38fP5y5dnCoTB2WBw/u7t8O27y+Grdx/evnTAGlyeXioA3G8f3g8uL85O3ww/vD391+n569Of",
-	"X6smL07fn744v/y/w7P/eXF29vLMDHN5dvH29LX3pt9FapP/LNo6qaLxex9H83LLtktWz9cymqjXgVpj",
-	"AA1qCUCQE0LxL4jDZCEgKVxoe9r3TKRABeDawVPs6X3EOMK5T5IwepDCLaQm3MoXAPP14rLzXqcmDuu7",
-	"rUPr6EEarQi/90p7yNh45gUr97/0DCGwx4rhAE8UwQyLN4yD/y5NSU9lGX7cAkJbotTMYoulufOWAIYx",
-	"GIi3+DZR2M7kK3KsWec6V3xrkyRg6TSo43gvV76PzWy47QoxsF8iDKLpqF0rEMIE6voGqWL9RRlsGIxC",
-	"bG4FOmaJdcXncC/k5OCnKI6usYAfv/ceoDMsPAHPM/iEBr+eHjz/4UfEJvrW5XopQfhUtnb6h2m+4pYQ",
-	"5N+wzsnqoUCORgdpdnyLjxWIVIislpvBwuuqT+AGM7VGm/4N6byJYOzNBYFN3AzfXHn/boV7zqjky1Vl",
-	"aXONucnbNHGDm2wzBOo7wB66k5uUEBfINEjqxs6v+SVTED/9z3w1XnGI+Q79teRRt5BxQO1YZvBk/ZZO",
-	"x/xecO2N1YGkgGr4oAyxTY1uO0jrxWbnrlCpoi8/FTYW9quIFTIHIfE828ifXA89L+B1J6jK5RB+/BHo",
-	"QCUnsBpbGan+cDImh7FtZSGb6kGWt/UdkypabbBd2jDWuNFqOqcnEvigK/L0yMf1KZkTGb4deHZ0dGRu",
-	"A6y1dHR01GU8Pbykd6JG1qFBgb4A9rvOw2uYMA4tuXUdSH5eR/HXieH1TwUfXkPOeTyW5ZW661R31l86",
-	"BwMNkvwOIB/UG23edU1fu0e492W8revfj6NFpg6Egcn+9F4e3AIX/nwp/+1A2aM+eg0jVQzGdZwHyGUu",
-	"NpsU2/oNbHGJ2j9SNgC04Vi/A7TVqdZxBCz4CoqdEgyduV+uPDLDt3vB2tXP1rVtdPhtYeUegm+gb/ZB",
-	"1rkTrBzIP25aqkUOVnW9AVHpZM2tkKgsgeJgTESZxdwzT9ksxhnVAlNdjA9BnuiiViWjutk5iMUcbDC5",
-	"nBGBTP7GiqpI4U5v5hvoTyiHAF1DyuhUIMmiryIdrRJJup3j0Re89RXc2FdDX7e0VG840bYSNuoLqAfg",
-	"9ltDCO5KGFgD5AQyX9kOfaGpuBcpaE7Qkb7yNLlY6i8CMQquSvhT19b5RjwyTvTy9linHlba9MXQcbpI",
-	"wAZ5Jj0Oxc24SzT1qFVZyxuW51WVjXrozq/0uSTRKmCCpQmVnrNb8CqhK9TfWAtBKx2GNWTWYs+9OnSw",
-	"0Ee/wLBx0N1rcO/BeZKsGDkU1DDWq2iyoi5gFYAc7PBS/d6mIvC/p8Zn0dal7TZp6gMnoNxuC6ZVE9LM",
-	"vKu5eloXyhJIA5epn+TvhCbszm/eBoplEJot5HtOxvAe+JtLdlPlUra4Th0WLe1MtpDrdcw4uyUJ+APj",
-	"THkSeyPYFLiSsVT4PvmKdxQTucPmYwRxG2Bp9WkF7tFU6mRoM6gPlPeF7m0lY4+keixuBNK6lr6nXVCE",
-	"kVrsSZ5mbzJ4q5lt6HOe1n5/iNRYeYUWItAdJpLQ6ep1WR4+2Z2x9G3o+vBbyoQvba4hzwm/tWR4B0/d",
-	"NW3cRJ1tqdUeQtgUTkJRxvT2XMP1k/XPAveuNMXUxHOXe6x/pYnLeo2rJwJleJkynMQow0JobuBsMZ2Z",
-	"DTjGc0hfYPX3G1gKdA2CJGA4xiYZt9XTsrPEiDKJFFJ4xkGW322dsOam/acXmchSTA9NMsCGWyrERBdw",
-	"S8QjE/3tmYgbOu+GiQYSshdsnqXwKI/+/qwkJGTDcU7u3XHUQGL+yE//EH4Shtg74CZmDLMWZdCj7vNb",
-	"4JcbI1L4nfxK93sikBS6So3UBoyaECkmMvglEs1wgqjxj66jX7IVqgxplbtYtBeLnF17dOrArbAmprFc",
-	"E44J7aXrtmR+5anRK9qVuvyrAN5lTJqaayvYkq22YlGTLVD+sF66rSJYKsUVTXSZttw9Pp1/uuzIEbgT",
-	"o7Mkoo8f62nu32rgaFmNZKtRo97SFA0chbKFv7oanLUCLOugSq/VjypnNdUtM54xATRXIUzq/YlTPkoW",
-	"GQ5O3SidWecW6UKmelQ10d2fun5h3fSFKL+j2hGJkznRtafAaELqb7cE7vR/pjqL3HdlUauwESiTcBkQ",
-	"GKWPRUnw4dwp1LOTDPyVGAQ+eQ6fvOLXD8+eo/8iPyM2QR8uX+m0kFUZLi/as1aYiALOy2qGHsHE/zo9",
-	"OhGdo8Fp+MPz75//tGKV1iDAA0yTa/bpnBL5aAP8fc9xYch8SCiR21f/LRO95+yWqB6ETh+Z6e/PTJlD",
-	"750x1YUON3h0UPwD+MlEluzAPTHQVnfAnjWlRnUtUtdNIIAmAjGzyKJw6bFTSsL0EbFbX5SAQHtKrSJ0",
-	"qnpeUaspPRFu6dL9GC2oUD/puCyVZAfUqqaBpN7ApCVc0b2Rm+Q/2j9Eg0YR1ROrzgpEppRxQDpCzSbn",
-	"6qq0cgZLlDDNrzeU3fWofuo8SdL2BoTzik0c9ShQWX+MIvZU/g519ZaYj2uloFsKFRYlsONakeAexQ2T",
-	"Mvg93KGsYlZU/mmpLJLD31631K0kEVeTfltSmyrZ3CvXVa1003ErLX3KiBunjFmoQ5kOEEcd8NRgcaNo",
-	"WgN2XHi8d+mhspSheIu4em8Y6l6/Qo6rN0Ut3SqXhrH3VqClt+e2KPZ4gjtGqNwOxMbfGepibuk9DqNA",
-	"h4C/Ma7qqqEaJ3WzJfZrJe3dmwpr3DiM2keoaCfFiTTs4AorvC1j5GyZdzZ1zLo6mypsjc4pTGRHz9cw",
-	"kY1uLRso7+bsoLybkC2FqG2/gWpTR5CJJu1a4wfTqphV6np9FGdixsLgqlaDvJEttjss37NrqSWaP4dX",
-	"Tqi7Zupc7+hp2uTLlEpqUJwe5ns1mNNiG+ZbtTGACVDr6j7QrcrOn6TiIonD/T7Jl6pB0WVG6A2h026A",
-	"bcMGwPkAGWdTDkJ0DfDetmsMoEVTV28tmIqujKXDMU7TYC/G0hc4TRsdOrBku1UxVfRtB9T2bQLaqgKo",
-	"bhU1QHfhIBZp61QXukXRacHpsJOSC04bVFQd2wFccFoFUHXpOE5Up9pRstCPG3SIgQ+qkRUCZUfHUxns",
-	"V9QFzrvdQTpm82CP3+3nTStfl+N0VKMudMLOusUVdbNP60Kh7Wpcql2dxblZj+Ectuis3Fw/Unp2qJyY",
-	"PftUDpGefSqHa9/FFMdqd91q94TqObxzjHbS1dWRO6nmWBJ9ykL3p1nD4lihUHW/DnXVvlfB8Ooh37mh",
-	"apZpZxn3uujp6tCQjZ0dqmd3n/GrYr5PjxX2suek69tllWVUjvA+rd0jsU/7FZYcMF06pWjIluxkQq+P",
-	"ox+3u4ppJxqa2lXfLlV1rm+vFRnTo+327bPaTEH7sGfH0i7t2aFiR3byUd2p0KdDw5zv26nmRejTreK6",
-	"6JaYdSWvl0x2XIz6rQCfhrByRJrIK2T0OJDfgMReb3bNB7CiNzvgwG6qJe3VGKvF0E8QTgVDAqiM9V0H",
-	"W8iyZHKsOpgnyph+4NXxcevH5/9i+p5DlpFbHc+SbVgEqe4J2U56b6Uurqe4dMDdfowyzGVeONJ+eiKQ",
-	"dVTGGud4CQliFOXFC2iCMjzV7vgrWhYU8vnpd+V139SB/uglXdNL+g93gT76zB59Zo8+s2/fZ7apK+zR",
-	"En60hB8t4UdL+NES/jKWcOmPXs8MXtFW0xfPWzXU/AU3BHjK6K1srrfXTRRdYG2C1y1B3kKJNaoHt65Y",
-	"A9D+hl1jsbi1Ppa1B0/lhkGKdpyfl/5HJIIv6gRK3qz6+E34YQL37T1PLRsdNdH/2scUeE22gDJfORz7",
-	"fEFJTxf+HFqHoi7aXVK6MJYv8pQ4beGwQY6RnJcJNVVk83Ky2GY6csDJ0jy5TM1fbP6gTp2pNA29f1Wd",
-	"tPAG1ZMP4ZawhRisQyoOWAQK4HS8+7HObCExYAZbK5bWUryKhBbyVa5Yu16JUez21DLT0+Kp6h4eSuuF",
-	"dIoNl1HIpVvOFPcczzCdgljTTbklD3BuqW3FAyzgFfc+vfqO5lHX1kU5GJwh4wKJERb6dbyUUBD6hZ5j",
-	"NCLJMbpaHB19NxbwUf8HRmiv9H4aVyViNF2emBjm11jIA71TDs5fGipqN+eEs/l+jEbWT2oGVaDbUWM0",
-	"SrDE+RdHW0W/Dd69RYwiRkFDV/SQiqT4il6nmN7oT4foBZvPTTlLtYy90TG6AchwSm5htI/GmPMloswA",
-	"btyptbJU2Bxg7TaCq0pH4PcSK/yq0Z4IlKd1+88WT9XZW5OTLODjSV6fk9FKHLiJ/26tdfusU6aDNfr1",
-	"or2sVAk/aN+ubi1atJcHpk8IFzLMdI3tu9/ch+GzedVDOAOaGLNrnoWKASyoyT+HBDW9s+gp8vm6i31g",
-	"FjhecK5TG0xSw1Ze4jM3By8Kp1Md9AlOBZRCbrzggnE0Zos00UH71zZbITlBHK4XJE30lkTlhQNiHLnV",
-	"9uN1K3ivKBIf4pyrRoOulzQibIH7/Mhrai0NBmuQzb/HnEiToBHTUhZ91bdSbJ9OWHZhEYafqmjSrBKL",
-	"u26F9taFum6eluIVkrEbk5a1IAmmY0Amr4nIGdJgPlCels3v/bYTuCp3PhsWiAinKqtZvmT18jwVe7VE",
-	"c42c7WaZa0wEc8x3njIuWXZRmDjF4600GVp+GavtlKbaVJzjT0PJbkC/qtBikkmWtRYyePiKFEKybN0K",
-	"AX60lQqmVy5plZiYTWn05pHWeJUGwsJK/rH+rRQ1lB+GRkGzurTW4Bvafa7KtaUh5hZXkf2oVAlvDEN8",
-	"Re9mZDxDRBg7zlV4rXkwQsry+1qjHfon5j3GRTzGRWyQGrZRdtc3lG/1GADyGADyGADyTw4A2XWay0Pl",
-	"96wQDvEY8/IY8/IY8/IY8/IY8/LAMS9+QnvN7FxLRGM2nyszGGgCieeG4hORL1gC/kdz/uk1m5rK+oZu",
-	"vwLdPt+Jb+83iZsT1rxAdBi8BnyYl2e+RWJaw2lDUgZvHmvKiycHJyMwhtzHpcB/IpCyzE7qf0BE168i",
-	"OllpjCVQ/TD+o9N+BaIXBu+uPPb+g77lUkZIlmV6TdaufayVV6daw+ew9Wp5fqWua7PmJdcfmHR/i53Y",
-	"cAPtekM6Kn7rbsRcisfN2E0449Xa/k5sWsqebTjheDp3roYkYyka4zR9IvI7Jb86ZNx4D/gSn1rL34Hs",
-	"NU/opru1xEwc1UdsMkObaZNT3oQxECnQ3YylEOIA/efViurmDPZEIMynC8V3oq0ormobeVbzJVjs7/IW",
-	"ZOm63ybnOU9AGr5oY8K2A+TU4cNrmBIqHujk+KeRf7iFYyfEBCHiO37SDhE0wST1+VXmZYjH48GzBuVD",
-	"QTTrEz2nSIjmri89SPQnIuh3IeLM3I75UoFMp0duWJMb7C3nNtnBUiQu6OblCwWkNxdBgY8mLE3ARiNX",
-	"8zPqkUhNdqm/kdJARBHCsnH+GOR82XUj9gqTdMH15eeEUJxehuxOHXnVP3g9xau0tjfGGy+7+aJcmU9V",
-	"+BWqcXzh0D2xg3DAnB+ruZKBHeFkRIZ5ZpGfOZ2XEaY18ACJ6/vKTOl0cTmkQLVLO4dJSgYI7bE+Fxpq",
-	"w+lLjBNUTK0j8RZyxjiRWJJbaO6zdkbehfCtskr77WXR8luTypUwEh9zr8KKK0nxKt8VCMxnDLFYp0qn",
-	"BXpAmxvbG7LwG4yqBdo7/eXs7eXw7OLi3UXx+OYU34J+fXNfv9H54f3g8uLs9M3ww9vTf52evz79+fVZ",
-	"nTT2jRV0hwVKmZA+ijy4gvmtcedWNEhN+A7d0Tk4G4v7fbZE2OUttEekQCWA+2FmW4HktTX1hLr+KnKr",
-	"hxQSdMf4DaHT/LkYtYhHb6mX93b2BPGHPJO460nMh88kKJKcN3je0rtkHTZhiiAHs0FgjklaSwf57vmR",
-	"701H+zRlK05UmzqwumMYQEsQB8LGm44pYCF1koP1YZsXiszmcF2Sz+qbqr3OxFrPn977VpLzUk0SKFUW",
-	"6eMVYeGeU5AxLgUiIa/rpVGC++n9xiJboUtwCZVIm4AtXy6psZ4vspjHU7sa97vhwe1SrEYN7x6uh7R6",
-	"uUZZP09E/h7uSX51iANHYfuztPYxvaEN96g0jh9Ip/s73CtXor53daWcv3jhZQtTKMC8rccmtsZwWcDD",
-	"++i7ZGOW/gt4nnXeRKGFWpwuzAPgvqR5QlECt2hu9L3myWBe+WtOE8Zm/oJIX0TWl1KDuw6CF7eV18tr",
-	"zwUfPf/eB4mA8YITuRyoE9sg9RowB17+71XOpb/9fqng0C0Veky7YtSZlFl0rwYldML8FDabM3/bshIM",
-	"grIUS7UjDtHF2eASKTpjU7dlToontIvkwiuaYwztJWwsnuY/D+fJ/iEyzzSWqYiGqYhACYxTzCFRBzBG",
-	"hc5yRY3OEiOdjoilnk0Dcvr+PK4lURb5kOUEYoY5aJ1EgERsckWnQNUK1I5cZiCO0eiFXr0VjyMbk4YW",
-	"lDBa1I0wCLLbUMRo5LxGObqiRV1p9ccnonhUsvrCY1l+2pPHOXLCIkca0uringhdsyRGgMcz5ORe1spQ",
-	"GxSb182vWbJU6xl9vjJ+uqvoGH2+0gbUVRSjq9yGMj8Kpfoqur+3Ja0lkUqhjF6qyRZAE5azSRRHt/nO",
-	"i44Onx0eacUgA4ozEh1H3x0eHX5nH7/XHPwUZ+SpZqoD+47k52gKWkIXXKWEavSaCFk+2aH3nMgYFabL",
-	"86MjY0balxI/RzpNbaz7P/3L+qUM33RpwsUsukyd3iUBH4jhlhgxnugKJNdLRLRNkcAE6xQl/0wF6CYD",
-	"xezuxXyO9euIl9XhEYW73Msu0Bwv1ZGM9px3aRUXQJaypb6z39fDabzOAKdGvHhR+gvIX02LHWLTzuBB",
-	"o4FuiRhHCUw5TvQrSNEPR989wOQJu6MVqRod//GnS4WXkAFNgI6XyACqNyShQuqSEnOQnIwF2qNMe2Md",
-	"rJsjM4TxN7BLbJ8nQKVajWfJpPi2BQYd4zTVUq0ctVy/Mlvbd/Ib22aHqCifEArt4RzQbeBDAsXaKWoH",
-	"RXtzTPEUhvnvlAi5rzPvmPAg5TRJDMBRUbbnZ5YstyfU8vFzY/2+qtxIvoD7BjWePRA1cKLvOByiIDyR",
-	"wO8wTzanz2mSIGwHbtAFJ8l+g3efflYa9nlyb6PpbA2nKslMbo9DtS/CyDZlfWfIM6sM48/MbzgbKw1H",
-	"6r3/x+eIKPDUQZ9XojyODFajOuPFDiZcRfh5Z2GTP7UqYeqNVanjutB2tKd8Xrpe2+qheMP6FXbGGy90",
-	"LcaCN54IxFkKDRYxYLi7jCWQdhwQpskuUadmaDsexljilE13od5pBOQTGGVPoDGmRrU7owLm16mLMbfC",
-	"cBBng7yRfyt+XICuE2f3IqHjdJHAaVn8tcRbsUBtcjetbLXvdkYYt0h0gDTFaVvgZR2qBA9jk4Q5KGrI",
-	"7UJ4VOb4QodypbRfE9O2hg3a0+VCUF65FymrI81LCDGeX/YRoQyS/fVIUWf0p58Ld1XrIWzy/V1SVXD1",
-	"fdO3Ycu0nCAsJR7PILG2tDrKxqDWVy/osumOH0iW1WKljH2nLAozCSIS7VVf9tKIDFkRwQUfPRRzOOtZ",
-	"e/NVhZSvX9kkh+c8iTpP/d3uXO/d1wOf+z2IYw//jYhUVQTVwREjey+nNn5x/Yn2TPXnnHeLVuUfGlel",
-	"ntPN3fRPTV1X4zvehFH85pYePK/3sCubS0+yEoc8397keSlOn7llvxnF0PpJxYzdCdQot9a4t8A3IBCR",
-	"m1tlGjsII1uFtajfqzirLMWGMl2dFe0ZfhjmrbrYx3hR2zwx5n3kprJUxZX1xprqofARTfWhyJGcYYUW",
-	"IpTc1mhAR7ETFisxl/v6Uq6pemkV3EQJlsQM33Id+a6BPXftcyakAWmO6TL3IxfgqdNmjj+pMdGzo6Oj",
-	"EHQpmRMZ1Wwye992ZO/YwyWrd6kZGoq9N/FzXqGX2TDPzThTD9N8F7Lhot8ryzH7DOAV5FQPVn6a1z4r",
-	"ODp0K2duFIlAo2qdt5HxGlcKSpqa3mhUrXw82j9EZ3g8K5d8Rc2oE5amWk4If7n5/jXjy7vP3wbv3to2",
-	"J76ylXZugfZGlXJ5asSaruYWjR+RZHSITnU1kLzGPKpUmFc4EvpGydxfPvsBiUN0mVfBj5VGaK40LZYq",
-	"5fItOlMspJYMVn1M9pUAG+V7fHRiLm1mgBPg6I5QYYCiagqOJGNIpOwOSaYhQ4sMCQDhimagid69Biz7",
-	"CetgyeXhFb0sW+oSnUATa+Y38aPHKUR64c4Ws4UUKGF31NzwVIWlcwvVKS/tXVa+ezR2DJlz/JzYd1WL",
-	"UAINqRY5xN4LJNpnY+VRBenbFJkWjPy+bWLEuuaJj2iPTCnj+flXfSfBss1Dine9W/QDGE69+GtIGZ0K",
-	"JNkJwtS88GsaTUEKVN3TSNvyAZDz6uheP9yP33sdbx1iXsInaUTXQSm5yvGrA8bRpwMh4GBiXsIIKL35",
-	"Sxke4X9ZSBMzmZVfpShc4W2Mtocv1P65ohVB5ogv+46F2mMYle9cGD3LZGwLhGvXuntmfWiUr290Rc3i",
-	"rkGU9YH3D2vCa1x5O6P5VsY2HFXl4afmLLaKQOaq+2CgADiz0rnypMSEcXtDLopnI4or+F2elhOSdlwj",
-	"v9ItOuRYQjiMJeNLxCHVeRZKQis63uWxG4gzJkv9St/IMhYUC9YV3k/VqQaIeARCCreQqq2vb5ZKKJ6Z",
-	"AIgC/CcCsTuKxjOSJhxoCLgEshp0rfJpl1qeIk+b80+t10bybMTfao6ahleSdk/NMtS8tHNmfYplkF8V",
-	"Mk7lubR/i1aFRPU3LBQH3MDO0OFbmdWerdk1d7ywAwUYRCEV6bAgLFG5vk355R2FcjSl32CHX/Sce+rf",
-	"IZbDotnuecdBqpeBLgAnCmcbcM5XQM6tHGYU7kDILhpywIne+LunXf52T9vm/7V43+drJV8OYYB8BbpF",
-	"jFiaKApoM3VjkpqgNjU3JL02pkX3LunaRdFfQAYJ6pPO1zBhHIoI6fA1eSNctNs/JBecOu6h50ex6x5a",
-	"zzv0BQ8Gi9ede4cuNdrqafCu7VHlc+MlegDeM8/R7MRdrksOX5rg9F14yivP3jywo7z6oNdq3vLKiwg7",
-	"85QPgCblY1bWCrF5/ebqdU8D0uUSF5Jlu+IP88hP9IUvNDZG9TmVwPkik14c22eD9k8QkcbLpt2ClcRw",
-	"9LlM0EZFgYT7DtJoWbwb2lws6A53rh39K77k2sL1PebSBjmc6NJr1g1iRQG7Be5kFzCOBoMzQ++U3MK/",
-	"25SB17rBDk/F95xde89D7URqjYBWKnPG2RiEMK8/6YvearyzDYOOjj+rX/oN59b1XpgWX2LB5oHpLQeY",
-	"B2ejTOpXeZc6eoZLnUPOUcIxUSJlvxPzhWve8LFAkuPJhIwrFKiOUeYD/fHn/Z/3/xsAAP//",
+	"7L1pcxs3syj8V1DznipJVWNZdpbKkT4xspwojxcdUX5y3hvlktBMk0Q0BMYAKJmPS//9FpbZgZnhJtuJ",
+	"vrhMDZZGd6PRaPTyOYjYPGUUqBTB8ecgxRzPQQLXv16TBC6wnKn/xyAiTlJJGA2OA4wmJAHEIcGS3AGS",
+	"DMkZoHvGb0WKI0CcMRmEAVGNPy6AL4MwoHgOwXGQqhHDgMPHBeEQB8eSLyAMRDSDOVZT/ReHSXAc/H/P",
+	"C9iem6/i+e/ZDBquh4cwGIIQhNHzWHXV89kJ7HQi/9425xx/egN0qtb64uVPYTAnNP8dBnKZ6qEkJ3Qa",
+	"PKhpOYiUUQEaUWecM67+EzEqgUr1X5ymCYmwQtjzv4TC2ueea9Sj/czipZmphnmKQH0/Qd+//G+EaYx+",
+	"OPoOYSrugQskZ1iiW8ru0f0MqCILB8mXKMKcL9H4Uv14NphI4GO0LyBiNBYHapRrOtYt9be3YnxNNXIt",
+	"SAriQRRBKkGjOeUsBS6JWT0ufbGYumEsAUyDhzCIEgJUXi24JVENl2GJQM2vD2Wa/VGhZT7rnzl92M1f",
+	"EEk15iCO38L8BvglfFyAkE2gYY5JUqP8dy+PwiZ8nCXQRbJL1eYhDBYCuFnIagxVXaYdxU7tXN8UqDy7",
+	"y/5pbtABRYtUSA54jkA10ftziiXc4yWaYYEoQ3OcpoRO0YTxUP1zj3kMMeJYzoArXqIo5ixNIT4Mwhr+",
+	"ypwex0RNi5OLUhOzw6pQKRiqYO0JZEc6RhMO8GzC+DxEMUwIhRjdLDXcWC0X8QWVZA6BAx8CPipIVGcs",
+	"g+OAUPnj94HGOpkv5mWcEyphCryL88LASMTqAj5Q8gnNRRA2p2oOL3Oer23hG6GWY3ZovjpJINY/LbmY",
+	"opAaInDwpPnD5wCoWtwfgR5ipHuW+KVonyH9yvZr5z/9NazsNoVgjZLaWGHOCF42zeasIuE9BXRLaIzY",
+	"JEPADFCaYKkwi9hkAlycoDGJx4gIdK8EW8QBSxhZuJDEtyAQFmiMs3nGTUatTOsgM3FT35wezXMvJiJN",
+	"8BLp710bmcTZOVTdCa24ekNc8ipfov5FJMxFl1AqsJ9zTIA5x8sGnKXBW0ETl5Amy10DZ2ADIX0b08n8",
+	"sgZ+O293rVifp/+jgCCMvgUh8BQc6zbH7upC0HRUmxyjj3YWlHI2T2WIbmEJseLrXDjsibyVQJgD2i/J",
+	"St3imZWYBy7piNOUsztwiKI6LCnwOTG7y0BTDFc60mMiVCvXgDFECaEgEBB9iGRbvGU082mNU7PGJ63n",
+	"c96wLvY7ZmjwmkbWKKNGb34ry9J8wX7O86otPTmulQU6CLpFCtVw0b5wDSFOLkGw5A5ij2JzVRyYjN0i",
+	"TKv8q2doHgIbblSBpuQOaEVF6d6lwS7p4FCj/+EqkOWfEbcMtNbeLOk57dzKoxm5A3v59B4QX0BAGcAy",
+	"JWkNJDiXu5CzU0YnZOoQSYuYAI0c2tLgw9WvR6PBh1fnZ+9Oz0JN2sHFOSIxUEkmBDhStzghkGS3QIW9",
+	"phKK8CJ20dzcJV0MZaY6fXN+9u5qdP5KdZ4BuocbZPrsCVS6kCOl9NFFkjjmiOHuLYsdq1EiouDY7CpF",
+	"AWJ9mdJLcB+XbI4J9cH86v3bwfk7dE/kjC0kwkhyTBJ1LRMJFrNQiRiF/qM9gYYXAzR89S+r+RJ5jDC6",
+	"UfrAjAmJ5oCpuKYzKVMRIowmiyRBHy7foH0FcMIinKDz+AIxihLG0hsc3R4o3XohjCC750RKoIfobJ5K",
+	"TYYY7tCcxXbZCypAHl7TTrXXLrhEr7DgkgLDPkY7+5QSPa5T+Gs8I1BtQCDBGD1BAmiM8ELOFF9FWIJG",
+	"p0IBBzFDjELzSLAjDKRbK9LT7Ak1UYhWk3n1HbmQsxFka+q7HwvwfGjK1rpl4WP4eA3BUwKp9yrNZF0r",
+	"jN2cwNVlRJ/7pbYhYhwtqBHeiq8nEjiKGKUQqd/7M8CxVhdugYY5hx80GcRIKbnswt551m71i0tljX1x",
+	"lsPlQtup3nFn9A4S5rp2K7xNCCSxUIcsX1rxiOaGidAcW2PhCRqrwcdIQAKRNGqObdXE1Zqs1t8a4V9r",
+	"if2bFobq6pS4/G34/h0yY+iDBv0ON0MW3YJEEj5JNOF4DqFdtbFAGUQcojONMDvWNc1Rhcb58sdoH0s0",
+	"V9L4xcufUDTDHEcSuDgIEUQzZgYkUqCYcAWC4WFM9d8xXaKxtu6OEZHXNMILAcJI3Jiotc0JxdKYmq3x",
+	"rtBui0uJ78rtvNSGDZXB192p8oTVje/r65BXYVC15/j6nupWjWljSKC78yvdqtF5QhIYYTkiEjhuw9lr",
+	"ksBAnmfNaiPMiJCML9s6/2qaFB2nYA11wtftFzBWXVHt1DHZLyAbc/3FCO3C0G+M0AZ+EsDdDPFGNWp2",
+	"JUKOyiYZX28iZGFYqvVX2G3tqVBb72TBbe1nwS11nWOKpzCa6+cCb9+3upV5Uyh1NjvQ3eWC0GnRkgOO",
+	"9bL8khHHalXlLhTPO6lwqVs1yMAXdKSvTr5uC3q14KUOQgJwX+uh+lhuy9LW0YeSpdXhF7SnmPmQNawt",
+	"6SE/c5bvzMuetNZDRuH9JDj+o8Pg6BBBD2F7nzIJu9q6uKurj1O0dXVyEryr08CD0/Zeflq093NK3a5O",
+	"DkHUiXOHBOpEX5Xxu5rXObm7fWmndFLFeSJ39WqcDz061I6GPsxcEbHdTFmVXl3tHUdjny6Oo7irm1Ny",
+	"91l/83B6+FNpndlVonnhKpsnGsr/DDCXN4DlOZXA73DyVjjtdY4L5cZWuNq9I78N9b5zlC7yrnVoGJ0q",
+	"ukvA+Z+PjAuKlKBPlv/7x+DZ/8HP/nP07L8PR8/+/Pwi/PH7h/9y2YXcj3UxTPAikeg6+KAuTAnEyJ49",
+	"14E++HNL9ssj18N/yplah9vuvaW3iAZpqirxys9Z3VTwPy2UqVBa7o/fd77DZPjfKkp9b5TOJTpPnK/A",
+	"HFu7pWzHGvsKUqAx0Gj5K+DE+GfVJNEMoluIjXErlxAxlvCs6kJRQA6ZD1PjS4KlmsvIK/uVLpQ81diR",
+	"WC5Eec3sVl/PphzHoCRGzO57rNyO41pv4RDVdOPJoO50qHoFEpOkMa0ZwDvrqTUFZ2s7f/fvwZvzV6Pf",
+	"hu/fBWH+8+3ZcDj45SwIA/u/0dX796M3g0v9t8vB1dnozfnb86uzV0Go7b6jy7P/+XB+Wfx+PTh/U/pa",
+	"7XH1/l9n70Zn/3the7x+f/nz+atXZwqE4dlweP7+3ejd+6vR6/cf3r0qgTW8GlwpAMrfPlwMry7PBm9H",
+	"H94N/j04fzP4+Y1qcjq4GJyeX/3/o7P/PT07e3Vmhrk6u3w3eON0KSkjtcl/Fm2dVNH4fQiDebFl2yWr",
+	"42vhttbrQK0xgAa1AMDLCT5HK8Rhoi3omQltX9ueiRQoB1wbePI9fYAYRzizSRJGnyVwB4nx63N5Wn29",
+	"uOx8QKyJw/pu69A6epBGK8IXTmkPKYtmTrAy+0tPXxV7rBgOcLirzLB4yzi4H22V9FQ3w49bQGiLO6RZ",
+	"bL608rwFgH4Mehx7vk0UtjP5ihxr1rnOW/LaJPHcdBrUKVkvV374T61f9wrO1l/C36ZpqF3L48Z4hLsG",
+	"qWL9tPBq9bq7NrcCjVhsTfEZ3As5efZTEAY3WMCP3zsP0BkWDs/6GXxCw18Hz17+8CNiE/3qcrOUIFwq",
+	"Wzv9/TRfcUsI8h9Y52R1UCBDYwlpdnyLjxWIlIuslpfB3OqqT+AGM7W6Nf8N6byJYOzNBZ5N3PQTXnn/",
+	"boV7zqjky1VlaXON2ZW3ecX1brLNEKjfAHvoTuXolzBHpkFSN3Z+zR6ZvPjpf+ar8fJDzHXoryWPuoVM",
+	"CdSOZXpP1m/pdMzeBdfeWB1I8qiGj8oQ29TotoO0Xmx2XhYqVfRlp8LGwn4VsULmICSepxvZk+sxDjm8",
+	"5QmqctmHH3eoA1DJCazGVkaqP56MyWBsW5nvTvUoy9v6jkkUrTbYLm0Ya7xoNY3TEwl82OXifOTi+oTM",
+	"ifS/Drw4OjoyrwH2tnR0dNR1eXp8SV/yGlmHBjn6PNjvOg9vYMI4tARxdiD5ZR3FXyeG1z8VXHj1Gedx",
+	"JIsn9bJRvbT+wjjoaRBnbwDZoM6whq5n+to7woMrtHJd+34YLFJ1IAxNmLHz8eAOuHAH5rlfB4oe9dFr",
+	"GKliMKzj3EMu87DZpNjWX2DzR9T+nrIeoA3Hug2grUa1jiNgwVdQ7JRg6AwyLMsjM3y7Faxd/Wxd20aH",
+	"3xZW7iD4BvpmH2Sdl5yVPYHuzZtqHuxXXa9HVJbCM1eIiJdAsdcnogiX7xkQbxZTGtUCU12MC0EO76JW",
+	"JaO62TmIxRysM7mcEYFMoNCKqkhuTm/GG+hPKIMA3UDC6FQgyYKvIu6x4km6nePR5bz1FbzYV11ft7RU",
+	"pzvRtgI26guoO+D2W4MP7oobWAPkGFJXfhj9oKm4FyloTtCRfvI0QX/qLwIxCmWV8KeurfONWGRK3svb",
+	"Y526W2nTFkOjZBGDdfKMexyKm3GXaOpRq7KW0y3PqSob9bA8v9Ln4lirgDGWxlV6zu7AqYSukOhlLQSt",
+	"dBjWkFnzPXfq0N6MMv0cwyKvudfg3oHzOF7Rc8irYayXOmdFXcAqABnY/qW6rU25439Pjc+irUvbbdLU",
+	"BY5Hud0WTKsGpJl5VzP1tC6UxZB4HlM/yd8Jjdm9+3rrycpCaLqQF5xEcAH87RW7rXIpW9wkJRYt7pls",
+	"IdfrmHJ2R2JwO8aZPDj2RbApcCVjiXB9cmWJyScqD5uN4cWth6XVpxW4R1Opk6HNoC5QLnLd20rGHtkb",
+	"sLgVSOta+p12QRFGarEnWT4HE8FbjWxDn7P8CQ+HSI2VpQIiAt1jIgmdrp4A6PGzKjCWvPM9H35LKReK",
+	"O9eIZ4TfWtaFEp66kyeVA3W2pVY7CGFDOAlFKdPbcw3TT9o/Cty50gRT489d7LH+KU2u6snU9gRK8TJh",
+	"OA5RioXQ3MDZYjozGzDCc0hOsfr7LSwFugFBYjAcY4OM2xK32VlCRJlECik85SCL7zaLQnPT/tOzmaQJ",
+	"pocmGGDDLeVjoku4I+KJif72TMQNnXfDREMJ6Smbpwk8yaO/PysJCekoysi9O44aSsyf+Okfwk/CEHsH",
+	"3MTotEMZdKj7/A741caIFG4jv9L99gSSQmepkfoCoyZEiokMfolEMxwjauyj6+iXbIUsQ1rlzhftxCJn",
+	"Nw6d2vMqrIlpbq4xx4T20nVbIr+y0OgV75U6z7AA3nWZNMn9VrhLtt4V8+R/njyb9RyBFcFSyeJpvMv0",
+	"zd1h0/mny44MgTu5dBZEdPFjPcz9W3UcLbKRbNVr1JmaooEjX7TwV5fstZaAZR1U6bW6UVVaTXXLRDMm",
+	"gGYqhAm9Pymlj5J5hEMpb5SOrCsn6UIme1Q10N0dun5pzfS5KL+n2hCJ47lO4xeD0YTU3+4I3Ov/THUU",
+	"uevJopZhw5Mm4cojMAobi5Lgo3kpUc9OIvBXYhD45Dh8soxfP7x4if5FfkZsgj5cvdZhIasyXJa0Zy03",
+	"EQWck9UMPbyB/3V6dCI6Q0Op4Q8vv3/504rpgL0ADzGNb9inc0rk0x3g73uOC0PmQ0KJ3L76b5nogrM7",
+	"onoQOn1ipr8/M6Uleu+MqS61u8GTgeIfwE/Gs2QH5omhvnV77rMm1ajORVo2EwigsUDMLDJPXHpcSiVh",
+	"+oiwnF+UgED7Sq0idKp6XlOrKe2JcurSg1BneP64ABoVqZLsgFrVNJDUG5iwhGu6Py4H+Y8PDtGwkUT1",
+	"xKqzApEpZRyQ9lCzwbk6K62cwRLFTPPrLWX3PbKflmrftBUbKZVLCoMeCSrrVU9CR4p5X1dnLYOwlgq6",
+	"JVFhngI7rCUJ7pHcMC6c3/0diixmeeaflswiGfzteUvLmSTCatBvS2hTJZp75byqlW7ab6WlT+FxU0pj",
+	"5utQhAOEQQc8NVjKXjStDjtleJxv6b60lD5/i7D6bujrXn9CDqsvRS3dKo+GofNVoKW347UodFiCO0ao",
+	"vA6Ext7p62Je6R0GI08Hj70xrOqqvhwn9WtL6NZK2rs3FdawcRi1j1DRTvITadTBFVZ4W8bI2DLrbPKY",
+	"dXU2WdganROYyI6eb2AiG91aNlDWrbSDsm5CtiSitv2Gqk0dQcabtGuNH0yrfFap8/VRnIoZ84OrWg2z",
+	"RjbZ7qgonNiSSzSru1hMqLum6lzv6GnaZMuUSmpQnBxme9Ub02IbZlu1MYBxUOvqPtStis6fpOIiif39",
+	"PslXqkHeZUboLaHTboBtwwbA2QApZ1MOQnQNcGHbNQbQoqmrtxZMeVfGklGEk8Tbi7HkFCdJo0MHlmy3",
+	"Kqbyvu2A2r5NQFtVANWtogboLhzEImmd6lK3yDstOB11UnLBaYOKqmM7gAtOqwCqLh3HiepUO0oWurhB",
+	"hxj4oBpZIVB0LFkqvf3yvMBZt3tIIjb39vjdft4083UxTkc26lwn7MxbXFE3+7TOFdquxoXa1Zmcm/UY",
+	"rsQWnZmb60dKzw6VE7Nnn8oh0rNP5XDtu5j8WO3OW10+oXoOXzpGO+la1pE7qVa6SfRJC92fZo0bxwqJ",
+	"qvt1qKv2vRKGVw/5zg1Vu5l2pnGvi56uDg3Z2Nmhenb3Gb8q5vv0WGEvO066vl1WWUblCO/Tunwk9mm/",
+	"wpI9V5dOKeq7S3YyodPG0Y/by4ppJxqa2lXfLlV1rm+vFRnToe327bPaTN77Yc+Oxb20Z4fKPbKTj+pG",
+	"hT4dGtf5vp1qVoQ+3Sqmi26JWVfyesnkkolR1wpwaQgre6SJLENGjwP5LUjstGbXbAArWrM9BuymWtKe",
+	"jbGaDP0E4UQwJIDKMC9/mCMjVB1MiTKmKwmXbNxyhiX6i+l3Dll4bnWUJdswCVLdErKd8N5KXlxHcmmP",
+	"uf0YpZjLLHGk/bQnkDVUhhrneAkxYhRlyQtojFI81eb4a1okFHLZ6Xdldd/UgP5kJV3TSvoPN4E+2cye",
+	"bGZPNrNv32a2qSns6Sb8dBN+ugk/3YSfbsJf5iZc2KPXuwaveFfTD89bvai5E24IcKTRW/m63p43UXSB",
+	"tQletwR5CyXWyB7cumINQHsNu8ZicWt+LHsfHMgNnRTtOD8v3UUkvBV1PClvVi1+4y9MUK6958hlo70m",
+	"+j/7mASv8RZQ5kqHY8sXFPQsw59BW6JoGe1lUpZhLCryFDht4bBhhpGMlwk1WWSzdLLYRjpywPHSlFym",
+	"5i82flCHzlSa+upfVSfNrUH14EO4I2whhuuQigMWngQ4HXU/1pnNJwbMYGv50lqKV5HQQr7KE2tXlRjF",
+	"bs8tMz3PS1X3sFBaK2Qp2XDhhVyY5Uxyz2iG6RTEmmbKLVmAs5vaVizAAl5zZ+nV9zTzurYmyuHwDBkT",
+	"SIiw0NXxEkJB6Ao9x2hM4mN0vTg6+i4S8FH/B8Zov7B+GlMlYjRZnhgf5jdYyGd6pzw7f2WoqM2cE87m",
+	"ByEaWzupGVSBbkcN0TjGEmdfStoq+m34/h1iFDEKGrq8h1Qkxdf0JsH0Vn86RKdsPjfpLNUy9sfH6BYg",
+	"xQm5g/EBijDnS0SZAdyYU2tpqbA5wNrvCGVVOgC3lVjhV422J1AW1u0+WxxZZ+9MTLKAjydZfk5GK37g",
+	"xv+7Ndfti06ZDvbSrxftZKWK+0H7di3nokX7mWP6hHAh/UzX2L4HzX3oP5tXPYRToLG5ds1TXzKABTXx",
+	"5xCjpnUWPUcuW3e+D8wCowXnOrTBBDVspRKfeTk4zY1OddAnOBFQCLlowQXjKGKLJNZO+zc2WiE+QRxu",
+	"FiSJ9ZZExYMDYhyVs+2H62bwXlEkPsY5V/UGXS9oRNgE99mR19RaGgzWIJt7j5U8TbyXmJa06KvWSrF9",
+	"OmHZxY3QX6qiSbOKL+66GdpbF1o287Qkr5CM3ZqwrAWJMY0AmbgmImdIg/lIcVo2vvfbDuCqvPlsmCDC",
+	"H6qsZvmS2cuzUOzVAs01crYbZa4x4Y0x33nIuGTpZX7FyYu30nhk+SVS2ylJ9FVxjj+NJLsFXVWh5Uom",
+	"WdqayODxM1IIydJ1MwS40VYomE65pFViYjal0ZvHWuNVGgjzK/nH+rdS1FB2GBoFzerSWoNvaPeZKtcW",
+	"hpjduPLoR6VKOH0Ywmt6PyPRDBFh7nFlhddeD8ZI3fy+Vm+H/oF5T34RT34RG4SGbRTd9Q3FWz05gDw5",
+	"gDw5gPyTHUB2HebyWPE9K7hDPPm8PPm8PPm8PPm8PPm8PLLPi5vQzmt2piWiiM3n6hoMNIbY8ULxichT",
+	"FoO7aM4/PWdTU1nf0OyXo9tlO3Ht/SZxM8KaCkSH3mfAx6k88y0S016cNiSl9+Wxprw4YnBSAhFkNi4F",
+	"/p5A6mZ2Uv8DIjp/FdHBShGWQHVh/Cej/QpEzy+8u7LYuw/6lkcZIVma6jXZe+1Trrw61Ro2h61ny3Mr",
+	"dV2bNUu5/sik+1vsxIYZaNcbsqTit+5GzKV42ozdhDNWre3vxOZN2bENJxxP56WnIclYgiKcJHsie1Ny",
+	"q0PGjPeIlfjUWv4OZK9ZQjfdrQVmwqA+YpMZ2q42GeWNGwORAt3PWAI+DtB/Xi2pbsZgewJhPl0ovhNt",
+	"SXFV28Cxmi/BYn+XWpCF6X6bnFcqAWn4oo0J2w6QQYkPb2BKqHikk+OfRv7RFo4dHxP4iF+yk3aIoAkm",
+	"icuuMi9cPJ4OnjUo73OiWZ/oGUV8NC/b0r1E3xNeuwsRZ+Z1zBUKZDo9ccOa3GBfObfJDpYiYU43J18o",
+	"IJ2xCAp8NGFJDNYbuRqfUfdEarJLvUZKAxG5C8vG8WOQ8WXXi9hrTJIF14+fE0JxcuW7d2rPq/7O6wle",
+	"pbV9Md542c2KckU8VW5XqPrx+V33xA7cATN+rMZKenZEKSLSzzOL7MzpfIwwrYF7SFzfV2bKUpcyh+So",
+	"LtOuxCQFA/j2WJ8HDbXh9CPGCcqn1p54CzljnEgsyR0091k7I+9C+FZZpf31Mm/5rUnlihuJi7lXYcWV",
+	"pHiV73IEZjP6WKxTpdMC3aPNRfaFzF+DUbVA+4Nfzt5djc4uL99f5sU3p/gOdPXNA12j88PF8OrybPB2",
+	"9OHd4N+D8zeDn9+c1Ulja6ygeyxQwoR0UeTRFcxvjTu3okFqwnfojqWDs7G432dLhMu8hfaJFKgA8MDP",
+	"bCuQvLamnlDXqyK3WkghRveM3xI6zcrFqEU8WUudvLezEsQfskjirpKYjx9JkAc5b1De0rlk7TZhkiB7",
+	"o0FgjklSCwf57uWRq6ajLU3ZihPVpg6s7ugH0BKkBGGjpmMCWEgd5GBt2KZCkdkcZZPki/qmas8zsVb5",
+	"0wfXSjJeqkkCpcoifbwiLMrnFKSMS4GIz+p6ZZTgfnq/uZGt0MW7hIqnjecuXyypsZ4vspinU7vq97vh",
+	"wV2mWI0azj1cd2l1co26/eyJrB7uSfZ0iD1HYXtZWltMb2TdPSqNw0fS6f4O78oVr+9dPSlnFS+cbGES",
+	"BZjaemxicwwXCTycRd8li1jyb+BZ1HkThRZqMViYAuCuoHlCUQx3aG70vebJYKr8NafxYzOrINIXkfWl",
+	"1OCug+DEbaV6ea1c8NHL712QCIgWnMjlUJ3YBqk3gDnw4n+vMy797fcrBYduqdBj2uWjzqRMgwc1KKET",
+	"5qaw2ZxZbcuKMwhKEyzVjjhEl2fDK6TojE3eljnJS2jnwYXXNMMY2o9ZJJ5nPw/n8cEhMmUai1BEw1RE",
+	"oBiiBHOI1QGMUa6zXFOjs4RIhyNiqWfTgAwuzsNaEGUeD1lMIGaYg9ZJBEjEJtd0ClStQO3IZQriGI1P",
+	"9eqteBxbnzS0oITRPG+EQZDdhiJE41I1yvE1zfNKqz/uibyoZLXCY5F+2hHHOS65RY41pNXF7QmdsyRE",
+	"gKMZKsVe1tJQGxSb6uY3LF6q9Yw/Xxs73XVwjD5f6wvUdRCi6+wOZX7kSvV18PBgU1pLIpVCGbxSky2A",
+	"xixjkyAM7rKdFxwdvjg80opBChSnJDgOvjs8OvzOFr/XHPwcp+S5Zqpnto7k52AKWkLnXKWEavCGCFmU",
+	"7NB7TqSMCtPl5dGRuUbaSomfAx2mFun+z/+ydinDN12acD6LTlOnd4nHBmK4JUSMxzoDyc0SEX2niGGC",
+	"dYiSe6YcdBOBYnb3Yj7HujriVXV4ROE+s7ILNMdLdSSj/VJdWsUFkCZsqd/sD/RwBq8LOXseMToh0xJe",
+	"m1tdia0jJIFiamKL0T3cWP7eE6iESkTifEMNLs4RXsREcW2orT2Wl+fXVEDEQR6i80JYlyvlonI9TtE4",
+	"PRCRApJJPpOB5JoKMqVCHQDaCYIyOSN0aliyyiy/gFRrOjVL3yWvFLM4GEXB+4xQJWYkoVNREePB8R9/",
+	"lsn+u5JkGN1wdi+AIwoQC6UWqEHUmvcp02gr0XcGODHHh3PL/ALyV9NihxiwMzhWb6BbIsZRDFOOY13l",
+	"Kvjh6LtHmDxm97QV3a8gBRoDjZbIAKq5jVAhdcqQOUhOIuHCulGJfBh/C7vE9nmsdo1cupZM8m9bEEAR",
+	"ThJ9ahWjFuuf3wBvl9RvbZsdoqIoEeWT0Rmg28CHEY76IqQHRftzTPEURtnvhAh5oCMrmXAgZRDHBuAg",
+	"T8v0M4uX2xNE2fiZMeahqrxKvoCHBjVePBI1cKzfsEpEQXgigd9jHm9On0EcI2wHbtAFx/FBg3eff1Y3",
+	"qPP4wXpL2hxdVZKZ2K0S1b4II9uUBDtDnlmlH39mfsPZWGmwUu/9Pz4HRIGnFLks0+hxYLAa1BkvLGGi",
+	"fNF52Zm45k+tKpp8clXqlE2kO9pTLitsr231WLxh7UY7441TnWsz5409gThLoMEiBozyLmMxJB0HhGmy",
+	"S9SpGdqOhwhLnLDpLtR3jYBsAqPMCxRhalT3MypgfpOUMVbOIO3F2TBr5N6KHxeg8wDavUholCxiGBTJ",
+	"fQu85QvUJpWmFUXtu50RppwE3EOa/LTN8bIOVbyHsQmyHeY5AnchPCpzfKFDuZK6sYlpm6MI7et0MCjL",
+	"zIzUrTLJUkQxnj3mEqEunAfrkaLO6M8/5+bI1kPY5HMok6qCq++bF1qbhucEYSlxNIPY2krUURaBWl89",
+	"Yc+mO34oWVrzhTP3d3WjMJMgItF+tXKbRqTvFuFd8NFjMUdpPWtvvqqQcvUrmmTwnMdB56m/253rfNt8",
+	"5HO/B3Hs4b8RkaqKoDo4QmTfXdXGz5+30b7J7p3xbt6q+EPjKdxxupU3/XOTt9e8DWzCKO7rlh48y+ex",
+	"qzuXnmQlDnm5vcmzVKuu65b9ZhRDawcXM3avbXnVdHqNdyl8CwIRufmtTGMHYWSz7Ob5mRVnFan2UKqz",
+	"76J9ww+jrFUX+xgreZslxtS/bipLVVxZa7vJDgsf0VQfihzJGVZoIULJbY0GdBSW3J4l5vJAP7o2VS+t",
+	"ghsv0IKY/lfMI9czv8OXYs6ENCDNMV1m7wQ5eOq0meNPakz04ujoyAddQuZEBrU7mX1PPbI+FP6U5LvU",
+	"DA3FLox/pFPopdaNdzPO1MM06342nmD2i3TbrgvwCnKqBys/z3LbtRjqy+nZiUDjah6/sXkVqCQMNTnb",
+	"0bia2Xp8cIjOcDQrlnxNzagTliRaTgh3OYH+NQGKt+3fhu/f2TYnrrSkdm6B9seVdIhqxJquVi4KMCbx",
+	"+BANdLaXrIYAqlQQUDgS+uXAvDC8+AGJQ3SVVTkIlUZoHh0slirlECw6EyyklgxWfYwPlAAbZ3t8fGIe",
+	"5WaAY+DonlBhgKJqCo4kY0gk7B5JpiFDixQJAFEWzUDNq4oBy37C2hl2eXhNr4qWOgUr0Nhe85v40ePk",
+	"Ij03Z4vZQgoUs3vqei4pvTJ2ykv7VpntHo0dQ+YMPye2bm7uKqIh1SKH2HeBWNtsrDyqIH2bItOCkb2n",
+	"ToxY1zzxEe2TKWU8O/+qdTAs2zymeNe7RRc4KdUDuIGE0alAkp0gTE0FZ9NoClKg6p5G+i7vATnLfu+0",
+	"w/34vdPw1iHmJXySRnQ9KyRXMX51wDD49EwIeDYxlU48Sm9WCcUh/K9yaWIms/KrEIUr1D5pK2yi9s81",
+	"rQiykviydUrUHsOoqGNi9CwTkS8Qrj3b75v1oXG2vvE1NYu7AVHkfz44rAmvqFIbpVkLZRuGquLwU3Pm",
+	"W0Ug48rwbKgAOLPSuVIyZMK4fZcVeVmQ3MVil6flhCQdbgKvdYsOORYTDpFkfIk4JDqORklo/fad+eYg",
+	"zpgs9Cv94s6YVyxYU3g/VafqAOQQCAncQaIfgBMiSlC8MA/0Ofh7ArF7iqIZSWIO1AdcDGkNulb5tEst",
+	"T5Gnzfin1ms9tTbibzVHTcMrSLuvZhlpXto5sz7H0suvChkDeS7t34JVIVH9DQuFHjNwaWj/q8xqZYl2",
+	"zR2ndiAPgyikIu32hSUq1rcpv7ynUIym9Btc4hc95776d4TlKG+2e94pIdXJQJeAY4WzDTjnKyDnVg4z",
+	"CvcgZBcNOeBYb/zd0y6rzdS2+X/N6zd9reTLIPSQL0e3CBFLYkUBfU3dmKTGaVHNDXGvjWnRvUu6dlH0",
+	"F5Begrqk8w1MGIfcA97/TN5wB+62D8kFpyXz0MujsGweWs869AUPBovXnVuHrjTa6mkOynePKp8bK9Ej",
+	"8J4pN7QTc7lOKX1lgg92YSmvlDV6ZEN5tWDbatbySsWLnVnKh0DjoliZvYXYvA3m6XVfA9JlEheSpbvi",
+	"D1PEKfjCDxobo/qcSuB8kUonjm1ZqIMTRKSxsmmzYCXwH30uAvBRngDjoYM0WhbvhjaXC7rDnWtH/4of",
+	"ubbwfI+5tE4OJzq1njWDWFHA7oCXokcYR8PhmaF3Qu7gP23KwBvdYIen4gVnN87zUBuRWj2glcqcchaB",
+	"EKa6l37orfo7Wzfo4Piz+qVrdLeu99K0+BILNgXEt+xg7p2NMqmrLi+19wyXOkcARzHHRImUg07M56Z5",
+	"w8cCSY4nExJVKFAdo4j3+uPPhz8f/l8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -14,6 +14,7 @@ type extensions struct {
 	agentTypes *app.AgentTypes
 	files      Files
 	sse        SSEConfig
+	signIn     app.SignIn
 
 	streamsMu     sync.Mutex
 	streamsClosed bool

@@ -201,7 +201,7 @@ type identityKey struct{}
 
 // publicPaths need no identity; neither do the web client's (webClientRoute).
 func publicPaths() map[string]bool {
-	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true}
+	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true, authConfigPath: true}
 }
 
 // authenticate resolves the caller's identity from the bearer token (or

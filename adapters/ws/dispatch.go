@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 
 	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/codes"
@@ -52,21 +53,12 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 
 func (s *Server) handle(ms *melody.Session, raw []byte) {
 	c := connOf(ms)
-	if c == nil {
+	if c == nil || !s.admit(c, raw) {
 		return
 	}
-	s.stats.Messages.Add(1)
-	if int64(len(raw)) > s.cfg.MaxMessageBytes {
-		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
-		c.closeWith(CloseTooBig, "message too large")
-		return
-	}
-	if ok, retry := c.rate.Allow(time.Now()); !ok {
-		f := errorEvent(CodeRateLimited, "too many messages; slow down", peekRequestID(raw))
-		retryMs := max(1, retry.Milliseconds())
-		f.RetryAfterMs = &retryMs
-		s.countError(CodeRateLimited)
-		c.push(encode(f))
+	if !utf8.Valid(raw) {
+		// RFC 6455 §8.1: a text frame that is not UTF-8 fails the connection.
+		c.closeWith(CloseInvalidPayload, "text frames must be UTF-8")
 		return
 	}
 	if !json.Valid(raw) {
@@ -94,6 +86,11 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
 		return
 	}
+	if err := s.schemas.check(env.Type, raw); err != nil {
+		s.countError(CodeInvalidMessage)
+		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
+		return
+	}
 	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
 	defer cancel()
 	// One span per message (a no-op unless tracing is configured); the
@@ -109,6 +106,27 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		s.countError(codeOf(err))
 		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
 	}
+}
+
+// admit applies what every frame is subject to, text or binary: it is
+// counted, a frame over the limit closes the connection with 1009, and a
+// frame over the rate limit is refused. It reports whether to go on.
+func (s *Server) admit(c *conn, raw []byte) bool {
+	s.stats.Messages.Add(1)
+	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
+		c.closeWith(CloseTooBig, "message too large")
+		return false
+	}
+	if ok, retry := c.rate.Allow(time.Now()); !ok {
+		f := errorEvent(CodeRateLimited, "too many messages; slow down", peekRequestID(raw))
+		retryMs := max(1, retry.Milliseconds())
+		f.RetryAfterMs = &retryMs
+		s.countError(CodeRateLimited)
+		c.push(encode(f))
+		return false
+	}
+	return true
 }
 
 // decode reads raw into v; a shape mismatch is INVALID_MESSAGE.

@@ -28,6 +28,7 @@ const (
 // Close codes (PROTOCOL.md).
 const (
 	CloseGoingAway      = 1001
+	CloseInvalidPayload = 1007
 	ClosePolicy         = 1008
 	CloseTooBig         = 1009
 	CloseServiceRestart = 1012

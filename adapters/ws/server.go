@@ -72,6 +72,7 @@ type Server struct {
 	verifier   ports.TokenVerifier // nil in dev mode
 	limiter    ports.AuthLimiter   // may be nil
 	log        *slog.Logger
+	schemas    messageSchemas
 	m          *melody.Melody
 	origins    map[string]bool
 	handlers   map[string]handler
@@ -94,6 +95,13 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
 	}
+	schemas, err := loadMessageSchemas()
+	if err != nil {
+		// The spec is compiled into the binary and the api package's tests
+		// check it, so this is a broken build, not a runtime condition.
+		panic("ws: " + err.Error())
+	}
+	s.schemas = schemas
 	m := melody.New()
 	m.Config.MaxMessageSize = cfg.HardReadLimit
 	// The outbox hands Melody at most outboxInflight frames at a time, so
@@ -266,8 +274,10 @@ func (s *Server) onError(ms *melody.Session, err error) {
 	}
 }
 
-func (s *Server) onBinary(ms *melody.Session, _ []byte) {
-	if c := connOf(ms); c != nil {
+// onBinary refuses binary frames, after the checks every frame gets, so a
+// flood of them is rate limited like text.
+func (s *Server) onBinary(ms *melody.Session, raw []byte) {
+	if c := connOf(ms); c != nil && s.admit(c, raw) {
 		c.push(s.errorFrame(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
 	}
 }

@@ -802,6 +802,22 @@ type ApprovalResolvedEvent struct {
 // ApprovalResolvedEventType defines model for ApprovalResolvedEvent.Type.
 type ApprovalResolvedEventType string
 
+// AuthConfig defines model for AuthConfig.
+type AuthConfig struct {
+	// Audience AUTH0_AUDIENCE, the API identifier access tokens carry in aud
+	Audience string `json:"audience"`
+
+	// ClientId AUTH0_CLIENT_ID
+	ClientId string `json:"clientId"`
+
+	// DevMode true when the gateway needs no token
+	DevMode bool `json:"devMode"`
+
+	// Domain AUTH0_DOMAIN without a trailing slash, as Auth0's SPA SDK takes it: a bare host means
+	// https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
+	Domain string `json:"domain"`
+}
+
 // CreateSessionRequest defines model for CreateSessionRequest.
 type CreateSessionRequest struct {
 	AgentType string  `json:"agentType"`
@@ -3586,6 +3602,15 @@ type ClientInterface interface {
 	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
 	ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAuthConfig What a browser needs to sign in (no auth)
+	//
+	// The Auth0 tenant, the web client's application id and the API audience, none of them
+	// secret. In dev mode the gateway authenticates every connection itself and the client
+	// signs in with nothing.
+	//
+	// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+	GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Dependency health and instance metrics (no auth)
 	//
 	// Corresponds with GET /api/health (the `GetHealth` operationId).
@@ -3782,6 +3807,25 @@ type ClientInterface interface {
 // Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
 func (c *Client) ListAgentTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAgentTypesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAuthConfig What a browser needs to sign in (no auth)
+//
+// The Auth0 tenant, the web client's application id and the API audience, none of them
+// secret. In dev mode the gateway authenticates every connection itself and the client
+// signs in with nothing.
+//
+// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+func (c *Client) GetAuthConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAuthConfigRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -4322,6 +4366,33 @@ func NewListAgentTypesRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/agent-types")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAuthConfigRequest constructs an http.Request for the GetAuthConfig method
+func NewGetAuthConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/config")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5570,6 +5641,17 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/agent-types (the `ListAgentTypes` operationId).
 	ListAgentTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgentTypesResponse, error)
 
+	// GetAuthConfigWithResponse What a browser needs to sign in (no auth)
+	//
+	// The Auth0 tenant, the web client's application id and the API audience, none of them
+	// secret. In dev mode the gateway authenticates every connection itself and the client
+	// signs in with nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+	GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error)
+
 	// GetHealthWithResponse Dependency health and instance metrics (no auth)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5843,6 +5925,47 @@ func (r ListAgentTypesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListAgentTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAuthConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthConfig
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAuthConfigResponse) GetJSON200() *AuthConfig {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAuthConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAuthConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAuthConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAuthConfigResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7075,6 +7198,23 @@ func (c *ClientWithResponses) ListAgentTypesWithResponse(ctx context.Context, re
 	return ParseListAgentTypesResponse(rsp)
 }
 
+// GetAuthConfigWithResponse What a browser needs to sign in (no auth)
+//
+// The Auth0 tenant, the web client's application id and the API audience, none of them
+// secret. In dev mode the gateway authenticates every connection itself and the client
+// signs in with nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/config (the `GetAuthConfig` operationId).
+func (c *ClientWithResponses) GetAuthConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAuthConfigResponse, error) {
+	rsp, err := c.GetAuthConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAuthConfigResponse(rsp)
+}
+
 // GetHealthWithResponse Dependency health and instance metrics (no auth)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7530,6 +7670,32 @@ func ParseListAgentTypesResponse(rsp *http.Response) (*ListAgentTypesResponse, e
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAuthConfigResponse parses an HTTP response from a GetAuthConfigWithResponse call
+func ParseGetAuthConfigResponse(rsp *http.Response) (*GetAuthConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAuthConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	}
 

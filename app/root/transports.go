@@ -85,6 +85,7 @@ var httpModule = fx.Module("http",
 		if err != nil {
 			return nil, err
 		}
+		s.WithSignIn(app.NewSignIn(cfg.Auth0Domain, cfg.Auth0ClientID, cfg.Auth0Audience, cfg.DevMode))
 		var metricsRoute http.Handler // on this listener unless METRICS_ADDR gives it its own
 		if cfg.MetricsAddr == "" {
 			metricsRoute = metrics.Handler()

@@ -5,6 +5,14 @@
 //
 //	mint-token -serve 127.0.0.1:8081 -key data/idp-key.pem
 //
+// Serving, it also signs browsers in with the Authorization Code flow and
+// PKCE for one SPA client (-client-id, callbacks in -redirect-uris), showing
+// a page where you pick the user, tenant and role, or approving -sub,
+// -email, -tenant and -role at once with -auto-approve:
+//
+//	mint-token -serve 127.0.0.1:8081 -client-id diminuendo-web \
+//	    -redirect-uris http://localhost:5173/,http://127.0.0.1:8080/
+//
 // Mint a token signed by the key, printed on stdout:
 //
 //	mint-token -key data/idp-key.pem -issuer http://127.0.0.1:8081/ -aud diminuendo \
@@ -49,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		role    = fs.String("role", "developer", "role: owner, admin, developer, viewer or guest")
 		perms   = fs.String("permissions", "", "comma-separated Auth0 RBAC permissions to narrow the role with; empty leaves the claim out")
 		ttl     = fs.Duration("ttl", time.Hour, "lifetime of the token; negative mints an expired one")
+
+		clientID     = fs.String("client-id", "diminuendo-web", "serving: the SPA client allowed to sign in (the gateway's AUTH0_CLIENT_ID)")
+		redirectURIs = fs.String("redirect-uris", "http://localhost:5173/,http://127.0.0.1:5173/,http://127.0.0.1:8080/", "serving: comma-separated callback URLs of the client")
+		autoApprove  = fs.Bool("auto-approve", false, "serving: sign every browser in as -sub/-email/-tenant/-role without the sign-in page")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,7 +74,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	if *serve != "" {
-		p, err := idp.New(idp.WithKey(key))
+		opts := []idp.Option{idp.WithKey(key), idp.WithAudience(*aud),
+			idp.WithClient(idp.Client{ID: *clientID, RedirectURIs: splitList(*redirectURIs)})}
+		if *autoApprove {
+			opts = append(opts, idp.WithAutoApprove(idp.Claims{Subject: *sub, Email: *email, TenantID: *tenant, Role: *role}))
+		}
+		p, err := idp.New(opts...)
 		if err != nil {
 			return err
 		}
@@ -71,8 +88,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer p.Close()
-		fmt.Fprintf(stderr, "local IdP serving %s (kid %s)\nrun the gateway with AUTH0_DOMAIN=%s AUTH0_AUDIENCE=%s\n",
-			iss, p.KeyID(), iss, *aud)
+		fmt.Fprintf(stderr, "local IdP serving %s (kid %s)\nrun the gateway with AUTH0_DOMAIN=%s AUTH0_AUDIENCE=%s AUTH0_CLIENT_ID=%s\n",
+			iss, p.KeyID(), iss, *aud, *clientID)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		<-ctx.Done()
@@ -93,4 +110,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -2,6 +2,9 @@
 // one RSA signing key, publishes the public half as a JWKS behind OIDC
 // discovery, and mints tokens shaped like Auth0 access tokens, so the
 // gateway's real verifier can be exercised over real HTTP without Auth0.
+// It also signs people in to single-page applications as Auth0's Universal
+// Login does (Authorization Code with PKCE, see authorize.go), so a browser
+// using Auth0's SPA SDK can be tested against it.
 // It also mints hostile tokens (alg none, HS256 keyed with the public key,
 // tampered payloads, foreign keys) for the verifier's tests.
 package idp
@@ -34,6 +37,13 @@ type IdP struct {
 	foreign *rsa.PrivateKey // made on first use: generating RSA keys is slow
 	srv     *http.Server
 
+	// The Authorization Code flow (authorize.go); clients and autoUser
+	// are set by options and read-only afterwards.
+	clients  map[string]Client
+	autoUser *Claims
+	codes    *grantStore
+	refresh  *grantStore
+
 	jwksFetches      atomic.Int64
 	discoveryFetches atomic.Int64
 }
@@ -59,7 +69,8 @@ func WithClock(now func() time.Time) Option { return func(p *IdP) { p.now = now 
 // The key id is the key's RFC 7638 thumbprint: unpredictable for a generated
 // key, and identical in every process that loads the same key file.
 func New(opts ...Option) (*IdP, error) {
-	p := &IdP{audience: DefaultAudience, now: time.Now}
+	p := &IdP{audience: DefaultAudience, now: time.Now,
+		codes: newGrantStore(MaxPendingCodes), refresh: newGrantStore(MaxRefreshTokens)}
 	for _, o := range opts {
 		o(p)
 	}
@@ -118,7 +129,9 @@ func (p *IdP) RotateKey() error {
 	return nil
 }
 
-// Handler serves OIDC discovery and the JWKS. Mounted without Start, the
+// Handler serves OIDC discovery, the JWKS and the Authorization Code flow
+// with PKCE for the registered clients (see authorize.go). The flow signs
+// its tokens with Issuer, so it needs Start or WithIssuer. Mounted without Start, the
 // issuer is derived from the request's Host.
 func (p *IdP) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -128,11 +141,20 @@ func (p *IdP) Handler() http.Handler {
 		if iss == "" {
 			iss = "http://" + r.Host + "/"
 		}
+		base := strings.TrimSuffix(iss, "/")
 		writeJSON(w, map[string]any{
 			"issuer":                                iss,
-			"jwks_uri":                              strings.TrimSuffix(iss, "/") + "/.well-known/jwks.json",
+			"jwks_uri":                              base + "/.well-known/jwks.json",
+			"authorization_endpoint":                base + "/authorize",
+			"token_endpoint":                        base + "/oauth/token",
+			"end_session_endpoint":                  base + "/oidc/logout",
 			"id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported":              []string{"token"},
+			"response_types_supported":              []string{"code"},
+			"response_modes_supported":              []string{"query"},
+			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+			"code_challenge_methods_supported":      []string{"S256"},
+			"token_endpoint_auth_methods_supported": []string{"none"},
+			"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
 			"subject_types_supported":               []string{"public"},
 		})
 	})
@@ -143,6 +165,7 @@ func (p *IdP) Handler() http.Handler {
 		p.mu.RUnlock()
 		writeJSON(w, map[string]any{"keys": []any{jwk}})
 	})
+	p.mountAuthorize(mux)
 	return mux
 }
 

@@ -55,6 +55,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a browser needs to sign in (no auth)
+         * @description The Auth0 tenant, the web client's application id and the API audience, none of them
+         *     secret. In dev mode the gateway authenticates every connection itself and the client
+         *     signs in with nothing.
+         */
+        get: operations["getAuthConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -457,6 +479,19 @@ export interface components {
         Probe: {
             /** @enum {string} */
             status: "ok" | "starting" | "draining";
+        };
+        AuthConfig: {
+            /**
+             * @description AUTH0_DOMAIN without a trailing slash, as Auth0's SPA SDK takes it: a bare host means
+             *     https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
+             */
+            domain: string;
+            /** @description AUTH0_CLIENT_ID */
+            clientId: string;
+            /** @description AUTH0_AUDIENCE, the API identifier access tokens carry in aud */
+            audience: string;
+            /** @description true when the gateway needs no token */
+            devMode: boolean;
         };
         Health: {
             /** @enum {string} */
@@ -1892,6 +1927,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Probe"];
+                };
+            };
+        };
+    };
+    getAuthConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description sign-in settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfig"];
                 };
             };
         };
