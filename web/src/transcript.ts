@@ -67,25 +67,40 @@ export function applyAll(t: Transcript, evs: Frame[]): Transcript {
     .filter((e) => typeof e.seq === "number" && e.seq > t.lastSeq)
     .sort((a, b) => (a.seq as number) - (b.seq as number));
   if (fresh.length === 0) return t;
-  const next: Transcript = { ...t, seqs: [...t.seqs], turns: t.turns.map((x) => ({ ...x, items: [...x.items] })) };
+  // Copy on write: only the turns an event touches are new objects, so the
+  // views of the others need not render again.
+  const next: Transcript = { ...t, seqs: [...t.seqs], turns: [...t.turns] };
+  const copied = new Set<Turn>();
   for (const e of fresh) {
     if ((e.seq as number) <= next.lastSeq) continue; // a duplicate within the batch
-    step(next, e);
+    step(next, e, copied);
     next.lastSeq = e.seq as number;
     next.seqs.push(e.seq as number);
   }
   return next;
 }
 
-function turnFor(t: Transcript, e: Frame): Turn {
+// writable returns turn i of t as a copy this batch may change.
+function writable(t: Transcript, i: number, copied: Set<Turn>): Turn {
+  let turn = t.turns[i];
+  if (!copied.has(turn)) {
+    turn = { ...turn, items: [...turn.items] };
+    t.turns[i] = turn;
+    copied.add(turn);
+  }
+  return turn;
+}
+
+function turnFor(t: Transcript, e: Frame, copied: Set<Turn>): Turn {
   const id = e.turnId;
   if (id) {
-    for (let i = t.turns.length - 1; i >= 0; i--) if (t.turns[i].turnId === id) return t.turns[i];
+    for (let i = t.turns.length - 1; i >= 0; i--) if (t.turns[i].turnId === id) return writable(t, i, copied);
   } else if (t.turns.length > 0) {
-    return t.turns[t.turns.length - 1];
+    return writable(t, t.turns.length - 1, copied);
   }
   const turn: Turn = { key: id ?? `seq-${e.seq}`, turnId: id, items: [], status: "running" };
   t.turns.push(turn);
+  copied.add(turn);
   return turn;
 }
 
@@ -99,30 +114,30 @@ function replaceItem(turn: Turn, item: Item) {
   if (i >= 0) turn.items[i] = item;
 }
 
-function step(t: Transcript, e: Frame) {
+function step(t: Transcript, e: Frame, copied: Set<Turn>) {
   const seq = e.seq as number;
   switch (e.type) {
     case "user_message": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       turn.userText = str(e.text);
       return;
     }
     case "turn_started":
-      turnFor(t, e).status = "running";
+      turnFor(t, e, copied).status = "running";
       return;
     case "text_delta": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       const prev = last(turn, "text");
       if (prev) replaceItem(turn, { ...prev, text: prev.text + str(e.text) });
       else turn.items.push({ kind: "text", key: seq, text: str(e.text) });
       return;
     }
     case "thinking.start":
-      turnFor(t, e).items.push({ kind: "thinking", key: seq, text: "", done: false });
+      turnFor(t, e, copied).items.push({ kind: "thinking", key: seq, text: "", done: false });
       return;
     case "thinking.progress":
     case "thinking.complete": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       let th = [...turn.items].reverse().find((x) => x.kind === "thinking" && !x.done) as
         | Extract<Item, { kind: "thinking" }>
         | undefined;
@@ -142,7 +157,7 @@ function step(t: Transcript, e: Frame) {
     case "tool_call":
     case "tool_result":
     case "tool_error": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       const id = str(e.toolCallId);
       let tool = turn.items.find((x) => x.kind === "tool" && x.toolCallId === id) as
         | Extract<Item, { kind: "tool" }>
@@ -170,7 +185,7 @@ function step(t: Transcript, e: Frame) {
       return;
     }
     case "terminal.stream": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       const prev = [...turn.items].reverse().find((x) => x.kind === "terminal" && x.exitCode === undefined) as
         | Extract<Item, { kind: "terminal" }>
         | undefined;
@@ -179,7 +194,7 @@ function step(t: Transcript, e: Frame) {
       return;
     }
     case "terminal.complete": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       const prev = [...turn.items].reverse().find((x) => x.kind === "terminal" && x.exitCode === undefined) as
         | Extract<Item, { kind: "terminal" }>
         | undefined;
@@ -189,7 +204,7 @@ function step(t: Transcript, e: Frame) {
     }
     case "permission_requested":
     case "question_requested":
-      turnFor(t, e).items.push({
+      turnFor(t, e, copied).items.push({
         kind: "prompt",
         key: seq,
         promptId: str(e.promptId),
@@ -200,10 +215,10 @@ function step(t: Transcript, e: Frame) {
       });
       return;
     case "approval_resolved": {
-      for (const turn of t.turns) {
-        const p = turn.items.find((x) => x.kind === "prompt" && x.promptId === e.promptId);
+      for (let i = 0; i < t.turns.length; i++) {
+        const p = t.turns[i].items.find((x) => x.kind === "prompt" && x.promptId === e.promptId);
         if (p && p.kind === "prompt") {
-          replaceItem(turn, {
+          replaceItem(writable(t, i, copied), {
             ...p,
             resolved: {
               approved: e.approved as boolean | undefined,
@@ -216,14 +231,14 @@ function step(t: Transcript, e: Frame) {
       return;
     }
     case "steer_applied":
-      turnFor(t, e).items.push({ kind: "steer", key: seq, text: str(e.text) });
+      turnFor(t, e, copied).items.push({ kind: "steer", key: seq, text: str(e.text) });
       return;
     case "usage.updated":
       t.usage = { inputTokens: num(e.inputTokens), outputTokens: num(e.outputTokens) };
-      turnFor(t, e).usage = t.usage;
+      turnFor(t, e, copied).usage = t.usage;
       return;
     case "turn_complete": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       turn.status = e.stopReason === "cancelled" ? "cancelled" : "complete";
       turn.stopReason = str(e.stopReason);
       turn.finalText = str(e.finalText);
@@ -235,7 +250,7 @@ function step(t: Transcript, e: Frame) {
       return;
     }
     case "turn_error": {
-      const turn = turnFor(t, e);
+      const turn = turnFor(t, e, copied);
       turn.status = "error";
       turn.error = { code: str(e.code), message: str(e.message) };
       return;
@@ -244,7 +259,7 @@ function step(t: Transcript, e: Frame) {
       // sandbox.*, plan.*, agent_event and anything newer: shown compactly.
       if (e.turnId || t.turns.length > 0) {
         const { type, sessionId: _s, seq: _q, ts: _t, turnId: _u, ...detail } = e;
-        turnFor(t, e).items.push({ kind: "other", key: seq, type, detail });
+        turnFor(t, e, copied).items.push({ kind: "other", key: seq, type, detail });
       }
   }
 }

@@ -56,6 +56,18 @@ test("a coding-agent turn shows its thinking, tool card, terminal output and dif
   await page.getByTestId("file-iteration").first().click();
   await expect(page.getByTestId("history-diff").locator('[data-diff="add"]')).toHaveText(["+ write goodbye"]);
   await shot(page, info, "files");
+
+  // Reopened, the session is rebuilt from its history; older writes load
+  // their diffs on demand.
+  await page.reload();
+  await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "open");
+  await expect(page.getByTestId("user-message")).toHaveText(["write hello", "write goodbye"]);
+  const old = page.getByTestId("turn").nth(0).getByTestId("tool-card");
+  await expect(old.getByTestId("file-diff")).toHaveCount(0);
+  await old.getByTestId("show-diff").click();
+  await expect(old.getByTestId("file-diff").locator('[data-diff="add"]')).toHaveText(["+ # Notes", "+ ", "+ write hello"]);
+  await expect(page.getByTestId("turn").nth(1).getByTestId("file-diff").locator('[data-diff="add"]')).toHaveText(["+ write goodbye"]);
+  await expectEverySeqOnce(page, id);
 });
 
 test("agent text is rendered as sanitised markdown", async ({ page }, info) => {

@@ -15,8 +15,9 @@ test("a socket dropped mid-turn resumes with no event lost or doubled", async ({
     const hook = (window as any).__diminuendo;
     hook.states = [] as string[];
     hook.client.onState((s: string) => hook.states.push(s));
-    const off = hook.client.onType("thinking.start", () => {
+    const off = hook.client.onType("thinking.start", (ev: { seq: number }) => {
       off();
+      hook.droppedAt = ev.seq;
       hook.dropped = hook.dropSocket();
     });
   });
@@ -27,6 +28,10 @@ test("a socket dropped mid-turn resumes with no event lost or doubled", async ({
   expect(states).toContain("reconnecting");
   expect(states[states.length - 1]).toBe("open");
   await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "open");
+  // Most of the turn happened after the cut, so it came by the resume.
+  const droppedAt = await page.evaluate(() => (window as any).__diminuendo.droppedAt as number);
+  const last = Number(await page.getByTestId("transcript").getAttribute("data-last-seq"));
+  expect(last - droppedAt).toBeGreaterThan(10);
 
   const second = page.getByTestId("turn").nth(1);
   await expect(second.getByTestId("user-message")).toHaveText("second");

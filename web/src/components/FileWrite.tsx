@@ -1,14 +1,26 @@
-import { Loader, Text } from "@mantine/core";
+import { Button, Loader, Text } from "@mantine/core";
 import { useEffect, useState } from "react";
 import { type Client, errorText, textOf } from "../gateway";
 import { Diff } from "./Diff";
 
 // FileWrite shows a file the agent wrote as a diff against the iteration
 // before it. The write's iteration is the newest whose content is what the
-// tool call wrote (a later turn may have written the file again).
-export function FileWrite({ client, sessionId, path, content }: { client: Client; sessionId: string; path: string; content?: string }) {
+// tool call wrote (a later turn may have written the file again). Each
+// diff costs a few requests, and a connection's messages are rate limited:
+// the newest turn's writes load at once, older ones when asked.
+interface Props {
+  client: Client;
+  sessionId: string;
+  path: string;
+  content?: string;
+  load: boolean;
+}
+
+export function FileWrite({ client, sessionId, path, content, load }: Props) {
   const [d, setD] = useState<{ before: string; after: string; iteration: number } | { error: string }>();
+  const [wanted, setWanted] = useState(load);
   useEffect(() => {
+    if (!wanted) return;
     let alive = true;
     (async () => {
       const its = (await client.fileHistory(sessionId, path)).iterations
@@ -30,7 +42,13 @@ export function FileWrite({ client, sessionId, path, content }: { client: Client
     return () => {
       alive = false;
     };
-  }, [client, sessionId, path, content]);
+  }, [client, sessionId, path, content, wanted]);
+  if (!wanted)
+    return (
+      <Button size="compact-xs" variant="light" onClick={() => setWanted(true)} data-testid="show-diff">
+        Show the change to {path}
+      </Button>
+    );
   if (!d) return <Loader size="xs" />;
   if ("error" in d) return <Text size="xs" c="dimmed">{d.error}</Text>;
   return (

@@ -72,8 +72,8 @@ export function SessionView({ client, session }: { client: Client; session: Sess
                   No turns yet. Say something below.
                 </Text>
               )}
-              {t.turns.map((turn) => (
-                <TurnView key={turn.key} turn={turn} ctx={{ client, sessionId: session.id }} />
+              {t.turns.map((turn, i) => (
+                <TurnView key={turn.key} turn={turn} client={client} sessionId={session.id} latest={i === t.turns.length - 1} />
               ))}
               <div ref={bottom} />
             </Stack>

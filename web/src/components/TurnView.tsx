@@ -1,5 +1,5 @@
 import { Badge, Button, Card, Code, Collapse, Group, Paper, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { type Client, errorText } from "../gateway";
 import type { Item, Turn } from "../transcript";
 import { FileWrite } from "./FileWrite";
@@ -8,9 +8,21 @@ import { Markdown } from "./Markdown";
 interface Ctx {
   client: Client;
   sessionId: string;
+  latest: boolean;
 }
 
-export function TurnView({ turn, ctx }: { turn: Turn; ctx: Ctx }) {
+interface TurnProps {
+  turn: Turn;
+  client: Client;
+  sessionId: string;
+  /** The newest turn: its file writes load their diffs at once, older ones on demand. */
+  latest: boolean;
+}
+
+// A turn renders again only when its own events change it (transcript.ts
+// copies on write).
+export const TurnView = memo(function TurnView({ turn, client, sessionId, latest }: TurnProps) {
+  const ctx: Ctx = { client, sessionId, latest };
   return (
     <Stack gap="xs" data-testid="turn" data-turn-id={turn.turnId} data-status={turn.status} className="turn">
       {turn.userText !== undefined && (
@@ -24,7 +36,7 @@ export function TurnView({ turn, ctx }: { turn: Turn; ctx: Ctx }) {
       <TurnFooter turn={turn} />
     </Stack>
   );
-}
+});
 
 function TurnFooter({ turn }: { turn: Turn }) {
   if (turn.status === "running") {
@@ -148,6 +160,7 @@ function ToolCard({ item, ctx }: { item: Extract<Item, { kind: "tool" }>; ctx: C
             sessionId={ctx.sessionId}
             path={input.path as string}
             content={typeof input.content === "string" ? input.content : undefined}
+            load={ctx.latest}
           />
         </div>
       )}
