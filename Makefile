@@ -123,6 +123,7 @@ web-build: web-deps ## type-check and rebuild web/dist, which the binary embeds
 	$(WEB_NPM) run build
 
 web-check: web-build ## web/dist must be what the sources build: a stale build fails
+	@node -e 'const w=require("./web/package.json").dependencies["openapi-fetch"], c=require("./clients/typescript/package.json").dependencies["openapi-fetch"]; if (w!==c) { console.error("web/package.json pins openapi-fetch "+w+", clients/typescript "+c+": pin the same"); process.exit(1); }'
 	@git diff --exit-code --stat -- web/dist || { echo "web/dist is stale: run make web-build and commit"; exit 1; }
 	@extra=$$(git ls-files --others --exclude-standard -- web/dist); \
 	if [ -n "$$extra" ]; then echo "web/dist has files not committed:"; echo "$$extra"; exit 1; fi

@@ -14,7 +14,8 @@ export default defineConfig({
       // The TypeScript client is used from source: no build step, no workspace.
       "@diminuendo/client": here("../clients/typescript/src/index.ts"),
       // The client's source lives outside this package; its one runtime
-      // dependency resolves from here.
+      // dependency resolves from here, pinned to the client's version
+      // (make web-check compares them).
       "openapi-fetch": here("./node_modules/openapi-fetch"),
     },
   },
