@@ -23,6 +23,7 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
     let cur = emptyTranscript();
     let epoch = "";
     let syncing = true; // until the first fill is done
+    let filled = false; // the last fill reached the end
     let buffer: Frame[] = [];
     const publish = (patch: Partial<Feed>) => alive && setFeed((f) => ({ ...f, ...patch, transcript: cur }));
 
@@ -33,12 +34,20 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
         for (;;) {
           const page = await client.getEvents(sessionId, cur.lastSeq, PAGE);
           cur = applyAll(cur, page.events as unknown as Frame[]);
-          if (!page.hasMore || page.events.length === 0) break;
+          if (page.hasMore && page.events.length > 0) continue;
+          // The buffered live events follow on unless some were missed
+          // meanwhile; then the next page fetches what lies between.
+          buffer = buffer.filter((b) => (b.seq as number) > cur.lastSeq).sort((a, b) => (a.seq as number) - (b.seq as number));
+          let n = 0;
+          while (n < buffer.length && (buffer[n].seq as number) <= cur.lastSeq + 1 + n) n++;
+          cur = applyAll(cur, buffer.slice(0, n));
+          buffer = buffer.slice(n);
+          if (buffer.length === 0) break;
         }
-        cur = applyAll(cur, buffer);
-        buffer = [];
+        filled = true;
         publish({ loading: false, error: undefined });
       } catch (err) {
+        filled = false; // the next snapshot (after a reconnect) tries again
         publish({ loading: false, error: errorText(err) });
       } finally {
         syncing = false;
@@ -57,7 +66,7 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
             cur = emptyTranscript();
             buffer = [];
             void sync();
-          } else if (e.replayComplete === false) {
+          } else if (e.replayComplete === false || !filled) {
             void sync();
           }
         }
@@ -84,6 +93,9 @@ export function useSessionFeed(client: Client, sessionId: string): Feed {
         publish({ state: snap.state });
         await sync();
       } catch (err) {
+        // Not joined: the client joins again after a reconnect, and that
+        // snapshot starts the fill.
+        syncing = false;
         publish({ loading: false, error: errorText(err) });
       }
     })();
