@@ -48,3 +48,29 @@ test("a socket dropped mid-turn resumes with no event lost or doubled", async ({
   await turnsDone(page, 3);
   await expectEverySeqOnce(page, id);
 });
+
+test("a prompt pending across a dropped socket is answered after the resume", async ({ page }, info) => {
+  await openApp(page);
+  const id = await newSession(page, "guarded-agent", "resume while waiting");
+  await send(page, "ask first");
+  const prompt = page.getByTestId("prompt");
+  await expect(prompt).toHaveAttribute("data-outcome", "pending");
+
+  const dropped = await page.evaluate(() => {
+    const hook = (window as any).__diminuendo;
+    hook.states = [] as string[];
+    hook.client.onState((s: string) => hook.states.push(s));
+    return hook.dropSocket();
+  });
+  expect(dropped).toBe(true);
+  await expect.poll(() => page.evaluate(() => (window as any).__diminuendo.states.join(","))).toMatch(/reconnecting.*open$/);
+  await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "open");
+
+  await prompt.getByTestId("prompt-approve").click();
+  await turnsDone(page, 1);
+  await expect(prompt).toHaveAttribute("data-outcome", "approved");
+  await expect(page.getByTestId("tool-card")).toHaveAttribute("data-status", "done");
+  await expect(page.getByTestId("prompt")).toHaveCount(1);
+  await expectEverySeqOnce(page, id);
+  await shot(page, info, "answered-after-resume");
+});
