@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/diminuendo/diminuendo/app/config"
 	"github.com/diminuendo/diminuendo/web"
 )
 
@@ -17,19 +18,31 @@ import (
 // web/tests, `make web-test`.)
 func TestWebClientServedFromTheBinary(t *testing.T) {
 	dev := startGateway(t, nil)
-	prod, _ := startAuthGateway(t, nil)
+	var issuer string
+	prod, _ := startAuthGateway(t, func(c *config.Config) { issuer = c.Auth0Domain })
+	idps := map[*gateway]string{dev: "", prod: issuer}
 	for name, g := range map[string]*gateway{"dev mode": dev, "with an identity provider": prod} {
 		t.Run(name, func(t *testing.T) {
 			status, h, page := get(t, g.url("/"))
 			if status != 200 || !strings.Contains(page, "<title>Diminuendo</title>") {
 				t.Fatalf("/: %d\n%s", status, page)
 			}
-			if h.Get("Cache-Control") != "no-cache" || h.Get("Content-Security-Policy") != web.ContentSecurityPolicy ||
+			csp := h.Get("Content-Security-Policy")
+			if h.Get("Cache-Control") != "no-cache" || csp != web.ContentSecurityPolicy(g.addr, web.Options{IdentityProvider: idps[g]}) ||
 				h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" {
 				t.Fatalf("/ headers: %v", h)
 			}
-			if strings.Contains(page, "<script>") || !strings.Contains(web.ContentSecurityPolicy, "script-src 'self';") {
+			if strings.Contains(page, "<script>") || !strings.Contains(csp, "script-src 'self';") {
 				t.Fatalf("the page needs inline script, which the CSP refuses:\n%s", page)
+			}
+			// The page may reach the gateway and, outside dev mode, the
+			// identity provider's token endpoint: nothing else.
+			want := "connect-src 'self' ws://" + g.addr + " wss://" + g.addr
+			if idps[g] != "" {
+				want += " " + strings.TrimRight(idps[g], "/")
+			}
+			if !strings.Contains(csp, want+";") {
+				t.Fatalf("CSP %q lacks %q", csp, want)
 			}
 			assets := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllStringSubmatch(page, -1)
 			if len(assets) < 2 {

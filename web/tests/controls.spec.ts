@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { expectEverySeqOnce, newSession, openApp, send, shot, turnsDone } from "./helpers";
+import { expect, expectEverySeqOnce, newSession, openApp, send, shot, test, turnsDone } from "./helpers";
 
 test("a running turn is steered, and another one stopped", async ({ page }, info) => {
   await openApp(page);

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { expectEverySeqOnce, newSession, openApp, send, shot, turnsDone } from "./helpers";
+import { expect, expectEverySeqOnce, newSession, openApp, send, shot, test, turnsDone } from "./helpers";
 
 test("a guarded agent's permission prompt is approved in one turn and denied in the next", async ({ page }, info) => {
   await openApp(page);

@@ -1,7 +1,34 @@
-import { type Page, type TestInfo, expect } from "@playwright/test";
+import { type Page, type TestInfo, test as base, expect } from "@playwright/test";
 
 // Helpers shared by the specs: they drive the UI the way a person would,
 // through the data-testid hooks of the app.
+
+// test is Playwright's, with a page that fails the test on an uncaught
+// error in the app or anything the Content-Security-Policy refused.
+// A test that expects a refusal names it with test.use({ expectedRefusals }).
+export const test = base.extend<{ expectedRefusals: RegExp[] }>({
+  expectedRefusals: [[], { option: true }],
+  page: async ({ page, expectedRefusals }, use) => {
+    const check = watch(page, expectedRefusals);
+    await use(page);
+    check();
+  },
+});
+
+// watch collects a page's uncaught errors and CSP refusals; the returned
+// function fails the test when there were any but the expected ones.
+export function watch(page: Page, expected: RegExp[] = []): () => void {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => {
+    const text = m.text();
+    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(text) && !expected.some((r) => r.test(text))) {
+      problems.push(text);
+    }
+  });
+  return () => expect(problems).toEqual([]);
+}
+export { expect };
 
 export async function openApp(page: Page, hash = "") {
   await page.goto(`/${hash}`);

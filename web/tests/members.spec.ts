@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { openApp, shot } from "./helpers";
+import { expect, openApp, shot, test } from "./helpers";
 
 test("an owner manages the tenant's members", async ({ page }, info) => {
   await openApp(page);

@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { newSession, openApp, shot } from "./helpers";
+import { expect, newSession, openApp, shot, test } from "./helpers";
 
 const item = (page: import("@playwright/test").Page, id: string) => page.locator(`[data-testid="session-item"][data-session-id="${id}"]`);
 

@@ -1,9 +1,9 @@
-import { expect, test } from "@playwright/test";
-import { expectEverySeqOnce, newSession, openApp, send, seqs, shot, turnsDone } from "./helpers";
+import { expect, expectEverySeqOnce, newSession, openApp, send, seqs, shot, test, turnsDone, watch } from "./helpers";
 
 test("two tabs on one session show the same stream", async ({ context }, info) => {
   const one = await context.newPage();
   const two = await context.newPage();
+  const checks = [watch(one), watch(two)];
   await openApp(one);
   const id = await newSession(one, "guarded-agent", "two tabs");
   await openApp(two, `#session=${id}`);
@@ -31,4 +31,5 @@ test("two tabs on one session show the same stream", async ({ context }, info) =
   expect(await text(one)).toEqual(await text(two));
   await one.screenshot({ path: info.outputPath("tab-one.png"), fullPage: true });
   await shot(two, info, "tab-two");
+  for (const check of checks) check();
 });
