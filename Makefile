@@ -17,6 +17,7 @@ build:
 
 test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(MAKE) --no-print-directory ts-test examples-ts
 
 deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
 	@scripts/test-deps.sh
@@ -87,10 +88,11 @@ ts-generate: ts-deps ## regenerate clients/typescript/src/generated from openapi
 ts-generate-check: ts-generate
 	@git diff --exit-code --stat -- $(TS_DIR)/src/generated || (echo "$(TS_DIR)/src/generated is stale: run make generate and commit"; exit 1)
 
-ts-test: ts-deps ## typecheck, build and test the TS client against a gateway (and local IdP) built from this checkout
-	$(GO) build -o bin/ ./cmd/diminuendo ./cmd/mint-token
+ts-test: ts-deps ## typecheck, build and test the TS client against gateways (local IdP, fabric-sim) built from this checkout
+	$(GO) build -o bin/ ./cmd/diminuendo ./cmd/mint-token ./cmd/fabric-sim
 	npm --prefix $(TS_DIR) run --silent typecheck
-	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token npm test
+	cd $(TS_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token \
+		DIMINUENDO_FABRIC_SIM_BIN=$(CURDIR)/bin/fabric-sim npm test
 
 $(TS_EXAMPLE)/node_modules/.package-lock.json: $(TS_EXAMPLE)/package.json $(TS_EXAMPLE)/package-lock.json
 	cd $(TS_EXAMPLE) && npm ci --no-audit --no-fund

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/diminuendo/diminuendo/domain"
 	"github.com/diminuendo/diminuendo/ports"
@@ -27,4 +29,21 @@ func (a *AgentTypes) List(ctx context.Context, id domain.Identity) ([]domain.Age
 		types = []domain.AgentType{}
 	}
 	return types, nil
+}
+
+// requireOffered refuses an agent type the runtime has not deployed, naming
+// those it has: a session of any other type could never run.
+func (h *Hub) requireOffered(ctx context.Context, agentType string) error {
+	types, err := h.rt.AgentTypes(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(types))
+	for i, t := range types {
+		if t.ID == agentType {
+			return nil
+		}
+		ids[i] = t.ID
+	}
+	return domain.E(domain.KindInvalidMessage, fmt.Sprintf("unknown agent type %q; offered: %s", agentType, strings.Join(ids, ", ")))
 }

@@ -23,10 +23,10 @@ func BenchmarkPublishFanout(b *testing.B) {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
 			h := &Hub{limits: DefaultLimits(), clock: &manualClock{}}
 			ls := &liveSession{h: h, id: "ses_bench", state: domain.StateRunning,
-				win: domain.NewWindow(1000, 1<<20), subs: map[Subscriber]struct{}{}}
+				win: domain.NewWindow(1000, 1<<20), subs: map[Subscriber]string{}}
 			for i := 0; i < n; i++ {
 				o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
-				ls.subs[&discard{out: o}] = struct{}{}
+				ls.subs[&discard{out: o}] = "bench"
 			}
 			up := domain.UpstreamEvent{TS: 1, Fields: map[string]any{"event_type": "text_delta", "turn_id": "t", "content": map[string]any{"text": "streamed words "}}}
 			b.ReportAllocs()

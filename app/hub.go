@@ -29,8 +29,10 @@ type Limits struct {
 	// UpstreamGrace is how long a lost agent stream may take to come back
 	// before the running turn is failed.
 	UpstreamGrace time.Duration
-	// MaxSubscribers caps connections attached to one session.
-	MaxSubscribers int
+	// MaxSubscribers caps connections attached to one session, and
+	// MaxSubscribersPerUser those of one user among them.
+	MaxSubscribers        int
+	MaxSubscribersPerUser int
 }
 
 // DefaultLimits are the per-instance budgets of DESIGN.md.
@@ -42,7 +44,9 @@ func DefaultLimits() Limits {
 		MaxReplayEvents:   2000,
 		IdleTimeout:       30 * time.Minute,
 		UpstreamGrace:     1500 * time.Millisecond,
-		MaxSubscribers:    64,
+		MaxSubscribers:    256,
+		// A person has a few tabs and devices open; more is a script.
+		MaxSubscribersPerUser: 16,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -349,9 +350,26 @@ func TestInvalidInputsRefusedBeforeUpstream(t *testing.T) {
 	if err := hs.hub.RunTurn(ctx, hs.owner, meta.ID, string([]byte{0xff, 0xfe}), ""); domain.KindOf(err) != domain.KindInvalidMessage {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
-	if _, err := hs.hub.CreateSession(ctx, hs.owner, "unknown-agent", "", ""); err != nil {
-		t.Fatalf("create is registry-only: %v", err)
+	_, err := hs.hub.CreateSession(ctx, hs.owner, "unknown-agent", "", "")
+	if domain.KindOf(err) != domain.KindInvalidMessage || !strings.Contains(err.Error(), "offered: coding-agent, echo, guarded-agent") {
+		t.Fatalf("an agent type the runtime does not offer: %v", err)
 	}
+	if list, _ := hs.hub.ListSessions(ctx, hs.owner, true); len(list) != 1 {
+		t.Fatalf("a refused create left a session: %d sessions", len(list))
+	}
+}
+
+// undeployed records a session of an agent type the runtime no longer
+// offers, as one created before its type was withdrawn.
+func (hs *harness) undeployed(t *testing.T) domain.SessionMeta {
+	t.Helper()
+	now := hs.clock.Now()
+	rec, err := hs.reg.Create(context.Background(), domain.SessionRecord{ID: "ses_withdrawn", TenantID: hs.owner.TenantID,
+		Name: "withdrawn", AgentType: "no-such-agent", CreatedBy: hs.owner.UserID, CreatedAt: now, UpdatedAt: now, Epoch: "e1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Meta(domain.StateInactive, 0)
 }
 
 // A user message the runtime never echoes (refused or lost) blocks new turns
@@ -380,7 +398,7 @@ func TestUnechoedTurnDoesNotBlockForever(t *testing.T) {
 func TestFailedActivationIsForgotten(t *testing.T) {
 	hs := newHarness(t, func(l *Limits) { l.IdleTimeout = time.Minute; l.MaxActiveSessions = 1 })
 	ctx := context.Background()
-	bad, _ := hs.hub.CreateSession(ctx, hs.owner, "no-such-agent", "", "")
+	bad := hs.undeployed(t)
 	if err := hs.hub.Join(ctx, hs.owner, JoinRequest{SessionID: bad.ID}, newRecorder(), snapFrame); err == nil {
 		t.Fatal("an unknown agent type activated")
 	}

@@ -58,9 +58,9 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			ls.mu.Unlock()
 			return domain.ErrSessionNotFound()
 		}
-		if h.limits.MaxSubscribers > 0 && len(ls.subs) >= h.limits.MaxSubscribers {
+		if err := ls.roomFor(id.UserID); err != nil {
 			ls.mu.Unlock()
-			return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
+			return err
 		}
 		replay, complete, need := ls.replayPlan(req, older, unservable)
 		if need == nil {
@@ -86,7 +86,7 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 				}
 			}
 			if ok {
-				ls.subs[sub] = struct{}{}
+				ls.subs[sub] = id.UserID
 			}
 			ls.touch()
 			ls.mu.Unlock()
@@ -249,4 +249,50 @@ func (h *Hub) Detach(id domain.Identity, sessionIDs []string, sub Subscriber) {
 			ls.detach(sub)
 		}
 	}
+}
+
+// Reauthorize applies a connection's changed identity (a re-authentication
+// with another role) to the sessions sub has joined: sub is detached at once
+// from each one the new identity may no longer read, and those ids are
+// returned for the transport to forget and report.
+func (h *Hub) Reauthorize(id domain.Identity, sessionIDs []string, sub Subscriber) []string {
+	var lost []string
+	for _, sid := range sessionIDs {
+		ls := h.peek(id.TenantID, sid)
+		if ls == nil {
+			continue // nothing live to be attached to
+		}
+		ls.mu.Lock()
+		rec := ls.rec
+		ls.mu.Unlock()
+		if id.Can(domain.PermSessionsRead) && id.Sees(&rec) {
+			continue
+		}
+		ls.detach(sub)
+		lost = append(lost, sid)
+	}
+	return lost
+}
+
+// roomFor checks the session's subscriber caps for one more connection of
+// userID: the session's own, and a smaller one per user, so that no single
+// user (a viewer holding many streams) can fill a session and lock its
+// owner out. Caller holds ls.mu.
+func (ls *liveSession) roomFor(userID string) error {
+	lim := ls.h.limits
+	if lim.MaxSubscribers > 0 && len(ls.subs) >= lim.MaxSubscribers {
+		return domain.E(domain.KindCapacityExceeded, "too many connections on this session")
+	}
+	if lim.MaxSubscribersPerUser > 0 {
+		n := 0
+		for _, u := range ls.subs {
+			if u == userID {
+				n++
+			}
+		}
+		if n >= lim.MaxSubscribersPerUser {
+			return domain.E(domain.KindCapacityExceeded, "too many of your connections on this session; close one")
+		}
+	}
+	return nil
 }

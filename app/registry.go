@@ -92,7 +92,7 @@ func (h *Hub) DeleteSession(ctx context.Context, id domain.Identity, sessionID s
 			delete(ls.subs, a)
 		}
 		ls.deliver(Frame{Type: "session_deleted", Data: b})
-		ls.subs = map[Subscriber]struct{}{}
+		ls.subs = map[Subscriber]string{}
 		ls.mu.Unlock()
 		if stop != nil {
 			stop()

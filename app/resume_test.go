@@ -287,6 +287,14 @@ func (o *outage) History(ctx context.Context, id string, after uint64, limit int
 	return rt.History(ctx, id, after, limit)
 }
 
+func (o *outage) AgentTypes(ctx context.Context) ([]domain.AgentType, error) {
+	rt, err := o.cur()
+	if err != nil {
+		return nil, err
+	}
+	return rt.AgentTypes(ctx)
+}
+
 func (o *outage) Connect(ctx context.Context, id string, after uint64) (ports.AgentStream, error) {
 	rt, err := o.cur()
 	if err != nil {

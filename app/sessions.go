@@ -24,6 +24,9 @@ func (h *Hub) CreateSession(ctx context.Context, id domain.Identity, agentType, 
 	if len(projectID) > 128 || (projectID != "" && !isToken(projectID)) {
 		return domain.SessionMeta{}, domain.E(domain.KindInvalidMessage, "projectId must be at most 128 characters of [A-Za-z0-9._-]")
 	}
+	if err := h.requireOffered(ctx, agentType); err != nil {
+		return domain.SessionMeta{}, err
+	}
 	if name == "" {
 		name = "Untitled session"
 	}

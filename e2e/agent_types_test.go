@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,24 @@ func TestAgentTypesListedFromTheRuntime(t *testing.T) {
 		if m := c.expect("session_created"); m["requestId"] != "c-"+at.ID {
 			t.Fatalf("create %s: %v", at.ID, m)
 		}
+	}
+}
+
+// An agent type the platform does not offer is refused at create, over
+// both transports, with the offered types named; no session is left behind.
+func TestCreateRefusesAnAgentTypeNotOffered(t *testing.T) {
+	g := startGateway(t, nil)
+	r := g.rest(t, "POST", "/api/sessions", "", map[string]any{"agentType": "nope"})
+	if r.status != 400 || r.errCode() != "INVALID_MESSAGE" || !strings.Contains(r.errMessage(), "coding-agent, echo, guarded-agent") {
+		t.Fatalf("REST create of nope: %d %s", r.status, r.body)
+	}
+	c := g.dialDev(t)
+	c.send(map[string]any{"type": "create_session", "agentType": "nope", "requestId": "bad"})
+	if e := c.expect("error"); e["code"] != "INVALID_MESSAGE" || e["requestId"] != "bad" || !strings.Contains(e["message"].(string), "echo") {
+		t.Fatalf("WebSocket create of nope: %v", e)
+	}
+	list := c.call("list", map[string]any{"type": "list_sessions"})
+	if n := len(list["sessions"].([]any)); n != 0 {
+		t.Fatalf("refused creates left %d sessions", n)
 	}
 }

@@ -179,18 +179,15 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// cors grants cross-origin REST access to ALLOWED_ORIGINS only (any origin
-// in dev mode), compared as /ws compares them. Echo's CORS middleware reads
-// an empty AllowOrigins as "*", so the list is never handed to it directly:
-// with no origins configured, no origin is granted.
+// cors grants cross-origin REST access by the policy /ws applies
+// (domain.Origins: ALLOWED_ORIGINS, and loopback origins in dev mode).
+// Echo's CORS middleware reads an empty AllowOrigins as "*", so the list is
+// never handed to it directly: with no origins configured, none is granted.
 func (s *Server) cors() echo.MiddlewareFunc {
-	allowed := map[string]bool{}
-	for _, o := range s.cfg.AllowedOrigins {
-		allowed[strings.TrimRight(strings.TrimSpace(o), "/")] = true
-	}
+	origins := domain.NewOrigins(s.cfg.AllowedOrigins, s.cfg.DevMode)
 	return middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOriginFunc: func(origin string) (bool, error) {
-			return s.cfg.DevMode || allowed[strings.TrimRight(origin, "/")], nil
+			return origin != "" && origins.Allowed(origin), nil
 		},
 		AllowHeaders:  []string{"Authorization", "Content-Type", "Last-Event-ID", "X-Request-Id"},
 		ExposeHeaders: []string{"X-Request-Id", "Retry-After"},

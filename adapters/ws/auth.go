@@ -37,9 +37,22 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 			s.failAuth(c.ip)
 			return err
 		}
+		s.reauthorize(c, id)
 	}
 	s.authenticated(c, id, exp, rid)
 	return nil
+}
+
+// reauthorize detaches c, before its new identity takes effect, from every
+// joined session that identity may not see (a downgrade), and tells the
+// client with session_left.
+func (s *Server) reauthorize(c *conn, id domain.Identity) {
+	for _, sid := range s.hub.Reauthorize(id, c.joinedIDs(), c) {
+		c.mu.Lock()
+		delete(c.joined, sid)
+		c.mu.Unlock()
+		c.push(encode(api.SessionLeftReply{Type: api.SessionLeftReplyTypeSessionLeft, SessionId: sid}))
+	}
 }
 
 // authenticated records the identity and arms the expiry timers: a warning

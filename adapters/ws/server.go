@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +73,7 @@ type Server struct {
 	log        *slog.Logger
 	schemas    messageSchemas
 	m          *melody.Melody
-	origins    map[string]bool
+	origins    domain.Origins
 	handlers   map[string]handler
 	members    *app.Members
 	files      *app.Files
@@ -90,11 +89,8 @@ type Server struct {
 
 // New builds the WebSocket server.
 func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: map[string]bool{}, stop: make(chan struct{}), stats: newStats(),
+	s := &Server{cfg: cfg, hub: hub, verifier: verifier, limiter: limiter, log: log, origins: domain.NewOrigins(cfg.AllowedOrigins, cfg.DevMode), stop: make(chan struct{}), stats: newStats(),
 		tracer: noop.NewTracerProvider().Tracer("github.com/diminuendo/diminuendo/ws")}
-	for _, o := range cfg.AllowedOrigins {
-		s.origins[strings.TrimRight(strings.TrimSpace(o), "/")] = true
-	}
 	schemas, err := loadMessageSchemas()
 	if err != nil {
 		// The spec is compiled into the binary and the api package's tests
@@ -194,13 +190,7 @@ func (s *Server) Handle(c echo.Context) error {
 	return nil
 }
 
-func (s *Server) originAllowed(origin string) bool {
-	if s.cfg.DevMode || origin == "" {
-		// Non-browser clients send no Origin; browsers always do.
-		return true
-	}
-	return s.origins[strings.TrimRight(origin, "/")]
-}
+func (s *Server) originAllowed(origin string) bool { return s.origins.Allowed(origin) }
 
 func connOf(ms *melody.Session) *conn {
 	v, ok := ms.Get("conn")

@@ -66,12 +66,17 @@ type Config struct {
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"diminuendo-gateway"`
 
 	// Budgets (DESIGN.md): going over one is a clear refusal.
-	MaxConnections    int           `env:"MAX_CONNECTIONS" envDefault:"10000"`
-	MaxActiveSessions int           `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
-	IdleTimeout       time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
-	RateLimitMessages int           `env:"WS_RATE_LIMIT" envDefault:"60"`
-	RateLimitWindow   time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
-	ShutdownDrain     time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	MaxConnections    int `env:"MAX_CONNECTIONS" envDefault:"10000"`
+	MaxActiveSessions int `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
+	// SessionMaxSubscribers caps the connections (WebSocket joins and event
+	// streams) attached to one session; SessionMaxSubscribersPerUser caps
+	// one user's among them, so no one can fill a session.
+	SessionMaxSubscribers        int           `env:"SESSION_MAX_SUBSCRIBERS" envDefault:"256"`
+	SessionMaxSubscribersPerUser int           `env:"SESSION_MAX_SUBSCRIBERS_PER_USER" envDefault:"16"`
+	IdleTimeout                  time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
+	RateLimitMessages            int           `env:"WS_RATE_LIMIT" envDefault:"60"`
+	RateLimitWindow              time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
+	ShutdownDrain                time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
 	// HTTPReadTimeout bounds reading one request, headers and body: a client
 	// trickling a body cannot hold a connection longer. Event streams and
 	// WebSockets lift it once the request is read.

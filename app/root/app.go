@@ -42,6 +42,7 @@ var appModule = fx.Module("app",
 		limits := app.DefaultLimits()
 		limits.MaxActiveSessions = cfg.MaxActiveSessions
 		limits.IdleTimeout = cfg.IdleTimeout
+		limits.MaxSubscribers, limits.MaxSubscribersPerUser = cfg.SessionMaxSubscribers, cfg.SessionMaxSubscribersPerUser
 		limits.WindowEvents = cfg.ReplayWindowEvents
 		h := app.NewHub(reg, rt, clock, log, limits)
 		if cfg.EnsembleAPIKey != "" {

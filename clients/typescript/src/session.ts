@@ -589,7 +589,11 @@ export class DiminuendoClient {
     if (!ws) return;
     this.detach();
     try {
-      ws.close(4000, "abandoned");
+      // A dead peer never answers a close handshake: where the implementation
+      // can (the `ws` package), drop the socket at once.
+      const terminate = (ws as { terminate?: () => void }).terminate;
+      if (typeof terminate === "function") terminate.call(ws);
+      else ws.close(4000, "abandoned");
     } catch {
       // already gone
     }

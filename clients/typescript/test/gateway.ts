@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 export interface Gateway {
+  port: number;
   /** http://127.0.0.1:PORT */
   httpUrl: string;
   /** ws://127.0.0.1:PORT/ws */
@@ -33,7 +34,7 @@ function freePort(): Promise<number> {
 /** The binary named by envVar, or one built from ./cmd/<name> of this checkout into dir. */
 function binary(name: string, envVar: string, dir: string): string {
   const fromEnv = process.env[envVar];
-  if (fromEnv) return fromEnv;
+  if (fromEnv) return resolve(fromEnv); // the child runs in a scratch directory
   const out = join(dir, name);
   execFileSync("go", ["build", "-o", out, `./cmd/${name}`], { cwd: repoRoot, stdio: "inherit", timeout: 300_000 });
   return out;
@@ -64,10 +65,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
+/** A gateway process; `port` reuses a port (a restart at the same address). */
+export async function startGateway(env: Record<string, string> = {}, opts: { port?: number } = {}): Promise<Gateway> {
   const dir = mkdtempSync(join(tmpdir(), "diminuendo-ts-"));
   const bin = binary("diminuendo", "DIMINUENDO_BIN", dir);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   let output = "";
   // cwd is the scratch directory so that no .env of the checkout is read.
   const child = spawn(bin, [], {
@@ -99,6 +101,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     throw e;
   }
   return {
+    port,
     httpUrl,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     async stop() {
@@ -148,6 +151,60 @@ export async function startIdp(): Promise<Idp> {
       if (c.email) args.push("-email", c.email);
       return execFileSync(bin, args, { cwd: dir, timeout: 10_000 }).toString().trim();
     },
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Fabric {
+  /** PODIUM_URL, UNISON_URL and ENSEMBLE_URL for a gateway using these upstreams. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The simulated upstreams as their own process (cmd/fabric-sim), so that
+ * sessions and their agents outlive a gateway process.
+ */
+export async function startFabricSim(stepDelay: string): Promise<Fabric> {
+  const dir = mkdtempSync(join(tmpdir(), "diminuendo-fabric-"));
+  const bin = binary("fabric-sim", "DIMINUENDO_FABRIC_SIM_BIN", dir);
+  const args = ["-podium", "127.0.0.1:0", "-unison", "127.0.0.1:0", "-ensemble", "127.0.0.1:0", "-step-delay", stepDelay];
+  const child = spawn(bin, args, { cwd: dir, env: { PATH: process.env["PATH"] ?? "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const urls: Record<string, string> = {};
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fabric-sim printed no URLs within 30 s:\n${output}`)), 30_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fabric-sim exited with ${code}:\n${output}`));
+    });
+    child.stdout?.on("data", (b: Buffer) => {
+      output += b.toString();
+      for (const line of output.split("\n")) {
+        const [name, url] = line.trim().split(/\s+/);
+        if (name && url?.startsWith("http")) urls[name] = url;
+      }
+      if (urls["podium"] && urls["unison"] && urls["ensemble"]) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr?.on("data", (b: Buffer) => {
+      output = (output + b.toString()).slice(-20_000);
+    });
+  });
+  try {
+    await ready;
+  } catch (e) {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    env: { PODIUM_URL: urls["podium"] ?? "", UNISON_URL: urls["unison"] ?? "", ENSEMBLE_URL: urls["ensemble"] ?? "" },
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });

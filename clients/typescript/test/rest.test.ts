@@ -36,6 +36,13 @@ describe("createRestClient against a gateway", () => {
     assert.equal(tokensAsked.length, 3);
   });
 
+  it("lists the agent types", async () => {
+    const rest = createRestClient({ baseUrl: gw.httpUrl });
+    const r = await rest.GET("/api/agent-types");
+    assert.equal(r.response.status, 200);
+    assert.ok(r.data?.agentTypes.some((t) => t.id === "coding-agent"));
+  });
+
   it("returns the error body of a refusal", async () => {
     const rest = createRestClient({ baseUrl: gw.httpUrl });
     const r = await rest.GET("/api/sessions/{sessionId}", { params: { path: { sessionId: "ses_nope" } } });

@@ -8,6 +8,7 @@ import {
   type ServerEvent,
   type SessionEvent,
   type WebSocketConstructor,
+  type WebSocketLike,
 } from "../src/index.js";
 import { startGateway, type Gateway } from "./gateway.js";
 
@@ -50,6 +51,43 @@ function recordingWebSocket(): { WS: WebSocketConstructor; sockets: WebSocket[] 
   }
   return { WS: Recording, sockets };
 }
+
+/**
+ * A `ws` WebSocket behind a faulty relay: each frame from the gateway goes
+ * through relay, which may deliver it, hold it back, repeat it or drop it,
+ * as a misbehaving proxy could.
+ */
+function relayed(relay: (data: unknown, deliver: (data: unknown) => void) => void): WebSocketConstructor {
+  return class Relayed implements WebSocketLike {
+    private readonly ws: WebSocket;
+    onopen: ((ev: unknown) => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: unknown) => void) | null = null;
+    onerror: ((ev: unknown) => void) | null = null;
+
+    constructor(url: string) {
+      this.ws = new WebSocket(url);
+      this.ws.onopen = (ev) => this.onopen?.(ev);
+      this.ws.onclose = (ev) => this.onclose?.(ev);
+      this.ws.onerror = (ev) => this.onerror?.(ev);
+      this.ws.onmessage = (ev) => relay(ev.data, (data) => this.onmessage?.({ data }));
+    }
+    get readyState(): number {
+      return this.ws.readyState;
+    }
+    send(data: string): void {
+      this.ws.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.ws.close(code, reason);
+    }
+  };
+}
+
+const seqOf = (data: unknown): number | undefined => {
+  const seq = (JSON.parse(String(data)) as { seq?: unknown }).seq;
+  return typeof seq === "number" ? seq : undefined;
+};
 
 describe("DiminuendoClient against a gateway", () => {
   let gw: Gateway;
@@ -173,9 +211,18 @@ describe("DiminuendoClient against a gateway", () => {
       }
     });
     const events = c.events(session.id);
-    await c.runTurn(session.id, "survive a drop");
+    // The cut may come before the gateway's confirmation of run_turn (the pong behind it): then
+    // runTurn cannot know and says CONNECTION_LOST, while the turn itself goes on.
+    const started = c.runTurn(session.id, "survive a drop", "ct-drop").catch((e: unknown) => e);
     await collectUntil(events, turnOver);
     await events.return?.();
+    const outcome = await started;
+    assert.ok(
+      outcome === "ct-drop" || (outcome instanceof DiminuendoError && outcome.code === "CONNECTION_LOST"),
+      String(outcome),
+    );
+    const first = seen[0];
+    assert.ok(first?.type === "user_message" && first.clientTurnId === "ct-drop");
 
     assert.ok(cut, "the socket was cut");
     assert.ok(sockets.length >= 2, "the client reconnected");
@@ -194,6 +241,64 @@ describe("DiminuendoClient against a gateway", () => {
     assert.deepEqual(
       page.events.map((e) => `${e.seq}:${e.type}`),
       seen.map((e) => `${e.seq}:${e.type}`),
+    );
+  });
+
+  it("delivers each sequenced event once when frames arrive twice", async () => {
+    // Every frame twice, the second time after the next one: duplicates and stale redeliveries.
+    let held: unknown;
+    const repeating = relayed((data, deliver) => {
+      deliver(data);
+      if (held !== undefined) deliver(held);
+      held = data;
+    });
+    const c = client({ WebSocket: repeating });
+    await within(c.connect(), "connect");
+    const session = await c.createSession({ agentType: "coding-agent" });
+    await c.join(session.id);
+    const seen: SessionEvent[] = [];
+    c.on((ev) => {
+      if (isSequenced(ev)) seen.push(ev);
+    });
+    const events = c.events(session.id);
+    await c.runTurn(session.id, "say it once");
+    await collectUntil(events, turnOver);
+    await events.return?.();
+    const seqs = seen.map((e) => e.seq);
+    assert.ok(seqs.length > 5);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+    );
+  });
+
+  it("fills a gap in the seqs by re-joining from the last one delivered", async () => {
+    // seq 4 is lost on the way: the client sees 5 follow 3.
+    let dropped = 0;
+    const lossy = relayed((data, deliver) => {
+      if (seqOf(data) === 4 && dropped === 0) dropped += 1;
+      else deliver(data);
+    });
+    const c = client({ WebSocket: lossy });
+    await within(c.connect(), "connect");
+    const session = await c.createSession({ agentType: "coding-agent" });
+    await c.join(session.id);
+    const seen: SessionEvent[] = [];
+    const snapshots: number[] = [];
+    c.on((ev) => {
+      if (isSequenced(ev)) seen.push(ev);
+      if (ev.type === "state_snapshot") snapshots.push(ev.latestSeq);
+    });
+    const events = c.events(session.id);
+    await c.runTurn(session.id, "lose one");
+    await collectUntil(events, turnOver);
+    await events.return?.();
+    assert.equal(dropped, 1);
+    assert.equal(snapshots.length, 1, "one re-join");
+    const seqs = seen.map((e) => e.seq);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
     );
   });
 
@@ -223,6 +328,17 @@ describe("DiminuendoClient against a gateway", () => {
     assert.equal(c.state, "open");
     const sessions = await c.listSessions();
     assert.ok(sessions.some((s) => s.id === a.id));
+  });
+
+  it("lists the agent types the gateway offers", async () => {
+    const c = client();
+    await within(c.connect(), "connect");
+    const types = await c.listAgentTypes();
+    assert.deepEqual(
+      types.map((t) => t.id),
+      ["coding-agent", "echo", "guarded-agent"],
+    );
+    assert.ok(types.every((t) => t.name.length > 0));
   });
 
   it("ends events() iterators and rejects requests once closed", async () => {
