@@ -32,7 +32,7 @@ export default defineConfig({
       `DEV_MODE=true HOST=127.0.0.1 PORT=${port} SIM_STEP_DELAY=5ms LOG_LEVEL=warn ../bin/diminuendo`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
-    timeout: 180_000,
+    timeout: 300_000, // a cold go build of the gateway on a small CI machine
     stdout: "ignore",
     stderr: "pipe",
   },
