@@ -22,8 +22,11 @@ export function SessionView({ client, session }: { client: Client; session: Sess
   const t = feed.transcript;
   const usage = totalUsage(t);
   const bottom = useRef<HTMLDivElement>(null);
+  // Follow the stream while the reader is at the end; leave them be when
+  // they scrolled up to read.
+  const following = useRef(true);
   useEffect(() => {
-    bottom.current?.scrollIntoView({ block: "end" });
+    if (following.current) bottom.current?.scrollIntoView({ block: "end" });
   }, [t.lastSeq]);
 
   return (
@@ -59,7 +62,13 @@ export function SessionView({ client, session }: { client: Client; session: Sess
           </Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="conversation" style={{ flex: 1, minHeight: 0, display: "flex", flexDirection: "column" }}>
-          <div className="transcript-scroll">
+          <div
+            className="transcript-scroll"
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 48;
+            }}
+          >
             <Stack gap="lg" py="md" data-testid="transcript" data-seqs={t.seqs.join(",")} data-last-seq={t.lastSeq}>
               {feed.loading && <Loader size="sm" />}
               {feed.error && (

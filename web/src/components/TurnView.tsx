@@ -168,6 +168,15 @@ function ToolCard({ item, ctx }: { item: Extract<Item, { kind: "tool" }>; ctx: C
   );
 }
 
+const promptColor: Record<string, string> = {
+  approved: "teal",
+  answered: "teal",
+  pending: "orange",
+  denied: "red",
+  dismissed: "gray",
+  unanswered: "gray",
+};
+
 interface Question {
   id: string;
   label: string;
@@ -216,7 +225,7 @@ function PromptCard({ item, ctx, live }: { item: Extract<Item, { kind: "prompt" 
         <Text fw={600} size="sm">
           {item.prompt === "permission" ? `Permission: ${item.toolName ?? "tool"}` : "Question"}
         </Text>
-        <Badge size="sm" color={outcome === "approved" || outcome === "answered" ? "teal" : outcome === "pending" ? "orange" : "red"}>
+        <Badge size="sm" color={promptColor[outcome]}>
           {outcome}
         </Badge>
       </Group>
