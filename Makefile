@@ -111,6 +111,12 @@ frame-check: ## the end-to-end suite with every frame validated against openapi.
 	@out=$$($(GO) test -count=1 -v -timeout 15m ./e2e/ 2>&1); rc=$$?; \
 	echo "$$out" | grep -E '^(--- FAIL|FAIL|ok)|frame schema check|does not match'; exit $$rc
 
+# Go consumers: the example module under examples/go imports the client by
+# its module path and runs a turn against a gateway started by gatewaytest.
+.PHONY: examples-go
+examples-go: ## the Go example module's tests
+	cd examples/go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+
 # --- web client (web/): Vite + React build embedded in the binary, and its browser tests ---
 .PHONY: web-deps web-build web-check web-test
 WEB_NPM := cd web && npm

@@ -16,8 +16,10 @@ import (
 // Limits are the hub's budgets; each is configuration, and going over one is
 // a clear refusal (CAPACITY_EXCEEDED), never a crash.
 type Limits struct {
-	// MaxActiveSessions caps sessions holding a live agent stream here.
-	MaxActiveSessions int
+	// MaxActiveSessions caps sessions holding a live agent stream here, and
+	// MaxActiveSessionsPerTenant one tenant's among them.
+	MaxActiveSessions          int
+	MaxActiveSessionsPerTenant int
 	// WindowEvents and WindowBytes bound each session's replay window.
 	WindowEvents int
 	WindowBytes  int
@@ -59,9 +61,10 @@ type Hub struct {
 	log    *slog.Logger
 	limits Limits
 
-	mu    sync.Mutex
-	live  map[string]*liveSession
-	stats Stats
+	mu        sync.Mutex
+	live      map[string]*liveSession
+	perTenant map[string]int // live sessions by tenant
+	stats     Stats
 	// secrets are forwarded to every new agent instance (sealed by the
 	// runtime adapter; never logged).
 	secrets map[string]string
@@ -74,7 +77,7 @@ type Hub struct {
 // NewHub builds the hub.
 func NewHub(reg ports.SessionRegistry, rt ports.AgentRuntime, clock ports.Clock, log *slog.Logger, limits Limits) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Hub{reg: reg, rt: rt, clock: clock, log: log, limits: limits, live: map[string]*liveSession{}, ctx: ctx, cancel: cancel}
+	h := &Hub{reg: reg, rt: rt, clock: clock, log: log, limits: limits, live: map[string]*liveSession{}, perTenant: map[string]int{}, ctx: ctx, cancel: cancel}
 	return h
 }
 
@@ -120,6 +123,10 @@ func (h *Hub) ActiveSessions() int {
 	return len(h.live)
 }
 
+// capacityRetry is the retry hint of a refused activation: sessions go idle
+// and free their places within minutes.
+const capacityRetry = 30 * time.Second
+
 func liveKey(tenantID, sessionID string) string { return tenantID + "\x00" + sessionID }
 
 // session returns the live session for rec, creating its (inactive) shell.
@@ -131,10 +138,16 @@ func (h *Hub) session(rec domain.SessionRecord) (*liveSession, error) {
 		return ls, nil
 	}
 	if h.limits.MaxActiveSessions > 0 && len(h.live) >= h.limits.MaxActiveSessions {
-		return nil, domain.E(domain.KindCapacityExceeded, "this gateway instance has no room for another active session")
+		return nil, &domain.Error{Kind: domain.KindCapacityExceeded, RetryAfter: capacityRetry,
+			Message: "this gateway instance has no room for another active session"}
+	}
+	if h.limits.MaxActiveSessionsPerTenant > 0 && h.perTenant[rec.TenantID] >= h.limits.MaxActiveSessionsPerTenant {
+		return nil, &domain.Error{Kind: domain.KindCapacityExceeded, RetryAfter: capacityRetry,
+			Message: "your organisation has as many active sessions as one gateway instance allows; retry when one goes idle"}
 	}
 	ls := newLiveSession(h, rec)
 	h.live[k] = ls
+	h.perTenant[rec.TenantID]++
 	return ls, nil
 }
 
@@ -149,6 +162,9 @@ func (h *Hub) forget(ls *liveSession) {
 	h.mu.Lock()
 	if h.live[ls.key] == ls {
 		delete(h.live, ls.key)
+		if h.perTenant[ls.tenantID]--; h.perTenant[ls.tenantID] <= 0 {
+			delete(h.perTenant, ls.tenantID)
+		}
 	}
 	h.mu.Unlock()
 }

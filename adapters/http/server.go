@@ -72,6 +72,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	// Who is calling comes before what they sent: an unauthenticated caller
 	// gets 401, never a validation message describing the API.
 	e.Use(s.authenticate)
+	e.Use(s.rateLimit)
 
 	spec, err := api.GetSpec()
 	if err != nil {

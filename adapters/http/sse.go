@@ -111,10 +111,19 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 	if !ok {
 		return nil, &domain.Error{Kind: domain.KindCapacityExceeded, Message: "this gateway instance is shutting down; retry", RetryAfter: time.Second}
 	}
+	// A stream is a long-lived connection like a socket: it holds a place
+	// in its tenant's and user's connection quotas while it lasts.
+	release := func() {}
+	if q := h.s.ext.quotas; q != nil && !h.s.cfg.DevMode {
+		if release, err = q.Acquire(id); err != nil {
+			return nil, err
+		}
+	}
 	cfg := h.s.ext.sse.withDefaults()
 	sub := newSSESubscriber(cfg.QueueBytes)
 	stopExpiry, err := endAtExpiry(ctx, sub)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	if err := h.s.hub.Join(ctx, id, jr, sub, func(snap app.Snapshot) app.Frame {
@@ -127,11 +136,12 @@ func (h *handlers) StreamEvents(ctx context.Context, req api.StreamEventsRequest
 		return f
 	}); err != nil {
 		stopExpiry()
+		release()
 		return nil, err
 	}
 	return &sseResponse{
 		ctx: ctx, stop: stop, sub: sub, cfg: cfg,
-		leave: func() { stopExpiry(); _ = h.s.hub.Leave(id, req.SessionId, sub) },
+		leave: func() { stopExpiry(); _ = h.s.hub.Leave(id, req.SessionId, sub); release() },
 	}, nil
 }
 

@@ -58,6 +58,9 @@ func (s *Server) reauthorize(c *conn, id domain.Identity) {
 // authenticated records the identity and arms the expiry timers: a warning
 // ExpiryWarning before exp, and close 4001 at exp.
 func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid string) {
+	if !s.takeQuota(c, id, rid) {
+		return
+	}
 	c.mu.Lock()
 	c.ident = &id
 	c.expires = exp
@@ -90,6 +93,40 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 	}
 	c.mu.Unlock()
 	c.push(encode(api.Authenticated{Type: api.AuthenticatedTypeAuthenticated, RequestId: optional(rid), Identity: apiconv.Identity(id)}))
+}
+
+// takeQuota gives a connection its place in the per-tenant and per-user
+// connection quotas when it first authenticates (a refresh keeps its user
+// and tenant, so its place). Over a quota the client gets CAPACITY_EXCEEDED
+// with a retry hint and close 1013. Dev mode has one identity and no quotas.
+func (s *Server) takeQuota(c *conn, id domain.Identity, rid string) bool {
+	if s.quotas == nil || s.cfg.DevMode {
+		return true
+	}
+	c.mu.Lock()
+	held := c.quota != nil
+	c.mu.Unlock()
+	if held {
+		return true
+	}
+	release, err := s.quotas.Acquire(id)
+	if err != nil {
+		s.countError(CodeCapacityExceeded)
+		c.push(encodeError(err, rid, "", s.cfg.DevMode))
+		c.closeWith(CloseTryAgainLater, "over quota")
+		return false
+	}
+	c.mu.Lock()
+	closed := c.closed
+	if !closed {
+		c.quota = release
+	}
+	c.mu.Unlock()
+	if closed {
+		release()
+		return false
+	}
+	return true
 }
 
 // queryTokenParams are the query parameters a token could be smuggled in.

@@ -28,6 +28,7 @@ type conn struct {
 	warnTime *time.Timer
 	joined   map[string]struct{}
 	closed   bool
+	quota    func() // gives back the connection's place in its quotas
 }
 
 var _ app.Subscriber = (*conn)(nil)
@@ -71,8 +72,11 @@ func (c *conn) release() {
 			t.Stop()
 		}
 	}
-	ident := c.ident
+	ident, quota := c.ident, c.quota
 	c.mu.Unlock()
+	if quota != nil {
+		quota()
+	}
 	c.out.Close()
 	if ident != nil {
 		c.srv.hub.Detach(*ident, c.joinedIDs(), c)

@@ -72,6 +72,7 @@ type Server struct {
 	limiter    ports.AuthLimiter   // may be nil
 	log        *slog.Logger
 	schemas    messageSchemas
+	quotas     *app.ConnectionQuotas // nil: none
 	m          *melody.Melody
 	origins    domain.Origins
 	handlers   map[string]handler
@@ -325,4 +326,10 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// WithQuotas applies per-tenant and per-user connection quotas.
+func (s *Server) WithQuotas(q *app.ConnectionQuotas) *Server {
+	s.quotas = q
+	return s
 }

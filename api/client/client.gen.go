@@ -807,7 +807,7 @@ type AuthConfig struct {
 	// Audience AUTH0_AUDIENCE, the API identifier access tokens carry in aud
 	Audience string `json:"audience"`
 
-	// ClientId AUTH0_CLIENT_ID
+	// ClientId AUTH0_CLIENT_ID, the web client's application id
 	ClientId string `json:"clientId"`
 
 	// DevMode true when the gateway needs no token

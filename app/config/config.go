@@ -68,6 +68,12 @@ type Config struct {
 	// Budgets (DESIGN.md): going over one is a clear refusal.
 	MaxConnections    int `env:"MAX_CONNECTIONS" envDefault:"10000"`
 	MaxActiveSessions int `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
+	// Per-tenant and per-user shares of the instance's budgets, so one
+	// tenant cannot take them all (0: no cap). A single-tenant deployment
+	// sets the tenant caps to the instance's.
+	MaxActiveSessionsPerTenant int `env:"MAX_ACTIVE_SESSIONS_PER_TENANT" envDefault:"1250"`
+	MaxConnectionsPerTenant    int `env:"MAX_CONNECTIONS_PER_TENANT" envDefault:"2500"`
+	MaxConnectionsPerUser      int `env:"MAX_CONNECTIONS_PER_USER" envDefault:"100"`
 	// SessionMaxSubscribers caps the connections (WebSocket joins and event
 	// streams) attached to one session; SessionMaxSubscribersPerUser caps
 	// one user's among them, so no one can fill a session.
@@ -76,7 +82,12 @@ type Config struct {
 	IdleTimeout                  time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
 	RateLimitMessages            int           `env:"WS_RATE_LIMIT" envDefault:"60"`
 	RateLimitWindow              time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
-	ShutdownDrain                time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
+	// RESTRateLimit requests per RESTRateWindow per identity: by default
+	// the WebSocket's rate, so the REST twins of the messages are no way
+	// around it.
+	RESTRateLimit  int           `env:"REST_RATE_LIMIT" envDefault:"60"`
+	RESTRateWindow time.Duration `env:"REST_RATE_WINDOW" envDefault:"10s"`
+	ShutdownDrain  time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"10s"`
 	// HTTPReadTimeout bounds reading one request, headers and body: a client
 	// trickling a body cannot hold a connection longer. Event streams and
 	// WebSockets lift it once the request is read.

@@ -40,7 +40,7 @@ var appModule = fx.Module("app",
 	fx.Provide(func() ports.Clock { return systemClock{} }),
 	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, reg ports.SessionRegistry, rt ports.AgentRuntime, clock ports.Clock, log *slog.Logger) *app.Hub {
 		limits := app.DefaultLimits()
-		limits.MaxActiveSessions = cfg.MaxActiveSessions
+		limits.MaxActiveSessions, limits.MaxActiveSessionsPerTenant = cfg.MaxActiveSessions, cfg.MaxActiveSessionsPerTenant
 		limits.IdleTimeout = cfg.IdleTimeout
 		limits.MaxSubscribers, limits.MaxSubscribersPerUser = cfg.SessionMaxSubscribers, cfg.SessionMaxSubscribersPerUser
 		limits.WindowEvents = cfg.ReplayWindowEvents
@@ -54,6 +54,9 @@ var appModule = fx.Module("app",
 		return h
 	}),
 	fx.Provide(app.NewMembers, app.NewFiles, app.NewModels, app.NewAgentTypes),
+	fx.Provide(func(cfg config.Config) *app.ConnectionQuotas {
+		return app.NewConnectionQuotas(cfg.MaxConnectionsPerTenant, cfg.MaxConnectionsPerUser)
+	}),
 	fx.Provide(fx.Annotate(func(checkers []ports.HealthChecker, hub *app.Hub) *app.Health {
 		return app.NewHealth(checkers, hub, Version)
 	}, fx.ParamTags(`group:"health"`))),

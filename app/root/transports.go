@@ -19,7 +19,7 @@ import (
 )
 
 var wsModule = fx.Module("ws",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, agentTypes *app.AgentTypes, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, tr *telemetry.Tracing, log *slog.Logger) *ws.Server {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, tr *telemetry.Tracing, log *slog.Logger) *ws.Server {
 		wc := ws.DefaultConfig()
 		wc.DevMode = cfg.DevMode
 		wc.AllowedOrigins = cfg.AllowedOrigins
@@ -28,7 +28,7 @@ var wsModule = fx.Module("ws",
 		wc.MaxConnections = cfg.MaxConnections
 		wc.Heartbeat = cfg.HeartbeatInterval
 		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning
-		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files).WithAgentTypes(agentTypes).
+		s := ws.New(wc, hub, v, lim, log.With("component", "ws")).WithMembers(members).WithFiles(files).WithAgentTypes(agentTypes).WithQuotas(quotas).
 			WithTracer(tr.Tracer("github.com/diminuendo/diminuendo/ws"))
 		health.CountConnections(s.Connections)
 		lc.Append(fx.Hook{
@@ -79,7 +79,7 @@ var tracingModule = fx.Module("tracing",
 )
 
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version, ReadTimeout: cfg.HTTPReadTimeout},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
@@ -90,7 +90,8 @@ var httpModule = fx.Module("http",
 		if cfg.MetricsAddr == "" {
 			metricsRoute = metrics.Handler()
 		}
-		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).WithAgentTypes(agentTypes).
+		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).WithAgentTypes(agentTypes).WithQuotas(quotas).
+			WithRequestRates(app.NewRequestRates(cfg.RESTRateLimit, cfg.RESTRateWindow)).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
 		s.WithWebClient(web.Handler(web.Options{IdentityProvider: cfg.Auth0Domain}))
 		lc.Append(fx.Hook{

@@ -486,7 +486,7 @@ export interface components {
              *     https, a full URL (the local IdP on loopback) is used as written. Empty in dev mode when unset.
              */
             domain: string;
-            /** @description AUTH0_CLIENT_ID */
+            /** @description AUTH0_CLIENT_ID, the web client's application id */
             clientId: string;
             /** @description AUTH0_AUDIENCE, the API identifier access tokens carry in aud */
             audience: string;
