@@ -199,11 +199,17 @@ var toolKinds = []struct{ substr, kind string }{
 	{"think", "think"},
 }
 
+// toolKind matches the start of each word of the name (write_file,
+// web-fetch, run.command), so "frobnicate" is not a "cat".
 func toolKind(name string) string {
-	n := strings.ToLower(name)
+	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
 	for _, k := range toolKinds {
-		if strings.Contains(n, k.substr) {
-			return k.kind
+		for _, w := range words {
+			if strings.HasPrefix(w, k.substr) {
+				return k.kind
+			}
 		}
 	}
 	return "other"
