@@ -404,6 +404,11 @@ func translate(st *mapState, ev *domain.Event, mc mapCtx) []update {
 		// they did not start.
 		mark["payload"] = ev.Data
 	}
+	if ev.Type == domain.EvTurnComplete {
+		if r, ok := stopReasons[ev.Str("stopReason")]; ok {
+			mark["stopReason"] = r
+		}
+	}
 	if len(out) == 0 {
 		return []update{{"sessionUpdate": "session_info_update", "_meta": map[string]any{metaKey: mark}}}
 	}
