@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { acp, agentText, connect, rawSocket, startGateway, until, updatesOf, validate, validation } from "./harness.js";
+import { acp, agentText, connect, rawSocket, startGateway, until, updatesOf, validate, reportValidation, validation } from "./harness.js";
 
 let gw;
 before(async () => {
@@ -311,7 +311,7 @@ test("the schema check catches a message that breaks the schema", () => {
 });
 
 test("every message the gateway sent on /acp matches the ACP schema of the SDK", (t) => {
-  t.diagnostic(`ACP messages validated against @agentclientprotocol/sdk schema/v1/schema.json: ${validation.checked}`);
+  reportValidation(t, "acp");
   assert.ok(validation.checked > 100, `only ${validation.checked} messages checked`);
   assert.deepEqual(validation.failures.slice(0, 3), []);
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 
-import { acp, agentText, binary, connect, startFabricSim, startGateway, startIdp, updatesOf, validation } from "./harness.js";
+import { acp, agentText, binary, connect, startFabricSim, startGateway, startIdp, updatesOf, reportValidation, validation } from "./harness.js";
 
 /** The bridge as an editor runs it: a child process speaking ACP on stdio. */
 function startBridge(env) {
@@ -136,7 +136,7 @@ describe("bridge tokens", () => {
 });
 
 test("every message the editor got through the bridge matches the ACP schema of the SDK", (t) => {
-  t.diagnostic(`ACP messages validated against @agentclientprotocol/sdk schema/v1/schema.json: ${validation.checked}`);
+  reportValidation(t, "bridge");
   assert.ok(validation.checked > 50, `only ${validation.checked} messages checked`);
   assert.deepEqual(validation.failures.slice(0, 3), []);
 });

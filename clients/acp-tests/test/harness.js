@@ -3,7 +3,7 @@
 // clients made with the official SDK whose every received message is
 // checked against the ACP JSON schema shipped in that SDK.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -115,6 +115,8 @@ export async function startGateway(env = {}, opts = {}) {
     async stop() {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
+      // A gateway built with -race reports data races on stderr.
+      if (log().includes("WARNING: DATA RACE")) throw new Error(`the gateway reported a data race:\n${log()}`);
     },
   };
 }
@@ -204,6 +206,15 @@ const requestDefs = { "session/update": "SessionNotification", "session/request_
 
 /** Every message the gateway sent, checked; shared by every connection of this process. */
 export const validation = { checked: 0, failures: [] };
+
+/**
+ * Reports this file's count (as a test diagnostic, and appended to the file
+ * ACP_TALLY names, which make acp-test sums).
+ */
+export function reportValidation(t, file) {
+  t.diagnostic(`ACP messages validated against @agentclientprotocol/sdk schema/v1/schema.json: ${validation.checked}`);
+  if (process.env.ACP_TALLY) appendFileSync(process.env.ACP_TALLY, `${file} ${validation.checked}\n`);
+}
 
 /** Checks one message from the gateway; method is the method of the request it answers, if any. */
 export function validate(msg, method) {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { acp, agentText, connect, rawSocket, startFabricSim, startGateway, startIdp, until, updatesOf, validation } from "./harness.js";
+import { acp, agentText, connect, rawSocket, startFabricSim, startGateway, startIdp, until, updatesOf, reportValidation, validation } from "./harness.js";
 
 let fabric, idp, gw;
 before(async () => {
@@ -114,7 +114,7 @@ describe("restart", () => {
 });
 
 test("every message the gateway sent on /acp matches the ACP schema of the SDK", (t) => {
-  t.diagnostic(`ACP messages validated against @agentclientprotocol/sdk schema/v1/schema.json: ${validation.checked}`);
+  reportValidation(t, "tenancy");
   assert.ok(validation.checked > 20, `only ${validation.checked} messages checked`);
   assert.deepEqual(validation.failures.slice(0, 3), []);
 });
