@@ -51,9 +51,37 @@ func (c *conn) attachment(sid string) *attachment {
 }
 
 // join attaches a to its session. With after set the session's events after
-// it are replayed first (a load); without, only live events follow.
-// pending receives the snapshot's unanswered prompts.
-func (c *conn) join(ctx context.Context, a *attachment, after *uint64, epoch string) ([]domain.Event, error) {
+// it are replayed first (a load); without, only live events follow. It
+// returns the snapshot's unanswered prompts and latest seq.
+func (c *conn) join(ctx context.Context, a *attachment, after *uint64, epoch string) ([]domain.Event, uint64, error) {
+	c.leave(a)
+	var pending []domain.Event
+	var latest uint64
+	err := c.srv.hub.Join(ctx, c.id, app.JoinRequest{SessionID: a.sid, AfterSeq: after, Epoch: epoch}, a, func(snap app.Snapshot) app.Frame {
+		pending, latest = snap.PendingPrompts, snap.LatestSeq
+		// Through the pump, so it takes effect between the frames queued
+		// before the join and the replay that follows.
+		c.after(func() {
+			c.mu.Lock()
+			a.replayUntil = snap.LatestSeq
+			if after == nil {
+				a.lastSeq = max(a.lastSeq, snap.LatestSeq)
+			}
+			c.mu.Unlock()
+		})
+		return app.Frame{Type: "snapshot"}
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	c.mu.Lock()
+	a.joined = true
+	c.mu.Unlock()
+	return pending, latest, nil
+}
+
+// leave detaches a from its session if it is attached.
+func (c *conn) leave(a *attachment) {
 	c.mu.Lock()
 	was := a.joined
 	a.joined = false
@@ -61,24 +89,6 @@ func (c *conn) join(ctx context.Context, a *attachment, after *uint64, epoch str
 	if was {
 		_ = c.srv.hub.Leave(c.id, a.sid, a)
 	}
-	var pending []domain.Event
-	err := c.srv.hub.Join(ctx, c.id, app.JoinRequest{SessionID: a.sid, AfterSeq: after, Epoch: epoch}, a, func(snap app.Snapshot) app.Frame {
-		c.mu.Lock()
-		a.replayUntil = snap.LatestSeq
-		if after == nil {
-			a.lastSeq = snap.LatestSeq
-		}
-		c.mu.Unlock()
-		pending = snap.PendingPrompts
-		return app.Frame{Type: "snapshot"}
-	})
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	a.joined = true
-	c.mu.Unlock()
-	return pending, nil
 }
 
 // deliver translates one frame of a's session and writes its updates; it
@@ -113,7 +123,9 @@ func (c *conn) deliver(a *attachment, f app.Frame) {
 	replay := ev.Seq <= a.replayUntil
 	p := a.prompt
 	own := false
-	if p != nil && ev.Type == domain.EvUserMessage && p.turnID == "" && ev.Str("clientTurnId") == p.clientTurnID {
+	// A runtime that does not echo clientTurnId: the session runs one turn
+	// at a time, and RunTurn was accepted, so the next user message is ours.
+	if p != nil && ev.Type == domain.EvUserMessage && p.turnID == "" && (ev.Str("clientTurnId") == p.clientTurnID || ev.Str("clientTurnId") == "") {
 		p.turnID, own = ev.TurnID, true
 	} else if p != nil && p.turnID != "" && ev.TurnID == p.turnID {
 		own = true

@@ -270,7 +270,7 @@ func (c *conn) promptSession(ctx context.Context, id json.RawMessage, params jso
 		c.fail(id, err)
 	}
 	if !joined {
-		pending, err := c.join(ctx, a, nil, "")
+		pending, _, err := c.join(ctx, a, nil, "")
 		if err != nil {
 			abandon(err)
 			return
@@ -347,16 +347,26 @@ func (c *conn) loadSession(ctx context.Context, id json.RawMessage, params json.
 		c.fail(id, domain.E(domain.KindInvalidState, "a prompt of this connection is running in this session"))
 		return
 	}
+	a.cwd = *p.Cwd
+	c.mu.Unlock()
 	after := uint64(0)
 	if p.Meta.Gateway.AfterSeq != nil {
 		after = *p.Meta.Gateway.AfterSeq
 	}
-	a.cwd = *p.Cwd
-	a.lastSeq = after
-	a.replayUntil = ^uint64(0) // everything queued until the join is history
-	a.asked = map[string]bool{}
-	c.mu.Unlock()
-	c.after(func() { a.st = mapState{} }) // a fresh translation for the replay
+	// Frames of an earlier attachment still queued are written first; the
+	// replay starts from a fresh translation after them.
+	c.leave(a)
+	restart := func(from uint64) {
+		c.after(func() {
+			c.mu.Lock()
+			a.lastSeq = from
+			a.replayUntil = ^uint64(0) // until the join says where history ends
+			a.asked = map[string]bool{}
+			c.mu.Unlock()
+			a.st = mapState{}
+		})
+	}
+	restart(after)
 	epoch := p.Meta.Gateway.Epoch
 	// Page the history through the pump, then join after the last event:
 	// the join replays what came meanwhile and goes on live.
@@ -369,9 +379,7 @@ func (c *conn) loadSession(ctx context.Context, id json.RawMessage, params json.
 		if epoch != "" && page.Epoch != epoch && after > 0 {
 			// Another event stream: the cursor means nothing in it.
 			after, epoch = 0, ""
-			c.mu.Lock()
-			a.lastSeq = 0
-			c.mu.Unlock()
+			restart(0)
 			continue
 		}
 		epoch = page.Epoch
@@ -387,7 +395,7 @@ func (c *conn) loadSession(ctx context.Context, id json.RawMessage, params json.
 			break
 		}
 	}
-	pending, err := c.join(ctx, a, &after, epoch)
+	pending, _, err := c.join(ctx, a, &after, epoch)
 	if err != nil {
 		c.fail(id, err)
 		return
@@ -410,7 +418,7 @@ func (c *conn) resumeSession(ctx context.Context, id json.RawMessage, params jso
 		return
 	}
 	a := c.attachment(p.SessionID)
-	pending, err := c.join(ctx, a, nil, "")
+	pending, seq, err := c.join(ctx, a, nil, "")
 	if err != nil {
 		c.forgetIdle(a)
 		c.fail(id, err)
@@ -418,7 +426,6 @@ func (c *conn) resumeSession(ctx context.Context, id json.RawMessage, params jso
 	}
 	c.mu.Lock()
 	a.cwd = *p.Cwd
-	seq := a.lastSeq
 	c.mu.Unlock()
 	c.after(func() {
 		c.reply(id, map[string]any{"_meta": map[string]any{metaKey: map[string]any{"latestSeq": seq}}})
