@@ -226,6 +226,29 @@ describe("sessions", () => {
     }
   });
 
+  test("a permission left open by a dropped client is asked again of the client that loads the session", async () => {
+    const a = await connect(gw.acpUrl);
+    const { sessionId } = await newSession(a, { diminuendo: { agentType: "guarded-agent" } });
+    a.onPermission = () => new Promise(() => {}); // never answered
+    const first = prompt(a, sessionId, "hold on").catch(() => "dropped");
+    await until(() => a.permissions.length === 1, 10_000, "the permission request");
+    a.close();
+    assert.equal(await first, "dropped");
+
+    const b = await connect(gw.acpUrl);
+    try {
+      await b.agent.request(acp.methods.agent.session.load, { sessionId, cwd: "/work/project", mcpServers: [] });
+      await until(() => b.permissions.length === 1, 10_000, "the permission asked again");
+      assert.equal(b.permissions[0].toolCall.toolCallId, a.permissions[0].toolCall.toolCallId);
+      await until(() => updatesOf(b, sessionId).some((u) => u._meta?.diminuendo?.event === "turn_complete"), 10_000, "the turn to end");
+      const ups = updatesOf(b, sessionId);
+      assert.equal(agentText(ups), "Done. I saved your request to notes.md (iteration 1).");
+      assert.equal(ups.find((u) => u._meta?.diminuendo?.event === "turn_complete")._meta.diminuendo.stopReason, "end_turn");
+    } finally {
+      b.close();
+    }
+  });
+
   test("list, close and delete", async () => {
     const c = await connect(gw.acpUrl);
     try {
