@@ -109,7 +109,7 @@ var httpModule = fx.Module("http",
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).WithAgentTypes(agentTypes).WithQuotas(quotas).
 			WithRequestRates(app.NewRequestRates(cfg.RESTRateLimit, cfg.RESTRateWindow)).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		s.WithWebClient(web.Handler())
+		s.WithWebClient(web.Handler(web.Options{IdentityProvider: cfg.Auth0Domain}))
 		s.WithACP(acps.Handle)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
