@@ -281,11 +281,12 @@ func (b *bridge) connectLoop() {
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, 5*time.Second)
+			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
 		backoff = 100 * time.Millisecond
 		b.attach(ws)
+		b.log.Debug("connected to the gateway", "url", b.url)
 		b.readLoop(ws)
 		b.mu.Lock()
 		b.ws = nil
@@ -521,6 +522,7 @@ func (b *bridge) request(m msg) {
 		if eid, ok := b.openPrompt[promptID]; ok {
 			b.perms[eid] = &permission{gen: gen, gatewayID: m.ID, promptID: promptID}
 			b.mu.Unlock()
+			b.log.Debug("prompt asked again; the editor's open request stands for it", "prompt", promptID)
 			return
 		}
 	}

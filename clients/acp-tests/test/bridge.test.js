@@ -99,6 +99,48 @@ describe("through the stdio bridge", () => {
       br.stop();
     }
   });
+
+  for (const when of ["during the outage", "after the reconnection"]) {
+    test(`a permission open across a gateway restart, answered ${when}, reaches the agent once`, async () => {
+      const br = startBridge({ DIMINUENDO_URL: gw.acpUrl, DIMINUENDO_ACP_DEBUG: "1" });
+      const c = await connect(undefined, { stream: br.stream });
+      try {
+        const { sessionId } = await c.agent.request(acp.methods.agent.session.new, { cwd, mcpServers: [], _meta: { diminuendo: { agentType: "guarded-agent" } } });
+        let answer, asked;
+        const askedP = new Promise((r) => (asked = r));
+        const answered = new Promise((r) => (answer = r));
+        c.onPermission = async () => {
+          asked();
+          await answered;
+          return { outcome: { outcome: "selected", optionId: "allow_once" } };
+        };
+        const done = prompt(c, sessionId, "across");
+        await askedP;
+        const port = gw.port;
+        await gw.stop();
+        if (when === "during the outage") answer();
+        gw = await startGateway({ ...fabric.env }, { port });
+        if (when !== "during the outage") {
+          // The bridge reconnects, reloads, and the gateway asks again: the
+          // editor's open request stands for both.
+          const deadline = Date.now() + 15_000;
+          while (!br.log().includes("the editor's open request stands for it")) {
+            assert.ok(Date.now() < deadline, `the bridge did not link the prompt asked again:\n${br.log()}`);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          answer();
+        }
+        assert.equal((await done).stopReason, "end_turn");
+        assert.equal(c.permissions.length, 1, "the editor was asked once");
+        const ups = updatesOf(c, sessionId);
+        assert.equal(agentText(ups), "Done. I saved your request to notes.md (iteration 1).");
+        assert.ok(ups.some((u) => u.toolCallId === "call_turn_1"), "the tool ran");
+      } finally {
+        c.close();
+        br.stop();
+      }
+    });
+  }
 });
 
 describe("bridge tokens", () => {
