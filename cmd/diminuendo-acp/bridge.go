@@ -74,6 +74,8 @@ type bridge struct {
 	omu sync.Mutex
 	out io.Writer
 
+	wmu sync.Mutex // one writer on the gateway connection
+
 	mu          sync.Mutex
 	ws          *websocket.Conn // nil while disconnected
 	gen         int
@@ -253,11 +255,9 @@ func (b *bridge) send(line []byte) {
 	}
 }
 
-var wmu sync.Mutex
-
 func (b *bridge) write(ws *websocket.Conn, line []byte) error {
-	wmu.Lock()
-	defer wmu.Unlock()
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
 	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return ws.WriteMessage(websocket.TextMessage, line)
 }

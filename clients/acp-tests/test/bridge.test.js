@@ -27,6 +27,8 @@ function startBridge(env) {
     stop() {
       child.stdin.end();
       child.kill("SIGTERM");
+      // A bridge built with -race reports data races on stderr.
+      if (log.includes("WARNING: DATA RACE")) throw new Error(`the bridge reported a data race:\n${log}`);
     },
   };
 }
