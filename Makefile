@@ -138,3 +138,25 @@ web-check: web-build ## web/dist must be what the sources build: a stale build f
 
 web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
 	cd web && npx playwright test
+
+# ---- ACP (GET /acp, cmd/diminuendo-acp) driven by the official ACP SDK ----
+# clients/acp-tests pins @agentclientprotocol/sdk; every message the
+# gateway sends on /acp is validated against the schema the SDK ships,
+# and the count is printed. The gateway and the bridge are built with
+# -race, so the tests also run them under the race detector.
+ACP_DIR := clients/acp-tests
+
+.PHONY: acp-test
+
+$(ACP_DIR)/node_modules/.package-lock.json: $(ACP_DIR)/package.json $(ACP_DIR)/package-lock.json
+	cd $(ACP_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+acp-test: $(ACP_DIR)/node_modules/.package-lock.json ## the ACP SDK drives /acp and the stdio bridge (Node 20)
+	$(GO) build -race -o bin/acp-race/ ./cmd/diminuendo ./cmd/diminuendo-acp
+	$(GO) build -o bin/ ./cmd/mint-token ./cmd/fabric-sim
+	@rm -f bin/acp-tally
+	cd $(ACP_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/acp-race/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token \
+		DIMINUENDO_FABRIC_SIM_BIN=$(CURDIR)/bin/fabric-sim DIMINUENDO_ACP_BIN=$(CURDIR)/bin/acp-race/diminuendo-acp \
+		ACP_TALLY=$(CURDIR)/bin/acp-tally npm test
+	@awk '{n += $$2} END {print "ACP schema check: " n " messages from the gateway validated against the SDK schema"}' bin/acp-tally

@@ -104,6 +104,14 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	return s, nil
 }
 
+// WithACP serves the Agent Client Protocol on GET /acp; like /ws, the
+// handler authenticates the upgrade itself.
+func (s *Server) WithACP(h echo.HandlerFunc) *Server {
+	s.public["/acp"] = true
+	s.e.GET("/acp", h)
+	return s
+}
+
 // Echo exposes the router (tests and extra routes).
 func (s *Server) Echo() *echo.Echo { return s.e }
 
