@@ -174,6 +174,7 @@ func (s *Server) Handle(c echo.Context) error {
 	}
 	ident, exp, err := s.authenticateUpgrade(r)
 	if err != nil {
+		s.logAuthFailure(clientIP(r), err)
 		// A *domain.Error: the HTTP error handler gives it its status and
 		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
 		return err
@@ -303,6 +304,12 @@ func (s *Server) allowAuth(ip string) (bool, time.Duration) {
 		return true, 0
 	}
 	return s.limiter.Allow(ip)
+}
+
+// logAuthFailure records a refused authentication: the client's address,
+// the code and the client-safe message, never the token nor the cause.
+func (s *Server) logAuthFailure(ip string, err error) {
+	s.log.Info("authentication failed", "transport", "ws", "client", ip, "code", codeOf(err), "reason", domain.As(err).Message)
 }
 
 func (s *Server) failAuth(ip string) {
