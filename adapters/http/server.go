@@ -98,6 +98,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 			return echo.NewHTTPError(err.Code, validationMessage(err))
 		},
 	}))
+	e.Use(exactKeys(requestSchemas(spec)))
 
 	api.RegisterHandlers(e, api.NewStrictHandler(&handlers{s: s}, nil))
 	e.GET("/ws", wsHandler)
