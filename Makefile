@@ -116,3 +116,16 @@ frame-check: ## the end-to-end suite with every frame validated against openapi.
 .PHONY: examples-go
 examples-go: ## the Go example module's tests
 	cd examples/go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+
+# ---- fuzzing: each target for FUZZTIME (their seed corpora already run in `make test`) ----
+# `go test -fuzz` takes one target per run, so each gets its own invocation.
+FUZZTIME    ?= 30s
+FUZZ_TARGETS := FuzzDispatch:./adapters/ws FuzzRESTBodies:./adapters/http FuzzLastEventID:./adapters/http FuzzWindow:./domain FuzzMapUpstream:./domain
+
+.PHONY: fuzz
+fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept under the package's testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
