@@ -21,9 +21,11 @@ import (
 // Last-Event-ID header and/or afterSeq query parameter (flags bit 0 sends
 // the header, bit 1 the parameter), against a whole gateway in dev mode
 // whose session holds a finished turn, and checks:
-//   - the cursor is accepted exactly when it is one integer of at least 0
-//     (strconv.ParseInt's decimal, with the blanks a header may carry);
-//     anything else is 400 INVALID_MESSAGE, never another status;
+//   - the request is accepted exactly when each cursor sent is one integer
+//     of at least 0 (strconv.ParseInt's decimal, with the blanks a header
+//     may carry): an afterSeq sent beside the header must be one too, even
+//     though the header's value wins; anything else is 400
+//     INVALID_MESSAGE, never another status;
 //   - the header wins over afterSeq;
 //   - an accepted stream starts with state_snapshot, and its first
 //     sequenced event is the one right after the cursor;
@@ -79,14 +81,19 @@ func FuzzLastEventID(f *testing.F) {
 
 		// What was sent, as the server received it: a header loses its
 		// leading and trailing blanks on the way.
-		cursor, used := query, sendQuery
-		if sendHeader {
-			cursor, used = strings.Trim(header, " \t"), true
+		parse := func(s string) (int64, bool) {
+			n, err := strconv.ParseInt(s, 10, 64)
+			return n, err == nil && n >= 0
 		}
-		want, ok := int64(0), false
-		if used {
-			n, err := strconv.ParseInt(cursor, 10, 64)
-			want, ok = n, err == nil && n >= 0
+		cursor, want, ok := query, int64(0), true
+		if sendQuery {
+			want, ok = parse(query)
+		}
+		if sendHeader {
+			var hok bool
+			cursor = strings.Trim(header, " \t")
+			want, hok = parse(cursor)
+			ok = ok && hok
 		}
 		if resp.StatusCode != http.StatusOK {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
