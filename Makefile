@@ -160,3 +160,16 @@ acp-test: $(ACP_DIR)/node_modules/.package-lock.json ## the ACP SDK drives /acp 
 		DIMINUENDO_FABRIC_SIM_BIN=$(CURDIR)/bin/fabric-sim DIMINUENDO_ACP_BIN=$(CURDIR)/bin/acp-race/diminuendo-acp \
 		ACP_TALLY=$(CURDIR)/bin/acp-tally npm test
 	@awk '{n += $$2} END {print "ACP schema check: " n " messages from the gateway validated against the SDK schema"}' bin/acp-tally
+
+# ---- fuzzing: each target for FUZZTIME (their seed corpora already run in `make test`) ----
+# `go test -fuzz` takes one target per run, so each gets its own invocation.
+FUZZTIME    ?= 30s
+FUZZ_TARGETS := FuzzDispatch:./adapters/ws FuzzFrameGuard:./adapters/ws FuzzRESTBodies:./adapters/http FuzzLastEventID:./adapters/http FuzzWindow:./domain FuzzMapUpstream:./domain
+
+.PHONY: fuzz
+fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept under the package's testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
