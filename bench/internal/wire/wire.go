@@ -23,6 +23,8 @@ type Frame struct {
 	RequestID      string              `json:"requestId"`
 	PromptID       string              `json:"promptId"`
 	Epoch          string              `json:"epoch"`
+	State          string              `json:"state"`
+	ClientTurnID   string              `json:"clientTurnId"`
 	LatestSeq      uint64              `json:"latestSeq"`
 	ReplayComplete bool                `json:"replayComplete"`
 	HasMore        bool                `json:"hasMore"`
