@@ -217,6 +217,7 @@ type shared struct {
 	t0         atomic.Int64 // Unix ns of the SIGTERM
 
 	turnRetries atomic.Int64 // run_turn refused as retryable, or found already running
+	incomplete  atomic.Int64 // rejoins answered replayComplete:false, retried
 	mu          sync.Mutex
 	refusals    map[string]int
 }
@@ -353,6 +354,9 @@ func once(ctx context.Context, o options) (r result, err error) {
 	}
 	fmt.Printf("  storm: all %d clients back in %v (median %v, p99 %v) after SIGTERM; old process exited after %v, new one healthy after %v; %d connection attempts\n",
 		total, r.back.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.exit.Round(time.Millisecond), r.restart.Round(time.Millisecond), r.attempts)
+	if n := sh.incomplete.Load(); n > 0 {
+		fmt.Printf("  %d rejoins answered replayComplete:false (retried after a backoff)\n", n)
+	}
 	if n := sh.turnRetries.Load(); n > 0 {
 		fmt.Printf("  run_turn refused %d times (retried, or the turn was running after all): %v\n", n, sh.refusals)
 	}
@@ -577,8 +581,18 @@ func (cl *client) resume(ctx context.Context, sh *shared, o options) bool {
 			cl.problem("rejoin: %v", err)
 			continue
 		}
-		if !snap.ReplayComplete || snap.Epoch != cl.tr.Epoch {
-			cl.problem("rejoin after seq %d epoch %s: replayComplete %v, epoch %s", cl.tr.Last, cl.tr.Epoch, snap.ReplayComplete, snap.Epoch)
+		if snap.Epoch != cl.tr.Epoch {
+			cl.problem("rejoin after seq %d: epoch %s, had %s", cl.tr.Last, snap.Epoch, cl.tr.Epoch)
+		}
+		if !snap.ReplayComplete {
+			// Nothing was replayed: the new instance could not yet serve
+			// the gap (its history read failed, or it had not caught up
+			// with the agent within 5 s). Rather than fill it with
+			// get_events, this client resumes again after a backoff, so
+			// every event it holds came from a complete replay or live.
+			sh.incomplete.Add(1)
+			_ = c.Close()
+			continue
 		}
 		cl.c = c
 		sh.replayed.Add(int64(snap.LatestSeq - min(snap.LatestSeq, cl.tr.Last)))
