@@ -307,10 +307,20 @@ func once(ctx context.Context, o options) (r result, err error) {
 	gw.Stop() // SIGTERM: close 1012 to everyone, drain, exit
 	r.exit = time.Since(t0)
 	m0 := machine.Sample()
-	gw, err = gateway.Start(ctx, o.gateway, append(env, "PORT="+port)...)
-	if err != nil {
-		return r, fmt.Errorf("the new gateway on port %s: %w", port, err)
+	// On a loaded machine the new process may miss gateway.Start's 15 s
+	// startup deadline (it probes every upstream first): try again.
+	var next *gateway.Proc
+	for try := 1; ; try++ {
+		next, err = gateway.Start(ctx, o.gateway, append(env, "PORT="+port)...)
+		if err == nil {
+			break
+		}
+		if try == 3 || ctx.Err() != nil {
+			return r, fmt.Errorf("the new gateway on port %s: %w", port, err)
+		}
+		fmt.Printf("  the new gateway did not start (%v); again\n", err)
 	}
+	gw = next
 	r.restart = time.Since(t0)
 	total := o.sessions * o.clients
 	deadline := t0.Add(max(o.goal, 120*time.Second))
