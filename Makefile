@@ -173,3 +173,24 @@ fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept un
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# ---- soak and reconnect storm (bench/soak, bench/storm; see docs/benchmarks.md) ----
+# Both start bin/fabric-sim and bin/diminuendo as separate processes on loopback.
+.PHONY: soak-smoke storm-smoke soak storm
+SOAK_BINS := ./cmd/diminuendo ./cmd/fabric-sim ./bench/soak ./bench/storm
+
+soak-smoke: ## the soak tool for 12 s at a small size (about 15-20 s in all)
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/soak -duration 12s -sessions 10 -clients 3
+
+storm-smoke: ## a reconnect storm of 100 clients (about 10-15 s)
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/storm -sessions 20 -clients 5 -warm 3s
+
+soak: ## the recorded 30-minute soak: 50 sessions, 200 connections
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/soak -duration 30m
+
+storm: ## the recorded reconnect storm: 1000 sessions x 5 clients, 3 runs
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/storm -sessions 1000 -clients 5 -runs 3

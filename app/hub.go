@@ -77,7 +77,7 @@ type Hub struct {
 // NewHub builds the hub.
 func NewHub(reg ports.SessionRegistry, rt ports.AgentRuntime, clock ports.Clock, log *slog.Logger, limits Limits) *Hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Hub{reg: reg, rt: rt, clock: clock, log: log, limits: limits, live: map[string]*liveSession{}, perTenant: map[string]int{}, ctx: ctx, cancel: cancel}
+	h := &Hub{reg: coalesce(reg), rt: rt, clock: clock, log: log, limits: limits, live: map[string]*liveSession{}, perTenant: map[string]int{}, ctx: ctx, cancel: cancel}
 	return h
 }
 

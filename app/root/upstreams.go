@@ -102,18 +102,29 @@ func probed(lc fx.Lifecycle, p *probe.Prober) ports.HealthChecker {
 }
 
 // upstreamClient is the HTTP client of the upstream adapters: pooled
-// keep-alive connections, per-request timeouts set by each adapter.
-func upstreamClient(tr *telemetry.Tracing) *http.Client {
+// keep-alive connections, per-request timeouts set by each adapter. With
+// maxConns > 0, requests beyond that many in flight wait for a pooled
+// connection rather than open one each.
+func upstreamClient(tr *telemetry.Tracing, maxConns int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	t.MaxConnsPerHost = maxConns
 	return &http.Client{Transport: tr.Transport(t)}
 }
+
+// unisonConns caps the connections to Unison, whose calls are short
+// request/response exchanges. Uncapped, a burst of thousands of lookups (every
+// client of a restarted gateway rejoining at once) opened a socket each,
+// overflowed the listen backlog, and the connect timeouts tripped the circuit
+// breaker. Podium has no cap: each live session holds one of its
+// connections for an event stream.
+const unisonConns = 64
 
 var podiumModule = fx.Module("podium",
 	fx.Provide(fx.Annotate(
 		func(cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*podium.Adapter, error) {
 			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
-				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient(tr))
+				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient(tr, 0))
 		},
 		fx.As(fx.Self()), fx.As(new(ports.AgentRuntime)), fx.As(new(ports.Workspace)),
 	)),
@@ -125,7 +136,7 @@ var podiumModule = fx.Module("podium",
 var ensembleModule = fx.Module("ensemble",
 	fx.Provide(fx.Annotate(
 		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*ensemble.Adapter, error) {
-			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient(tr))
+			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient(tr, 0))
 			if err != nil {
 				return nil, err
 			}
@@ -141,7 +152,7 @@ var ensembleModule = fx.Module("ensemble",
 
 var unisonModule = fx.Module("unison",
 	fx.Provide(func(cfg config.Config, up Upstreams, tr *telemetry.Tracing) (*unison.Client, error) {
-		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient(tr))
+		return unison.New(unison.Config{BaseURL: up.UnisonURL, APIKey: cfg.UnisonAPIKey}, upstreamClient(tr, unisonConns))
 	}),
 	fx.Provide(fx.Annotate(unison.NewRegistry, fx.As(new(ports.SessionRegistry)))),
 	fx.Provide(fx.Annotate(unison.NewMembers, fx.As(new(ports.MemberStore)))),
