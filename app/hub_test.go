@@ -351,7 +351,7 @@ func TestInvalidInputsRefusedBeforeUpstream(t *testing.T) {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
 	_, err := hs.hub.CreateSession(ctx, hs.owner, "unknown-agent", "", "")
-	if domain.KindOf(err) != domain.KindInvalidMessage || !strings.Contains(err.Error(), "offered: coding-agent, echo, guarded-agent") {
+	if domain.KindOf(err) != domain.KindInvalidMessage || !strings.Contains(err.Error(), "offered: asking-agent, coding-agent, echo, guarded-agent") {
 		t.Fatalf("an agent type the runtime does not offer: %v", err)
 	}
 	if list, _ := hs.hub.ListSessions(ctx, hs.owner, true); len(list) != 1 {

@@ -10,7 +10,7 @@ import (
 // WebSocket alike, to every authenticated role; a session of each can be created.
 func TestAgentTypesListedFromTheRuntime(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
-	want := []string{"coding-agent", "echo", "guarded-agent"}
+	want := []string{"asking-agent", "coding-agent", "echo", "guarded-agent"}
 
 	if r := g.rest(t, "GET", "/api/agent-types", "", nil); r.status != 401 || r.errCode() != "AUTH_REQUIRED" {
 		t.Fatalf("without a token: %d %s", r.status, r.body)
@@ -63,7 +63,7 @@ func TestAgentTypesListedFromTheRuntime(t *testing.T) {
 func TestCreateRefusesAnAgentTypeNotOffered(t *testing.T) {
 	g := startGateway(t, nil)
 	r := g.rest(t, "POST", "/api/sessions", "", map[string]any{"agentType": "nope"})
-	if r.status != 400 || r.errCode() != "INVALID_MESSAGE" || !strings.Contains(r.errMessage(), "coding-agent, echo, guarded-agent") {
+	if r.status != 400 || r.errCode() != "INVALID_MESSAGE" || !strings.Contains(r.errMessage(), "asking-agent, coding-agent, echo, guarded-agent") {
 		t.Fatalf("REST create of nope: %d %s", r.status, r.body)
 	}
 	c := g.dialDev(t)

@@ -84,7 +84,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l
 
 // Start boots a gateway on 127.0.0.1 on a free port and returns once it
 // accepts connections. It fails t if the gateway cannot start. The scripted
-// agents (echo, coding-agent, guarded-agent) step every 1 ms unless
+// agents (echo, coding-agent, guarded-agent, asking-agent) step every 1 ms unless
 // WithConfig says otherwise.
 func Start(t testing.TB, opts ...Option) *Gateway {
 	t.Helper()

@@ -19,8 +19,8 @@ func TestAgentTypesServeTheLastListingWhilePodiumIsDown(t *testing.T) {
 	e := newEnv(t, podiumsim.Options{}, func(c *podium.Config) { c.AgentTypesTTL = time.Nanosecond })
 	first, err := e.a.AgentTypes(context.Background())
 	require.NoError(t, err)
-	require.Len(t, first, 3)
-	assert.Equal(t, domain.AgentType{ID: "coding-agent", Name: "Coding agent", Description: first[0].Description}, first[0])
+	require.Len(t, first, 4)
+	assert.Equal(t, domain.AgentType{ID: "asking-agent", Name: "Asking agent", Description: first[0].Description}, first[0])
 
 	e.sim.RefuseConnections(true)
 	again, err := e.a.AgentTypes(context.Background())

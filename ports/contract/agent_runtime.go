@@ -22,7 +22,7 @@ const wait = 5 * time.Second
 
 // AgentRuntime runs the behaviour suite of ports.AgentRuntime. newRuntime
 // returns a fresh runtime serving the simulated agents (echo, coding-agent,
-// guarded-agent) and registers its own cleanup on t.
+// guarded-agent, asking-agent) and registers its own cleanup on t.
 func AgentRuntime(t *testing.T, newRuntime func(t *testing.T) ports.AgentRuntime) {
 	t.Run("create and get", func(t *testing.T) {
 		rt := newRuntime(t)
@@ -60,7 +60,7 @@ func AgentRuntime(t *testing.T, newRuntime func(t *testing.T) ports.AgentRuntime
 			assert.NotEmpty(t, at.Description, at.ID)
 			create(t, rt, at.ID)
 		}
-		assert.Equal(t, []string{"coding-agent", "echo", "guarded-agent"}, ids)
+		assert.Equal(t, []string{"asking-agent", "coding-agent", "echo", "guarded-agent"}, ids)
 	})
 
 	t.Run("unknown instance is not found", func(t *testing.T) {

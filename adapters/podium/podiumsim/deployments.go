@@ -21,6 +21,7 @@ var descriptions = map[string]string{
 	"echo":          "Answers every turn with the user's own text.",
 	"coding-agent":  "Thinks, calls a tool, writes a file, runs a command and reports token usage.",
 	"guarded-agent": "A coding agent that asks permission before it runs its tool.",
+	"asking-agent":  "Asks the user two questions, waits for the answer and replies with it.",
 }
 
 // Deployments lists one deployment per agent type, ordered by type.

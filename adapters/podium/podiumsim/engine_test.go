@@ -109,7 +109,7 @@ func TestChunksSplitOnRuneBoundaries(t *testing.T) {
 }
 
 func TestAgentTypes(t *testing.T) {
-	assert.Equal(t, []string{"coding-agent", "echo", "guarded-agent"}, AgentTypes())
+	assert.Equal(t, []string{"asking-agent", "coding-agent", "echo", "guarded-agent"}, AgentTypes())
 }
 
 func TestAgentTypeFromDeploymentID(t *testing.T) {

@@ -31,6 +31,7 @@ var emitted = map[string]string{
 	"usage.updated":             domain.EvUsageUpdated,
 	"tool.permission_requested": domain.EvPermissionRequested,
 	"tool.approval_resolved":    domain.EvApprovalResolved,
+	"tool.question_requested":   domain.EvQuestionRequested,
 	"steer":                     domain.EvSteerApplied,
 }
 
@@ -68,6 +69,19 @@ var scenarios = []struct {
 		fs := waitFor(t, e, id, 0, "tool.permission_requested")
 		yes := true
 		mustCommand(t, e, id, Command{Type: CmdAnswer, PromptID: fs[len(fs)-1].Content["prompt_id"].(string), Dismissed: &yes, Answers: map[string]any{}})
+		waitFor(t, e, id, 0, "turn_complete")
+	}},
+	{"asking answered", "asking-agent", func(t *testing.T, e *Engine, id string) {
+		mustCommand(t, e, id, Command{Type: CmdProcessMessage, Text: "ask me"})
+		fs := waitFor(t, e, id, 0, "tool.question_requested")
+		mustCommand(t, e, id, Command{Type: CmdAnswer, PromptID: fs[len(fs)-1].Content["prompt_id"].(string), Answers: map[string]any{"topic": "tides", "tone": "casual"}})
+		waitFor(t, e, id, 0, "turn_complete")
+	}},
+	{"asking dismissed", "asking-agent", func(t *testing.T, e *Engine, id string) {
+		mustCommand(t, e, id, Command{Type: CmdProcessMessage, Text: "ask me"})
+		fs := waitFor(t, e, id, 0, "tool.question_requested")
+		yes := true
+		mustCommand(t, e, id, Command{Type: CmdAnswer, PromptID: fs[len(fs)-1].Content["prompt_id"].(string), Dismissed: &yes})
 		waitFor(t, e, id, 0, "turn_complete")
 	}},
 	{"guarded interrupted", "guarded-agent", func(t *testing.T, e *Engine, id string) {
@@ -160,4 +174,42 @@ func wire(t *testing.T, f Frame) domain.UpstreamEvent {
 	var fields map[string]any
 	require.NoError(t, json.Unmarshal(b, &fields))
 	return domain.UpstreamEvent{Seq: f.Seq, TS: f.TS, Fields: fields}
+}
+
+// TestAskingAgentsQuestionAndAnswerMap checks the question's shape (ids and
+// texts, as clients render them) and that the reply is built from the answer.
+func TestAskingAgentsQuestionAndAnswerMap(t *testing.T) {
+	for _, sc := range scenarios {
+		if sc.agent != "asking-agent" {
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEngine(t, EngineOptions{})
+			id := mustCreate(t, e, sc.agent, "s")
+			sc.drive(t, e, id)
+			frames, _, _ := e.Events(id, 0, maxLimit)
+			byType := map[string]domain.Event{}
+			for _, f := range frames {
+				ev := domain.MapUpstream("s", f.Seq, wire(t, f))
+				byType[ev.Type] = ev
+			}
+			q := byType[domain.EvQuestionRequested]
+			assert.Equal(t, []any{
+				map[string]any{"id": "topic", "question": "What should the note be about?"},
+				map[string]any{"id": "tone", "question": "Which tone: formal or casual?"},
+			}, q.Data["questions"])
+			r := byType[domain.EvApprovalResolved]
+			assert.Equal(t, q.Data["promptId"], r.Data["promptId"])
+			assert.NotContains(t, r.Data, "approved", "a question is answered, not approved")
+			final := byType[domain.EvTurnComplete].Data["finalText"]
+			if sc.name == "asking answered" {
+				assert.Equal(t, map[string]any{"topic": "tides", "tone": "casual"}, r.Data["answers"])
+				assert.Equal(t, "Thank you. topic: tides. tone: casual.", final)
+			} else {
+				assert.Equal(t, true, r.Data["dismissed"])
+				assert.Equal(t, "Understood, I will leave it there.", final)
+			}
+			assert.Equal(t, "end_turn", byType[domain.EvTurnComplete].Data["stopReason"])
+		})
+	}
 }

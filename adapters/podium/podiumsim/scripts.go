@@ -29,6 +29,7 @@ var agents = map[string]agent{
 	"echo":          echoAgent,
 	"coding-agent":  func(t *turn) { codingAgent(t, false) },
 	"guarded-agent": func(t *turn) { codingAgent(t, true) },
+	"asking-agent":  askingAgent,
 }
 
 // turn is one running turn of an instance. The fields below in are guarded
@@ -43,7 +44,8 @@ type turn struct {
 
 	done      bool
 	text      strings.Builder // agent text so far: final_text of an interrupted turn
-	prompt    string          // the permission prompt awaiting an answer
+	prompt    string          // the prompt awaiting an answer
+	question  bool            // the open prompt is a question, which is answered, not approved
 	steers    []string
 	outTokens int
 }
@@ -148,6 +150,28 @@ func (t *turn) ask(promptID, toolName, description string) (answer, bool) {
 	if !ok {
 		return answer{}, false
 	}
+	return t.await()
+}
+
+// askQuestions asks the user questions and waits for the answer, as ask does
+// for a permission.
+func (t *turn) askQuestions(promptID string, questions []map[string]any) (answer, bool) {
+	qs := make([]any, len(questions))
+	for i, q := range questions {
+		qs[i] = q
+	}
+	ok := t.step(func() {
+		t.prompt = promptID
+		t.question = true
+		t.in.appendLocked("tool.question_requested", t.id, map[string]any{"prompt_id": promptID, "questions": qs})
+	})
+	if !ok {
+		return answer{}, false
+	}
+	return t.await()
+}
+
+func (t *turn) await() (answer, bool) {
 	select {
 	case a := <-t.answers:
 		return a, true
@@ -181,7 +205,10 @@ func (t *turn) steerLocked(text string) {
 }
 
 func (t *turn) answerLocked(a answer) {
-	c := map[string]any{"prompt_id": t.prompt, "approved": a.granted()}
+	c := map[string]any{"prompt_id": t.prompt}
+	if !t.question {
+		c["approved"] = a.granted()
+	}
 	if a.answers != nil {
 		c["answers"] = a.answers
 	}
@@ -189,6 +216,7 @@ func (t *turn) answerLocked(a answer) {
 		c["dismissed"] = *a.dismissed
 	}
 	t.prompt = ""
+	t.question = false
 	t.in.appendLocked("tool.approval_resolved", t.id, c)
 	t.answers <- a // buffered; one prompt is open at a time
 }
@@ -196,6 +224,53 @@ func (t *turn) answerLocked(a answer) {
 func echoAgent(t *turn) {
 	if t.say(t.userText) {
 		t.complete()
+	}
+}
+
+// askingQuestions are what asking-agent asks: ids key the answers, as the
+// web client and the ACP edge read them.
+var askingQuestions = []map[string]any{
+	{"id": "topic", "question": "What should the note be about?"},
+	{"id": "tone", "question": "Which tone: formal or casual?"},
+}
+
+// askingAgent asks two questions, waits for the answer and writes a reply
+// built from it; a dismissed question ends the turn without one.
+func askingAgent(t *turn) {
+	a, ok := t.askQuestions("prompt_"+t.id, askingQuestions)
+	if !ok {
+		return
+	}
+	if a.dismissed != nil && *a.dismissed {
+		if t.say("Understood, I will leave it there.") {
+			t.complete()
+		}
+		return
+	}
+	reply := "Thank you."
+	for _, q := range askingQuestions {
+		id := q["id"].(string)
+		reply += " " + id + ": " + answerText(a.answers[id]) + "."
+	}
+	if t.say(reply) {
+		t.complete()
+	}
+}
+
+// answerText renders one answer: a string as it is, anything else as JSON,
+// and a missing one as such.
+func answerText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "(no answer)"
+	case string:
+		return v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "(unreadable answer)"
+		}
+		return string(b)
 	}
 }
 

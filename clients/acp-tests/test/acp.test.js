@@ -39,7 +39,7 @@ describe("initialize and session/new", () => {
       const opt = s.configOptions.find((o) => o.id === "agent_type");
       assert.equal(opt.type, "select");
       assert.equal(opt.currentValue, "coding-agent");
-      assert.deepEqual(opt.options.map((o) => o.value).sort(), ["coding-agent", "echo", "guarded-agent"]);
+      assert.deepEqual(opt.options.map((o) => o.value).sort(), ["asking-agent", "coding-agent", "echo", "guarded-agent"]);
       const e = await newSession(c, { diminuendo: { agentType: "echo" } });
       assert.equal(e.configOptions[0].currentValue, "echo");
       const set = await c.agent.request(acp.methods.agent.session.setConfigOption, { sessionId: s.sessionId, configId: "agent_type", value: "echo" });

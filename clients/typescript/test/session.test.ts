@@ -336,7 +336,7 @@ describe("DiminuendoClient against a gateway", () => {
     const types = await c.listAgentTypes();
     assert.deepEqual(
       types.map((t) => t.id),
-      ["coding-agent", "echo", "guarded-agent"],
+      ["asking-agent", "coding-agent", "echo", "guarded-agent"],
     );
     assert.ok(types.every((t) => t.name.length > 0));
   });
