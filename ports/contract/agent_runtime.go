@@ -313,6 +313,60 @@ func AgentRuntime(t *testing.T, newRuntime func(t *testing.T) ports.AgentRuntime
 		})
 	}
 
+	t.Run("asking-agent asks questions and replies with the answers", func(t *testing.T) {
+		rt := newRuntime(t)
+		id := create(t, rt, "asking-agent")
+		s := connect(t, rt, id, 0)
+		send(t, s, userMessage("ask me", ""))
+		before := until(t, s, domain.EvQuestionRequested)
+		q := mapped(before[len(before)-1])
+		require.NotEmpty(t, q.Str("promptId"))
+		qs, _ := q.Data["questions"].([]any)
+		require.Len(t, qs, 2)
+		for _, x := range qs {
+			m, _ := x.(map[string]any)
+			assert.NotEmpty(t, m["id"])
+			assert.NotEmpty(t, m["question"])
+		}
+
+		answers := map[string]any{"topic": "tides", "tone": "casual"}
+		send(t, s, ports.AgentCommand{Type: ports.CmdAnswer, PromptID: q.Str("promptId"), Answers: answers})
+		after := untilTurnComplete(t, s)
+		assertGapless(t, append(before, after...), 1)
+		assertMapped(t, after)
+		ar := mapped(after[0])
+		require.Equal(t, domain.EvApprovalResolved, ar.Type)
+		assert.Equal(t, q.Str("promptId"), ar.Str("promptId"))
+		assert.Equal(t, answers, ar.Data["answers"])
+		tc := mapped(after[len(after)-1])
+		assert.Equal(t, domain.StopEndTurn, tc.Str("stopReason"))
+		assert.Contains(t, tc.Str("finalText"), "tides")
+		assert.Contains(t, tc.Str("finalText"), "casual")
+		assert.Equal(t, joinedText(after), tc.Str("finalText"))
+	})
+
+	t.Run("asking-agent ends the turn when the question is dismissed", func(t *testing.T) {
+		rt := newRuntime(t)
+		id := create(t, rt, "asking-agent")
+		s := connect(t, rt, id, 0)
+		send(t, s, userMessage("ask me", ""))
+		before := until(t, s, domain.EvQuestionRequested)
+		promptID := mapped(before[len(before)-1]).Str("promptId")
+
+		yes := true
+		send(t, s, ports.AgentCommand{Type: ports.CmdAnswer, PromptID: promptID, Dismissed: &yes})
+		after := untilTurnComplete(t, s)
+		assertGapless(t, append(before, after...), 1)
+		ar := mapped(after[0])
+		require.Equal(t, domain.EvApprovalResolved, ar.Type)
+		assert.Equal(t, true, ar.Data["dismissed"])
+		assert.Nil(t, ar.Data["answers"])
+		tc := mapped(after[len(after)-1])
+		assert.Equal(t, domain.StopEndTurn, tc.Str("stopReason"))
+		assert.NotEmpty(t, tc.Str("finalText"))
+		assert.NotContains(t, tc.Str("finalText"), "topic:")
+	})
+
 	t.Run("interrupt while waiting for permission cancels the turn", func(t *testing.T) {
 		rt := newRuntime(t)
 		id := create(t, rt, "guarded-agent")
