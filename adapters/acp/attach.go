@@ -187,7 +187,8 @@ var permissionOptions = []map[string]any{
 // ask puts an open permission (or question) prompt to the client as
 // session/request_permission, once per connection, and answers the prompt
 // with the outcome: an allow option approves; a reject option, or
-// cancelled, denies (a question is dismissed).
+// cancelled, denies (a question is dismissed). A question goes to a client
+// that can show a form as elicitation/create instead.
 func (c *conn) ask(a *attachment, ev domain.Event) {
 	promptID := ev.Str("promptId")
 	c.mu.Lock()
@@ -196,8 +197,13 @@ func (c *conn) ask(a *attachment, ev domain.Event) {
 		return
 	}
 	a.asked[promptID] = true
+	elicit := c.caps.elicitation
 	c.mu.Unlock()
 	question := ev.Type == domain.EvQuestionRequested
+	if question && elicit {
+		c.elicit(a, ev)
+		return
+	}
 	tc := map[string]any{"toolCallId": permissionToolCallID(promptID), "status": "pending"}
 	if question {
 		tc["title"] = "The agent asks a question"

@@ -49,7 +49,7 @@ type conn struct {
 // what the gateway sends.
 type clientCaps struct {
 	terminalMeta bool
-	elicitation  bool
+	elicitation  bool // clientCapabilities.elicitation.form: questions become elicitation/create
 }
 
 // item is one unit of the pump's work: a session frame, or a step that

@@ -75,7 +75,7 @@ func (c *conn) initialize(_ context.Context, id json.RawMessage, params json.Raw
 	c.mu.Lock()
 	c.inited = true
 	c.caps.terminalMeta = p.Caps.Meta["terminal_output"] == true
-	c.caps.elicitation = len(p.Caps.Elicitation) > 0 && string(p.Caps.Elicitation) != "null"
+	c.caps.elicitation = formElicitation(p.Caps.Elicitation)
 	c.mu.Unlock()
 	// The client's version if spoken here, else the latest spoken here:
 	// the client then decides whether it can go on.

@@ -151,6 +151,59 @@ describe("session/prompt", () => {
     }
   });
 
+  test("asking-agent: a question is elicitation/create for a client that can show a form; accepted, then declined", async () => {
+    const c = await connect(gw.acpUrl, { caps: { elicitation: { form: {} } } });
+    try {
+      const { sessionId } = await newSession(c, { diminuendo: { agentType: "asking-agent" } });
+      c.onElicitation = async (req) => ({
+        action: "accept",
+        content: Object.fromEntries(Object.keys(req.requestedSchema.properties).map((k) => [k, k === "topic" ? "the tides" : "casual"])),
+      });
+      assert.equal((await prompt(c, sessionId, "ask me")).stopReason, "end_turn");
+      assert.equal(c.permissions.length, 0, "no permission request stands in for the question");
+      assert.equal(c.elicitations.length, 1);
+      const req = c.elicitations[0];
+      assert.equal(req.sessionId, sessionId);
+      assert.equal(req.mode, "form");
+      assert.deepEqual(req.requestedSchema.properties, {
+        topic: { type: "string", title: "What should the note be about?" },
+        tone: { type: "string", title: "Which tone: formal or casual?" },
+      });
+      assert.match(req.message, /What should the note be about\?/);
+      assert.ok(req._meta.diminuendo.promptId);
+      assert.equal(agentText(updatesOf(c, sessionId)), "Thank you. topic: the tides. tone: casual.");
+
+      c.onElicitation = async () => ({ action: "decline" });
+      const mark = c.updates.length;
+      assert.equal((await prompt(c, sessionId, "ask again")).stopReason, "end_turn");
+      assert.equal(c.elicitations.length, 2);
+      assert.equal(agentText(c.updates.slice(mark).map((u) => u.update)), "Understood, I will leave it there.");
+    } finally {
+      c.close();
+    }
+  });
+
+  test("asking-agent: without elicitation.form the question falls back to session/request_permission", async () => {
+    const c = await connect(gw.acpUrl, { caps: { elicitation: { url: {} } } });
+    try {
+      const { sessionId } = await newSession(c, { diminuendo: { agentType: "asking-agent" } });
+      assert.equal((await prompt(c, sessionId, "ask me")).stopReason, "end_turn");
+      assert.equal(c.elicitations.length, 0);
+      assert.equal(c.permissions.length, 1);
+      assert.equal(c.permissions[0].toolCall.title, "The agent asks a question");
+      assert.equal(c.permissions[0].toolCall.rawInput.questions.length, 2);
+      // Allow answers with no answers: the reply says so.
+      assert.equal(agentText(updatesOf(c, sessionId)), "Thank you. topic: (no answer). tone: (no answer).");
+
+      c.onPermission = async () => ({ outcome: { outcome: "selected", optionId: "reject_once" } });
+      const mark = c.updates.length;
+      assert.equal((await prompt(c, sessionId, "ask again")).stopReason, "end_turn");
+      assert.equal(agentText(c.updates.slice(mark).map((u) => u.update)), "Understood, I will leave it there.");
+    } finally {
+      c.close();
+    }
+  });
+
   test("session/cancel stops the turn and the prompt ends cancelled", async () => {
     const c = await connect(gw.acpUrl);
     try {

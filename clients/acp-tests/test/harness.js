@@ -253,8 +253,10 @@ function tapped(stream, received) {
 
 /**
  * An ACP client made with the SDK, initialized. Permission requests are
- * answered by client.onPermission (allow by default); session/update
- * notifications collect in client.updates.
+ * answered by client.onPermission (allow by default), elicitation/create by
+ * client.onElicitation (decline by default; the gateway asks only a client
+ * whose caps advertise elicitation.form); session/update notifications
+ * collect in client.updates.
  */
 export async function connect(url, { token, caps = {}, stream } = {}) {
   const received = [];
@@ -265,6 +267,8 @@ export async function connect(url, { token, caps = {}, stream } = {}) {
     permissions: [],
     received,
     onPermission: async () => ({ outcome: { outcome: "selected", optionId: "allow_once" } }),
+    elicitations: [],
+    onElicitation: async () => ({ action: "decline" }),
   };
   const app = acp
     .client({ name: "diminuendo-acp-tests" })
@@ -274,6 +278,10 @@ export async function connect(url, { token, caps = {}, stream } = {}) {
     .onRequest(acp.methods.client.session.requestPermission, async ({ params }) => {
       client.permissions.push(params);
       return client.onPermission(params);
+    })
+    .onRequest(acp.methods.client.elicitation.create, async ({ params }) => {
+      client.elicitations.push(params);
+      return client.onElicitation(params);
     });
   const conn = app.connect(tapped(s, received));
   client.conn = conn;
