@@ -248,7 +248,11 @@ function PromptCard({ item, ctx, live }: { item: Extract<Item, { kind: "prompt" 
               size="xs"
               label={q.label}
               value={answers[q.id] ?? ""}
-              onChange={(ev) => setAnswers((a) => ({ ...a, [q.id]: ev.currentTarget.value }))}
+              onChange={(ev) => {
+                // read now: the updater runs later, when currentTarget is null
+                const value = ev.currentTarget.value;
+                setAnswers((a) => ({ ...a, [q.id]: value }));
+              }}
               data-testid="prompt-answer-input"
             />
           ))}
