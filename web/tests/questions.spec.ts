@@ -20,6 +20,7 @@ test("an asking agent's questions are answered in place and the reply uses the a
   await turnsDone(page, 1);
   await expect(prompt1).toHaveAttribute("data-outcome", "answered");
   await expect(prompt1.getByTestId("prompt-answer-input")).toHaveCount(0);
+  await expect(prompt1.getByTestId("prompt-answer")).toHaveText(["What should the note be about? the tides", "Which tone: formal or casual? casual"]);
   await expect(first.getByTestId("assistant-text")).toHaveText("Thank you. topic: the tides. tone: casual.");
   await expect(first.getByTestId("stop-reason")).toHaveText("end_turn");
 
@@ -31,6 +32,7 @@ test("an asking agent's questions are answered in place and the reply uses the a
   await prompt2.getByTestId("prompt-dismiss").click();
   await turnsDone(page, 2);
   await expect(prompt2).toHaveAttribute("data-outcome", "dismissed");
+  await expect(prompt2.getByTestId("prompt-answer")).toHaveText(["What should the note be about? —", "Which tone: formal or casual? —"]);
   await expect(second.getByTestId("assistant-text")).toHaveText("Understood, I will leave it there.");
   await expect(page.getByTestId("session-state")).toHaveAttribute("data-state", "ready");
   await expectEverySeqOnce(page, id);

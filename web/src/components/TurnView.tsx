@@ -193,6 +193,13 @@ function questionsOf(q: unknown): Question[] {
   return [{ id: "answer", label: "Answer" }];
 }
 
+// answerOf is the answer given to question id, as text; "—" when none was.
+function answerOf(answers: unknown, id: string): string {
+  const v = answers && typeof answers === "object" ? (answers as Record<string, unknown>)[id] : undefined;
+  if (v === undefined || v === null || v === "") return "—";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
 function PromptCard({ item, ctx, live }: { item: Extract<Item, { kind: "prompt" }>; ctx: Ctx; live: boolean }) {
   const [answers, setAnswers] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -230,6 +237,18 @@ function PromptCard({ item, ctx, live }: { item: Extract<Item, { kind: "prompt" 
         </Badge>
       </Group>
       {item.description && <Text size="sm" mb={6}>{item.description}</Text>}
+      {item.prompt === "question" && (r || !live) && (
+        <Stack gap={2}>
+          {questionsOf(item.questions).map((q) => (
+            <Text size="sm" key={q.id} data-testid="prompt-answer" data-question-id={q.id}>
+              <Text span fw={500}>
+                {q.label}
+              </Text>{" "}
+              {answerOf(r?.answers, q.id)}
+            </Text>
+          ))}
+        </Stack>
+      )}
       {!r && live && item.prompt === "permission" && (
         <Group gap="xs">
           <Button size="xs" color="teal" loading={busy} onClick={() => answer({ approved: true })} data-testid="prompt-approve">
