@@ -83,6 +83,7 @@ type Server struct {
 	count    atomic.Int64
 	stats    *Stats
 	tracer   trace.Tracer
+	dump     FrameDump // nil: no dumps
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -118,8 +119,10 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 	m.HandleDisconnect(s.onDisconnect)
 	m.HandleMessage(s.onMessage)
 	m.HandleMessageBinary(s.onBinary)
-	m.HandleSentMessage(func(ms *melody.Session, _ []byte) {
+	m.HandleClose(s.onClose)
+	m.HandleSentMessage(func(ms *melody.Session, b []byte) {
 		if c := connOf(ms); c != nil {
+			c.noteOut(b)
 			c.out.Sent()
 		}
 	})
@@ -206,7 +209,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 	s.stats.Accepted.Add(1)
 	ipv, _ := ms.Get("ip")
 	ip, _ := ipv.(string)
-	c := &conn{srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
+	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow)}
 	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
@@ -249,6 +252,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	s.count.Add(-1)
 	if c := connOf(ms); c != nil {
 		c.release()
+		s.logClosed(c)
 	}
 }
 
@@ -261,6 +265,9 @@ func (s *Server) onError(ms *melody.Session, err error) {
 		return
 	}
 	if errors.Is(err, websocket.ErrReadLimit) {
+		if c := connOf(ms); c != nil {
+			c.noteClose(CloseTooBig)
+		}
 		s.log.Info("frame over the hard read limit; closed with 1009")
 	}
 }
