@@ -116,3 +116,25 @@ frame-check: ## the end-to-end suite with every frame validated against openapi.
 .PHONY: examples-go
 examples-go: ## the Go example module's tests
 	cd examples/go && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 5m ./...
+
+# --- web client (web/): Vite + React build embedded in the binary, and its browser tests ---
+.PHONY: web-deps web-build web-check web-test
+WEB_NPM := cd web && npm
+
+web-deps: web/node_modules/.package-lock.json ## the web client's npm packages (npm ci when missing or the lockfile changed)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	$(WEB_NPM) ci --no-audit --no-fund
+	@touch $@
+
+web-build: web-deps ## type-check and rebuild web/dist, which the binary embeds
+	$(WEB_NPM) run build
+
+web-check: web-build ## web/dist must be what the sources build: a stale build fails
+	@node -e 'const w=require("./web/package.json").dependencies["openapi-fetch"], c=require("./clients/typescript/package.json").dependencies["openapi-fetch"]; if (w!==c) { console.error("web/package.json pins openapi-fetch "+w+", clients/typescript "+c+": pin the same"); process.exit(1); }'
+	@git diff --exit-code --stat -- web/dist || { echo "web/dist is stale: run make web-build and commit"; exit 1; }
+	@extra=$$(git ls-files --others --exclude-standard -- web/dist); \
+	if [ -n "$$extra" ]; then echo "web/dist has files not committed:"; echo "$$extra"; exit 1; fi
+
+web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
+	cd web && npx playwright test

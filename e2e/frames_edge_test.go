@@ -42,3 +42,30 @@ func TestBinaryFramesAreRateLimited(t *testing.T) {
 		t.Fatalf("a text frame after the binary flood: %v", e)
 	}
 }
+
+// A frame of any size over 1 MiB gets MESSAGE_TOO_LARGE, then close 1009
+// with a reason; a client that writes the whole frame reads both, never a
+// bare 1009 or an abnormal 1006.
+func TestOversizedFramesOfAnySizeGetAnErrorThen1009(t *testing.T) {
+	g := startGateway(t, nil)
+	for _, size := range []int{(1 << 20) + 1, 5 << 20, 32 << 20} {
+		c := g.dialDev(t)
+		big := make([]byte, size)
+		for i := range big {
+			big[i] = 'a'
+		}
+		if err := c.c.WriteMessage(websocket.TextMessage, big); err != nil {
+			t.Fatalf("%d bytes: write: %v", size, err)
+		}
+		code, frames := c.expectClose(20 * time.Second)
+		var sawError bool
+		for _, f := range frames {
+			if f["type"] == "error" && f["code"] == "MESSAGE_TOO_LARGE" {
+				sawError = true
+			}
+		}
+		if !sawError || code != websocket.CloseMessageTooBig {
+			t.Errorf("%d bytes: close %d after %v", size, code, frames)
+		}
+	}
+}

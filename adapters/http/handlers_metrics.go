@@ -23,14 +23,3 @@ func (s *Server) WithHandlerWrapper(wrap func(http.Handler) http.Handler) *Serve
 	s.wrap = wrap
 	return s
 }
-
-// WithWebClient serves the browser client (package web) at / and its
-// assets. Public: the page holds no data; the WebSocket it opens
-// authenticates like any other client.
-func (s *Server) WithWebClient(h http.Handler) *Server {
-	for _, p := range []string{"/", "/index.html", "/app.js"} {
-		s.public[p] = true
-		s.e.GET(p, echo.WrapHandler(h))
-	}
-	return s
-}

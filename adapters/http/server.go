@@ -197,7 +197,7 @@ func (s *Server) cors() echo.MiddlewareFunc {
 
 type identityKey struct{}
 
-// publicPaths need no identity; WithWebClient adds the page's, per server.
+// publicPaths need no identity; neither do the web client's (webClientRoute).
 func publicPaths() map[string]bool {
 	return map[string]bool{"/api/health": true, "/livez": true, "/readyz": true, "/metrics": true, "/ws": true, authConfigPath: true}
 }
@@ -207,7 +207,7 @@ func publicPaths() map[string]bool {
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if s.public[r.URL.Path] {
+		if s.public[r.URL.Path] || c.Path() == webClientRoute {
 			return next(c)
 		}
 		var id domain.Identity

@@ -114,7 +114,7 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 func (s *Server) admit(c *conn, raw []byte) bool {
 	s.stats.Messages.Add(1)
 	c.noteIn(raw)
-	if int64(len(raw)) > s.cfg.MaxMessageBytes {
+	if int64(len(raw)) > s.cfg.MaxMessageBytes || bytes.HasSuffix(raw, tooLarge) {
 		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
 		c.closeWith(CloseTooBig, "message too large")
 		return false

@@ -32,9 +32,11 @@ type Config struct {
 	DevMode        bool
 	AllowedOrigins []string
 	ServerVersion  string
-	// MaxMessageBytes is the protocol's frame limit (1 MiB). Frames up to
-	// HardReadLimit are read and refused with MESSAGE_TOO_LARGE; larger ones
-	// are cut by the WebSocket library with a bare 1009.
+	// MaxMessageBytes is the protocol's message limit (1 MiB): a message
+	// over it, of any size, is read to its end without being held (see
+	// frameGuard) and refused with MESSAGE_TOO_LARGE, then close 1009.
+	// HardReadLimit is the WebSocket library's own bound, a backstop the
+	// frame guard keeps every message under.
 	MaxMessageBytes int64
 	HardReadLimit   int64
 	RateLimit       int
@@ -187,7 +189,8 @@ func (s *Server) Handle(c echo.Context) error {
 		keys["ident"] = *ident
 		keys["exp"] = exp
 	}
-	if err := s.m.HandleRequestWithKeys(w, r, keys); err != nil {
+	gw := guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes)}
+	if err := s.m.HandleRequestWithKeys(gw, r, keys); err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
 	}
 	// The upgrade wrote its own response; returning an error would write again.

@@ -93,7 +93,7 @@ var httpModule = fx.Module("http",
 		s.WithMembers(members).WithSSE(httpadapter.DefaultSSEConfig()).WithFiles(files).WithModels(models).WithAgentTypes(agentTypes).WithQuotas(quotas).
 			WithRequestRates(app.NewRequestRates(cfg.RESTRateLimit, cfg.RESTRateWindow)).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
-		s.WithWebClient(web.Handler())
+		s.WithWebClient(web.Handler(web.Options{IdentityProvider: cfg.Auth0Domain}))
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {
