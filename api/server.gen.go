@@ -188,6 +188,27 @@ func (e DeleteSessionMessageType) Valid() bool {
 	}
 }
 
+// Defines values for DependencyHealthBreaker.
+const (
+	DependencyHealthBreakerClosed   DependencyHealthBreaker = "closed"
+	DependencyHealthBreakerHalfOpen DependencyHealthBreaker = "half-open"
+	DependencyHealthBreakerOpen     DependencyHealthBreaker = "open"
+)
+
+// Valid indicates whether the value is a known member of the DependencyHealthBreaker enum.
+func (e DependencyHealthBreaker) Valid() bool {
+	switch e {
+	case DependencyHealthBreakerClosed:
+		return true
+	case DependencyHealthBreakerHalfOpen:
+		return true
+	case DependencyHealthBreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDegraded DependencyHealthStatus = "degraded"
@@ -1598,6 +1619,25 @@ type Authenticated struct {
 // AuthenticatedType defines model for Authenticated.Type.
 type AuthenticatedType string
 
+// Budget defines model for Budget.
+type Budget struct {
+	Limit int64 `json:"limit"`
+
+	// Ratio used / limit
+	Ratio float32 `json:"ratio"`
+
+	// SetBy the variable that sets the limit
+	SetBy string `json:"setBy"`
+	Used  int64  `json:"used"`
+}
+
+// Budgets defines model for Budgets.
+type Budgets struct {
+	ActiveSessions Budget `json:"activeSessions"`
+	Connections    Budget `json:"connections"`
+	Memory         Budget `json:"memory"`
+}
+
 // ClientEnvelope The fields every client message may carry; `type` selects the message.
 type ClientEnvelope struct {
 	// RequestId chosen by the client; echoed by the reply and by any error the message causes
@@ -1661,11 +1701,16 @@ type DeleteSessionMessageType string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
-	CheckedAt *time.Time             `json:"checkedAt,omitempty"`
-	Error     *string                `json:"error,omitempty"`
-	LatencyMs *float32               `json:"latencyMs,omitempty"`
-	Status    DependencyHealthStatus `json:"status"`
+	// Breaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+	Breaker   *DependencyHealthBreaker `json:"breaker,omitempty"`
+	CheckedAt *time.Time               `json:"checkedAt,omitempty"`
+	Error     *string                  `json:"error,omitempty"`
+	LatencyMs *float32                 `json:"latencyMs,omitempty"`
+	Status    DependencyHealthStatus   `json:"status"`
 }
+
+// DependencyHealthBreaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+type DependencyHealthBreaker string
 
 // DependencyHealthStatus defines model for DependencyHealth.Status.
 type DependencyHealthStatus string
@@ -1878,14 +1923,22 @@ type GetHistoryMessage struct {
 // GetHistoryMessageType defines model for GetHistoryMessage.Type.
 type GetHistoryMessageType string
 
-// Health defines model for Health.
+// Health The instance's dependencies and load. `degraded` when a dependency is not ok or a budget
+// is at 90% or more of its limit; `reasons` says which.
 type Health struct {
-	ActiveSessions int                         `json:"activeSessions"`
-	Connections    int                         `json:"connections"`
-	Dependencies   map[string]DependencyHealth `json:"dependencies"`
-	Status         HealthStatus                `json:"status"`
-	UptimeSeconds  float32                     `json:"uptimeSeconds"`
-	Version        string                      `json:"version"`
+	ActiveSessions int     `json:"activeSessions"`
+	Budgets        Budgets `json:"budgets"`
+	Connections    int     `json:"connections"`
+
+	// Dependencies podium, unison, ensemble, and chronicle when CHRONICLE_URL is set
+	Dependencies map[string]DependencyHealth `json:"dependencies"`
+	Instance     InstanceMetrics             `json:"instance"`
+
+	// Reasons why the status is not ok, e.g. "connections at 100% of MAX_CONNECTIONS"
+	Reasons       *[]string    `json:"reasons,omitempty"`
+	Status        HealthStatus `json:"status"`
+	UptimeSeconds float32      `json:"uptimeSeconds"`
+	Version       string       `json:"version"`
 }
 
 // HealthStatus defines model for Health.Status.
@@ -1927,6 +1980,28 @@ type Identity struct {
 	Role        Role     `json:"role"`
 	TenantId    string   `json:"tenantId"`
 	UserId      string   `json:"userId"`
+}
+
+// InstanceMetrics defines model for InstanceMetrics.
+type InstanceMetrics struct {
+	// ConnectionsByState open WebSocket connections by state (authenticating, authenticated)
+	ConnectionsByState map[string]int `json:"connectionsByState"`
+
+	// EventsInPerSecond sequenced events entering sessions
+	EventsInPerSecond float32 `json:"eventsInPerSecond"`
+
+	// EventsOutPerSecond frames handed to subscribers
+	EventsOutPerSecond float32 `json:"eventsOutPerSecond"`
+	Goroutines         int     `json:"goroutines"`
+
+	// HeapBytes live heap objects
+	HeapBytes int64 `json:"heapBytes"`
+
+	// RssBytes resident set size (0 where the platform does not report it)
+	RssBytes int64 `json:"rssBytes"`
+
+	// SessionsByState sessions live on this instance by state
+	SessionsByState map[string]int `json:"sessionsByState"`
 }
 
 // JoinSessionMessage defines model for JoinSessionMessage.
@@ -11327,168 +11402,178 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1pcxs3syj8V1DznipJVWNZdpbKkT4xspwojxcdUX5y3hvlktBMk0Q0BMYAKJmPS//9FpbZgZnhJtuJ",
-	"vrhMDZZGd6PRaPTyOYjYPGUUqBTB8ecgxRzPQQLXv16TBC6wnKn/xyAiTlJJGA2OA4wmJAHEIcGS3AGS",
-	"DMkZoHvGb0WKI0CcMRmEAVGNPy6AL4MwoHgOwXGQqhHDgMPHBeEQB8eSLyAMRDSDOVZT/ReHSXAc/H/P",
-	"C9iem6/i+e/ZDBquh4cwGIIQhNHzWHXV89kJ7HQi/9425xx/egN0qtb64uVPYTAnNP8dBnKZ6qEkJ3Qa",
-	"PKhpOYiUUQEaUWecM67+EzEqgUr1X5ymCYmwQtjzv4TC2ueea9Sj/czipZmphnmKQH0/Qd+//G+EaYx+",
-	"OPoOYSrugQskZ1iiW8ru0f0MqCILB8mXKMKcL9H4Uv14NphI4GO0LyBiNBYHapRrOtYt9be3YnxNNXIt",
-	"SAriQRRBKkGjOeUsBS6JWT0ufbGYumEsAUyDhzCIEgJUXi24JVENl2GJQM2vD2Wa/VGhZT7rnzl92M1f",
-	"EEk15iCO38L8BvglfFyAkE2gYY5JUqP8dy+PwiZ8nCXQRbJL1eYhDBYCuFnIagxVXaYdxU7tXN8UqDy7",
-	"y/5pbtABRYtUSA54jkA10ftziiXc4yWaYYEoQ3OcpoRO0YTxUP1zj3kMMeJYzoArXqIo5ixNIT4Mwhr+",
-	"ypwex0RNi5OLUhOzw6pQKRiqYO0JZEc6RhMO8GzC+DxEMUwIhRjdLDXcWC0X8QWVZA6BAx8CPipIVGcs",
-	"g+OAUPnj94HGOpkv5mWcEyphCryL88LASMTqAj5Q8gnNRRA2p2oOL3Oer23hG6GWY3ZovjpJINY/LbmY",
-	"opAaInDwpPnD5wCoWtwfgR5ipHuW+KVonyH9yvZr5z/9NazsNoVgjZLaWGHOCF42zeasIuE9BXRLaIzY",
-	"JEPADFCaYKkwi9hkAlycoDGJx4gIdK8EW8QBSxhZuJDEtyAQFmiMs3nGTUatTOsgM3FT35wezXMvJiJN",
-	"8BLp710bmcTZOVTdCa24ekNc8ipfov5FJMxFl1AqsJ9zTIA5x8sGnKXBW0ETl5Amy10DZ2ADIX0b08n8",
-	"sgZ+O293rVifp/+jgCCMvgUh8BQc6zbH7upC0HRUmxyjj3YWlHI2T2WIbmEJseLrXDjsibyVQJgD2i/J",
-	"St3imZWYBy7piNOUsztwiKI6LCnwOTG7y0BTDFc60mMiVCvXgDFECaEgEBB9iGRbvGU082mNU7PGJ63n",
-	"c96wLvY7ZmjwmkbWKKNGb34ry9J8wX7O86otPTmulQU6CLpFCtVw0b5wDSFOLkGw5A5ij2JzVRyYjN0i",
-	"TKv8q2doHgIbblSBpuQOaEVF6d6lwS7p4FCj/+EqkOWfEbcMtNbeLOk57dzKoxm5A3v59B4QX0BAGcAy",
-	"JWkNJDiXu5CzU0YnZOoQSYuYAI0c2tLgw9WvR6PBh1fnZ+9Oz0JN2sHFOSIxUEkmBDhStzghkGS3QIW9",
-	"phKK8CJ20dzcJV0MZaY6fXN+9u5qdP7KzHUPN8h02ROodB9HxDl6DHdvWexYhxIOBa9mlygKEOtrlAbe",
-	"fVCyOSbUB+2r928H5+/QPZEztpAII8kxSdSFTCRYzEIlXBTij/YEGl4M0PDVv6zOS+QxwuhGaQIzJiSa",
-	"A6bims6kTEWIMJoskgR9uHyD9hXACYtwgs7jC8QoShhLb3B0e6C06oUwIuyeEymBHqKzeSo1AWK4Q3MW",
-	"22UvqAB5eE07FV674BKlwoI/Cgz7WOzsU0r0uE6xr/GMQLUBgQRj9AQJoDHCCzlTHBVhCRqdCgUcxAwx",
-	"Cs3DwI4wkG59SE+zJ9REIVpN2tX34kLORpCtqe9OLMDzoSlb65bFjuHjNUROCaTeqzSTda0wdnMCV9cQ",
-	"feKX2oaIcbSgRmwrvp5I4ChilEKkfu/PAMdaUbgFGuYcftBkECOf5LILe+dZu9WvLJU19sVZDpcLbad6",
-	"x53RO0iY68Kt8DYhkMRCHa98aSUjmhsmQnNszYQnaKwGHyMBCUTSKDi2VRNXa7JafzuEf60l9m/aFqqr",
-	"U+Lyt+H7d8iMoY8Y9DvcDFl0CxJJ+CTRhOM5hHbVxvZkEHGIzjTC7FjXNEcVGufLH6N9LNFcSeMXL39C",
-	"0QxzHEng4iBEEM2YGZBIgWLCFQiGhzHVf8d0icbarjtGRF7TCC8ECCNxY6LWNicUS2Nktma7Qq8triO+",
-	"y7bzOhs2lAVfd6eyE1Y3vq+vQ16FQdWS4+t7qls1po0hge7Or3SrRucJSWCE5YhI4LgNZ69JAgN5njWr",
-	"jTAjQjK+bOv8q2lSdJyCNdEJX7dfwNhzRbVTx2S/gGzM9RcjtAtDvzFCG/hJAHczxBvVqNmVCDkqG2N8",
-	"vYmQhUmp1l9ht7WnQm29kwW3tZ8Ft9R1jimewmiuHwq8fd/qVuY1odTZ7EB3lwtCp0VLDjjWy/JLRhyr",
-	"VZW7UDzvpMKlbtUgA1/Qkb40+bot6NWClzoICcB9rYfqY7ktS1tHH0qWVodf0J5i5kPWsLakh/zMWb4z",
-	"b3rS2g0ZhfeT4PiPDlOjQwQ9hO19yiTsauvirq4+TtHW1clJ8K5OAw9O23v5adHezyl1uzo5BFEnzh0S",
-	"qBN9Vcbval7n5O72pZ3SSRXnidzVq3E+9OhQOxr6MHNFxHYzZVV6dbV3HI19ujiO4q5uTsndZ/3Nw+nh",
-	"T6V1ZleJ5oWrbJhoKP8zwFzeAJbnVAK/w8lb4bTUOS6UG9vfaveO/DbU+85Rusi71qFhdKroLgHnfzgy",
-	"zidSgj5Z/u8fg2f/Bz/7z9Gz/z4cPfvz84vwx+8f/stls3E/08UwwYtEouvgg7owJRAje/ZcB/rgz23Y",
-	"L49cT/4pZ2odbov3ll4hGqSpqsQrP2R1U8H/qFCmQmm5P37f+QKT4X+rKPW9TjqX6DxxvgJDbO2Wsh07",
-	"7CtIgcZAo+WvgBPjmVWTRDOIbiE2xq1cQsRYwrOq80QBOWTeS40vCZZqLiOv7Fe6UPJUY0diuRDlNbNb",
-	"fT2bchyDkhgxu++xcjuOa72FK1TTgSeDutOV6hVITJLGtGYA76yn1hScre383b8Hb85fjX4bvn8XhPnP",
-	"t2fD4eCXsyAM7P9GV+/fj94MLvXfLgdXZ6M352/Pr85eBaG2+44uz/7nw/ll8fv14PxN6Wu1x9X7f529",
-	"G53974Xt8fr95c/nr16dKRCGZ8Ph+ft3o3fvr0av339496oE1vBqcKUAKH/7cDG8ujwbvB19eDf49+D8",
-	"zeDnN6rJ6eBicHp+9f+Pzv739Ozs1ZkZ5urs8t3gjdOZpIzUJv9ZtHVSReP3IQzmxZZtl6yOr4XDWq8D",
-	"tcYAGtQCAC8n+FysEIeJtqBnJrR9bXsmUqAccG3gyff0AWIc4cwmSRh9lsAdJMajz+Vj9fXisvPpsCYO",
-	"67utQ+voQRqtCF84pT2kLJo5wcrsLz29VOyxYjjA4agyw+It4+B+rlXSU90MP24BoS2OkGax+dLK8xYA",
-	"+jHocen5NlHYzuQrcqxZ5zqvyGuTxHPTaVCnZL1c+ck/tR7dK7hZfwlPm6ahdi1fG+ML7hqkivXTwp/V",
-	"6+ja3Ao0YrE1xWdwL+Tk2U9BGNxgAT9+7zxAZ1g4fOpn8AkNfx08e/nDj4hN9KvLzVKCcKls7fT303zF",
-	"LSHIf2Cdk9VBgQyNJaTZ8S0+ViBSLrJaXgZzq6s+gRvM1OrQ/Dek8yaCsTcXeDZx00N45f27Fe45o5Iv",
-	"V5WlzTVmV97mFde7yTZDoH4D7KE7leNewhyZBknd2Pk1e2Ty4qf/ma/Gyw8x16G/ljzqFjIlUDuW6T1Z",
-	"v6XTMXsXXHtjdSDJoxo+KkNsU6PbDtJ6sdl5WahU0ZedChsL+1XECpmDkHiebmRPrkc35PCWJ6jKZR9+",
-	"3EEOQCUnsBpbGan+eDImg7FtZb471aMsb+s7JlG02mC7tGGs8aLVNE5PJPBhl3PzkYvrEzIn0v868OLo",
-	"6Mi8Btjb0tHRUdfl6fElfclrZB0a5OjzYL/rPLyBCePQEr7ZgeSXdRR/nRhe/1Rw4dVnnMeRLJ7Uy0b1",
-	"0voL46CnQZy9AWSDOgMaup7pa+8ID66gynXt+2GwSNWBMDQBxs7Hgzvgwh2S534dKHrUR69hpIrBsI5z",
-	"D7nMw2aTYlt/gc0fUft7ynqANhzrNoC2GtU6joAFX0GxU4KhM7ywLI/M8O1WsHb1s3VtGx1+W1i5g+Ab",
-	"6Jt9kHVeclb2hLg3b6p5mF91vR5RWQrMXCEWXgLFXp+IIlC+Zyi8WUxpVAtMdTEuBDm8i1qVjOpm5yAW",
-	"c7DO5HJGBDIhQiuqIrk5vRlvoD+hDAJ0AwmjU4EkC76KiMeKJ+l2jkeX89ZX8GJfdX3d0lKd7kTbCtio",
-	"L6DugNtvDT64K25gDZBjSF2ZYfSDpuJepKA5QUf6ydOE+6m/CMQolFXCn7q2zjdikSl5L2+PdepupU1b",
-	"DI2SRQzWyTPucShuxl2iqUetylpOtzynqmzUw/L8Sp+LY60CxlgaV+k5uwOnErpCipe1ELTSYVhDZs33",
-	"3KlDe3PJ9HMMi7zmXoN7B87jeEXPIa+GsV7SnBV1AasAZGD7l+q2NuWO/z01Pou2Lm23SVMXOB7ldlsw",
-	"rRqQZuZdzdTTulAWQ+J5TP0kfyc0Zvfu660nHwuh6UJecBLBBfC3V+y2yqVscZOUWLS4Z7KFXK9jytkd",
-	"icHtGGcy4NgXwabAlYwlwvXJlR8mn6g8bDaGF7cellafVuAeTaVOhjaDukC5yHVvKxl75G3A4lYgrWvp",
-	"d9oFRRipxZ5kmRxMBG81sg19zjInPBwiNVaWBIgIdI+JJHS6euqfx8+nwFjyzvd8+C0lWyjuXCOeEX5r",
-	"+RZKeOpOm1QO1NmWWu0ghA3hJBSlTG/PNUw/af8ocOdKE0yNP3exx/onM7mqp1HbEyjFy4ThOEQpFkJz",
-	"A2eL6cxswAjPITnF6u+3sBToBgSJwXCMDTJuS9lmZwkRZRIppPCUgyy+2ywKzU37T89jkiaYHppggA23",
-	"lI+JLuGOiCcm+tszETd03g0TDSWkp2yeJvAkj/7+rCQkpKMoI/fuOGooMX/ip38IPwlD7B1wE6PTDmXQ",
-	"oe7zO+BXGyNSuI38SvfbE0gKnaVG6guMmhApJjL4JRLNcIyosY+uo1+yFbIMaZU7X7QTi5zdOHRqz6uw",
-	"Jqa5ucYcE9pL122J/MpCo1e8V+oMwwJ412XSpPVb4S7ZelfM0/55MmzWswNWBEslf6fxLtM3d4dN558u",
-	"OzIE7uTSWRDRxY/1MPdv1XG0yEayVa9RZ2qKBo580cJfXZrXWgKWdVCl1+pGVWk11S0TzZgAmqkQJvT+",
-	"pJQ+SuYRDqW8UTqyrpykC5nsUdVAd3fo+qU10+ei/J5qQySO5zqNXwxGE1J/uyNwr/8z1VHkrieLWoYN",
-	"T5qEK4/AKGwsSoKP5qVEPTuJwF+JQeCT4/DJMn798OIl+hf5GbEJ+nD1WoeFrMpwWdKetdxEFHBOVjP0",
-	"8Ab+1+nRiegMDaWGP7z8/uVPKyYC9gI8xDS+YZ/OKZFPd4C/7zkuDJkPCSVy++q/ZaILzu6I6kHo9ImZ",
-	"/v7MlJbovTOmutTuBk8Gin8APxnPkh2YJ4b61u25z5pUozoXadlMIIDGAjGzyDxx6XEplYTpI8JyflEC",
-	"Au0rtYrQqep5Ta2mtCfKqUsPQp3h+eMCaFSkSrIDalXTQFJvYMISrun+uBzkPz44RMNGEtUTq84KRKaU",
-	"cUDaQ80G5+qstHIGSxQzza+3lN33yH5aqnrTVmakVCgpDHokqKzXOwkdyeV9XZ1VDMJaKuiWRIV5Cuyw",
-	"liS4R3LDuHB+93cospjlmX9aMotk8LfnLS1nkgirQb8toU2VaO6V86pWumm/lZY+hcdNKY2Zr0MRDhAG",
-	"HfDUYCl70bQ67JThcb6l+9JS+vwtwuq7oa97/Qk5rL4UtXSrPBqGzleBlt6O16LQYQnuGKHyOhAae6ev",
-	"i3mldxiMPB089sawqqv6cpzUry2hWytp795UWMPGYdQ+QkU7yU+kUQdXWOFtGSNjy6yzyWPW1dlkYWt0",
-	"TmAiO3q+gYlsdGvZQFm30g7KugnZkoja9huqNnUEGW/SrjV+MK3yWaXO10dxKmbMD65qNcwa2WS7o6Jk",
-	"Yksu0aziYjGh7pqqc72jp2mTLVMqqUFxcpjtVW9Mi22YbdXGAMZBrav7ULcqOn+Siosk9vf7JF+pBnmX",
-	"GaG3hE67AbYNGwBnA6ScTTkI0TXAhW3XGECLpq7eWjDlXRlLRhFOEm8vxpJTnCSNDh1Yst2qmMr7tgNq",
-	"+zYBbVUBVLeKGqC7cBCLpHWqS90i77TgdNRJyQWnDSqqju0ALjitAqi6dBwnqlPtKFno4gYdYuCDamSF",
-	"QNGxZKn09svzAmfd7iGJ2Nzb43f7edPM18U4Hdmoc52wM29xRd3s0zpXaLsaF2pXZ3Ju1mO4Elt0Zm6u",
-	"Hyk9O1ROzJ59KodIzz6Vw7XvYvJjtTtvdfmE6jl86RjtpGtZR+6kWukm0SctdH+aNW4cKySq7tehrtr3",
-	"ShhePeQ7N1TtZtqZxr0uero6NGRjZ4fq2d1n/KqY79Njhb3sOOn6dlllGZUjvE/r8pHYp/0KS/ZcXTql",
-	"qO8u2cmEThtHP24vK6adaGhqV327VNW5vr1WZEyHttu3z2ozee+HPTsW99KeHSr3yE4+qhsV+nRoXOf7",
-	"dqpZEfp0q5guuiVmXcnrJZNLJkZdK8ClIazskSayDBk9DuS3ILHTml2zAaxozfYYsJtqSXs2xmoy9BOE",
-	"E8GQACrDvPxhjoxQdTAlypiuIVyyccsZlugvpt85ZOG51VGWbMMkSHVLyHbCeyt5cR3JpT3m9mOUYi6z",
-	"xJH2055A1lAZapzjJcSIUZQlL6AxSvFUm+OvaZFQyGWn35XVfVMD+pOVdE0r6T/cBPpkM3uymT3ZzL59",
-	"m9mmprCnm/DTTfjpJvx0E366CX+Zm3Bhj17vGrziXU0/PG/1ouZOuCHAkUZv5et6e95E0QXWJnjdEuQt",
-	"lFgje3DrijUA7TXsGovFrfmx7H1wIDd0UrTj/Lx0F5HwVtTxpLxZtfiNvzBBufaeI5eN9pro/+xjErzG",
-	"W0CZKx2OLV9Q0LMMfwZtiaJltJdJWYaxqMhT4LSFw4YZRjJeJtRkkc3SyWIb6cgBx0tTcpmav9j4QR06",
-	"U2nqq39VnTS3BtWDD+GOsIUYrkMqDlh4EuB01P1YZzafGDCDreVLayleRUIL+SpPrF1VYhS7PbfM9Dwv",
-	"Vd3DQmmtkKVkw4UXcmGWM8k9oxmmUxBrmim3ZAHObmpbsQALeM2dpVff08zr2pooh8MzZEwgIcJCV8dL",
-	"CAWhK/QcozGJj9H14ujou0jAR/0fGKP9wvppTJWI0WR5YnyY32Ahn+md8uz8laGiNnNOOJsfhGhs7aRm",
-	"UAW6HTVE4xhLnH0paavot+H7d4hRxCho6PIeUpEUX9ObBNNb/ekQnbL53KSzVMvYHx+jW4AUJ+QOxgco",
-	"wpwvEWUGcGNOraWlwuYAa78jlFXpANxWYoVfNdqeQFlYt/tscWSdvTMxyQI+nmT5ORmt+IEb/+/WXLcv",
-	"OmU62Eu/XrSTlSruB+3btZyLFu1njukTwoX0M11j+x4096H/bF71EE6BxubaNU99yQAW1MSfQ4ya1ln0",
-	"HLls3fk+MAuMFpzr0AYT1LCVSnzm5eA0NzrVQZ/gREAh5KIFF4yjiC2SWDvt39hohfgEcbhZkCTWWxIV",
-	"Dw6IcVTOth+um8F7RZH4GOdc1Rt0vaARYRPcZ0deU2tpMFiDbO49VvI08V5iWtKir1orxfbphGUXN0J/",
-	"qYomzSq+uOtmaG9daNnM05K8QjJ2a8KyFiTGNAJk4pqInCEN5iPFadn43m87gKvy5rNhggh/qLKa5Utm",
-	"L89CsVcLNNfI2W6UucaEN8Z85yHjkqWX+RUnL95K45Hll0htpyTRV8U5/jSS7BZ0VYWWK5lkaWsig8fP",
-	"SCEkS9fNEOBGW6FgOuWSVomJ2ZRGbx5rjVdpIMyv5B/r30pRQ9lhaBQ0q0trDb6h3WeqXFsYYnbjyqMf",
-	"lSrh9GEIr+n9jEQzRIS5x5UVXns9GCN18/tavR36B+Y9+UU8+UVsEBq2UXTXNxRv9eQA8uQA8uQA8k92",
-	"ANl1mMtjxfes4A7x5PPy5PPy5PPy5PPy5PPyyD4vbkI7r9mZlogiNp+razDQGGLHC8UnIk9ZDO6iOf/0",
-	"nE1NZX1Ds1+ObpftxLX3m8TNCGsqEB16nwEfp/LMt0hMe3HakJTel8ea8uKIwUkJRJDZuBT4ewKpm9lJ",
-	"/Q+I6PxVRAcrRVgC1YXxn4z2KxA9v/DuymLvPuhbHmWEZGmq12TvtU+58upUa9gctp4tz63UdW3WLOX6",
-	"I5Pub7ETG2agXW/Ikorfuhsxl+JpM3YTzli1tr8TmzdlxzaccDydl56GJGMJinCS7InsTcmtDhkz3iNW",
-	"4lNr+TuQvWYJ3XS3FpgJg/qITWZou9pklDduDEQKdD9jCfg4QP95taS6GYPtCYT5dKH4TrQlxVVtA8dq",
-	"vgSL/V1qQRam+21yXqkEpOGLNiZsO0AGJT68gSmh4pFOjn8a+UdbOHZ8TOAjfslO2iGCJpgkLrvKvHDx",
-	"eDp41qC8z4lmfaJnFPHRvGxL9xJ9T3jtLkScmdcxVyiQ6fTEDWtyg33l3CY7WIqEOd2cfKGAdMYiKPDR",
-	"hCUxWG/kanxG3ROpyS71GikNROQuLBvHj0HGl10vYq8xSRZcP35OCMXJle/eqT2v+juvJ3iV1vbFeONl",
-	"NyvKFfFUuV2h6sfnd90TO3AHzPixGivp2RGliEg/zyyyM6fzMcK0Bu4hcX1fmSlLXcockqO6TLsSkxQM",
-	"4NtjfR401IbTjxgnKJ9ae+It5IxxIrEkd9DcZ+2MvAvhW2WV9tfLvOW3JpUrbiQu5l6FFVeS4lW+yxGY",
-	"zehjsU6VTgt0jzYX2Rcyfw1G1QLtD345e3c1Oru8fH+ZF9+c4jvQ1TcPdI3ODxfDq8uzwdvRh3eDfw/O",
-	"3wx+fnNWJ42tsYLusUAJE9JFkUdXML817tyKBqkJ36E7lg7OxuJ+ny0RLvMW2idSoALAAz+zrUDy2pp6",
-	"Ql2vitxqIYUY3TN+S+g0KxejFvFkLXXy3s5KEH/IIom7SmI+fiRBHuS8QXlL55K124RJguyNBoE5Jkkt",
-	"HOS7l0eumo62NGUrTlSbOrC6ox9AS5AShI2ajglgIXWQg7VhmwpFZnOUTZIv6puqPc/EWuVPH1wryXip",
-	"JgmUKov08YqwKJ9TkDIuBSI+q+uVUYL76f3mRrZCF+8SKp42nrt8saTGer7IYp5O7arf74YHd5liNWo4",
-	"93DdpdXJNer2syeyergn2dMh9hyF7WVpbTG9kXX3qDQOH0mn+zu8K1e8vnf1pJxVvHCyhUkUYGrrsYnN",
-	"MVwk8HAWfZcsYsm/gWdR500UWqjFYGEKgLuC5glFMdyhudH3mieDqfLXnMaPzayCSF9E1pdSg7sOghO3",
-	"lerltXLBRy+/d0EiIFpwIpdDdWIbpN4A5sCL/73OuPS3368UHLqlQo9pl486kzINHtSghE6Ym8Jmc2a1",
-	"LSvOIChNsFQ74hBdng2vkKIzNnlb5iQvoZ0HF17TDGNoP2aReJ79PJzHB4fIlGksQhENUxGBYogSzCFW",
-	"BzBGuc5yTY3OEiIdjoilnk0DMrg4D2tBlHk8ZDGBmGEOWicRIBGbXNMpULUCtSOXKYhjND7Vq7ficWx9",
-	"0tCCEkbzvBEGQXYbihCNS9Uox9c0zyut/rgn8qKS1QqPRfppRxznuOQWOdaQVhe3J3TOkhABjmaoFHtZ",
-	"S0NtUGyqm9+weKnWM/58bex018Ex+nytL1DXQYiuszuU+ZEr1dfBw4NNaS2JVApl8EpNtgAas4xNgjC4",
-	"y3ZecHT44vBIKwYpUJyS4Dj47vDo8Dtb/F5z8HOckueaqZ7ZOpKfgyloCZ1zlRKqwRsiZFGyQ+85kTIq",
-	"TJeXR0fmGmkrJX4OdJhapPs//8vapQzfdGnC+Sw6TZ3eJR4biOGWEDEe6wwkN0tE9J0ihgnWIUrumXLQ",
-	"TQSK2d2L+Rzr6ohX1eERhfvMyi7QHC/VkYz2S3VpFRdAmrClfrM/0MMZvC7k7HnE6IRMS3htbnUlto6Q",
-	"BIqpiS1G93Bj+XtPoBIqEYnzDTW4OEd4ERPFtaG29lhenl9TAREHeYjOC2FdrpSLyvU4ReP0QEQKSCb5",
-	"TAaSayrIlAp1AGgnCMrkjNCpYckqs/wCUq3p1Cx9l7xSzOJgFAXvM0KVmJGETkVFjAfHf/xZJvvvSpJh",
-	"dMPZvQCOKEAslFqgBlFr3qdMo61E3xngxBwfzi3zC8hfTYsdYsDO4Fi9gW6JGEcxTDmOdZWr4Iej7x5h",
-	"8pjd01Z0v4IUaAw0WiIDqOY2QoXUKUPmIDmJhAvrRiXyYfwt7BLb57HaNXLpWjLJv21BAEU4SfSpVYxa",
-	"rH9+A7xdUr+1bXaIiqJElE9GZ4BuAx9GOOqLkB4U7c8xxVMYZb8TIuSBjqxkwoGUQRwbgIM8LdPPLF5u",
-	"TxBl42fGmIeq8ir5Ah4a1HjxSNTAsX7DKhEF4YkEfo95vDl9BnGMsB24QRccxwcN3n3+Wd2gzuMH6y1p",
-	"c3RVSWZit0pU+yKMbFMS7Ax5ZpV+/Jn5DWdjpcFKvff/+BwQBZ5S5LJMo8eBwWpQZ7ywhInyRedlZ+Ka",
-	"P7WqaPLJValTNpHuaE+5rLC9ttVj8Ya1G+2MN051rs2cN/YE4iyBBosYMMq7jMWQdBwQpskuUadmaDse",
-	"Iixxwqa7UN81ArIJjDIvUISpUd3PqID5TVLGWDmDtBdnw6yReyt+XIDOA2j3IqFRsohhUCT3LfCWL1Cb",
-	"VJpWFLXvdkaYchJwD2ny0zbHyzpU8R7GJsh2mOcI3IXwqMzxhQ7lSurGJqZtjiK0r9PBoCwzM1K3yiRL",
-	"EcV49phLhLpwHqxHijqjP/+cmyNbD2GTz6FMqgquvm9eaG0anhOEpcTRDGJrK1FHWQRqffWEPZvu+KFk",
-	"ac0Xztzf1Y3CTIKIRPvVym0akb5bhHfBR4/FHKX1rL35qkLK1a9oksFzHgedp/5ud67zbfORz/0exLGH",
-	"/0ZEqiqC6uAIkX13VRs/f95G+ya7d8a7eaviD42ncMfpVt70z03eXvM2sAmjuK9bevAsn8eu7lx6kpU4",
-	"5OX2Js9SrbquW/abUQytHVzM2L225VXT6TXepfAtCETk5rcyjR2Ekc2ym+dnVpxVpNpDqc6+i/YNP4yy",
-	"Vl3sY6zkbZYYU/+6qSxVcWWt7SY7LHxEU30ociRnWKGFCCW3NRrQUVhye5aYywP96NpUvbQKbrxAC2L6",
-	"XzGPXM/8Dl+KORPSgDTHdJm9E+TgqdNmjj+pMdGLo6MjH3QJmRMZ1O5k9j31yPpQ+FOS71IzNBS7MP6R",
-	"TqGXWjfezThTD9Os+9l4gtkv0m27LsAryKkerPw8y23XYqgvp2cnAo2refzG5lWgkjDU5GxH42pm6/HB",
-	"ITrD0axY8jU1o05Ykmg5IdzlBPrXBCjetn8bvn9n25y40pLauQXaH1fSIaoRa7pauSjAmMTjQzTQ2V6y",
-	"GgKoUkFA4UjolwPzwvDiByQO0VVW5SBUGqF5dLBYqpRDsOhMsJBaMlj1MT5QAmyc7fHxiXmUmwGOgaN7",
-	"QoUBiqopOJKMIZGweySZhgwtUiQARFk0AzWvKgYs+wlrZ9jl4TW9KlrqFKxAY3vNb+JHj5OL9NycLWYL",
-	"KVDM7qnruaT0ytgpL+1bZbZ7NHYMmTP8nNi6ubmriIZUixxi3wVibbOx8qiC9G2KTAtG9p46MWJd88RH",
-	"tE+mlPHs/KvWwbBs85jiXe8WXeCkVA/gBhJGpwJJdoIwNRWcTaMpSIGqexrpu7wH5Cz7vdMO9+P3TsNb",
-	"h5iX8Eka0fWskFzF+NUBw+DTMyHg2cRUOvEovVklFIfwv8qliZnMyq9CFK5Q+6StsInaP9e0IshK4svW",
-	"KVF7DKOijonRs0xEvkC49my/b9aHxtn6xtfULO4GRJH/+eCwJryiSm2UZi2UbRiqisNPzZlvFYGMK8Oz",
-	"oQLgzErnSsmQCeP2XVbkZUFyF4tdnpYTknS4CbzWLTrkWEw4RJLxJeKQ6DgaJaH123fmm4M4Y7LQr/SL",
-	"O2NesWBN4f1UnaoDkEMgJHAHiX4ATogoQfHCPNDn4O8JxO4pimYkiTlQH3AxpDXoWuXTLrU8RZ42459a",
-	"r/XU2oi/1Rw1Da8g7b6aZaR5aefM+hxLL78qZAzkubR/C1aFRPU3LBR6zMClof2vMquVJdo1d5zagTwM",
-	"opCKtNsXlqhY36b88p5CMZrSb3CJX/Sc++rfEZajvNnueaeEVCcDXQKOFc424JyvgJxbOcwo3IOQXTTk",
-	"gGO98XdPu6w2U9vm/zWv3/S1ki+D0EO+HN0iRCyJFQX0NXVjkhqnRTU3xL02pkX3LunaRdFfQHoJ6pLO",
-	"NzBhHHIPeP8zecMduNs+JBeclsxDL4/CsnloPevQFzwYLF53bh260mirpzko3z2qfG6sRI/Ae6bc0E7M",
-	"5Tql9JUJPtiFpbxS1uiRDeXVgm2rWcsrFS92ZikfAo2LYmX2FmLzNpin130NSJdJXEiW7oo/TBGn4As/",
-	"aGyM6nMqgfNFKp04tmWhDk4QkcbKps2ClcB/9LkIwEd5AoyHDtJoWbwb2lwu6A53rh39K37k2sLzPebS",
-	"Ojmc6NR61gxiRQG7A16KHmEcDYdnht4JuYP/tCkDb3SDHZ6KF5zdOM9DbURq9YBWKnPKWQRCmOpe+qG3",
-	"6u9s3aCD48/ql67R3breS9PiSyzYFBDfsoO5dzbKpK66vNTeM1zqHAEcxRwTJVIOOjGfm+YNHwskOZ5M",
-	"SFShQHWMIt7rjz8f/nz4fwEAAP//",
+	"7H1tc9u20uhfwfA+d2zP0I6Tvsx57E+K47bucWw/lnN67q17JYhcSagpgAEgOzoZ//c7eCEJkiApyZKT",
+	"tP7SxiJeFruLxe5isfs5iNgsZRSoFMHR5yDFHM9AAtd//UQSuMJyqv4dg4g4SSVhNDgKMBqTBBCHBEty",
+	"D0gyJKeAHhi/EymOAHHGZBAGRDX+OAe+CMKA4hkER0GqRgwDDh/nhEMcHEk+hzAQ0RRmWE31XxzGwVHw",
+	"v14VsL0yX8Wr37IZNFyPj2HQByEIo2ex6qrnsxPY6UT+vW3OGf50DnSi1vr6zT/CYEZo/ncYyEWqh5Kc",
+	"0EnwqKblIFJGBWhEnXLOuPpHxKgEKtU/cZomJMIKYa/+FAprn5dcox7tLYsXZqYK5ikC9f0Yff/mvxGm",
+	"Mfrh8DuEqXgALpCcYonuKHtAD1OgiiwcJF+gCHO+QMNr9cd+byyBD9GugIjRWOypUW7pULfU396L4S3V",
+	"yLUgKYh7UQSpBI3mlLMUuCRm9dj5YjE1YiwBTIPHMIgSAlTezLklUQWXoUOg+tdHl2a/l2iZz/pHTh82",
+	"+hMiqcbsxfF7mI2AX8PHOQhZBxpmmCQVyn/35jCsw8dZAl0ku1ZtHsNgLoCbhazGUOVl2lHs1N71TYDK",
+	"0/vsP/UN2qNongrJAc8QqCZ6f06whAe8QFMsEGVohtOU0AkaMx6q/zxgHkOMOJZT4IqXKIo5S1OID4Kw",
+	"gj+X0+OYqGlxcuU0MTusDJWCoQzWjkB2pCM05gD7Y8ZnIYphTCjEaLTQcGO1XMTnVJIZBB58CPioIFGd",
+	"sQyOAkLlj98HGutkNp+5OCdUwgR4F+eFgZGI5QV8oOQTmokgrE9VH17mPF/ZwiOhlmN2aL46SSDWf1py",
+	"MUUhNUTg4Unzw+cAqFrc74EeYqB7OvxStM+QfmP7tfOf/hqWdptCsEZJZawwZ4RGNs3mLCPhkgK6IzRG",
+	"bJwhYAooTbBUmEVsPAYujtGQxENEBHpQgi3igCUMLFxI4jsQCAs0xNk8wzqjlqb1kJn4qW9Oj/q5FxOR",
+	"JniB9PeujUzi7Bwq74RWXJ0Tn7zKl6j/IhJmoksoFdjPOSbAnONFDU5n8FbQxDWkyWLbwBnYQMimjell",
+	"flkBv523u1asz9P/UUAQRt+DEHgCnnWbY3d1IWg6qk2O0Uc7C0o5m6UyRHewgFjxdS4cdkTeSiDMAe06",
+	"slK32LcSc88nHXGacnYPHlFUhSUFPiNmdxloiuGcIz0mQrXyDRhDlBAKAgHRh0i2xVtGM5/WODUrfNJ6",
+	"PucNq2K/Y4Yar2lkDTJqLM1vrizNF9zMeY1qy5Ic18oCHQTdIIUquGhfuIYQJ9cgWHIPcYNic1McmIzd",
+	"IUzL/KtnqB8CT9yoAk3IPdCSitK9S4Nt0sGjRv/NVSDLPwNuGWitvenoOe3cyqMpuQdrfDYeEF9AQBnA",
+	"MiVpDSR4lzuX0xNGx2TiEUnzmACNPNpS78PNL4eD3od3Z6cXJ6ehJm3v6gyRGKgkYwIcKStOCCTZHVBh",
+	"zVRCEZ7HPpobW9LHUGaqk/Oz04ubwdk7M9cDjJDpsiOQY48j4h09hvv3LPasQwmHglczI4oCxNqM0sD7",
+	"D0o2w4Q2Qfvu8n3v7AI9EDllc4kwkhyTRBlkIsFiGirhohB/uCNQ/6qH+u/+aXVeIo8QRiOlCUyZkGgG",
+	"mIpbOpUyFSHCaDxPEvTh+hztKoATFuEEncVXiFGUMJaOcHS3p7TquTAi7IETKYEeoNNZKjUBYrhHMxbb",
+	"Zc+pAHlwSzsVXrtgh1JhwR8FhptY7PRTSvS4XrGv8YxAtQGBBGP0GAmgMcJzOVUcFWEJGp0KBRzEFDEK",
+	"9cPAjtCTfn1IT7Mj1EQhWk3aVffiXE4HkK1p2Z1YgNeEpmytGxY7ho/XEDkOSEuv0kzWtcLYzwlcmSH6",
+	"xHfahohxNKdGbCu+HkvgKGKUQqT+3p0CjrWicAc0zDl8r84gRj7JRRf2zrJ2q5sspTUui7McLh/a3s7j",
+	"CXg0xoTMiPRqBnUG5ko81lGuxcQrZEbK+9H5bJQpEfLtwr+Z7jEneJSA8UwKkEZfqgzlOCqs8tMJbN1l",
+	"pmRNNq5ZSAZZM7qEz5spi4O904y1WH/UfhDFaKt1msGM8cWy7StrdmcMq3DnY/sWf6Kl8ym9h4T5nDNq",
+	"j40JJLFQqhhf2FMUzYzAQTNsXcrHaKgGHyIBCUSWuLZVfV+tKZaW91k1r9URlXU/VHl16mj9tX95gcwY",
+	"Wh1Bv8Goz6I7kEjCJ4nGHM8gtKs2fkqDiAN0qhFmx7qlOarQMF/+EO1iiWbq5H795h8ommKOIwlc7IUI",
+	"oikzAxIpUEy4AsHIO0z175gu0FDfAQwRkbc0wnMBwpzOMVFrmxGKpbmQsC7ewgYqTNcmx4zX9RHWFMum",
+	"7l7FOCwfEk19PWdbGJS9fk19T3Sr2rQxJNDd+Z1uVes8JgkMsBwQCVqgNPb/iSTQk2dZs8oIUyKk3uXN",
+	"nX8xTYqOE7DuXNHU7Wcwvn9R7tQx2c8ga3P9yQjtwtCvjNAafhLA3QxxrhrVuxIhB67jrqk3EbJwP1b6",
+	"K+y29lSorXYSuWRv7pdJ0aLrDFM8gcFMXyo19n2vW5mbJ6ez2YH+LleEToqWHHCsl9UsGXGsVuV2oXjW",
+	"SYVr3apGBj6nA21gN3Wb05s5dzoICcCbWvfVR7ctS1tH70uWloef0yXFzIesYWVJj/mZs7gw97/S+pgZ",
+	"hctxcPR7h1vaI4Iew/Y+Lgm72vq4q6uPV7R1dfISvKtTrwGn7b2aadHezyt1uzp5BFEnzj0SqBN9Zcbv",
+	"al7l5O72zk7ppIr3RO7qVTsfluhQORqWYeaSiO1myrL06mrvORqX6eI5iru6eSX3MuuvH06PfyitMzM7",
+	"6waG68Sq2T9TwFyOAMszKoHf4+S9WNJ2e7qvtmKj5pbz0vap4/TxrUPD6FXRfQKu+ZLRBCpJCfpk+X+/",
+	"9/b/L97/z+H+fx8M9v/4/Dr88fvH//LZlv4r3RjGeJ5IdBt8UMZ1AjGyZ89toA/+/L7jzaEvPCTlTK3D",
+	"fzuyoRurGmnKKvHKl57dVGi+gHKp4Cz3x+87b+sy/G8UpU032d4lek+cr8BpX7FSNuOzfwcp0BhotPgF",
+	"cGKi+MoLHXHAd8D9nhvr5t4RKCI8mhOJbHMk2QPmsbL1iUBxPgvatbc6Y8ZRNOWMkiiBvSAs2DZhxk0z",
+	"xcl4n6Xaa67/54tZiaYQ3UHcKzuvYixhvxwGVHSBLA6v9iXBUsFopGndgSWxnAuXIuxOG48TjmMNccwe",
+	"lqCLHcdHjSKorx6KlkHdGRT4DiQmSW1aM0DjrCf2UiNb29nFv3rnZ+8Gv/YvL4Iw//P9ab/f+/k0CAP7",
+	"r8HN5eXgvHetf7vu3ZwOzs/en92cvgtCfYMxuD79nw9n18XfP/XOzp2v5R43l/88vRic/vvK9vjp8vrt",
+	"2bt3pwqE/mm/f3Z5Mbi4vBn8dPnh4p0DVv+md6MAcL99uOrfXJ/23g8+XPT+1Ts77709V01Oele9k7Ob",
+	"/zM4/ffJ6em7UzPMzen1Re/cy2IuUuvntEVbJ1U0frUzLxco7XLf87UIvVzH+6lBLQBo5ISmYEHEYayd",
+	"vJmDb1ffohApUA64dj/lEmcPMY4wKlyQ+wncQ2JiU33Rgl8vLjsvwSvCurrbOnSiJUij1fQr71kEKYum",
+	"XrAy79CS8Vb20DMc4Am5mmLxnnHwBx4o6ans1o8bQGhLSK9ZbL40d94CwGYMNgSnfZsobGfyFTnWrHOd",
+	"eIi1SdJgh9Wo4/hWVw5eSe3bhBUeDHyJmLG6G3mtqDHzqsE3SBnrJ0VkdmPIdn0r0IjF9qIgg3sux/v/",
+	"CMJghAX8+L33AJ1i4XkdMoVPqP9Lb//NDz8iNtZ3QqOFBOFT2drp30zzFbeEIP+BdU5WDwUyNDpIs+Nb",
+	"fKxApFxktdxx5z5hfQLXmKk1NP8vSOenCMaluaBhE9dj3VfevxvhnlMq+WJVWVpfY2aQ1w3wxk32NATq",
+	"G8oldCf3BVeYI9MgqRs7v2RXYI34Wf7MV+Plh5jv0F9LHnULGQfUjmU2nqzf0umY3VquvbE6kNSgGj4r",
+	"Q2xSo9sM0pZiszNXqJTRl50KTxb2q4gVMgMh8Sx9kre7+k4nh9edoCyXm/Djf64DVHICq7GVkerPJ2My",
+	"GNtW1mRTPcvyNr5jEkWrJ2yXNozV7tvqrvOxBN7vCtM/9HF9HsTnv7t4fXh4aO4qrLV0eHjYZTw9v6R3",
+	"YlrWoUGOvgbsd52HIxgzDi0PkTuQ/KaK4q8Tw+ufCj68FlcHdQuFUCExjWDHuQUgILSZkjAcH6Bh5kEf",
+	"mjhy7F4XEIEok4jdGVfiSAc53lIiEJbovw//t/p5xjgo04JIYWJGj9GQAxaMiiESeCHQw5REUxP81hXH",
+	"WafQqAgC7Y6/FJ4oz/qQLiaanxt1BUZUbm5qWQBSFpP5LERzSgSjIQIqYDZKINTIzy9fDNZPfrm+vDg7",
+	"OT8dfLg+V2gXIH1vkzJ6doY923bvQXISCcPqmiZ1PnmYmhfc5makoHmI4GBygG5dhCq6vz5UhB+j971/",
+	"D04uLy5OT27OLi/6+io2P2ka9kFxoqx9nxMG81QpAH2TGsF7WXQPXPgfE/tvg4oe1dEr3BJ2RfTmBCo4",
+	"t2HPmrv3ugzceJBAfs+/fOB/A9BGbPm94K2e1Q49YM5X0O7V6dD5Wto9lMzw7a7QdhukdW1P0oA2sHIP",
+	"wZ9gdCyDrDPn7UVDxo66uyJ/tVxeb6ecWCW1hwSKG8N2irwfS2b2MItxRrXAlBfjRVBF+vrcvJkQebvo",
+	"Sx1v3XwO+U4wVzqwFKgT/e6K69FCi3VAu05wN6GTsPQsx/8k3eiBZ/RKqXRKGtblklC8TyOIzXNQgYBK",
+	"4Pp5XCES2b3OVAIowUIigWepfkBHbNRRcETnSeJ5smKGvJzLFgB0kL9AU0xjiJFkSMxH6ruOAF5/6gnj",
+	"bC4JbcL/FHD6VrtRaxAl5B6Q+m7fJiwptLkQDQNyEPpRkVIJkLJ20e6hUho4lNNxxAzMyc0hZVwiIveW",
+	"mzoj1QY4MRsKaSwwauJPsjMx58Y6t1X2oIN/F9kOmnzs6WWZ0LfZ6ov2bWNPHGurwVij23wG9ombxoN5",
+	"uLyiWZlfjdbDf/QnlEGARpAwOhFIsuCryMNQerOwGVPHFyb8FcSGlR9ZbGip3sDVTT0jrS6g+tRjuTU0",
+	"wV0KOK6BHEPqM1d1cIriXqSgOUaH2uY04WrqF4EYBde8/0fX1vlGvOvOO5nNsU71AUPdr06jZB6DfU4Q",
+	"L6HbPo27coVgfdbyBoB7H4ca08+dX9lqcazNu9icABxm7B68BuYKiefWQtBKOm0FmZVXTn+EbZruaoG5",
+	"WQhy1Hh1Z3DvwXkcrxgF2mgorJfKb0WV3urxGdjNS/XfHORPzJY03CzauozWOk194DTYqJuCadVn8mbe",
+	"1dz2rQtlMSQNgTGf5G+ExuzBr4o2ZIkjNJ3LK04iuAL+/obdlbmUzUcJ+F7Ms7lcr2PK2T2JwR/kbPLy",
+	"2eiOusCVjCXC98mXtS6fyB02G6MRtw0srT6twD2aSp0MbQb1gXKVm9BWMi6RTQqLO4G0rqVjbuYUYaQW",
+	"e5zllzJ5RcpvqNHnLJ/T4wFSY2WpCYlAD5goY3j1hITPn+WJseSiKRTkW0oBVbhOBjwj/MayQDl46k7m",
+	"6D4J3ZRa7SGETRZAKEqZ3p5reHDT5XPTeFeaYGpeDhV7bPkUazfV5K47AqV4kTAchyjFQmhu4Gw+mZoN",
+	"GOEZJCdY/X4HC4FG2oFhOMams2hLJGtnCbUvQ3tqUg6y+G4fvdQ37d89u1qaYHpgnp09cUs1MdE13BPx",
+	"wkR/eSbihs7bYaK+hPSEzdIEXuTRX5+VhIR0EGXk3h5H9SXmL/z0N+EnYYi9BW5idNKhDHrUfX4P/ObJ",
+	"iBR+J7/S/XYEkkLnztNxGnpCpJjI4JdINMUxosY/uo5+yVbIfahV7nzRXixyNvLo1A0RH5qYxnKNOSZ0",
+	"KV235RVvloRjRbtS1z0QwLuMSZNseAVbstVWzJMRN+T9ruYsLgmWUlZxJ/jGF23zN5cdGQK3YnQWRPTx",
+	"YzWhyrf6CKDIe7XRFwDeJEg1HDXlpfjqks9XUn2tgyq9Vj+qnNWUt0w0ZQJopkKYJC/HTqJCmb9WczIU",
+	"6lfSbjpIZPIUllOq+JOkXFs3fS7KH6h2ROJ4ppMLx2A0IfXbPYEH/Y+Jzlfiu7Ko5HJqSMhz0yAwCh+L",
+	"kuCDmZMSbiu5XlZiEPjkOXyy3JI/vH6D/kneIjZGH25+0k/8VmW4LD3cWtFeCjgvqxl6NKaYqdKjE9EZ",
+	"GpyGP7z5/s0/VixP0AhwH9N4xD6dUSJfbIC/7jkuDJkPCCVy8+q/ZaIrzu6J6kHo5IWZ/vrMlDr03hpT",
+	"XetwgxcHxd+An0xkyRbcE31tdTfYsyaptQ6Idd0EAmgsTCgmFEHCR06UsOkjQjeTNQGBdpVaRehE9byl",
+	"VlPaEW6S7L1Q153IgoAzc9hG5SpV00BSbWDiNG/p7tBN2DLcO0D9WrruY6vOCkQmlHFAOkLNJlrQ+c/l",
+	"FBYoZppf7yh7WCLPtlOLr634mVO+MQyWSIVcrcIWekreNHX11lYKKwUqWlLi5oU5wkrpgiXS6Dphss0d",
+	"inyZeRa3lixRGfztGbLdrEBhOYFDyzPVUmaOlTN4l7rpuJWWPkXEjZMws6lD8aonDDrgqcDiRtG0Buy4",
+	"8Hjv0psSIDfFW4Tle8Om7tUr5LB8U9TSrXRpGHpvBVp6e26LQo8nuGOE0u1AaPydTV3MLb3HYdTQocHf",
+	"GJZ11aZ8VVWzJfRrJe3d6wprWDuM2kcoaSf5iTTo4AorvC1jZGyZdTYZM7s6m3yftc4JjGVHz3MYy1q3",
+	"lg2UdXN2UNbNvEpo76ffCVQRZKJJu9b4wbTKZ5U6MyzFqZiyZnBVq37WyKZ1HxSFnFuyVmd1oIsJdddU",
+	"nesdPU2bbJlSSQ2Kk4NsrzY+TbMNs61aG8AEqHV17+tWRedPUnGRxM39Psl3qkHeZUroHaGTboBtwxrA",
+	"2QApZxMOQnQNcGXb1QbQoqmrtxZMeVfGkkGEk6SxF2PJCU6SWocOLNluZUzlfdsBtX3rgLaqAKpbSQ3Q",
+	"XTiIedI61bVukXeaczropOSc0xoVVcd2AOeclgFUXTqOE9WpcpTMdRmdDjHwQTWyQqDo6HgqG/vlGeiz",
+	"bg+QRGzW2OM3+/mpNRaKcTrqHuQ6YWeG/JK6uUzrXKHtalyoXZ1lINgSwzls0VkjoHqkLNmhdGIu2ad0",
+	"iCzZp3S4LruY/FjtrpDgnlBLDu8co510dXXkTqo5lsQyBQiWp1nN4lihJMJyHaqq/VKlKcqHfOeGqlim",
+	"nQVDqqKnq0NNNnZ2KJ/dy4xfFvPL9FhhL3tOumW7rLKM0hG+TGv3SFym/QpLbjBdOqVoky3ZyYReH8dy",
+	"3O4qpp1oqGtXy3Ypq3PL9lqRMT3a7rJ9Vpup0T5csmNhly7ZoWRHdvJR1amwTIeaOb9sp4oXYZluJddF",
+	"t8SsKnlLyWTHxair0vg0hJUj0kSW/WaJA/k9SOz1Zld8ACt6sxsc2HW1pD2zbrnsxjHCiWBIAJVhXpQ5",
+	"R0aoOphimExOi8KyRHu/sUR/Mn3PIYvIrY4CmE9MaFf1hGzmeW8px7mnUECDu/0IpZjLLAmw/bQjkHVU",
+	"hhrneAExYhRlyQtojFI80e74W1okh/P56bfldX+qA/3FS7qml/Rv7gJ98Zm9+MxefGbfvs/sqa6wF0v4",
+	"xRJ+sYRfLOEXS/jLWMKFP3o9M3hFW01fPG/UUPMn3BDgyYa5srnenv5UdIH1FLxuCPIWSqyRCb51xRqA",
+	"9mqptcXi1vxY1h7syScGKdpx3i78BYEaq6M1pLxZtZBZc5EZt8qrJ5eNTRe57LWPSd4cbwBlvnQ4thRN",
+	"QU8X/gxah6Iu2l1SujAW1dUKnLZwWJ5AM+NlQk2G6CxVNLYvHTngeGGK+1Pzi30/qJ/OlJo21TIsT5p7",
+	"g6qPD+GesLnor0MqkzF8nRpO68zWJAZEJT/nCrG0luJlJLSQr3TF2lXxS7HbK8tMr+ZZff0lPJTWC+mm",
+	"6c2jkAu3nEnuGU0xnYBY0025IQ9wZqltxAMs4CfuLfJ9SbOoa+ui7PdPkXGBhAgLW1+AgtDV1o7QkMRH",
+	"6HZ+ePhdJOCj/gcM0W4tJTGjyeLYxDCfYyH39U7ZP3tnqKjdnGPOZnshGlo/qRlUgW5HDdEwxhJnXxxt",
+	"Ff3av7xAjCJGQUOX95C6mMItHSWY3ulPB+iEzWYmnaVaxu7wCN0BpDgh9zDcQxHmfIEoM4D76iUoIDpp",
+	"WlKlA/B7iRV+1Wg7AmXPuv1niyfr7L15kyzg43GWn5PRUhy4if9uzXX7ulOmgzX69aK9rFQKP2jfrm4u",
+	"WrSbBaaPCReymelq23evvg+bz+ZVD+EUaGzMrlnalAxgTs37c4hR3TuLXiGfrzvfB2aB0Zxz/bTBPGrY",
+	"SFVVc3Nwkjudalm6cSKgEHLRnAvGUcTmSayD9kf2tUJ8jDiM5iSJ9ZZExYUDYhy5lVPCdRPxrygSn+Oc",
+	"K0eDrvdoRNjiFdmRV9daagxWI5t/jzmRJo1GTEt1g1XrXtk+nbBswyJsLjtUp1kpFnfdQgutC3XdPC3J",
+	"KyRjd+ZZ1pzEOsu6eddE5BRpMJ/pnZZ93/ttP+Aq3fk8MUFE81NlNcuXzF6ePcVe7aG5Rs5mX5lrTDS+",
+	"Md/6k3HJ0uvcxMkLcdN4YPklUtspSbSpOMOfBpLdga5o0WKSSZa2JjJ4/owUQrJ03QwBfrQVCqZXLmmV",
+	"mJhNafTmodZ4lQbCmpX8I/23UtRQdhgaBc3q0lqDr2n3mSrX9gwxs7iKEikT8McwhLdUFytDRBg7zlV4",
+	"rXkwRMry+1qjHZZ/mPcSF/ESF/GEp2FPet31Db23egkAeQkAeQkA+TsHgGz7mctzve9ZIRziJeblJebl",
+	"JeblJeblJeblmWNe/IT2mtmZlogiNpspMxhoDLHnhuITkScsBn/RnL97zqa6sv5Et1+Obp/vxLf368TN",
+	"CGsqEB00XgM+T+WZb5GY1nB6Iikbbx4ryovnDU5KIILMx6XA3xFIWWbH1R8Q0fmriH6sFGEJFEvvu6QX",
+	"p30j0XODd1see/9B33IpIyRLU70ma9e+5MqrUq3mc9h4tjy/Ute1WbOU689Mur/ETqy5gba9IR0Vv3U3",
+	"Yi7Fy2bsJpzxam1+J9YtZc82HHM8mTlXQ5KxBEU4SXZEdqfkV4eMG+8ZK/GptfwVyF7xhD51txaYCYPq",
+	"iHVmaDNtMsqbMAYiBXqYsgSaOED/vFpS3YzBdgTCfDJXfCfakuKqtoFnNV+Cxf4qtSAL1/0mOc8pAWn4",
+	"oo0J2w6QnsOHI5gQKp7p5Pi7kX+wgWOniQmaiO/4STtE0BiTxOdXmRUhHi8HzxqUbwqiWZ/oGUWaaO76",
+	"0huJviMa/S5EnJrbMd9TINPphRvW5AZ7y7lJdrAUCXO6eflCAel9i6DAR2OWxGCjkcvvM6qRSHV2qdZI",
+	"qSEiD2F58vsxyPiy60bsJ0ySOdeXn2NCcXLTZHfqyKvlg9cTvEpre2P85GXXK8oV76lyv0I5jq85dE9s",
+	"IRww48fyW8mGHeG8iGzmmXl25nReRpjWwBtIXN1XZkqni8shOapd2jlMUjBA0x5b5kJDbTh9iXGM8ql1",
+	"JN5cThknEktyD/V91s7I2xC+ZVZpv73MW35rUrkURuJj7lVYcSUpXua7HIHZjE0s1qnSaYHeoM1F9oas",
+	"uQajaoF2ez+fXtwMTq+vL6/z4psTfA+6+uaertH54ap/c33aez/4cNH7V+/svPf2/LRKGltjBT1ggRIm",
+	"pI8iz65gfmvcuRENUhO+Q3d0Ds7a4n6bLhB2eQvtEilQAeBeM7OtQPLKmpaEuloVudVDCjF6YPyO0ElW",
+	"LkYt4sVb6uW9rZUg/pC9JO4qifn8LwnyR85PKG/pXbIOmzBJkBtfg8AMk6TyHOS7N4e+mo62NGUrTlSb",
+	"KrC6YzOAliAOhLWajglgIfUjB+vDNhWKzOZwXZKvq5uqPc/EWuVPH30ryXipIgmUKov08YqwcM8pSBmX",
+	"ApEmr+uNUYKX0/uNRbZCl8YllCJtGmz5Ykm19XyRxbyc2uW43yce3C7FKtTw7uFqSKuXa5T1syOyerjH",
+	"2dUhbjgK28vS2mJ6AxvuUWocPpNO91e4Vy5FfW/rSjmreOFlC5MowNTWY2ObY7hI4OEt+i5ZxJJ/Ac9e",
+	"nddRaKEWvbkpAO57NE8oiuEezYy+Vz8ZTJW/+jTN2MwqiCyLyOpSKnBXQfDitlS9vFIu+PDN9z5IBERz",
+	"TuSir05sg9QRYA68+NdPGZf++tuNgkO3VOgx7fJRp1KmwaMalNAx81PYbM6stmUpGASlCZZqRxyg69P+",
+	"DVJ0xiZvy4zkJbTzx4W3NMMY2o1ZJF5lfx7M4r0DZMo0Fk8RDVMRgWKIEswhVgcwRrnOckuNzhIi/RwR",
+	"Sz2bBqR3dRZWHlHm7yGLCcQUc9A6iQCJ2PiWToCqFagduUhBHKHhiV69FY9DG5OG5pQwmueNMAiy21CE",
+	"aOhUoxze0jyvtPpxR+RFJcsVHov00553nEMnLHKoIS0vbkfonCUhAhxNkfP2spKG2qDYVDcfsXih1jP8",
+	"fGv8dLfBEfp8qw2o2yBEt5kNZf7Ilerb4PHRprSWRCqFMninJpsDjVnGJkEY3Gc7Lzg8eH1wqBWDFChO",
+	"SXAUfHdwePCdLX6vOfgVTskrzVT7to7k52ACWkLnXKWEanBOhCxKdug9J1JGheny5vDQmJG2UuLnQD9T",
+	"i3T/V39av5Thmy5NOJ9Fp6nTu6TBB2K4JUSMxzoDyWiBiLYpYhhj/UTJP1MOunmBYnb3fDbDujriTXl4",
+	"ROEh87ILNMMLdSSjXacureICSBO20Hf2e3o4g9e5nL6KGB2TiYPX+lZXYusQSaCYmrfF6AFGlr93BHJQ",
+	"iUicb6je1RnC85gorg21t8fy8uyWCog4yAN0Vghrt1IucutxitrpgYgUkIzzmQwkt1SQCRXqANBBEJTJ",
+	"KaETw5JlZvkZpFrTiVn6NnmlmMXDKArefUKVmJGETkRJjAdHv//hkv03JckwGnH2IIAjChALpRaoQdSa",
+	"dynTaHPoOwWcmOPDu2V+BvmLabFFDNgZPKs30C0Q4yiGCcexrnIV/HD43TNMHrMH2orud5ACjYFGC2QA",
+	"1dxGqJA6ZcgMJCeR8GHdqERNGH8P28T2Wax2jVz4lkzybxsQQBFOEn1qFaMW65+NgLdL6ve2zRZRUZSI",
+	"apLRGaCbwIcRjtoQ0oOi3RmmeAKD7O+ECLmnX1Yy4UFKL44NwEGeluktixebE0TZ+Jkz5rGsvEo+h8ca",
+	"NV4/EzVwrO+wHKIgPJbAHzCPn06fXhwjbAeu0QXH8V6Nd199VhbUWfxooyVtjq4yyczbLYdqX4SRbUqC",
+	"rSHPrLIZf2Z+w9lYabBS7/3fPwdEgacUuSzT6FFgsBpUGS90MOEaOm86E9f8oVVFk0+uTB3XRbqlPeXz",
+	"wi61rZ6LN6zfaGu8caJzbea8sSMQZwnUWMSA4e4yFkPScUCYJttEnZqh7XiIsMQJm2xDfdcIyCYwyrxA",
+	"EaZGdT+lAmajxMWYm0G6EWf9rJF/K36cg84DaPcioVEyj6FXJPct8JYvULtU6l4Ute+2Rhg3CXgDafLT",
+	"NsfLOlRpPIzNI9t+niNwG8KjNMcXOpRLqRvrmLY5itCuTgeDsszMSFmVSZYiivHsMpcIZXDurUeKKqO/",
+	"+py7I1sPYZPPwSVVCVff1w1am4bnGGEpcTSF2PpK1FEWgVpfNWHPU3d8X7K0Egtn7HdlUZhJEJFot1y5",
+	"TSOyyYpoXPDhczGHs561N19ZSPn6FU0yeM7ioPPU3+7O9d5tPvO5vwRx7OH/JCKVFUF1cITI3ruqjZ9f",
+	"b6Ndk9074928VfFD7Srcc7q5m/6Vydtr7gaewih+c0sPnuXz2JbNpSdZiUPebG7yLNWqz9yy34xiaP3g",
+	"YsoetC+vnE6vdi+F70AgIp9ulWnsIIxslt08P7PirCLVHkp19l20a/hhkLXqYh/jJW/zxJj613VlqYwr",
+	"62032WHhI5roQ5EjOcUKLUQoua3RgA5DJ+xZYi739KVrXfXSKriJAi2I2XyLeei75vfEUsyYkAakGaaL",
+	"7J4gB0+dNjP8SY2JXh8eHjZBl5AZkUHFJrP3qYc2hqI5Jfk2NUNDsSsTH+kVeqkN430aZ+ph6nU/a1cw",
+	"u0W6bZ8BvIKcWoKVX2W57Voc9W56diLQsJzHb2huBUoJQ03OdjQsZ7Ye7h2gUxxNiyXfUjPqmCWJlhPC",
+	"X05g+ZoAxd32r/3LC9vm2JeW1M4t0O6wlA5RjVjR1dyiAEMSDw9QT2d7yWoIoFIFAYUjoW8OzA3D6x+Q",
+	"OEA3WZWDUGmE5tLBYqlUDsGiM8FCaslg1cd4TwmwYbbHh8fmUm4KOAaOHggVBiiqpuBIMoZEwh6QZBoy",
+	"NE+RABCuaAZqblUMWPYT1sGwi4NbelO01ClYgcbWzK/jR4+Ti/TcnS2mcylQzB6o77rEuWXslJf2rjLb",
+	"PRo7hswZfo5t3dw8VERDqkUOsfcCsfbZWHlUQvomRaYFI7tPHRuxrnniI9olE8p4dv6V62BYtnlO8a53",
+	"iy5w4tQDGEHC6EQgyY4RpqaCs2k0ASlQeU8jbcs3gJxlv/f64X783ut46xDzEj5JI7r2C8lVjF8eMAw+",
+	"7QsB+2NT6aRB6c0qoXiE/00uTcxkVn4VonCF2idthU3U/rmlJUHmiC9bp0TtMYyKOiZGzzIv8gXClWv7",
+	"XbM+NMzWN7ylZnEjEEX+572DivCKSrVR6rVQNuGoKg4/NWe+VQQyoQz7fQXAqZXOpZIhY8btvazIy4Lk",
+	"IRbbPC3HJOkIE/hJt+iQYzHhEEnGF4hDot/RKAmt776z2BzEGZOFfqVv3BlrFAvWFb6cqlMOAPIIhATu",
+	"IdEXwAkRDhSvzQV9Dv6OQOyBomhKkpgDbQIuhrQCXat82qaWp8jT5vxT67WRWk/ibzVHRcMrSLurZhlo",
+	"Xto6s77CspFfFTJ68kza34JVIVH9DQuFDW5gZ+jmW5nVyhJtmztO7EANDKKQinTYF5aoWN9T+eWSQjGa",
+	"0m+wwy96zl313wGWg7zZ9nnHQaqXga4BxwpnT+Ccr4CcGznMKDyAkF005IBjvfG3T7usNlPb5v8lr9/0",
+	"tZIvg7CBfDm6RYhYEisKaDP1ySQ1QYtqboiX2pgW3dukaxdFfwbZSFCfdB7BmHHII+Cbr8lr4cDd/iE5",
+	"59RxD705DF330HreoS94MFi8bt07dKPRVk1z4NoeZT43XqJn4D1Tbmgr7nKdUvrGPD7Yhqe8VNbomR3l",
+	"5YJtq3nLSxUvtuYp7wONi2Jl1gqxeRvM1euuBqTLJS4kS7fFH6aIU/CFLzSejOozKoHzeSq9OLZlofaO",
+	"EZHGy6bdgqWH/+hz8QAf5QkwHjtIo2XxdmhzPadb3Ll29K/4kmsD1/eYSxvkcKxT61k3iBUF7B6483qE",
+	"cdTvnxp6J+Qe/tOmDJzrBls8Fa84G3nPQ+1Eao2AVipzylkEQpjqXvqitxzvbMOgg6PP6i9do7t1vdem",
+	"xZdYsCkgvuEA88bZKJO66vJCR89wqXMEcBRzTJRI2evEfO6aN3wskOR4PCZRiQLlMYr3Xr//8fjH4/8P",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

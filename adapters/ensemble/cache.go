@@ -47,3 +47,6 @@ func (a *Adapter) persist(ms []domain.Model) {
 		a.log.Warn("model catalog cache not written", "error", err.Error())
 	}
 }
+
+// BreakerState is the state of the circuit breaker towards Ensemble.
+func (a *Adapter) BreakerState() string { return a.up.BreakerState() }

@@ -17,3 +17,6 @@ type Cache interface {
 
 // agentTypesCache names the agent-type listing's snapshot.
 const agentTypesCache = "agent-types"
+
+// BreakerState is the state of the circuit breaker towards Podium.
+func (a *Adapter) BreakerState() string { return a.up.BreakerState() }

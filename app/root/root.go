@@ -41,6 +41,7 @@ func Options(cfg config.Config) fx.Option {
 		wsModule,
 		telemetryModule,
 		httpModule,
+		instanceHealthModule(cfg),
 		fx.Invoke(warnDevMode),
 	)
 }
