@@ -21,6 +21,7 @@ fi
 # signal reaches air with the gateway it started, and Vite with its
 # workers. Their stdin is /dev/null: a background group reading the
 # terminal would be stopped.
+gateway="$root/bin/dev/diminuendo" # what air builds and runs (.air.toml)
 set -m
 go tool -modfile=tools/go.mod air -c .air.toml </dev/null &
 air=$!
@@ -39,6 +40,14 @@ stop() {
     sleep 0.1
   done
   kill -KILL -- "-$air" "-$vite" 2>/dev/null || true
+  # air runs the gateway in a process group of its own, and a Ctrl-C that
+  # lands while air is restarting it can leave the new one behind.
+  pkill -INT -x -f "$gateway" 2>/dev/null || true
+  for _ in $(seq 30); do
+    pgrep -x -f "$gateway" >/dev/null || break
+    sleep 0.1
+  done
+  pkill -KILL -x -f "$gateway" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap 'stop; exit 130' INT
