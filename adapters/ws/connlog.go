@@ -108,3 +108,8 @@ func (s *Server) ConnectionsByState() map[string]int {
 	}
 	return out
 }
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}

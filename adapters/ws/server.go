@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/diminuendo/diminuendo/adapters/auth"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -183,8 +184,14 @@ func (s *Server) Handle(c echo.Context) error {
 		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
 		return err
 	}
+	hint := auth.TenantHint(r)
+	if ident != nil {
+		if err := domain.CheckTenantHint(*ident, hint); err != nil {
+			return err
+		}
+	}
 	ip := clientIP(r)
-	keys := map[string]any{"ip": ip}
+	keys := map[string]any{"ip": ip, "tenantHint": hint}
 	if ident != nil {
 		keys["ident"] = *ident
 		keys["exp"] = exp
