@@ -195,7 +195,9 @@ func (p *IdP) Start(addr string) (string, error) {
 		return "", fmt.Errorf("idp: %w", err)
 	}
 	p.issuer = "http://" + ln.Addr().String() + "/"
-	p.srv = &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	// Every phase of a request is bounded: the IdP serves small pages and JSON.
+	p.srv = &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	go func(srv *http.Server) { _ = srv.Serve(ln) }(p.srv)
 	return p.issuer, nil
 }
