@@ -64,7 +64,8 @@ func (h *Health) Instrument(in Instrumentation) {
 }
 
 // rate turns the hub's event counters into per-second rates over the
-// last sampling interval (at least a second, at most about ten).
+// interval between health reports at least a second apart; the first
+// report gets the average since the process started.
 type rate struct {
 	mu          sync.Mutex
 	at          time.Time
@@ -73,12 +74,11 @@ type rate struct {
 	initialized bool
 }
 
-func (r *rate) sample(now time.Time, in, out int64) (float64, float64) {
+func (r *rate) sample(started, now time.Time, in, out int64) (float64, float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.initialized {
-		r.at, r.in, r.out, r.initialized = now, in, out, true
-		return 0, 0
+		r.at, r.in, r.out, r.initialized = started, 0, 0, true
 	}
 	if d := now.Sub(r.at).Seconds(); d >= 1 {
 		r.rIn, r.rOut = float64(in-r.in)/d, float64(out-r.out)/d
@@ -98,7 +98,7 @@ func (h *Health) instance() (InstanceReport, []string) {
 		r.MemoryStats = in.Memory()
 	}
 	st := h.hub.Stats()
-	r.EventsInPerSecond, r.EventsOutPerSecond = h.rates.sample(time.Now(), st.EventsPublished.Load(), st.FramesDelivered.Load())
+	r.EventsInPerSecond, r.EventsOutPerSecond = h.rates.sample(h.started, time.Now(), st.EventsPublished.Load(), st.FramesDelivered.Load())
 	if in.ConnectionsByState != nil {
 		r.ConnectionsByState = in.ConnectionsByState()
 	}
