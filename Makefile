@@ -17,7 +17,7 @@ build:
 
 test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	$(MAKE) --no-print-directory ts-test examples-ts examples-go k8s-check web-check web-test
+	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test k8s-check
 
 deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
 	@scripts/test-deps.sh
@@ -144,3 +144,38 @@ web-test: web-deps ## the browser tests (Playwright, the system chromium) agains
 .PHONY: k8s-check
 k8s-check: ## validate deploy/k8s's kustomize base and overlays
 	cd deploy/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# ---- ACP (GET /acp, cmd/diminuendo-acp) driven by the official ACP SDK ----
+# clients/acp-tests pins @agentclientprotocol/sdk; every message the
+# gateway sends on /acp is validated against the schema the SDK ships,
+# and the count is printed. The gateway and the bridge are built with
+# -race, so the tests also run them under the race detector.
+ACP_DIR := clients/acp-tests
+
+.PHONY: acp-test
+
+$(ACP_DIR)/node_modules/.package-lock.json: $(ACP_DIR)/package.json $(ACP_DIR)/package-lock.json
+	cd $(ACP_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+acp-test: $(ACP_DIR)/node_modules/.package-lock.json ## the ACP SDK drives /acp and the stdio bridge (Node 20)
+	$(GO) build -race -o bin/acp-race/ ./cmd/diminuendo ./cmd/diminuendo-acp
+	$(GO) build -o bin/ ./cmd/mint-token ./cmd/fabric-sim
+	@rm -f bin/acp-tally
+	cd $(ACP_DIR) && DIMINUENDO_BIN=$(CURDIR)/bin/acp-race/diminuendo DIMINUENDO_MINT_TOKEN_BIN=$(CURDIR)/bin/mint-token \
+		DIMINUENDO_FABRIC_SIM_BIN=$(CURDIR)/bin/fabric-sim DIMINUENDO_ACP_BIN=$(CURDIR)/bin/acp-race/diminuendo-acp \
+		ACP_TALLY=$(CURDIR)/bin/acp-tally npm test
+	@awk '{n += $$2} END {print "ACP schema check: " n " messages from the gateway validated against the SDK schema"}' bin/acp-tally
+
+# ---- fuzzing: each target for FUZZTIME (their seed corpora already run in `make test`) ----
+# `go test -fuzz` takes one target per run, so each gets its own invocation.
+FUZZTIME    ?= 30s
+FUZZ_TARGETS := FuzzDispatch:./adapters/ws FuzzFrameGuard:./adapters/ws FuzzRESTBodies:./adapters/http FuzzLastEventID:./adapters/http FuzzWindow:./domain FuzzMapUpstream:./domain
+
+.PHONY: fuzz
+fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept under the package's testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

@@ -30,7 +30,7 @@ go mod download -modfile=tools/go.mod
 
 # npm ci wherever a lockfile is committed, unless node_modules already
 # matches it (npm writes node_modules/.package-lock.json on install).
-for dir in clients/typescript web examples/typescript; do
+for dir in clients/typescript web examples/typescript clients/acp-tests; do
   [ -f "$dir/package-lock.json" ] || continue
   stamp="$dir/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

@@ -82,6 +82,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	default:
 		s.log.Error("unhandled error", "path", c.Path(), "err", err)
 	}
+	c.Set(wireCodeKey, code)
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	body := api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: msg}}
 	if rid != "" {
@@ -95,6 +96,17 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	_ = c.JSON(status, body)
+}
+
+// wireCodeKey holds, in the request's context, the code of the error body
+// errorHandler sent.
+const wireCodeKey = "diminuendo.wireCode"
+
+// WireCode is the wire code of the error response c sent, "" when it sent
+// none. It is read after the response is written (by the metrics).
+func WireCode(c echo.Context) string {
+	code, _ := c.Get(wireCodeKey).(api.ErrorCode)
+	return string(code)
 }
 
 func itoaCeilSeconds(ms int64) string { return strconv.FormatInt(max(1, (ms+999)/1000), 10) }

@@ -21,6 +21,7 @@ type extensions struct {
 	files      Files
 	sse        SSEConfig
 	signIn     app.SignIn
+	metrics    echo.MiddlewareFunc // nil: none
 
 	streamsMu     sync.Mutex
 	streamsClosed bool

@@ -11,11 +11,24 @@ import (
 // tenant data, so the route needs no token; in production serve them on an
 // internal address instead (METRICS_ADDR), and pass h nil here.
 func (s *Server) WithMetrics(h http.Handler, mw echo.MiddlewareFunc) *Server {
-	s.e.Use(mw)
+	s.ext.metrics = mw
 	if h != nil {
 		s.e.GET("/metrics", echo.WrapHandler(h))
 	}
 	return s
+}
+
+// observe runs the metrics middleware first of all, so it counts every
+// response with the status and code the client got, including refusals by
+// authentication, the rate limit, the body limit and the validator, which
+// answer before any handler runs.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.ext.metrics == nil {
+			return next(c)
+		}
+		return s.ext.metrics(next)(c)
+	}
 }
 
 // WithHandlerWrapper wraps the whole handler at Start (tracing).

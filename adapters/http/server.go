@@ -64,6 +64,7 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 	// dodged by a header. Behind a proxy, configure it to pass the address.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.observe)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: !cfg.DevMode}))
 	e.Use(requestID)
 	e.Use(securityHeaders)
@@ -97,11 +98,20 @@ func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerif
 			return echo.NewHTTPError(err.Code, validationMessage(err))
 		},
 	}))
+	e.Use(exactKeys(requestSchemas(spec)))
 
 	api.RegisterHandlers(e, api.NewStrictHandler(&handlers{s: s}, nil))
 	e.GET("/ws", wsHandler)
 	s.e = e
 	return s, nil
+}
+
+// WithACP serves the Agent Client Protocol on GET /acp; like /ws, the
+// handler authenticates the upgrade itself.
+func (s *Server) WithACP(h echo.HandlerFunc) *Server {
+	s.public["/acp"] = true
+	s.e.GET("/acp", h)
+	return s
 }
 
 // Echo exposes the router (tests and extra routes).
@@ -210,32 +220,13 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.public[r.URL.Path] || c.Path() == webClientRoute {
 			return next(c)
 		}
-		var id domain.Identity
-		var exp time.Time
-		if s.cfg.DevMode {
-			id = domain.DevIdentity()
-		} else {
-			q := r.URL.Query()
-			if q.Has("access_token") || q.Has("token") || q.Has("jwt") {
-				return domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
-			}
-			tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
-			if !ok {
-				return domain.E(domain.KindAuthRequired, "a bearer token is required")
-			}
-			ip := c.RealIP()
-			if s.limiter != nil {
-				if ok, retry := s.limiter.Allow(ip); !ok {
-					return &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
-				}
-			}
-			var err error
-			if id, exp, err = s.verifier.Verify(r.Context(), tok); err != nil {
-				if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
-					s.limiter.Fail(ip)
-				}
-				return err
-			}
+		id, exp, err := s.identify(c)
+		if err != nil {
+			// The client-safe message, never the token nor the cause.
+			de := domain.As(err)
+			s.log.Info("authentication failed", "transport", "rest", "client", c.RealIP(),
+				"code", string(kindStatus[de.Kind].code), "reason", de.Message)
+			return err
 		}
 		if err := domain.CheckTenantHint(id, auth.TenantHint(r)); err != nil {
 			return err
@@ -247,6 +238,37 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(r.WithContext(ctx))
 		return next(c)
 	}
+}
+
+// identify verifies the request's bearer token, counting a failure
+// against the client's address.
+func (s *Server) identify(c echo.Context) (domain.Identity, time.Time, error) {
+	if s.cfg.DevMode {
+		return domain.DevIdentity(), time.Time{}, nil
+	}
+	r := c.Request()
+	q := r.URL.Query()
+	if q.Has("access_token") || q.Has("token") || q.Has("jwt") {
+		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
+	}
+	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthRequired, "a bearer token is required")
+	}
+	ip := c.RealIP()
+	if s.limiter != nil {
+		if ok, retry := s.limiter.Allow(ip); !ok {
+			return domain.Identity{}, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
+		}
+	}
+	id, exp, err := s.verifier.Verify(r.Context(), tok)
+	if err != nil {
+		if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
+			s.limiter.Fail(ip)
+		}
+		return domain.Identity{}, time.Time{}, err
+	}
+	return id, exp, nil
 }
 
 func identityFrom(ctx context.Context) (domain.Identity, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
 	"github.com/diminuendo/diminuendo/adapters/ws"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/ports"
@@ -25,6 +26,7 @@ const ns = "diminuendo"
 type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
+	errors   *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
@@ -82,10 +84,12 @@ func New(hub *app.Hub, wss *ws.Server, checkers []ports.HealthChecker) *Metrics 
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_requests_total",
 			Help: "REST requests by route and status."}, []string{"route", "method", "status"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "http_errors_total",
+			Help: "REST error responses by route and wire code."}, []string{"route", "method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "http_request_seconds",
 			Help: "REST request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"route", "method"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	reg.MustRegister(m.requests, m.errors, m.latency)
 	return m
 }
 
@@ -95,28 +99,32 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Middleware counts REST requests by route pattern (never the raw path, so
-// session ids do not become label values). Long-lived routes (the WebSocket
-// and the event stream) are left out of the latency histogram.
+// session ids do not become label values), and error responses by their
+// wire code. Long-lived routes (the WebSocket and the event stream) are
+// left out of the latency histogram.
 func (m *Metrics) Middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		err := next(c)
+		if err := next(c); err != nil {
+			// Rendered here, so what is counted is what the client got:
+			// the error's status and code, not the 200 an unwritten
+			// response still holds.
+			c.Error(err)
+		}
 		route := c.Path()
 		if route == "" {
 			route = "unmatched"
 		}
-		status := c.Response().Status
-		if err != nil {
-			if he, ok := err.(*echo.HTTPError); ok {
-				status = he.Code
-			}
-		}
 		method := methodLabel(c.Request().Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		m.requests.WithLabelValues(route, method, strconv.Itoa(c.Response().Status)).Inc()
+		// The code comes from the closed ErrorCode set of the error body.
+		if code := httpadapter.WireCode(c); code != "" {
+			m.errors.WithLabelValues(route, method, code).Inc()
+		}
 		if route != "/ws" && route != "/api/sessions/:sessionId/events/stream" {
 			m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}
-		return err
+		return nil
 	}
 }
 

@@ -21,26 +21,33 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 		s.authenticated(c, domain.DevIdentity(), time.Time{}, rid)
 		return nil
 	}
-	if ok, retry := s.allowAuth(c.ip); !ok {
-		return &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
-	}
-	if m.Token == "" {
-		s.failAuth(c.ip)
-		return domain.E(domain.KindAuthFailed, "token is required")
-	}
-	id, exp, err := s.verify(ctx, c.ip, m.Token)
+	id, exp, err := s.authenticateMessage(ctx, c, m.Token)
 	if err != nil {
+		s.logAuthFailure(c.ip, err)
 		return err
 	}
 	if cur, ok := c.identity(); ok {
 		if err := cur.Refresh(id); err != nil {
 			s.failAuth(c.ip)
+			s.logAuthFailure(c.ip, err)
 			return err
 		}
 		s.reauthorize(c, id)
 	}
 	s.authenticated(c, id, exp, rid)
 	return nil
+}
+
+// authenticateMessage verifies the token of an authenticate message.
+func (s *Server) authenticateMessage(ctx context.Context, c *conn, token string) (domain.Identity, time.Time, error) {
+	if ok, retry := s.allowAuth(c.ip); !ok {
+		return domain.Identity{}, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
+	}
+	if token == "" {
+		s.failAuth(c.ip)
+		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "token is required")
+	}
+	return s.verify(ctx, c.ip, token)
 }
 
 // reauthorize detaches c, before its new identity takes effect, from every

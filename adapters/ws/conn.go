@@ -1,7 +1,9 @@
 package ws
 
 import (
+	"bytes"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/olahol/melody"
@@ -20,6 +22,7 @@ type conn struct {
 	ip       string
 	out      *app.Outbox
 	rate     *domain.SlidingWindow // touched only by the read goroutine
+	cut      *atomic.Int64         // the frame guard's stand-ins not yet claimed (nil: no guard)
 	authTime *time.Timer
 
 	mu       sync.Mutex
@@ -56,6 +59,25 @@ func (c *conn) joinedIDs() []string {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// oversized reports whether raw is the frame guard's stand-in for a message
+// over the limit: it ends with tooLarge and the guard has put a stand-in in
+// the stream that no message has claimed yet. A client that sends those
+// bytes itself has a small message, served as any other.
+func (c *conn) oversized(raw []byte) bool {
+	if c.cut == nil || !bytes.HasSuffix(raw, tooLarge) {
+		return false
+	}
+	for {
+		n := c.cut.Load()
+		if n <= 0 {
+			return false
+		}
+		if c.cut.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
 }
 
 // closeWith sends a close frame with code and reason through melody's writer,

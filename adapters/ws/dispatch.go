@@ -22,8 +22,8 @@ type handler func(ctx context.Context, c *conn, id domain.Identity, raw []byte, 
 const requestTimeout = 30 * time.Second
 
 type envelope struct {
-	Type      string `json:"type"`
-	RequestID string `json:"requestId"`
+	Type      string
+	RequestID string
 }
 
 // onMessage runs in the connection's read goroutine, so a connection's
@@ -65,8 +65,8 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.push(s.errorFrame(CodeInvalidJSON, "the frame is not valid JSON", ""))
 		return
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+	env, err := readEnvelope(raw)
+	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 		c.push(s.errorFrame(CodeInvalidMessage, "a message is a JSON object with a string type and an optional string requestId", peekRequestID(raw)))
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 func (s *Server) admit(c *conn, raw []byte) bool {
 	s.stats.Messages.Add(1)
 	c.noteIn(raw)
-	if int64(len(raw)) > s.cfg.MaxMessageBytes || bytes.HasSuffix(raw, tooLarge) {
+	if int64(len(raw)) > s.cfg.MaxMessageBytes || c.oversized(raw) {
 		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
 		c.closeWith(CloseTooBig, "message too large")
 		return false
@@ -128,6 +128,28 @@ func (s *Server) admit(c *conn, raw []byte) bool {
 		return false
 	}
 	return true
+}
+
+// readEnvelope reads type and requestId under their exact keys. Decoding
+// into a struct would match keys regardless of case, so {"REQUESTID":"x"}
+// would be answered as requestId x, a field the contract does not have.
+func readEnvelope(raw []byte) (envelope, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return envelope{}, err
+	}
+	var env envelope
+	if v, ok := m["type"]; ok {
+		if err := json.Unmarshal(v, &env.Type); err != nil {
+			return envelope{}, err
+		}
+	}
+	if v, ok := m["requestId"]; ok {
+		if err := json.Unmarshal(v, &env.RequestID); err != nil {
+			return envelope{}, err
+		}
+	}
+	return env, nil
 }
 
 // decode reads raw into v; a shape mismatch is INVALID_MESSAGE.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 )
 
 // tooLarge stands in for the payload of a frame over the protocol's limit.
@@ -21,6 +22,7 @@ var tooLarge = []byte("\x00diminuendo: frame over the size limit\x00")
 type guardWriter struct {
 	http.ResponseWriter
 	limit uint64
+	cut   *atomic.Int64 // counts the stand-ins put in the stream
 }
 
 func (w guardWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -32,7 +34,7 @@ func (w guardWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &frameGuard{Conn: c, limit: w.limit}, brw, nil
+	return &frameGuard{Conn: c, limit: w.limit, cut: w.cut}, brw, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -51,6 +53,10 @@ func (w guardWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 type frameGuard struct {
 	net.Conn
 	limit uint64
+	// cut counts the stand-ins handed to the reader and not yet claimed
+	// by the dispatcher (nil: not counted), so that a client sending the
+	// tooLarge bytes itself is not taken for an oversized message.
+	cut *atomic.Int64
 
 	in      []byte // bytes read but not yet scanned (a split header, or what followed a dropped frame)
 	out     []byte // bytes scanned and ready for the reader
@@ -85,6 +91,9 @@ func (g *frameGuard) Read(p []byte) (int, error) {
 			// Only once the whole message is read, so the client has
 			// finished writing it before the close that follows.
 			g.out, g.repl, g.swallow = g.repl, nil, false
+			if g.cut != nil {
+				g.cut.Add(1)
+			}
 			continue
 		case len(g.in) > 0:
 			pass, dropped, whole := g.scan(g.in)

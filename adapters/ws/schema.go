@@ -8,6 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
 )
@@ -51,11 +52,13 @@ func (ms messageSchemas) check(typ string, raw []byte) error {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return domain.E(domain.KindInvalidMessage, "the frame is not a JSON object")
 	}
-	err := s.VisitJSON(v)
-	if err == nil {
-		return nil
+	if err := s.VisitJSON(v); err != nil {
+		return domain.E(domain.KindInvalidMessage, typ+": "+schemaReason(err))
 	}
-	return domain.E(domain.KindInvalidMessage, typ+": "+schemaReason(err))
+	if key := apiconv.CaseVariantKey(s, v); key != "" {
+		return domain.E(domain.KindInvalidMessage, typ+": "+key+": field names are case-sensitive")
+	}
+	return nil
 }
 
 // schemaReason says which field is wrong and why, in one short line; the

@@ -180,6 +180,7 @@ func (s *Server) Handle(c echo.Context) error {
 	}
 	ident, exp, err := s.authenticateUpgrade(r)
 	if err != nil {
+		s.logAuthFailure(clientIP(r), err)
 		// A *domain.Error: the HTTP error handler gives it its status and
 		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
 		return err
@@ -196,7 +197,9 @@ func (s *Server) Handle(c echo.Context) error {
 		keys["ident"] = *ident
 		keys["exp"] = exp
 	}
-	gw := guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes)}
+	cut := new(atomic.Int64)
+	keys["cut"] = cut
+	gw := guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes), cut: cut}
 	if err := s.m.HandleRequestWithKeys(gw, r, keys); err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
 	}
@@ -219,8 +222,10 @@ func (s *Server) onConnect(ms *melody.Session) {
 	s.stats.Accepted.Add(1)
 	ipv, _ := ms.Get("ip")
 	ip, _ := ipv.(string)
+	cutv, _ := ms.Get("cut")
+	cut, _ := cutv.(*atomic.Int64)
 	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
-		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow)}
+		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: cut}
 	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
 		s.stats.SlowConsumers.Add(1)
@@ -320,6 +325,12 @@ func (s *Server) allowAuth(ip string) (bool, time.Duration) {
 		return true, 0
 	}
 	return s.limiter.Allow(ip)
+}
+
+// logAuthFailure records a refused authentication: the client's address,
+// the code and the client-safe message, never the token nor the cause.
+func (s *Server) logAuthFailure(ip string, err error) {
+	s.log.Info("authentication failed", "transport", "ws", "client", ip, "code", codeOf(err), "reason", domain.As(err).Message)
 }
 
 func (s *Server) failAuth(ip string) {

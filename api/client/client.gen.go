@@ -1654,7 +1654,7 @@ type GetEventsParams struct {
 
 // StreamEventsParams defines parameters for StreamEvents.
 type StreamEventsParams struct {
-	// AfterSeq replay events after this seq (ignored when Last-Event-ID is sent)
+	// AfterSeq replay events after this seq; when Last-Event-ID is sent too, the header wins (both must be integers of 0 or more)
 	AfterSeq *int64 `form:"afterSeq,omitempty" json:"afterSeq,omitempty"`
 
 	// Epoch the epoch the cursor belongs to; another epoch gets replayComplete false

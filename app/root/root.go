@@ -39,6 +39,7 @@ func Options(cfg config.Config) fx.Option {
 		authModule,
 		appModule,
 		wsModule,
+		acpModule,
 		telemetryModule,
 		httpModule,
 		instanceHealthModule(cfg),

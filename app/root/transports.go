@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/diminuendo/diminuendo/adapters/acp"
 	httpadapter "github.com/diminuendo/diminuendo/adapters/http"
 	"github.com/diminuendo/diminuendo/adapters/telemetry"
 	"github.com/diminuendo/diminuendo/adapters/ws"
@@ -40,6 +41,21 @@ var wsModule = fx.Module("ws",
 				return nil
 			},
 		})
+		return s
+	}),
+)
+
+var acpModule = fx.Module("acp",
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, v ports.TokenVerifier, lim ports.AuthLimiter, log *slog.Logger) *acp.Server {
+		ac := acp.DefaultConfig()
+		ac.DevMode, ac.AllowedOrigins, ac.Version = cfg.DevMode, cfg.AllowedOrigins, Version
+		ac.RateLimit, ac.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
+		s := acp.New(ac, hub, agentTypes, v, lim, quotas, log.With("component", "acp"))
+		lc.Append(fx.StopHook(func(ctx context.Context) {
+			dctx, cancel := context.WithTimeout(ctx, cfg.ShutdownDrain)
+			defer cancel()
+			s.Shutdown(dctx)
+		}))
 		return s
 	}),
 )
@@ -79,7 +95,7 @@ var tracingModule = fx.Module("tracing",
 )
 
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, up Upstreams, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, acps *acp.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, up Upstreams, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version, ReadTimeout: cfg.HTTPReadTimeout},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
@@ -94,6 +110,7 @@ var httpModule = fx.Module("http",
 			WithRequestRates(app.NewRequestRates(cfg.RESTRateLimit, cfg.RESTRateWindow)).
 			WithMetrics(metricsRoute, metrics.Middleware).WithHandlerWrapper(tr.Handler)
 		s.WithWebClient(web.Handler(web.Options{IdentityProvider: cfg.Auth0Domain}))
+		s.WithACP(acps.Handle)
 		lc.Append(fx.Hook{
 			OnStart: func(context.Context) error {
 				if err := s.Start(); err != nil {

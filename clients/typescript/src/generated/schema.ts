@@ -2300,7 +2300,7 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: {
-                /** @description replay events after this seq (ignored when Last-Event-ID is sent) */
+                /** @description replay events after this seq; when Last-Event-ID is sent too, the header wins (both must be integers of 0 or more) */
                 afterSeq?: number;
                 /** @description the epoch the cursor belongs to; another epoch gets replayComplete false */
                 epoch?: string;
