@@ -17,7 +17,7 @@ build:
 
 test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke
+	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke k8s-check
 
 deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
 	@scripts/test-deps.sh
@@ -138,6 +138,12 @@ web-check: web-build ## web/dist must be what the sources build: a stale build f
 
 web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
 	cd web && npx playwright test
+
+# Kubernetes manifests (deploy/k8s): strictly decoded into the Kubernetes API
+# types by a module of their own, so k8s.io/api stays out of the gateway's.
+.PHONY: k8s-check
+k8s-check: ## validate deploy/k8s's kustomize base and overlays
+	cd deploy/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # ---- ACP (GET /acp, cmd/diminuendo-acp) driven by the official ACP SDK ----
 # clients/acp-tests pins @agentclientprotocol/sdk; every message the

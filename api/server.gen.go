@@ -188,6 +188,27 @@ func (e DeleteSessionMessageType) Valid() bool {
 	}
 }
 
+// Defines values for DependencyHealthBreaker.
+const (
+	DependencyHealthBreakerClosed   DependencyHealthBreaker = "closed"
+	DependencyHealthBreakerHalfOpen DependencyHealthBreaker = "half-open"
+	DependencyHealthBreakerOpen     DependencyHealthBreaker = "open"
+)
+
+// Valid indicates whether the value is a known member of the DependencyHealthBreaker enum.
+func (e DependencyHealthBreaker) Valid() bool {
+	switch e {
+	case DependencyHealthBreakerClosed:
+		return true
+	case DependencyHealthBreakerHalfOpen:
+		return true
+	case DependencyHealthBreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDegraded DependencyHealthStatus = "degraded"
@@ -1598,6 +1619,25 @@ type Authenticated struct {
 // AuthenticatedType defines model for Authenticated.Type.
 type AuthenticatedType string
 
+// Budget defines model for Budget.
+type Budget struct {
+	Limit int64 `json:"limit"`
+
+	// Ratio used / limit
+	Ratio float32 `json:"ratio"`
+
+	// SetBy the variable that sets the limit
+	SetBy string `json:"setBy"`
+	Used  int64  `json:"used"`
+}
+
+// Budgets defines model for Budgets.
+type Budgets struct {
+	ActiveSessions Budget `json:"activeSessions"`
+	Connections    Budget `json:"connections"`
+	Memory         Budget `json:"memory"`
+}
+
 // ClientEnvelope The fields every client message may carry; `type` selects the message.
 type ClientEnvelope struct {
 	// RequestId chosen by the client; echoed by the reply and by any error the message causes
@@ -1661,11 +1701,16 @@ type DeleteSessionMessageType string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
-	CheckedAt *time.Time             `json:"checkedAt,omitempty"`
-	Error     *string                `json:"error,omitempty"`
-	LatencyMs *float32               `json:"latencyMs,omitempty"`
-	Status    DependencyHealthStatus `json:"status"`
+	// Breaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+	Breaker   *DependencyHealthBreaker `json:"breaker,omitempty"`
+	CheckedAt *time.Time               `json:"checkedAt,omitempty"`
+	Error     *string                  `json:"error,omitempty"`
+	LatencyMs *float32                 `json:"latencyMs,omitempty"`
+	Status    DependencyHealthStatus   `json:"status"`
 }
+
+// DependencyHealthBreaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+type DependencyHealthBreaker string
 
 // DependencyHealthStatus defines model for DependencyHealth.Status.
 type DependencyHealthStatus string
@@ -1878,14 +1923,22 @@ type GetHistoryMessage struct {
 // GetHistoryMessageType defines model for GetHistoryMessage.Type.
 type GetHistoryMessageType string
 
-// Health defines model for Health.
+// Health The instance's dependencies and load. `degraded` when a dependency is not ok or a budget
+// is at 90% or more of its limit; `reasons` says which.
 type Health struct {
-	ActiveSessions int                         `json:"activeSessions"`
-	Connections    int                         `json:"connections"`
-	Dependencies   map[string]DependencyHealth `json:"dependencies"`
-	Status         HealthStatus                `json:"status"`
-	UptimeSeconds  float32                     `json:"uptimeSeconds"`
-	Version        string                      `json:"version"`
+	ActiveSessions int     `json:"activeSessions"`
+	Budgets        Budgets `json:"budgets"`
+	Connections    int     `json:"connections"`
+
+	// Dependencies podium, unison, ensemble, and chronicle when CHRONICLE_URL is set
+	Dependencies map[string]DependencyHealth `json:"dependencies"`
+	Instance     InstanceMetrics             `json:"instance"`
+
+	// Reasons why the status is not ok, e.g. "connections at 100% of MAX_CONNECTIONS"
+	Reasons       *[]string    `json:"reasons,omitempty"`
+	Status        HealthStatus `json:"status"`
+	UptimeSeconds float32      `json:"uptimeSeconds"`
+	Version       string       `json:"version"`
 }
 
 // HealthStatus defines model for Health.Status.
@@ -1927,6 +1980,28 @@ type Identity struct {
 	Role        Role     `json:"role"`
 	TenantId    string   `json:"tenantId"`
 	UserId      string   `json:"userId"`
+}
+
+// InstanceMetrics defines model for InstanceMetrics.
+type InstanceMetrics struct {
+	// ConnectionsByState open WebSocket connections by state (authenticating, authenticated)
+	ConnectionsByState map[string]int `json:"connectionsByState"`
+
+	// EventsInPerSecond sequenced events entering sessions
+	EventsInPerSecond float32 `json:"eventsInPerSecond"`
+
+	// EventsOutPerSecond frames handed to subscribers
+	EventsOutPerSecond float32 `json:"eventsOutPerSecond"`
+	Goroutines         int     `json:"goroutines"`
+
+	// HeapBytes live heap objects
+	HeapBytes int64 `json:"heapBytes"`
+
+	// RssBytes resident set size (0 where the platform does not report it)
+	RssBytes int64 `json:"rssBytes"`
+
+	// SessionsByState sessions live on this instance by state
+	SessionsByState map[string]int `json:"sessionsByState"`
 }
 
 // JoinSessionMessage defines model for JoinSessionMessage.
@@ -11327,168 +11402,178 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1pc9s4syj8V1B8T5XtKsZxMkvNsT9pHGfG82TxsZxnznvHcyVYbEkYUwADQHb0pPzfb2EhCZIAqdVJ",
-	"ZvwlFZlYGt2NRqPRy+doxGYZo0CliI4/RxnmeAYSuP71mqRwgeVU/T8BMeIkk4TR6DjCaExSQBxSLMkd",
-	"IMmQnAK6Z/xWZHgEiDMmozgiqvHHOfBFFEcUzyA6jjI1Yhxx+DgnHJLoWPI5xJEYTWGG1VT/xWEcHUf/",
-	"3/MStufmq3j+ez6DhuvhIY76IARh9DxRXfV8dgI7nSi+t805w5/eAJ2otb54+VMczQgtfseRXGR6KMkJ",
-	"nUQPaloOImNUgEbUGeeMq/+MGJVApfovzrKUjLBC2PO/hMLa5yXXqEf7mSULM1MN8xSB+n6Cvn/53wjT",
-	"BP1w9B3CVNwDF0hOsUS3lN2j+ylQRRYOki/QCHO+QMNL9eNZbyyBD9G+gBGjiThQo1zToW6pv70Vw2uq",
-	"kWtBUhD3RiPIJGg0Z5xlwCUxq8fOF4upG8ZSwDR6iKNRSoDKqzm3JKrhMnYI1Pz64NLsjwoti1n/LOjD",
-	"bv6CkVRj9pLkLcxugF/CxzkI2QQaZpikNcp/9/IobsLHWQpdJLtUbR7iaC6Am4WsxlDVZdpR7NTe9U2A",
-	"yrO7/J/mBu1RNM+E5IBnCFQTvT8nWMI9XqApFogyNMNZRugEjRmP1T/3mCeQII7lFLjiJYoSzrIMksMo",
-	"ruHP5fQkIWpanF44TcwOq0KlYKiCtSeQHekYjTnAszHjsxglMCYUEnSz0HBjtVzE51SSGUQefAj4qCBR",
-	"nbGMjiNC5Y/fRxrrZDafuTgnVMIEeBfnxZGRiNUFfKDkE5qJKG5O1RxeFjxf28I3Qi3H7NBidZJAon9a",
-	"cjFFITVE5OFJ84fPEVC1uD8iPcRA93T4pWyfI/3K9mvnP/01ruw2hWCNktpYccEIQTbN56wi4T0FdEto",
-	"gtg4R8AUUJZiqTCL2HgMXJygIUmGiAh0rwTbiAOWMLBwIYlvQSAs0BDn8wybjFqZ1kNm4qe+OT2a515C",
-	"RJbiBdLfuzYySfJzqLoTWnH1hvjkVbFE/YtImIkuoVRiv+CYCHOOFw04ncFbQROXkKWLXQNnYAMhQxvT",
-	"y/yyBn47b3etWJ+n/6OAIIy+BSHwBDzrNsfu6kLQdFSbHKOPdhaUcTbLZIxuYQGJ4utCOOyJopVAmAPa",
-	"d2SlbvHMSswDn3TEWcbZHXhEUR2WDPiMmN1loCmHc470hAjVyjdgAqOUUBAIiD5E8i3eMpr5tMapWeOT",
-	"1vO5aFgX+x0zNHhNI2uQU2NpfnNlabHgMOcF1ZYlOa6VBToIukUK1XDRvnANIU4vQbD0DpKAYnNVHpiM",
-	"3SJMq/yrZ2geAhtuVIEm5A5oRUXp3qXRLungUaP/4SqQ5Z8Btwy01t509Jx2buWjKbkDe/kMHhBfQEAZ",
-	"wHIlaQ0keJc7l9NTRsdk4hFJ84QAHXm0pd6Hq1+PBr0Pr87P3p2exZq0vYtzRBKgkowJcKRucUIgyW6B",
-	"CntNJRTheeKjublL+hjKTHX65vzs3dXg/JWZ6x5ukOmyJ5BzH0fEO3oCd29Z4lmHEg4lr+aXKAqQ6GuU",
-	"Bt5/ULIZJjQE7av3b3vn79A9kVM2lwgjyTFJ1YVMpFhMYyVcFOKP9gTqX/RQ/9W/rM5L5DHC6EZpAlMm",
-	"JJoBpuKaTqXMRIwwGs/TFH24fIP2FcApG+EUnScXiFGUMpbd4NHtgdKq58KIsHtOpAR6iM5mmdQESOAO",
-	"zVhilz2nAuThNe1UeO2CHUrFJX+UGA6x2NmnjOhxvWJf4xmBagMCCcboCRJAE4Tncqo4aoQlaHQqFHAQ",
-	"U8QoNA8DO0JP+vUhPc2eUBPFaDVpV9+LczkdQL6mZXdiCV4ITflatyx2DB+vIXIckJZepZmsa4WJnxO4",
-	"uoboE99pGyPG0Zwasa34eiyBoxGjFEbq9/4UcKIVhVugccHhB00GMfJJLrqwd563W/3KUlnjsjgr4PKh",
-	"7VTvuDN6BynzXbgV3sYE0kSo45UvrGREM8NEaIatmfAEDdXgQyQghZE0Co5t1cTVmqy2vB0ivFaH/Zu2",
-	"herqlLj8rf/+HTJj6CMG/Q43fTa6BYkkfJJozPEMYrtqY3syiDhEZxphdqxrWqAKDYvlD9E+lmimpPGL",
-	"lz+h0RRzPJLAxUGMYDRlZkAiBUoIVyAYHsZU/x3TBRpqu+4QEXlNR3guQBiJmxC1thmhWBojszXblXpt",
-	"eR0JXba919m4oSyEunuVnbi68UN9PfIqjqqWnFDfU92qMW0CKXR3fqVbNTqPSQoDLAdEAsdtOHtNUujJ",
-	"87xZbYQpEZLxRVvnX02TsuMErIlOhLr9AsaeK6qdOib7BWRjrr8YoV0Y+o0R2sBPCribId6oRs2uRMiB",
-	"a4wJ9SZClialWn+F3daeCrX1Thbc1n4WXKfrDFM8gcFMPxQE+77VrcxrgtPZ7EB/lwtCJ2VLDjjRywpL",
-	"RpyoVbldKJ51UuFSt2qQgc/pQF+aQt3m9GrOnQ5CAvBQ67766LZlWevofcmy6vBzuqSY+ZA3rC3poThz",
-	"Fu/Mm560dkNG4f04Ov6jw9ToEUEPcXsfl4RdbX3c1dXHK9q6OnkJ3tWpF8Bpe68wLdr7eaVuVyePIOrE",
-	"uUcCdaKvyvhdzeuc3N3e2SmdVPGeyF29GufDEh1qR8MyzFwRsd1MWZVeXe09R+MyXTxHcVc3r+ReZv3N",
-	"w+nhT6V15leJ5oXLNUw0lP8pYC5vAMtzKoHf4fSt8FrqPBfKje1vtXtHcRta+s7hXOR969AwelV0n4AL",
-	"PxwZ5xMpQZ8s//eP3rP/g5/95+jZfx8Onv35+UX84/cP/+Wz2fif6RIY43kq0XX0QV2YUkiQPXuuI33w",
-	"Fzbsl0e+J/+MM7UOv8V7S68QDdJUVeKVH7K6qRB+VHCp4Cz3x+87X2By/G8VpaHXSe8SvSfOV2CIrd1S",
-	"tmOHfQUZ0AToaPEr4NR4ZtUk0RRGt5AY41YhIRIs4VnVeaKEHHLvpcaXFEs1l5FX9iudK3mqsSOxnAt3",
-	"zexWX88mHCegJEbC7pdYuR3Ht97SFarpwJND3elK9QokJmljWjNAcNZTawrO13b+7t+9N+evBr/137+L",
-	"4uLn27N+v/fLWRRH9n+Dq/fvB296l/pvl72rs8Gb87fnV2evoljbfQeXZ//z4fyy/P26d/7G+VrtcfX+",
-	"X2fvBmf/e2F7vH5/+fP5q1dnCoT+Wb9//v7d4N37q8Hr9x/evXLA6l/1rhQA7rcPF/2ry7Pe28GHd71/",
-	"987f9H5+o5qc9i56p+dX///g7H9Pz85enZlhrs4u3/XeeJ1JXKQ2+c+irZMqGr8PcTQrt2y7ZPV8LR3W",
-	"ljpQawygQS0BCHJCyMUKcRhrC3puQtvXtmciBSoA1waeYk8fIMYRzm2ShNFnKdxBajz6fD5WXy8uO58O",
-	"a+Kwvts6tI4lSKMV4QuvtIeMjaZesHL7y5JeKvZYMRzgcVSZYvGWcfA/1yrpqW6GH7eA0BZHSLPYYmnu",
-	"vCWAYQwGXHq+TRS2M/mKHGvWuc4r8tokCdx0GtRxrJcrP/ln1qN7BTfrL+Fp0zTUruVrY3zBfYNUsX5a",
-	"+rMGHV2bW4GOWGJN8Tncczl+9lMURzdYwI/few/QKRYen/opfEL9X3vPXv7wI2Jj/epys5AgfCpbO/3D",
-	"NF9xSwjyH1jnZPVQIEejgzQ7vsXHCkQqRFbLy2BhddUncIOZWh2a/4Z03kQwLs0FgU3c9BBeef9uhXvO",
-	"qOSLVWVpc435lbd5xQ1uss0QqN8Al9Cd3LiXuECmQVI3dn7NH5mC+Fn+zFfjFYeY79BfSx51CxkH1I5l",
-	"Bk/Wb+l0zN8F195YHUgKqIaPyhDb1Oi2g7Sl2OzcFSpV9OWnwsbCfhWxQmYgJJ5lG9mT69ENBbzuBFW5",
-	"HMKPP8gBqOQEVmMrI9UfT8bkMLatLHSnepTlbX3HpIpWG2yXNow1XrSaxumxBN7vcm4+8nF9SmZEhl8H",
-	"XhwdHZnXAHtbOjo66ro8Pb6kd7xG1qFBgb4A9rvOwxsYMw4t4ZsdSH5ZR/HXieH1TwUfXkPGeTyS5ZO6",
-	"a1R31l8aBwMNkvwNIB/UG9DQ9Uxfe0d48AVVrmvfj6N5pg6Evgkw9j4e3AEX/pA8/+tA2aM+eg0jVQzG",
-	"dZwHyGUeNpsU2/oLbPGIurynbABow7F+A2irUa3jCJjzFRQ7JRg6wwtdeWSGb7eCtaufrWvb6PDbwso9",
-	"BN9A31wGWeeOs3IgxL15Uy3C/KrrDYhKJzBzhVh4CRQHfSLKQPklQ+HNYpxRLTDVxfgQ5PEualUyqpud",
-	"g5jPwDqTyykRyIQIraiKFOb0ZryB/oRyCNANpIxOBJIs+ioiHiuepNs5Hn3OW1/Bi33V9XVLS/W6E20r",
-	"YKO+gLoD7nJrCMFdcQNrgJxA5ssMox80FfciBc0JOtJPnibcT/1FIEbBVQl/6to634hFxvFe3h7r1N1K",
-	"m7YYOkrnCVgnz2SJQ3Ez7hJNPWpV1vK65XlVZaMeuvMrfS5JtAqYYGlcpWfsDrxK6AopXtZC0EqHYQ2Z",
-	"Nd9zrw4dzCWznGPYKGjuNbj34DxJVvQcCmoY6yXNWVEXsApADnZ4qX5rU+H4v6TGZ9HWpe02aeoDJ6Dc",
-	"bgumVQPSzLyrmXpaF8oSSAOPqZ/k74Qm7N5/vQ3kYyE0m8sLTkZwAfztFbutcimb36QOi5b3TDaX63XM",
-	"OLsjCfgd40wGHPsi2BS4krFU+D758sMUE7nD5mMEcRtgafVpBe7RVOpkaDOoD5SLQve2knGJvA1Y3Aqk",
-	"dS39TjunCCO12JM8k4OJ4K1GtqHPeeaEh0OkxsqTABGB7jGRhE5WT/3z+PkUGEvfhZ4Pv6VkC+Wda8Bz",
-	"wm8t34KDp+60SW6gzrbUag8hbAgnoShjenuuYfrJlo8C9640xdT4c5d7bPlkJlf1NGp7AmV4kTKcxCjD",
-	"Qmhu4Gw+mZoNOMIzSE+x+vstLAS6AUESMBxjg4zbUrbZWWJEmUQKKTzjIMvvNotCc9P+0/OYZCmmhyYY",
-	"YMMtFWKiS7gj4omJ/vZMxA2dd8NEfQnZKZtlKTzJo78/KwkJ2WCUk3t3HNWXmD/x0z+En4Qh9g64idFJ",
-	"hzLoUff5HfCrjREp/EZ+pfvtCSSFzlIj9QVGTYgUExn8EommOEHU2EfX0S/ZClmGtMpdLNqLRc5uPDp1",
-	"4FVYE9PcXBOOCV1K122J/MpDo1e8V+oMwwJ412XSpPVb4S7Zelcs0v4FMmzWswNWBEslf6fxLtM3d49N",
-	"558uO3IE7uTSWRLRx4/1MPdv1XG0zEayVa9Rb2qKBo5C0cJfXZrXWgKWdVCl1+pHlbOa6pYZTZkAmqsQ",
-	"JvT+xEkfJYsIBydvlI6sc5N0IZM9qhro7g9dv7Rm+kKU31NtiMTJTKfxS8BoQupvdwTu9X8mOorc92RR",
-	"y7ARSJNwFRAYpY1FSfDBzEnUs5MI/JUYBD55Dp8849cPL16if5GfERujD1evdVjIqgyXJ+1Zy01EAedl",
-	"NUOPYOB/nR6diM7R4DT84eX3L39aMRFwEOA+pskN+3ROiXy6A/x9z3FhyHxIKJHbV/8tE11wdkdUD0In",
-	"T8z092emzKH3zpjqUrsbPBko/gH8ZDxLdmCe6Otbd+A+a1KN6lykrplAAE0EYmaRReLSYyeVhOkjYje/",
-	"KAGB9pVaRehE9bymVlPaE27q0oNYZ3j+OAc6KlMl2QG1qmkgqTcwYQnXdH/oBvkPDw5Rv5FE9cSqswKR",
-	"CWUckPZQs8G5OiutnMICJUzz6y1l90tkP3Wq3rSVGXEKJcXREgkq6/VOYk9y+VBXbxWDuJYKuiVRYZEC",
-	"O64lCV4iuWFSOr+HO5RZzIrMPy2ZRXL42/OWupkk4mrQb0toUyWae+W8qpVu2m+lpU/pceOkMQt1KMMB",
-	"4qgDnhosrhdNq8OOC4/3LT2UljLkbxFX3w1D3etPyHH1pailW+XRMPa+CrT09rwWxR5LcMcIldeB2Ng7",
-	"Q13MK73HYBToELA3xlVdNZTjpH5tif1aSXv3psIaNw6j9hEq2klxIg06uMIKb8sYOVvmnU0es67OJgtb",
-	"o3MKY9nR8w2MZaNbywbKuzk7KO8mZEsiatuvr9rUEWS8SbvW+MG0KmaVOl8fxZmYsjC4qlU/b2ST7Q7K",
-	"koktuUTziovlhLprps71jp6mTb5MqaQGxelhvleDMS22Yb5VGwMYB7Wu7n3dquz8SSoukjjc75N8pRoU",
-	"XaaE3hI66QbYNmwAnA+QcTbhIETXABe2XWMALZq6emvBVHRlLB2McJoGezGWnuI0bXTowJLtVsVU0bcd",
-	"UNu3CWirCqC6VdQA3YWDmKetU13qFkWnOaeDTkrOOW1QUXVsB3DOaRVA1aXjOFGdakfJXBc36BADH1Qj",
-	"KwTKjo6lMtivyAucd7uHdMRmwR6/28+bZr4ux+nIRl3ohJ15iyvq5jKtC4W2q3GpdnUm52ZLDOewRWfm",
-	"5vqRsmSHyom5ZJ/KIbJkn8rhuuxiimO1O2+1e0ItObxzjHbS1dWRO6nm3CSWSQu9PM0aN44VElUv16Gu",
-	"2i+VMLx6yHduqNrNtDONe130dHVoyMbODtWze5nxq2J+mR4r7GXPSbdsl1WWUTnCl2ntHonLtF9hyYGr",
-	"S6cUDd0lO5nQa+NYjttdxbQTDU3tatkuVXVu2V4rMqZH2122z2ozBe+HS3Ys76VLdqjcIzv5qG5UWKZD",
-	"4zq/bKeaFWGZbhXTRbfErCt5S8lkx8SoawX4NISVPdJEniFjiQP5LUjstWbXbAArWrMDBuymWtKejbGa",
-	"DP0E4VQwJIDKuCh/WCAjVh1MiTKmawg7Nm45xRL9xfQ7hyw9tzrKkm2YBKluCdlOeG8lL64nuXTA3H6M",
-	"MsxlnjjSftoTyBoqY41zvIAEMYry5AU0QRmeaHP8NS0TCvns9Luyum9qQH+ykq5pJf2Hm0CfbGZPNrMn",
-	"m9m3bzPb1BT2dBN+ugk/3YSfbsJPN+EvcxMu7dHrXYNXvKvph+etXtT8CTcEeNLorXxdb8+bKLrA2gSv",
-	"W4K8hRJrZA9uXbEGoL2GXWOxuDU/lr0P9uSGTop2nJ8X/iISwYo6gZQ3qxa/CRcmcGvveXLZaK+J5Z99",
-	"TILXZAso86XDseULSnq68OfQOhR10e6S0oWxrMhT4rSFw/o5RnJeJtRkkc3TyWIb6cgBJwtTcpmav9j4",
-	"QR06U2kaqn9VnbSwBtWDD+GOsLnor0MqDlgEEuB01P1YZ7aQGDCDreVLayleRUIL+SpPrF1VYhS7PbfM",
-	"9LwoVb2EhdJaIZ1kw6UXcmmWM8k9R1NMJyDWNFNuyQKc39S2YgEW8Jp7S6++p7nXtTVR9vtnyJhAYoSF",
-	"ro6XEgpCV+g5RkOSHKPr+dHRdyMBH/V/YIj2S+unMVUiRtPFifFhfoOFfKZ3yrPzV4aK2sw55mx2EKOh",
-	"tZOaQRXodtQYDRMscf7F0VbRb/337xCjiFHQ0BU9pCIpvqY3Kaa3+tMhOmWzmUlnqZaxPzxGtwAZTskd",
-	"DA/QCHO+QJQZwI05tZaWCpsDrP2O4KrSEfitxAq/arQ9gfKwbv/Z4sk6e2dikgV8PMnzczJa8QM3/t+t",
-	"uW5fdMp0sJd+vWgvK1XcD9q3q5uLFu3njuljwoUMM11j+x4092H4bF71EM6AJubaNctCyQDm1MSfQ4Ka",
-	"1ln0HPls3cU+MAsczTnXoQ0mqGErlfjMy8FpYXSqgz7GqYBSyI3mXDCORmyeJtpp/8ZGKyQniMPNnKSJ",
-	"3pKofHBAjCM32368bgbvFUXiY5xzVW/Q9YJGhE1wnx95Ta2lwWANsvn3mONpErzEtKRFX7VWiu3TCcsu",
-	"boThUhVNmlV8cdfN0N66UNfM05K8QjJ2a8Ky5iTBdATIxDUROUUazEeK07Lxvd92AFflzWfDBBHhUGU1",
-	"y5fMXp6HYq8WaK6Rs90oc42JYIz5zkPGJcsuiytOUbyVJgPLLyO1ndJUXxVn+NNAslvQVRVarmSSZa2J",
-	"DB4/I4WQLFs3Q4AfbaWC6ZVLWiUmZlMavXmoNV6lgbCwkn+sfytFDeWHoVHQrC6tNfiGdp+rcm1hiPmN",
-	"q4h+VKqE14chvqb3UzKaIiLMPc5VeO31YIjUze9r9XZYPjDvyS/iyS9ig9CwjaK7vqF4qycHkCcHkCcH",
-	"kH+yA8iuw1weK75nBXeIJ5+XJ5+XJ5+XJ5+XJ5+XR/Z58RPae83OtUQ0YrOZugYDTSDxvFB8IvKUJeAv",
-	"mvNPz9nUVNY3NPsV6PbZTnx7v0ncnLCmAtFh8BnwcSrPfIvEtBenDUkZfHmsKS+eGJyMwAhyG5cCf08g",
-	"dTM7qf8BEZ2/iuhgpRGWQHVh/Cej/QpELy68u7LY+w/6lkcZIVmW6TXZe+1Trrw61Ro2h61ny/MrdV2b",
-	"NU+5/sik+1vsxIYZaNcb0lHxW3cj5lI8bcZuwhmr1vZ3YvOm7NmGY44nM+dpSDKWohFO0z2Rvyn51SFj",
-	"xnvESnxqLX8HstcsoZvu1hIzcVQfsckMbVebnPLGjYFIge6nLIUQB+g/r5ZUN2ewPYEwn8wV34m2pLiq",
-	"beRZzZdgsb9LLcjSdL9NznNKQBq+aGPCtgOk5/DhDUwIFY90cvzTyD/YwrETYoIQ8R07aYcIGmOS+uwq",
-	"s9LF4+ngWYPyISea9YmeUyREc9eWHiT6ngjaXYg4M69jvlAg0+mJG9bkBvvKuU12sBSJC7p5+UIB6Y1F",
-	"UOCjMUsTsN7I1fiMuidSk13qNVIaiChcWDaOH4OcL7texF5jks65fvwcE4rTq9C9U3teLe+8nuJVWtsX",
-	"442X3awoV8ZTFXaFqh9f2HVP7MAdMOfHaqxkYEc4EZFhnpnnZ07nY4RpDTxA4vq+MlM6XVwOKVDt0s5h",
-	"kpIBQntsmQcNteH0I8YJKqbWnnhzOWWcSCzJHTT3WTsj70L4Vlml/fWyaPmtSeWKG4mPuVdhxZWkeJXv",
-	"CgTmM4ZYrFOl0wI9oM2N7AtZuAajaoH2e7+cvbsanF1evr8sim9O8B3o6psHukbnh4v+1eVZ7+3gw7ve",
-	"v3vnb3o/vzmrk8bWWEH3WKCUCemjyKMrmN8ad25Fg9SE79AdnYOzsbjfpwuEXd5C+0QKVAJ4EGa2FUhe",
-	"W9OSUNerIrdaSCFB94zfEjrJy8WoRTxZS728t7MSxB/ySOKukpiPH0lQBDlvUN7Su2TtNmGSIAejQWCG",
-	"SVoLB/nu5ZGvpqMtTdmKE9WmDqzuGAbQEsSBsFHTMQUspA5ysDZsU6HIbA7XJPmivqna80ysVf70wbeS",
-	"nJdqkkCpskgfrwgL95yCjHEpEAlZXa+MEryc3m9uZCt0CS6h4mkTuMuXS2qs54ss5unUrvr9bnhwuxSr",
-	"UcO7h+surV6uUbefPZHXwz3Jnw5x4ChsL0tri+kNrLtHpXH8SDrd3+FdueL1vasn5bzihZctTKIAU1uP",
-	"jW2O4TKBh7fou2Qjlv4beB513kShhVr05qYAuC9onlCUwB2aGX2veTKYKn/NacLYzCuILIvI+lJqcNdB",
-	"8OK2Ur28Vi746OX3PkgEjOacyEVfndgGqTeAOfDyf69zLv3t9ysFh26p0GPaFaNOpcyiBzUooWPmp7DZ",
-	"nHlty4ozCMpSLNWOOESXZ/0rpOiMTd6WGSlKaBfBhdc0xxjaT9hIPM9/Hs6Sg0NkyjSWoYiGqYhACYxS",
-	"zCFRBzBGhc5yTY3OEiMdjoilnk0D0rs4j2tBlEU8ZDmBmGIOWicRIBEbX9MJULUCtSMXGYhjNDzVq7fi",
-	"cWh90tCcEkaLvBEGQXYbihgNnWqUw2ta5JVWf9wTRVHJaoXHMv20J45z6LhFDjWk1cXtCZ2zJEaAR1Pk",
-	"xF7W0lAbFJvq5jcsWaj1DD9fGzvddXSMPl/rC9R1FKPr/A5lfhRK9XX08GBTWksilUIZvVKTzYEmLGeT",
-	"KI7u8p0XHR2+ODzSikEGFGckOo6+Ozw6/M4Wv9cc/Bxn5Llmqme2juTnaAJaQhdcpYRq9IYIWZbs0HtO",
-	"ZIwK0+Xl0ZG5RtpKiZ8jHaY20v2f/2XtUoZvujThYhadpk7vkoANxHBLjBhPdAaSmwUi+k6RwBjrECX/",
-	"TAXoJgLF7O75bIZ1dcSr6vCIwn1uZRdohhfqSEb7Tl1axQWQpWyh3+wP9HAGr3M5fT5idEwmDl6bW12J",
-	"rSMkgWJqYovRPdxY/t4TyEElIkmxoXoX5wjPE6K4NtbWHsvLs2sqYMRBHqLzUli7lXKRW49TNE4PRKSA",
-	"dFzMZCC5poJMqFAHgHaCoExOCZ0Ylqwyyy8g1ZpOzdJ3ySvlLB5GUfA+I1SJGUnoRFTEeHT8x58u2X9X",
-	"kgyjG87uBXBEARKh1AI1iFrzPmUabQ59p4BTc3x4t8wvIH81LXaIATuDZ/UGugViHCUw4TjRVa6iH46+",
-	"e4TJE3ZPW9H9CjKgCdDRAhlANbcRKqROGTIDyclI+LBuVKIQxt/CLrF9nqhdIxe+JZPi2xYE0AinqT61",
-	"ylHL9c9ugLdL6re2zQ5RUZaICsnoHNBt4MMIR30R0oOi/RmmeAKD/HdKhDzQkZVMeJDSSxIDcFSkZfqZ",
-	"JYvtCaJ8/NwY81BVXiWfw0ODGi8eiRo40W9YDlEQHkvg95gnm9OnlyQI24EbdMFJctDg3eef1Q3qPHmw",
-	"3pI2R1eVZCZ2y6HaF2Fkm5JgZ8gzqwzjz8xvOBsrDVbqvf/H54go8JQil2caPY4MVqM648UOJtyLzsvO",
-	"xDV/alXR5JOrUsc1ke5oT/mssEttq8fiDWs32hlvnOpcmwVv7AnEWQoNFjFguLuMJZB2HBCmyS5Rp2Zo",
-	"Ox5GWOKUTXahvmsE5BMYZV6gEaZGdT+jAmY3qYsxN4N0EGf9vJF/K36cg84DaPcioaN0nkCvTO5b4q1Y",
-	"oDapNK0oat/tjDBuEvAAaYrTtsDLOlQJHsYmyLZf5AjchfCozPGFDuVK6sYmpm2OIrSv08GgPDMzUrfK",
-	"NE8RxXj+mEuEunAerEeKOqM//1yYI1sPYZPPwSVVBVffNy+0Ng3PCcJS4tEUEmsrUUfZCNT66gl7Nt3x",
-	"fcmymi+cub+rG4WZBBGJ9quV2zQiQ7eI4IKPHos5nPWsvfmqQsrXr2ySw3OeRJ2n/m53rvdt85HP/SWI",
-	"Yw//jYhUVQTVwREj++6qNn7xvI32TXbvnHeLVuUfGk/hntPN3fTPTd5e8zawCaP4r1t68Dyfx67uXHqS",
-	"lTjk5fYmz1Ot+q5b9ptRDK0dXEzZvbblVdPpNd6l8C0IROTmtzKNHYSRzbJb5GdWnFWm2kOZzr6L9g0/",
-	"DPJWXexjrORtlhhT/7qpLFVxZa3tJjssfEQTfShyJKdYoYUIJbc1GtBR7Lg9S8zlgX50bapeWgU3XqAl",
-	"McOvmEe+Z36PL8WMCWlAmmG6yN8JCvDUaTPDn9SY6MXR0VEIupTMiIxqdzL7nnpkfSjCKcl3qRkail0Y",
-	"/0iv0MusG+9mnKmHadb9bDzB7Jfptn0X4BXk1BKs/DzPbddiqHfTsxOBhtU8fkPzKlBJGGpytqNhNbP1",
-	"8OAQneHRtFzyNTWjjlmaajkh/OUElq8JUL5t/9Z//862OfGlJbVzC7Q/rKRDVCPWdDW3KMCQJMND1NPZ",
-	"XvIaAqhSQUDhSOiXA/PC8OIHJA7RVV7lIFYaoXl0sFiqlEOw6EyxkFoyWPUxOVACbJjv8eGJeZSbAk6A",
-	"o3tChQGKqik4kowhkbJ7JJmGDM0zJACEK5qBmlcVA5b9hLUz7OLwml6VLXUKVqCJveY38aPHKUR6Yc4W",
-	"07kUKGH31Pdc4rwydspL+1aZ7x6NHUPmHD8ntm5u4SqiIdUih9h3gUTbbKw8qiB9myLTgpG/p46NWCe2",
-	"UINGUrX+hWUXRTPzDOYQFe3fMDlFs7nQ2fnttLqIwJFiiBnj8Jjngd5euiKKU0DgBlJGJwJJdoIwNSWf",
-	"TaMJSIGqQgDpy38A5Dxdvtdw9+P3Xktdx7kg4ZM0su5ZKerK8asDxtGnZ0LAs7EpjRLQkvPSKZ7T4qoQ",
-	"P2YyK/BK2blCsZS2Sihqw13TiuRz5J0tbKI2JUZl4ROjmJkQfoFw7Z1/36wPDfP1Da+pWdwNiDJh9MFh",
-	"TdqNKsVUmsVTtmHZKk9LNWextwQyvg/P+gqAMyvOKzVGxozbh1xR1BEpfDJ2ebyOSdrhV/Bat+gQfAnh",
-	"MJKMLxCHVAfeKJGuH8tzZx7EGZOlQqaf6BkLqonWdr6cblT1GPIIhBTuINUvxikRDhQvjCgrwN8TiN1T",
-	"NJqSNOFAQ8AlkNWga5VPu1QLFXnarIVqvda1ayP+VnPUVMKStPtqloHmpZ0z63Msg/yqkNGT59L+LVoV",
-	"EtXfsFAcsBs7Q4efcVarY7Rr7ji1AwUYRCEVaT8xLFG5vk355T2FcjSlCGCHX/Sc++rfAZaDotnuecdB",
-	"qpeBLgEnCmcbcM5XQM6tHGYU7kHILhpywIne+LunXV7MqW3z/1oUfPpayZdDGCBfgW4RI5YmigL6Xrsx",
-	"SY2Xo5obkqU2pkX3LunaRdFfQAYJ6pPONzBmHAqX+fC7esN/uNugJOecOvakl0exa09az5z0BQ8Gi9ed",
-	"m5OuNNrqeRHcu0eVz41Z6RF4z9Qn2ol9XeegvjLRCrswrVfqID2yZb1a4W0183qlRMbOTOt9oElZ3cze",
-	"QmyiB/NWu68B6bKhC8myXfGHqfoUfeEXkI1RfU4lcD7PpBfHto7UwQki0pjltB2xkikAfS4j9lGRMeOh",
-	"gzRaFu+GNpdzusOda0f/il/FtvDej7m0XhEnOhefNYNYUcDugDvhJoyjfv/M0Dsld/CfNmXgjW6ww1Px",
-	"grMb73mojUitLtNKZc44G4EQphyYfhmuOkhbv+no+LP6pYt6t6730rT4Egs2Fce37JEenI0yqcs0L7S7",
-	"DZc6qQBHCcdEiZSDTswXtnzDxwJJjsdjMqpQoDpGGSD2x58Pfz78vwAAAP//",
+	"7H1tc9u20uhfweg+d2zP0I6Tvsx57E+K47bucWw/lnN67q17JYhcSagpgAFAOzoZ//c7eCEJkiApyZKT",
+	"tP7SxiJeFruLxe5isfu5F7J5wihQKXpHn3sJ5ngOErj+6ycSwxWWM/XvCETISSIJo72jHkYTEgPiEGNJ",
+	"7gFJhuQM0APjdyLBISDOmOwFPaIaf0yBL3pBj+I59I56iRox6HH4mBIOUe9I8hSCnghnMMdqqv/iMOkd",
+	"9f7XqwK2V+arePVbNoOG6/Ex6A1ACMLoWaS66vnsBHY6kX9vm3OOP50Dnaq1vn7zj6A3JzT/O+jJRaKH",
+	"kpzQae9RTctBJIwK0Ig65Zxx9Y+QUQlUqn/iJIlJiBXCXv0pFNY+L7lGPdpbFi3MTBXMUwTq+zH6/s1/",
+	"I0wj9MPhdwhT8QBcIDnDEt1R9oAeZkAVWThIvkAh5nyBRtfqj/3+RAIfoV0BIaOR2FOj3NKRbqm/vRej",
+	"W6qRa0FSEPfDEBIJGs0JZwlwSczqsfPFYmrMWAyY9h6DXhgToPIm5ZZEFVwGDoHqXx9dmv1eomU+6x85",
+	"fdj4TwilGrMfRe9hPgZ+DR9TELIONMwxiSuU/+7NYVCHj7MYukh2rdo8Br1UADcLWY2hysu0o9ipveub",
+	"ApWn99l/6hu0T1GaCMkBzxGoJnp/TrGEB7xAMywQZWiOk4TQKZowHqj/PGAeQYQ4ljPgipcoijhLEogO",
+	"ekEFfy6nRxFR0+L4ymlidlgZKgVDGawdgexIR2jCAfYnjM8DFMGEUIjQeKHhxmq5iKdUkjn0PPgQ8FFB",
+	"ojpj2TvqESp//L6nsU7m6dzFOaESpsC7OC/oGYlYXsAHSj6huegF9anqw8uc5ytbeCzUcswOzVcnCUT6",
+	"T0supiikhuh5eNL88LkHVC3u954eYqh7OvxStM+QfmP7tfOf/hqUdptCsEZJZawgZ4RGNs3mLCPhkgK6",
+	"IzRCbJIhYAYoibFUmEVsMgEujtGIRCNEBHpQgi3kgCUMLVxI4jsQCAs0wtk8ozqjlqb1kJn4qW9Oj/q5",
+	"FxGRxHiB9PeujUyi7Bwq74RWXJ0Tn7zKl6j/IhLmoksoFdjPOaaHOceLGpzO4K2giWtI4sW2gTOwgZBN",
+	"G9PL/LICfjtvd61Yn6f/o4AgjL4HIfAUPOs2x+7qQtB0VJsco492FpRwNk9kgO5gAZHi61w47Ii8lUCY",
+	"A9p1ZKVusW8l5p5POuIk4ewePKKoCksCfE7M7jLQFMM5R3pEhGrlGzCCMCYUBAKiD5Fsi7eMZj6tcWpW",
+	"+KT1fM4bVsV+xww1XtPIGmbUWJrfXFmaL7iZ8xrVliU5rpUFOgi6QQpVcNG+cA0hjq9BsPgeogbF5qY4",
+	"MBm7Q5iW+VfPUD8EnrhRBZqSe6AlFaV7l/a2SQePGv03V4Es/wy5ZaC19qaj57RzKw9n5B6s8dl4QHwB",
+	"AWUAy5SkNZDgXW4qZyeMTsjUI5LSiAANPdpS/8PNL4fD/od3Z6cXJ6eBJm3/6gyRCKgkEwIcKStOCCTZ",
+	"HVBhzVRCEU4jH82NLeljKDPVyfnZ6cXN8OydmesBxsh02RHIsccR8Y4ewf17FnnWoYRDwauZEUUBIm1G",
+	"aeD9ByWbY0KboH13+b5/doEeiJyxVCKMJMckVgaZiLGYBUq4KMQf7gg0uOqjwbt/Wp2XyCOE0VhpAjMm",
+	"JJoDpuKWzqRMRIAwmqRxjD5cn6NdBXDMQhyjs+gKMYpixpIxDu/2lFadCiPCHjiREugBOp0nUhMggns0",
+	"Z5FddkoFyINb2qnw2gU7lAoK/igw3MRip58Sosf1in2NZwSqDQgkGKPHSACNEE7lTHFUiCVodCoUcBAz",
+	"xCjUDwM7Ql/69SE9zY5QEwVoNWlX3YupnA0hW9OyO7EArwlN2Vo3LHYMH68hchyQll6lmaxrhZGfE7gy",
+	"Q/SJ77QNEOMopUZsK76eSOAoZJRCqP7enQGOtKJwBzTIOXyvziBGPslFF/bOsnarmyylNS6LsxwuH9re",
+	"ptEUPBpjTOZEejWDOgNzJR7rKNdi4hUyI+X9aDofZ0qEfLvwb6Z7zAkex2A8kwKk0ZcqQzmOCqv8dAJb",
+	"d5kpWZONaxaSQdaMLuHzZsriYO80Yy3WH7UfRDHaap3mMGd8sWz7yprdGYMq3PnYvsWfaOl8Su8hZj7n",
+	"jNpjEwJxJJQqxhf2FEVzI3DQHFuX8jEaqcFHSEAMoSWubVXfV2uKpeV9Vs1rdURl3Q9VXp06Wn8dXF4g",
+	"M4ZWR9BvMB6w8A4kkvBJognHcwjsqo2f0iDiAJ1qhNmxbmmOKjTKlz9Cu1iiuTq5X7/5BwpnmONQAhd7",
+	"AYJwxsyARAoUEa5AMPIOU/07pgs00ncAI0TkLQ1xKkCY0zkiam1zQrE0FxLWxVvYQIXp2uSY8bo+gppi",
+	"2dTdqxgH5UOiqa/nbAt6Za9fU98T3ao2bQQxdHd+p1vVOk9IDEMsh0SCFiiN/X8iMfTlWdasMsKMCKl3",
+	"eXPnX0yTouMUrDtXNHX7GYzvX5Q7dUz2M8jaXH8yQrsw9CsjtIafGHA3Q5yrRvWuRMih67hr6k2ELNyP",
+	"lf4Ku609FWqrnUQu2Zv7ZVK06DrHFE9hONeXSo193+tW5ubJ6Wx2oL/LFaHToiUHHOllNUtGHKlVuV0o",
+	"nndS4Vq3qpGBp3SoDeymbim9SbnTQUgA3tR6oD66bVnSOvpAsqQ8fEqXFDMfsoaVJT3mZ87iwtz/Sutj",
+	"ZhQuJ72j3zvc0h4R9Bi093FJ2NXWx11dfbyirauTl+BdnfoNOG3v1UyL9n5eqdvVySOIOnHukUCd6Csz",
+	"flfzKid3t3d2SidVvCdyV6/a+bBEh8rRsAwzl0RsN1OWpVdXe8/RuEwXz1Hc1c0ruZdZf/1wevxDaZ2Z",
+	"2Vk3MFwnVs3+mQHmcgxYnlEJ/B7H78WSttvTfbUVGzW3nJe2Tx2nj28dGkaviu4TcM2XjCZQSUrQJ8v/",
+	"+72//3/x/n8O9//7YLj/x+fXwY/fP/6Xz7b0X+lGMMFpLNFt74MyrmOIkD17bnv64M/vO94c+sJDEs7U",
+	"Ovy3Ixu6saqRpqwSr3zp2U2F5gsolwrOcn/8vvO2LsP/RlHadJPtXaL3xPkKnPYVK2UzPvt3kACNgIaL",
+	"XwDHJoqvvNAxB3wH3O+5sW7uHYFCwsOUSGSbI8keMI+UrU8EivJZ0K691ZkwjsIZZ5SEMez1goJtY2bc",
+	"NDMcT/ZZor3m+n++mJVwBuEdRP2y8yrCEvbLYUBFF8ji8GpfYiwVjEaa1h1YEstUuBRhd9p4nHIcaYgj",
+	"9rAEXew4PmoUQX31ULQM6s6gwHcgMYlr05oBGmc9sZca2drOLv7VPz97N/x1cHnRC/I/358OBv2fT3tB",
+	"z/5reHN5OTzvX+vfrvs3p8Pzs/dnN6fveoG+wRhen/7Ph7Pr4u+f+mfnztdyj5vLf55eDE//fWV7/HR5",
+	"/fbs3btTBcLgdDA4u7wYXlzeDH+6/HDxzgFrcNO/UQC43z5cDW6uT/vvhx8u+v/qn533356rJif9q/7J",
+	"2c3/GZ7+++T09N2pGebm9Pqif+5lMRep9XPaoq2TKhq/2pmXC5R2ue/5WoReruP91KAWADRyQlOwIOIw",
+	"0U7ezMG3q29RiBQoB1y7n3KJs4cYRxgVLsj9GO4hNrGpvmjBrxeXnZfgFWFd3W0dOtESpNFq+pX3LIKE",
+	"hTMvWJl3aMl4K3voGQ7whFzNsHjPOPgDD5T0VHbrxw0gtCWk1yw2X5o7bwFgMwYbgtO+TRS2M/mKHGvW",
+	"uU48xNokabDDatRxfKsrB68k9m3CCg8GvkTMWN2NvFbUmHnV4BukjPWTIjK7MWS7vhVoyCJ7UZDBncrJ",
+	"/j96QW+MBfz4vfcAnWHheR0yg09o8Et//80PPyI20XdC44UE4VPZ2unfTPMVt4Qg/4F1TlYPBTI0Okiz",
+	"41t8rECkXGS13HHnPmF9AteYqTU0/y9I56cIxqW5oGET12PdV96/G+GeUyr5YlVZWl9jZpDXDfDGTfY0",
+	"BOobyiV0J/cFV5Aj0yCpGzu/ZFdgjfhZ/sxX4+WHmO/QX0sedQsZB9SOZTaerN/S6ZjdWq69sTqQ1KAa",
+	"PitDbFKj2wzSlmKzM1eolNGXnQpPFvariBUyByHxPHmSt7v6TieH152gLJeb8ON/rgNUcgKrsZWR6s8n",
+	"YzIY21bWZFM9y/I2vmNiRasnbJc2jNXu2+qu84kEPugK0z/0cX0exOe/u3h9eHho7iqstXR4eNhlPD2/",
+	"pHdiWtahQY6+Bux3nYdjmDAOLQ+RO5D8porirxPD658KPrwWVwd1C4VQITENYce5BSAgtJkSMxwdoFHm",
+	"QR+ZOHLsXhcQgSiTiN0ZV+JYBzneUiIQlui/D/+3+nnOOCjTgkhhYkaP0YgDFoyKERJ4IdDDjIQzE/zW",
+	"FcdZp9C4CALtjr8UnijP+pAuJpqfG3UFRlRubmpZABIWkXQeoJQSwWiAgAqYj2MINPLzyxeD9ZNfri8v",
+	"zk7OT4cfrs8V2gVI39ukjJ6dYc+23XuQnITCsLqmSZ1PHmbmBbe5GSloHiA4mB6gWxehiu6vDxXhJ+h9",
+	"/9/Dk8uLi9OTm7PLi4G+is1PmoZ9UJwoa9/nBL00UQrAwKRG8F4W3QMX/sfE/tugokd19Aq3BF0RvTmB",
+	"Cs5t2LPm7r0uAzceJJDf8y8f+N8AtBFbfi94q2e1Qw9I+QravTodOl9Lu4eSGb7dFdpug7Su7Uka0AZW",
+	"7iH4E4yOZZB15ry9aMjYUXdX5K+Wy+vtlBOrpPaQQHFj2E6R92PJzB5mMc6oFpjyYrwIqkhfn5s3EyJv",
+	"FwOp462bzyHfCeZKB5YAdaLfXXE9XmixDmjXCe4mdBqUnuX4n6QbPfCMXimVTknDulwSivdpCJF5DioQ",
+	"UAlcP48rRCK715lKAMVYSCTwPNEP6IiNOuod0TSOPU9WzJCXqWwBQAf5CzTDNIIISYZEOlbfdQTw+lNP",
+	"GWepJLQJ/zPAyVvtRq1BFJN7QOq7fZuwpNDmQjQMyEHoR0VKJUDK2kW7h0pp4FBOxxExMCc3h4RxiYjc",
+	"W27qjFQb4MRsKKSxwKiJP8nOxJwb69xW2YMO/l1kO2jysaeXZQLfZqsv2reNPXGsrQZjjW7pHOwTN40H",
+	"83B5RbMyvxqth//oTyiDAI0hZnQqkGS9ryIPQ+nNwmZMHV+Y8FcQG1Z+ZLGhpXoDVzf1jLS6gOpTj+XW",
+	"0AR3KeC4BnIEic9c1cEpinuRguYYHWqb04SrqV8EYhRc8/4fXVvnG/GuO+9kNsc61QcMdb86DeM0Avuc",
+	"IFpCt30ad+UKwfqs5Q0A9z4ONaafO7+y1aJIm3eROQE4zNk9eA3MFRLPrYWglXTaCjIrr5z+CNo03dUC",
+	"c7MQ5LDx6s7g3oPzKFoxCrTRUFgvld+KKr3V4zOwm5fqvznIn5gtabhZtHUZrXWa+sBpsFE3BdOqz+TN",
+	"vKu57VsXyiKIGwJjPsnfCI3Yg18VbcgSR2iSyitOQrgC/v6G3ZW5lKXjGHwv5lkq1+uYcHZPIvAHOZu8",
+	"fDa6oy5wJWOx8H3yZa3LJ3KHzcZoxG0DS6tPK3CPplInQ5tBfaBc5Sa0lYxLZJPC4k4grWvpmJuUIozU",
+	"Yo+z/FImr0j5DTX6nOVzejxAaqwsNSER6AETZQyvnpDw+bM8MRZfNIWCfEspoArXyZBnhN9YFigHT93J",
+	"HN0noZtSqz2EsMkCCEUJ09tzDQ9usnxuGu9KY0zNy6Fijy2fYu2mmtx1R6AEL2KGowAlWAjNDZyl05nZ",
+	"gCGeQ3yC1e93sBBorB0YhmNsOou2RLJ2lkD7MrSnJuEgi+/20Ut90/7ds6slMaYH5tnZE7dUExNdwz0R",
+	"L0z0l2cibui8HSYaSEhO2DyJ4UUe/fVZSUhIhmFG7u1x1EBi/sJPfxN+EobYW+AmRqcdyqBH3ef3wG+e",
+	"jEjhd/Ir3W9HICl07jwdp6EnRIqJDH6JRDMcIWr8o+vol2yF3Ida5c4X7cUiZ2OPTt0Q8aGJaSzXiGNC",
+	"l9J1W17xZkk4VrQrdd0DAbzLmDTJhlewJVttxTwZcUPe72rO4pJgKWUVd4JvfNE2f3PZkSFwK0ZnQUQf",
+	"P1YTqnyrjwCKvFcbfQHgTYJUw1FTXoqvLvl8JdXXOqjSa/WjyllNecuEMyaAZiqESfJy7CQqlPlrNSdD",
+	"oX4l7aaDRCZPYTmlij9JyrV10+ei/IFqRySO5jq5cARGE1K/3RN40P+Y6nwlviuLSi6nhoQ8Nw0Co/Cx",
+	"KAk+nDsp4baS62UlBoFPnsMnyy35w+s36J/kLWIT9OHmJ/3Eb1WGy9LDrRXtpYDzspqhR2OKmSo9OhGd",
+	"ocFp+MOb79/8Y8XyBI0ADzCNxuzTGSXyxQb4657jwpD5gFAiN6/+Wya64uyeqB6ETl+Y6a/PTIlD760x",
+	"1bUON3hxUPwN+MlElmzBPTHQVneDPWuSWuuAWNdNIIBGwoRiQhEkfORECZs+InAzWRMQaFepVYROVc9b",
+	"ajWlHeEmyd4LdN2JLAg4M4dtVK5SNQ0k1QYmTvOW7o7chC2jvQM0qKXrPrbqrEBkShkHpCPUbKIFnf9c",
+	"zmCBIqb59Y6yhyXybDu1+NqKnznlG4PeEqmQq1XYAk/Jm6au3tpKQaVARUtK3LwwR1ApXbBEGl0nTLa5",
+	"Q5EvM8/i1pIlKoO/PUO2mxUoKCdwaHmmWsrMsXIG71I3HbfS0qeIuHESZjZ1KF71BL0OeCqwuFE0rQE7",
+	"Ljzeu/SmBMhN8RZB+d6wqXv1Cjko3xS1dCtdGgbeW4GW3p7bosDjCe4YoXQ7EBh/Z1MXc0vvcRg1dGjw",
+	"NwZlXbUpX1XVbAn8Wkl797rCGtQOo/YRStpJfiINO7jCCm/LGBlbZp1NxsyuzibfZ61zDBPZ0fMcJrLW",
+	"rWUDZd2cHZR1M68S2vvpdwJVBJlo0q41fjCt8lmlzgxLcSJmrBlc1WqQNbJp3YdFIeeWrNVZHehiQt01",
+	"Ued6R0/TJlumVFKD4vgg26uNT9Nsw2yr1gYwAWpd3Qe6VdH5k1RcJHFzv0/ynWqQd5kRekfotBtg27AG",
+	"cDZAwtmUgxBdA1zZdrUBtGjq6q0FU96VsXgY4jhu7MVYfILjuNahA0u2WxlTed92QG3fOqCtKoDqVlID",
+	"dBcOIo1bp7rWLfJOKafDTkqmnNaoqDq2A5hyWgZQdek4TlSnylGS6jI6HWLgg2pkhUDR0fFUNvbLM9Bn",
+	"3R4gDtm8scdv9vNTaywU43TUPch1ws4M+SV1c5nWuULb1bhQuzrLQLAlhnPYorNGQPVIWbJD6cRcsk/p",
+	"EFmyT+lwXXYx+bHaXSHBPaGWHN45Rjvp6urInVRzLIllChAsT7OaxbFCSYTlOlRV+6VKU5QP+c4NVbFM",
+	"OwuGVEVPV4eabOzsUD67lxm/LOaX6bHCXvacdMt2WWUZpSN8mdbukbhM+xWW3GC6dErRJluykwm9Po7l",
+	"uN1VTDvRUNeulu1SVueW7bUiY3q03WX7rDZTo324ZMfCLl2yQ8mO7OSjqlNhmQ41c37ZThUvwjLdSq6L",
+	"bolZVfKWksmOi1FXpfFpCCtHpIks+80SB/J7kNjrza74AFb0Zjc4sOtqSXtm3XLZjWOEY8GQACqDvChz",
+	"joxAdTDFMJmcFYVlifZ+Y4n+ZPqeQxaRWx0FMJ+Y0K7qCdnM895SjnNPoYAGd/sRSjCXWRJg+2lHIOuo",
+	"DDTO8QIixCjKkhfQCCV4qt3xt7RIDufz02/L6/5UB/qLl3RNL+nf3AX64jN78Zm9+My+fZ/ZU11hL5bw",
+	"iyX8Ygm/WMIvlvCXsYQLf/R6ZvCKtpq+eN6ooeZPuCHAkw1zZXO9Pf2p6ALrKXjdEOQtlFgjE3zrijUA",
+	"7dVSa4vFrfmxrD3Yl08MUrTjvF34CwI1VkdrSHmzaiGz5iIzbpVXTy4bmy5y2Wsfk7w52gDKfOlwbCma",
+	"gp4u/Bm0DkVdtLukdGEsqqsVOG3hsDyBZsbLhJoM0VmqaGxfOnLA0cIU96fmF/t+UD+dKTVtqmVYnjT3",
+	"BlUfH8I9YakYrEMqkzF8nRpO68zWJAZEJT/nCrG0luJlJLSQr3TF2lXxS7HbK8tMr9Ksvv4SHkrrhXTT",
+	"9OZRyIVbziT3DGeYTkGs6abckAc4s9Q24gEW8BP3Fvm+pFnUtXVRDganyLhAAoSFrS9AQehqa0doRKIj",
+	"dJseHn4XCvio/wEjtFtLScxovDg2McznWMh9vVP2z94ZKmo354Sz+V6ARtZPagZVoNtRAzSKsMTZF0db",
+	"Rb8OLi8Qo4hR0NDlPaQupnBLxzGmd/rTATph87lJZ6mWsTs6QncACY7JPYz2UIg5XyDKDOC+egkKiE6a",
+	"llTpHvi9xAq/arQdgbJn3f6zxZN19t68SRbw8TjLz8loKQ7cxH+35rp93SnTwRr9etFeViqFH7RvVzcX",
+	"LdrNAtMnhAvZzHS17btX34fNZ/Oqh3ACNDJm1zxpSgaQUvP+HCJU986iV8jn6873gVlgmHKunzaYRw0b",
+	"qapqbg5OcqdTLUs3jgUUQi5MuWAchSyNIx20P7avFaJjxGGckjjSWxIVFw6IceRWTgnWTcS/okh8jnOu",
+	"HA263qMRYYtXZEdeXWupMViNbP495kSaNBoxLdUNVq17Zft0wrINi7C57FCdZqVY3HULLbQu1HXztCSv",
+	"kIzdmWdZKYl0lnXzronIGdJgPtM7Lfu+99t+wFW683ligojmp8pqli+ZvTx7ir3aQ3ONnM2+MteYaHxj",
+	"vvUn45Il17mJkxfiptHQ8kuotlMca1Nxjj8NJbsDXdGixSSTLGlNZPD8GSmEZMm6GQL8aCsUTK9c0iox",
+	"MZvS6M0jrfEqDYQ1K/lH+m+lqKHsMDQKmtWltQZf0+4zVa7tGWJmcRUlUqbgj2EIbqkuVoaIMHacq/Ba",
+	"82CElOX3tUY7LP8w7yUu4iUu4glPw570uusbem/1EgDyEgDyEgDydw4A2fYzl+d637NCOMRLzMtLzMtL",
+	"zMtLzMtLzMszx7z4Ce01szMtEYVsPldmMNAIIs8NxSciT1gE/qI5f/ecTXVl/YluvxzdPt+Jb+/XiZsR",
+	"1lQgOmi8BnyeyjPfIjGt4fREUjbePFaUF88bnIRACJmPS4G/I5CyzI6rPyCi81cR/VgpxBIolt53SS9O",
+	"+0ai5wbvtjz2/oO+5VJGSJYkek3Wrn3JlVelWs3nsPFseX6lrmuzZinXn5l0f4mdWHMDbXtDOip+627E",
+	"XIqXzdhNOOPV2vxOrFvKnm044Xg6d66GJGMxCnEc74jsTsmvDhk33jNW4lNr+SuQveIJfepuLTAT9Koj",
+	"1pmhzbTJKG/CGIgU6GHGYmjiAP3zakl1MwbbEQjzaar4TrQlxVVte57VfAkW+6vUgixc95vkPKcEpOGL",
+	"NiZsO0D6Dh+OYUqoeKaT4+9G/uEGjp0mJmgivuMn7RBBE0xin19lXoR4vBw8a1C+KYhmfaJnFGmiuetL",
+	"byT6jmj0uxBxam7HfE+BTKcXbliTG+wt5ybZwVIkyOnm5QsFpPctggIfTVgcgY1GLr/PqEYi1dmlWiOl",
+	"hog8hOXJ78cg48uuG7GfMIlTri8/J4Ti+KbJ7tSRV8sHr8d4ldb2xvjJy65XlCveU+V+hXIcX3PonthC",
+	"OGDGj+W3kg07wnkR2cwzaXbmdF5GmNbAG0hc3VdmSqeLyyE5ql3aOUxSMEDTHlvmQkNtOH2JcYzyqXUk",
+	"XipnjBOJJbmH+j5rZ+RtCN8yq7TfXuYtvzWpXAoj8TH3Kqy4khQv812OwGzGJhbrVOm0QG/Q5kJ7Q9Zc",
+	"g1G1QLv9n08vboan19eX13nxzSm+B119c0/X6PxwNbi5Pu2/H3646P+rf3bef3t+WiWNrbGCHrBAMRPS",
+	"R5FnVzC/Ne7ciAapCd+hOzoHZ21xv80WCLu8hXaJFKgAcK+Z2VYgeWVNS0JdrYrc6iGFCD0wfkfoNCsX",
+	"oxbx4i318t7WShB/yF4Sd5XEfP6XBPkj5yeUt/QuWYdNmCTIja9BYI5JXHkO8t2bQ19NR1uashUnqk0V",
+	"WN2xGUBLEAfCWk3HGLCQ+pGD9WGbCkVmc7guydfVTdWeZ2Kt8qePvpVkvFSRBEqVRfp4RVi45xQkjEuB",
+	"SJPX9cYowcvp/cYiW6FL4xJKkTYNtnyxpNp6vshiXk7tctzvEw9ul2IVanj3cDWk1cs1yvrZEVk93OPs",
+	"6hA3HIXtZWltMb2hDfcoNQ6eSaf7K9wrl6K+t3WlnFW88LKFSRRgauuxic0xXCTw8BZ9lyxk8b+AZ6/O",
+	"6yi0UIt+agqA+x7NE4oiuEdzo+/VTwZT5a8+TTM2swoiyyKyupQK3FUQvLgtVS+vlAs+fPO9DxIBYcqJ",
+	"XAzUiW2QOgbMgRf/+inj0l9/u1Fw6JYKPaZdPupMyqT3qAYldML8FDabM6ttWQoGQUmMpdoRB+j6dHCD",
+	"FJ2xydsyJ3kJ7fxx4S3NMIZ2IxaKV9mfB/No7wCZMo3FU0TDVESgCMIYc4jUAYxRrrPcUqOzBEg/R8RS",
+	"z6YB6V+dBZVHlPl7yGICMcMctE4iQCI2uaVToGoFakcuEhBHaHSiV2/F48jGpKGUEkbzvBEGQXYbigCN",
+	"nGqUo1ua55VWP+6IvKhkucJjkX7a845z5IRFjjSk5cXtCJ2zJECAwxly3l5W0lAbFJvq5mMWLdR6Rp9v",
+	"jZ/utneEPt9qA+q2F6DbzIYyf+RK9W3v8dGmtJZEKoWy905NlgKNWMYmvaB3n+283uHB64NDrRgkQHFC",
+	"eke97w4OD76zxe81B7/CCXmlmWrf1pH83JuCltA5Vymh2jsnQhYlO/SeEwmjwnR5c3hozEhbKfFzTz9T",
+	"C3X/V39av5Thmy5NOJ9Fp6nTu6TBB2K4JUCMRzoDyXiBiLYpIphg/UTJP1MOunmBYnZ3Op9jXR3xpjw8",
+	"ovCQedkFmuOFOpLRrlOXVnEBJDFb6Dv7PT2cwWsqZ69CRidk6uC1vtWV2DpEEiim5m0xeoCx5e8dgRxU",
+	"IhLlG6p/dYZwGhHFtYH29lhent9SASEHeYDOCmHtVspFbj1OUTs9EJEC4kk+k4HklgoypUIdADoIgjI5",
+	"I3RqWLLMLD+DVGs6MUvfJq8Us3gYRcG7T6gSM5LQqSiJ8d7R73+4ZP9NSTKMxpw9COCIAkRCqQVqELXm",
+	"Xco02hz6zgDH5vjwbpmfQf5iWmwRA3YGz+oNdAvEOIpgynGkq1z1fjj87hkmj9gDbUX3O0iARkDDBTKA",
+	"am4jVEidMmQOkpNQ+LBuVKImjL+HbWL7LFK7Ri58Syb5tw0IoBDHsT61ilGL9c/HwNsl9XvbZouoKEpE",
+	"NcnoDNBN4MMIR20I6UHR7hxTPIVh9ndMhNzTLyuZ8CClH0UG4F6eluktixabE0TZ+Jkz5rGsvEqewmON",
+	"Gq+fiRo40ndYDlEQnkjgD5hHT6dPP4oQtgPX6IKjaK/Gu68+KwvqLHq00ZI2R1eZZObtlkO1L8LINiXB",
+	"1pBnVtmMPzO/4WysNFip9/7vn3tEgacUuSzT6FHPYLVXZbzAwYRr6LzpTFzzh1YVTT65MnVcF+mW9pTP",
+	"C7vUtnou3rB+o63xxonOtZnzxo5AnMVQYxEDhrvLWARxxwFhmmwTdWqGtuMhxBLHbLoN9V0jIJvAKPMC",
+	"hZga1f2UCpiPYxdjbgbpRpwNskb+rfgxBZ0H0O5FQsM4jaBfJPct8JYvULtU6l4Ute+2Rhg3CXgDafLT",
+	"NsfLOlRpPIzNI9tBniNwG8KjNMcXOpRLqRvrmLY5itCuTgeDsszMSFmVcZYiivHsMpcIZXDurUeKKqO/",
+	"+py7I1sPYZPPwSVVCVff1w1am4bnGGEpcTiDyPpK1FEWglpfNWHPU3f8QLKkEgtn7HdlUZhJEJFot1y5",
+	"TSOyyYpoXPDhczGHs561N19ZSPn6FU0yeM6iXuepv92d673bfOZzfwni2MP/SUQqK4Lq4AiQvXdVGz+/",
+	"3ka7Jrt3xrt5q+KH2lW453RzN/0rk7fX3A08hVH85pYePMvnsS2bS0+yEoe82dzkWapVn7llvxnF0PrB",
+	"xYw9aF9eOZ1e7V4K34FARD7dKtPYQRjZLLt5fmbFWUWqPZTo7Lto1/DDMGvVxT7GS97miTH1r+vKUhlX",
+	"1ttussPCRzTVhyJHcoYVWohQclujAR0GTtizxFzu6UvXuuqlVXATBVoQs/kW89B3ze+JpZgzIQ1Ic0wX",
+	"2T1BDp46beb4kxoTvT48PGyCLiZzInsVm8zepx7aGIrmlOTb1AwNxa5MfKRX6CU2jPdpnKmHqdf9rF3B",
+	"7Bbptn0G8ApyaglWfpXltmtx1Lvp2YlAo3Iev5G5FSglDDU529GonNl6tHeATnE4K5Z8S82oExbHWk4I",
+	"fzmB5WsCFHfbvw4uL2ybY19aUju3QLujUjpENWJFV3OLAoxINDpAfZ3tJashgEoVBBSOhL45MDcMr39A",
+	"4gDdZFUOAqURmksHi6VSOQSLzhgLqSWDVR+jPSXARtkeHx2bS7kZ4Ag4eiBUGKComoIjyRgSMXtAkmnI",
+	"UJogASBc0QzU3KoYsOwnrINhFwe39KZoqVOwAo2smV/Hjx4nF+m5O1vMUilQxB6o77rEuWXslJf2rjLb",
+	"PRo7hswZfo5t3dw8VERDqkUOsfcCkfbZWHlUQvomRaYFI7tPnRixTmyhBo2kcv0Lyy6KZuYazCEq2h0z",
+	"OUPzVOjs/HZaXUTgUDHEnHF4zvNAby9dEcUpIDCGmNGpQJIdI0xNyWfTaApSoLIQQNr4bwA5S5fvddz9",
+	"+L3XU9dxLkj4JI2s2y9EXTF+ecCg92lfCNifmNIoDVpyVjrFc1rc5OLHTGYFXiE7VyiW0lYJRW24W1qS",
+	"fI68s4VN1KbEqCh8YhQz84RfIFy5598160OjbH2jW2oWNwZRJIzeO6hIu7BUTKVePGUTnq3itFRz5ntL",
+	"IBP7sD9QAJxacV6qMTJh3F7kiryOSB6Tsc3jdULijriCn3SLDsEXEQ6hZHyBOMT64Y0S6fqyPAvmQZwx",
+	"WShk+oqesUY10frOl9ONyhFDHoEQwz3E+sY4JsKB4rURZTn4OwKxB4rCGYkjDrQJuAiSCnSt8mmbaqEi",
+	"T5u3UK3XhnY9ib/VHBWVsCDtrpplqHlp68z6CstGflXI6MszaX/rrQqJ6m9YKGjwGztDN1/jrFbHaNvc",
+	"cWIHamAQhVSk48SwRMX6nsovlxSK0ZQigB1+0XPuqv8OsRzmzbbPOw5SvQx0DThSOHsC53wF5NzIYUbh",
+	"AYTsoiEHHOmNv33aZcWc2jb/L3nBp6+VfBmEDeTL0S0CxOJIUUDbtU8mqYlyVHNDtNTGtOjeJl27KPoz",
+	"yEaC+qTzGCaMQx4y33yvXosf7nYoyZRTx5/05jBw/UnruZO+4MFg8bp1d9KNRls1L4Jre5T53LiVnoH3",
+	"TH2irfjXdQ7qG/NaYRuu9VIdpGf2rJcrvK3mXi+VyNiaa30ANCqqm1krxCZ6MHe1uxqQLh+6kCzZFn+Y",
+	"qk+9L3wD8mRUn1EJnKeJ9OLY1pHaO0ZEGrec9iOWMgWgz8WLfZRnzHjsII2WxduhzXVKt7hz7ehf8a3Y",
+	"Bu77MZc2KuJY5+KzbhArCtg9cOe5CeNoMDg19I7JPfynTRk41w22eCpecTb2nofaidQaMq1U5oSzEIQw",
+	"5cD0zXA5QNrGTfeOPqu/dFHv1vVemxZfYsGm4viGI9IbZ6NM6jLNCx1uw6VOKsBRxDFRImWvE/O5L9/w",
+	"sUCS48mEhCUKlMcoHoj9/sfjH4//PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

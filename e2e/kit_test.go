@@ -33,7 +33,7 @@ func startGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Option)
 	// The per-identity REST rate is raised: the suite's tests make many
 	// calls as one identity; TestRESTRateLimitPerIdentity holds the default.
 	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "SIM_STEP_DELAY=1ms", "LOG_LEVEL=warn", "SHUTDOWN_DRAIN=2s",
-		"REST_RATE_LIMIT=100000"})
+		"REST_RATE_LIMIT=100000", "DATA_DIR=" + t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/diminuendo/diminuendo/adapters/auth"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -85,6 +86,7 @@ type Server struct {
 	count    atomic.Int64
 	stats    *Stats
 	tracer   trace.Tracer
+	dump     FrameDump // nil: no dumps
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -120,8 +122,10 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 	m.HandleDisconnect(s.onDisconnect)
 	m.HandleMessage(s.onMessage)
 	m.HandleMessageBinary(s.onBinary)
-	m.HandleSentMessage(func(ms *melody.Session, _ []byte) {
+	m.HandleClose(s.onClose)
+	m.HandleSentMessage(func(ms *melody.Session, b []byte) {
 		if c := connOf(ms); c != nil {
+			c.noteOut(b)
 			c.out.Sent()
 		}
 	})
@@ -181,8 +185,14 @@ func (s *Server) Handle(c echo.Context) error {
 		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
 		return err
 	}
+	hint := auth.TenantHint(r)
+	if ident != nil {
+		if err := domain.CheckTenantHint(*ident, hint); err != nil {
+			return err
+		}
+	}
 	ip := clientIP(r)
-	keys := map[string]any{"ip": ip}
+	keys := map[string]any{"ip": ip, "tenantHint": hint}
 	if ident != nil {
 		keys["ident"] = *ident
 		keys["exp"] = exp
@@ -214,7 +224,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 	ip, _ := ipv.(string)
 	cutv, _ := ms.Get("cut")
 	cut, _ := cutv.(*atomic.Int64)
-	c := &conn{srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
+	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: cut}
 	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
@@ -257,6 +267,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	s.count.Add(-1)
 	if c := connOf(ms); c != nil {
 		c.release()
+		s.logClosed(c)
 	}
 }
 
@@ -269,6 +280,9 @@ func (s *Server) onError(ms *melody.Session, err error) {
 		return
 	}
 	if errors.Is(err, websocket.ErrReadLimit) {
+		if c := connOf(ms); c != nil {
+			c.noteClose(CloseTooBig)
+		}
 		s.log.Info("frame over the hard read limit; closed with 1009")
 	}
 }
