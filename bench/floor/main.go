@@ -70,12 +70,14 @@ func (c *conn) writer() {
 		case <-c.wake:
 		}
 		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.mu.Unlock()
+			continue
+		}
+		// The two queues swap: the writer sends one while pushes fill the other.
 		batch := c.queue
 		c.queue = spare[:0]
 		c.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
 		w, err := c.ws.NextWriter(websocket.TextMessage)
 		if err != nil {
 			return
