@@ -127,9 +127,10 @@ func fail(code int, msg string) {
 }
 
 type result struct {
-	frames   int64 // WebSocket frames that carried the events
-	bytes    int64 // bytes of the sequenced events
-	perTurn  int   // events per turn in session 0
+	frames   int64         // WebSocket frames that carried the events
+	bytes    int64         // bytes of the sequenced events
+	perTurn  int           // events per turn in session 0
+	pace     time.Duration // mean ts step between session 0's events
 	events   int64
 	wall     time.Duration
 	cpu      time.Duration
@@ -228,8 +229,8 @@ func shapeOf(o options, r result) shape {
 	if sh.interval < 0 {
 		sh.interval = 0
 		if o.stepDelay > 0 {
-			// The gateway's pace: its run's wall time over each client's events.
-			sh.interval = time.Duration(float64(r.wall) / (float64(r.events) / float64(o.sessions*o.clients)))
+			// The gateway's pace: the mean step between its events' ts.
+			sh.interval = r.pace
 		}
 	}
 	return sh
@@ -249,6 +250,7 @@ type client struct {
 	lat     []float64 // ms, receive time minus ts
 	frames  int64
 	bytes   int64
+	ts0, ts int64 // ts of the first and the last sequenced event
 	lastRx  time.Time
 	turns   chan uint64 // driver only: seq of each turn_complete
 	refused chan string // driver only: the first error frame
@@ -320,6 +322,10 @@ func (cl *client) message(b []byte, now time.Time) bool {
 			cl.problem("seq %d after %d (%s)", f.Seq, prev, f.Type)
 		}
 		cl.last.Store(f.Seq)
+		if cl.count == 0 {
+			cl.ts0 = f.TS
+		}
+		cl.ts = f.TS
 		cl.count++
 		cl.bytes += int64(len(b))
 		cl.lastRx = now
@@ -477,6 +483,9 @@ func once(ctx context.Context, o options, tg target, sh shape) (r result, err er
 		return r, fmt.Errorf("EVENTS LOST OR OUT OF ORDER:\n  %s", strings.Join(problems, "\n  "))
 	}
 	r.perTurn = int(final[0]-all[0][0].first) / o.turns
+	if d := all[0][0]; d.count > 1 {
+		r.pace = time.Duration(d.ts-d.ts0) * time.Millisecond / time.Duration(d.count-1)
+	}
 	r.wall = end.Sub(start)
 	r.cpu = cpu1 - cpu0
 	r.rate = float64(r.events) / r.wall.Seconds()
