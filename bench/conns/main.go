@@ -159,6 +159,16 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		results = append(results, r)
+		g := "-"
+		if o.goroutines {
+			g = fmt.Sprintf("%d (%.2f/conn)", r.goroutines, r.gPerConn)
+		}
+		if r.diag {
+			g += fmt.Sprintf("; after forced GC (gwdiag): heap %.1f KiB/conn, stacks %.1f KiB/conn", r.heapPerConn, r.stackPerConn)
+		}
+		fmt.Printf("run %d: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p50 %.1f ms, p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn (peak %.1f MiB); threads %d; goroutines %s\n       connect-phase CPU %s\n",
+			i+1, o.n, r.connectDur.Round(time.Millisecond), r.rate, r.cpu, r.perCPU, r.hsP50, r.hsP99,
+			float64(r.rss0.RSSKiB)/1024, float64(r.rss1.RSSKiB)/1024, r.perConnKiB, float64(r.rss1.HWMKiB)/1024, r.rss1.Threads, g, r.share)
 		if o.floor != "" {
 			fo := o
 			fo.goroutines = false
@@ -170,16 +180,6 @@ func run(ctx context.Context, o options) error {
 			fmt.Printf("run %d floor: connect %d in %v = %.0f conn/s, CPU %v = %.0f conn per CPU-second; RSS %.1f -> %.1f MiB = %.1f KiB/conn\n",
 				i+1, o.n, f.connectDur.Round(time.Millisecond), f.rate, f.cpu, f.perCPU, float64(f.rss0.RSSKiB)/1024, float64(f.rss1.RSSKiB)/1024, f.perConnKiB)
 		}
-		g := "-"
-		if o.goroutines {
-			g = fmt.Sprintf("%d (%.2f/conn)", r.goroutines, r.gPerConn)
-		}
-		if r.diag {
-			g += fmt.Sprintf("; after forced GC (gwdiag): heap %.1f KiB/conn, stacks %.1f KiB/conn", r.heapPerConn, r.stackPerConn)
-		}
-		fmt.Printf("run %d: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p50 %.1f ms, p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn (peak %.1f MiB); threads %d; goroutines %s\n       connect-phase CPU %s\n",
-			i+1, o.n, r.connectDur.Round(time.Millisecond), r.rate, r.cpu, r.perCPU, r.hsP50, r.hsP99,
-			float64(r.rss0.RSSKiB)/1024, float64(r.rss1.RSSKiB)/1024, r.perConnKiB, float64(r.rss1.HWMKiB)/1024, r.rss1.Threads, g, r.share)
 	}
 	med := func(f func(result) float64) float64 {
 		xs := make([]float64, len(results))
