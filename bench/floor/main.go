@@ -207,6 +207,19 @@ func event(typ string, seq uint64, size int) []byte {
 	return b.Bytes()
 }
 
+func newServer() *server { return &server{topics: map[string]*topic{}} }
+
+func (s *server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", s.ws)
+	mux.HandleFunc("POST /publish", s.publish)
+	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"status":"ok","connections":%d}`, s.count.Load())
+	})
+	return mux
+}
+
 func main() {
 	host, port := os.Getenv("HOST"), os.Getenv("PORT")
 	if host == "" {
@@ -215,14 +228,7 @@ func main() {
 	if port == "" {
 		port = "0"
 	}
-	s := &server{topics: map[string]*topic{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ws", s.ws)
-	mux.HandleFunc("POST /publish", s.publish)
-	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","connections":%d}`, s.count.Load())
-	})
+	mux := newServer().routes()
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
