@@ -116,7 +116,9 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		defer p.Close()
-		env = []string{"DEV_MODE=false", "AUTH0_DOMAIN=" + iss, "AUTH0_AUDIENCE=" + idp.DefaultAudience}
+		// Every token is of one tenant: lift its connection quota to the load.
+		env = []string{"DEV_MODE=false", "AUTH0_DOMAIN=" + iss, "AUTH0_AUDIENCE=" + idp.DefaultAudience,
+			fmt.Sprintf("MAX_CONNECTIONS_PER_TENANT=%d", o.n+1)}
 		t0 := time.Now()
 		tokens, err = mintTokens(ctx, p, o.n+1)
 		if err != nil {
