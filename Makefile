@@ -43,11 +43,11 @@ bench: ## every Go benchmark in the module; figures go to docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
 load: build ## the load tools against bin/diminuendo, small sizes (under a minute); see docs/benchmarks.md
-	$(GO) build -o bin/ ./bench/conns ./bench/fanout
+	$(GO) build -o bin/ ./bench/conns ./bench/fanout ./bench/floor
 	bin/conns -gateway bin/diminuendo -n 1000
 	bin/conns -gateway bin/diminuendo -n 1000 -idp
-	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3
-	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3 -step-delay 1ms
+	bin/fanout -gateway bin/diminuendo -floor bin/floor -batch both -sessions 20 -clients 5 -turns 3
+	bin/fanout -gateway bin/diminuendo -floor bin/floor -batch both -sessions 20 -clients 5 -turns 3 -step-delay 1ms
 
 sim: ## the four simulated upstreams as a separate process
 	$(GO) run ./cmd/fabric-sim

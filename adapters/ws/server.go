@@ -115,6 +115,7 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    []string{BatchProtocol},
 		// Origins were checked before the upgrade, with our own error body.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -136,6 +137,16 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 }
 
 const outboxInflight = 16
+
+// BatchProtocol is the WebSocket subprotocol a client names in
+// Sec-WebSocket-Protocol to receive batched frames: every message queued
+// for it while a frame is being written goes into the next frame, joined
+// by '\n'. A client that does not name it gets one message per frame.
+const BatchProtocol = "diminuendo.v1.batch"
+
+// batchFrameBytes bounds a batched frame, so one frame never holds a
+// connection's whole backlog.
+const batchFrameBytes = 64 << 10
 
 // Start runs the heartbeat.
 func (s *Server) Start() {
@@ -226,11 +237,16 @@ func (s *Server) onConnect(ms *melody.Session) {
 	cut, _ := cutv.(*atomic.Int64)
 	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: cut}
-	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
+	overflow := func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
 		s.stats.SlowConsumers.Add(1)
 		c.closeWith(CloseSlowConsumer, "slow consumer")
-	})
+	}
+	if ms.WebsocketConnection().Subprotocol() == BatchProtocol {
+		c.out = app.NewBatchOutbox(s.cfg.OutboxBytes, batchFrameBytes, ms.Write, overflow)
+	} else {
+		c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, overflow)
+	}
 	ms.Set("conn", c)
 	// The server speaks first, even to a connection it is about to refuse.
 	c.push(encode(api.Welcome{Type: api.WelcomeTypeWelcome, ProtocolVersion: ProtocolVersion,
