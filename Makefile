@@ -137,7 +137,10 @@ web-check: web-build ## web/dist must be what the sources build: a stale build f
 	if [ -n "$$extra" ]; then echo "web/dist has files not committed:"; echo "$$extra"; exit 1; fi
 
 web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
-	cd web && npx playwright test
+	@# A free loopback port unless one is given: another gateway on the
+	@# default port must not fail the run.
+	cd web && WEB_TEST_PORT=$${WEB_TEST_PORT:-$$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')} \
+		npx playwright test
 
 # Kubernetes manifests (deploy/k8s): strictly decoded into the Kubernetes API
 # types by a module of their own, so k8s.io/api stays out of the gateway's.
