@@ -17,7 +17,7 @@ build:
 
 test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke
+	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke k8s-check
 
 deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
 	@scripts/test-deps.sh
@@ -43,11 +43,11 @@ bench: ## every Go benchmark in the module; figures go to docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
 load: build ## the load tools against bin/diminuendo, small sizes (under a minute); see docs/benchmarks.md
-	$(GO) build -o bin/ ./bench/conns ./bench/fanout
+	$(GO) build -o bin/ ./bench/conns ./bench/fanout ./bench/floor
 	bin/conns -gateway bin/diminuendo -n 1000
 	bin/conns -gateway bin/diminuendo -n 1000 -idp
-	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3
-	bin/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3 -step-delay 1ms
+	bin/fanout -gateway bin/diminuendo -floor bin/floor -batch both -sessions 20 -clients 5 -turns 3
+	bin/fanout -gateway bin/diminuendo -floor bin/floor -batch both -sessions 20 -clients 5 -turns 3 -step-delay 1ms
 
 sim: ## the four simulated upstreams as a separate process
 	$(GO) run ./cmd/fabric-sim
@@ -137,7 +137,16 @@ web-check: web-build ## web/dist must be what the sources build: a stale build f
 	if [ -n "$$extra" ]; then echo "web/dist has files not committed:"; echo "$$extra"; exit 1; fi
 
 web-test: web-deps ## the browser tests (Playwright, the system chromium) against the gateway binary
-	cd web && npx playwright test
+	@# A free loopback port unless one is given: another gateway on the
+	@# default port must not fail the run.
+	cd web && WEB_TEST_PORT=$${WEB_TEST_PORT:-$$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')} \
+		npx playwright test
+
+# Kubernetes manifests (deploy/k8s): strictly decoded into the Kubernetes API
+# types by a module of their own, so k8s.io/api stays out of the gateway's.
+.PHONY: k8s-check
+k8s-check: ## validate deploy/k8s's kustomize base and overlays
+	cd deploy/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # ---- ACP (GET /acp, cmd/diminuendo-acp) driven by the official ACP SDK ----
 # clients/acp-tests pins @agentclientprotocol/sdk; every message the

@@ -188,6 +188,27 @@ func (e DeleteSessionMessageType) Valid() bool {
 	}
 }
 
+// Defines values for DependencyHealthBreaker.
+const (
+	DependencyHealthBreakerClosed   DependencyHealthBreaker = "closed"
+	DependencyHealthBreakerHalfOpen DependencyHealthBreaker = "half-open"
+	DependencyHealthBreakerOpen     DependencyHealthBreaker = "open"
+)
+
+// Valid indicates whether the value is a known member of the DependencyHealthBreaker enum.
+func (e DependencyHealthBreaker) Valid() bool {
+	switch e {
+	case DependencyHealthBreakerClosed:
+		return true
+	case DependencyHealthBreakerHalfOpen:
+		return true
+	case DependencyHealthBreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDegraded DependencyHealthStatus = "degraded"
@@ -1598,6 +1619,25 @@ type Authenticated struct {
 // AuthenticatedType defines model for Authenticated.Type.
 type AuthenticatedType string
 
+// Budget defines model for Budget.
+type Budget struct {
+	Limit int64 `json:"limit"`
+
+	// Ratio used / limit
+	Ratio float32 `json:"ratio"`
+
+	// SetBy the variable that sets the limit
+	SetBy string `json:"setBy"`
+	Used  int64  `json:"used"`
+}
+
+// Budgets defines model for Budgets.
+type Budgets struct {
+	ActiveSessions Budget `json:"activeSessions"`
+	Connections    Budget `json:"connections"`
+	Memory         Budget `json:"memory"`
+}
+
 // ClientEnvelope The fields every client message may carry; `type` selects the message.
 type ClientEnvelope struct {
 	// RequestId chosen by the client; echoed by the reply and by any error the message causes
@@ -1661,11 +1701,16 @@ type DeleteSessionMessageType string
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
-	CheckedAt *time.Time             `json:"checkedAt,omitempty"`
-	Error     *string                `json:"error,omitempty"`
-	LatencyMs *float32               `json:"latencyMs,omitempty"`
-	Status    DependencyHealthStatus `json:"status"`
+	// Breaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+	Breaker   *DependencyHealthBreaker `json:"breaker,omitempty"`
+	CheckedAt *time.Time               `json:"checkedAt,omitempty"`
+	Error     *string                  `json:"error,omitempty"`
+	LatencyMs *float32                 `json:"latencyMs,omitempty"`
+	Status    DependencyHealthStatus   `json:"status"`
 }
+
+// DependencyHealthBreaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+type DependencyHealthBreaker string
 
 // DependencyHealthStatus defines model for DependencyHealth.Status.
 type DependencyHealthStatus string
@@ -1878,14 +1923,22 @@ type GetHistoryMessage struct {
 // GetHistoryMessageType defines model for GetHistoryMessage.Type.
 type GetHistoryMessageType string
 
-// Health defines model for Health.
+// Health The instance's dependencies and load. `degraded` when a dependency is not ok or a budget
+// is at 90% or more of its limit; `reasons` says which.
 type Health struct {
-	ActiveSessions int                         `json:"activeSessions"`
-	Connections    int                         `json:"connections"`
-	Dependencies   map[string]DependencyHealth `json:"dependencies"`
-	Status         HealthStatus                `json:"status"`
-	UptimeSeconds  float32                     `json:"uptimeSeconds"`
-	Version        string                      `json:"version"`
+	ActiveSessions int     `json:"activeSessions"`
+	Budgets        Budgets `json:"budgets"`
+	Connections    int     `json:"connections"`
+
+	// Dependencies podium, unison, ensemble, and chronicle when CHRONICLE_URL is set
+	Dependencies map[string]DependencyHealth `json:"dependencies"`
+	Instance     InstanceMetrics             `json:"instance"`
+
+	// Reasons why the status is not ok, e.g. "connections at 100% of MAX_CONNECTIONS"
+	Reasons       *[]string    `json:"reasons,omitempty"`
+	Status        HealthStatus `json:"status"`
+	UptimeSeconds float32      `json:"uptimeSeconds"`
+	Version       string       `json:"version"`
 }
 
 // HealthStatus defines model for Health.Status.
@@ -1927,6 +1980,28 @@ type Identity struct {
 	Role        Role     `json:"role"`
 	TenantId    string   `json:"tenantId"`
 	UserId      string   `json:"userId"`
+}
+
+// InstanceMetrics defines model for InstanceMetrics.
+type InstanceMetrics struct {
+	// ConnectionsByState open WebSocket connections by state (authenticating, authenticated)
+	ConnectionsByState map[string]int `json:"connectionsByState"`
+
+	// EventsInPerSecond sequenced events entering sessions
+	EventsInPerSecond float32 `json:"eventsInPerSecond"`
+
+	// EventsOutPerSecond frames handed to subscribers
+	EventsOutPerSecond float32 `json:"eventsOutPerSecond"`
+	Goroutines         int     `json:"goroutines"`
+
+	// HeapBytes live heap objects
+	HeapBytes int64 `json:"heapBytes"`
+
+	// RssBytes resident set size (0 where the platform does not report it)
+	RssBytes int64 `json:"rssBytes"`
+
+	// SessionsByState sessions live on this instance by state
+	SessionsByState map[string]int `json:"sessionsByState"`
 }
 
 // JoinSessionMessage defines model for JoinSessionMessage.
@@ -2303,6 +2378,8 @@ type SandboxRemovedEventType string
 // ServerEvent Every frame the server sends on the WebSocket: connection frames, direct replies (echoing the
 // request's `requestId`), unsequenced session frames and the sequenced session events
 // (`SessionEvent`). Selected by `type`; clients ignore types and fields they do not know.
+// One per text frame, or, on a connection that asked for subprotocol `diminuendo.v1.batch`,
+// one per line of a frame (objects joined by `\n`).
 type ServerEvent struct {
 	union json.RawMessage
 }
@@ -11327,168 +11404,184 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1pc9s4syj8V1B8T5XtKsZxMkvNsT9pHGfG82TxsZxnznvHcyVYbEkYUwADQHb0pPzfb2EhCZIAqdVJ",
-	"ZvwlFZlYGt2NRqPRy+doxGYZo0CliI4/RxnmeAYSuP71mqRwgeVU/T8BMeIkk4TR6DjCaExSQBxSLMkd",
-	"IMmQnAK6Z/xWZHgEiDMmozgiqvHHOfBFFEcUzyA6jjI1Yhxx+DgnHJLoWPI5xJEYTWGG1VT/xWEcHUf/",
-	"3/MStufmq3j+ez6DhuvhIY76IARh9DxRXfV8dgI7nSi+t805w5/eAJ2otb54+VMczQgtfseRXGR6KMkJ",
-	"nUQPaloOImNUgEbUGeeMq/+MGJVApfovzrKUjLBC2PO/hMLa5yXXqEf7mSULM1MN8xSB+n6Cvn/53wjT",
-	"BP1w9B3CVNwDF0hOsUS3lN2j+ylQRRYOki/QCHO+QMNL9eNZbyyBD9G+gBGjiThQo1zToW6pv70Vw2uq",
-	"kWtBUhD3RiPIJGg0Z5xlwCUxq8fOF4upG8ZSwDR6iKNRSoDKqzm3JKrhMnYI1Pz64NLsjwoti1n/LOjD",
-	"bv6CkVRj9pLkLcxugF/CxzkI2QQaZpikNcp/9/IobsLHWQpdJLtUbR7iaC6Am4WsxlDVZdpR7NTe9U2A",
-	"yrO7/J/mBu1RNM+E5IBnCFQTvT8nWMI9XqApFogyNMNZRugEjRmP1T/3mCeQII7lFLjiJYoSzrIMksMo",
-	"ruHP5fQkIWpanF44TcwOq0KlYKiCtSeQHekYjTnAszHjsxglMCYUEnSz0HBjtVzE51SSGUQefAj4qCBR",
-	"nbGMjiNC5Y/fRxrrZDafuTgnVMIEeBfnxZGRiNUFfKDkE5qJKG5O1RxeFjxf28I3Qi3H7NBidZJAon9a",
-	"cjFFITVE5OFJ84fPEVC1uD8iPcRA93T4pWyfI/3K9mvnP/01ruw2hWCNktpYccEIQTbN56wi4T0FdEto",
-	"gtg4R8AUUJZiqTCL2HgMXJygIUmGiAh0rwTbiAOWMLBwIYlvQSAs0BDn8wybjFqZ1kNm4qe+OT2a515C",
-	"RJbiBdLfuzYySfJzqLoTWnH1hvjkVbFE/YtImIkuoVRiv+CYCHOOFw04ncFbQROXkKWLXQNnYAMhQxvT",
-	"y/yyBn47b3etWJ+n/6OAIIy+BSHwBDzrNsfu6kLQdFSbHKOPdhaUcTbLZIxuYQGJ4utCOOyJopVAmAPa",
-	"d2SlbvHMSswDn3TEWcbZHXhEUR2WDPiMmN1loCmHc470hAjVyjdgAqOUUBAIiD5E8i3eMpr5tMapWeOT",
-	"1vO5aFgX+x0zNHhNI2uQU2NpfnNlabHgMOcF1ZYlOa6VBToIukUK1XDRvnANIU4vQbD0DpKAYnNVHpiM",
-	"3SJMq/yrZ2geAhtuVIEm5A5oRUXp3qXRLungUaP/4SqQ5Z8Btwy01t509Jx2buWjKbkDe/kMHhBfQEAZ",
-	"wHIlaQ0keJc7l9NTRsdk4hFJ84QAHXm0pd6Hq1+PBr0Pr87P3p2exZq0vYtzRBKgkowJcKRucUIgyW6B",
-	"CntNJRTheeKjublL+hjKTHX65vzs3dXg/JWZ6x5ukOmyJ5BzH0fEO3oCd29Z4lmHEg4lr+aXKAqQ6GuU",
-	"Bt5/ULIZJjQE7av3b3vn79A9kVM2lwgjyTFJ1YVMpFhMYyVcFOKP9gTqX/RQ/9W/rM5L5DHC6EZpAlMm",
-	"JJoBpuKaTqXMRIwwGs/TFH24fIP2FcApG+EUnScXiFGUMpbd4NHtgdKq58KIsHtOpAR6iM5mmdQESOAO",
-	"zVhilz2nAuThNe1UeO2CHUrFJX+UGA6x2NmnjOhxvWJf4xmBagMCCcboCRJAE4Tncqo4aoQlaHQqFHAQ",
-	"U8QoNA8DO0JP+vUhPc2eUBPFaDVpV9+LczkdQL6mZXdiCV4ITflatyx2DB+vIXIckJZepZmsa4WJnxO4",
-	"uoboE99pGyPG0Zwasa34eiyBoxGjFEbq9/4UcKIVhVugccHhB00GMfJJLrqwd563W/3KUlnjsjgr4PKh",
-	"7VTvuDN6BynzXbgV3sYE0kSo45UvrGREM8NEaIatmfAEDdXgQyQghZE0Co5t1cTVmqy2vB0ivFaH/Zu2",
-	"herqlLj8rf/+HTJj6CMG/Q43fTa6BYkkfJJozPEMYrtqY3syiDhEZxphdqxrWqAKDYvlD9E+lmimpPGL",
-	"lz+h0RRzPJLAxUGMYDRlZkAiBUoIVyAYHsZU/x3TBRpqu+4QEXlNR3guQBiJmxC1thmhWBojszXblXpt",
-	"eR0JXba919m4oSyEunuVnbi68UN9PfIqjqqWnFDfU92qMW0CKXR3fqVbNTqPSQoDLAdEAsdtOHtNUujJ",
-	"87xZbYQpEZLxRVvnX02TsuMErIlOhLr9AsaeK6qdOib7BWRjrr8YoV0Y+o0R2sBPCribId6oRs2uRMiB",
-	"a4wJ9SZClialWn+F3daeCrX1Thbc1n4WXKfrDFM8gcFMPxQE+77VrcxrgtPZ7EB/lwtCJ2VLDjjRywpL",
-	"RpyoVbldKJ51UuFSt2qQgc/pQF+aQt3m9GrOnQ5CAvBQ67766LZlWevofcmy6vBzuqSY+ZA3rC3poThz",
-	"Fu/Mm560dkNG4f04Ov6jw9ToEUEPcXsfl4RdbX3c1dXHK9q6OnkJ3tWpF8Bpe68wLdr7eaVuVyePIOrE",
-	"uUcCdaKvyvhdzeuc3N3e2SmdVPGeyF29GufDEh1qR8MyzFwRsd1MWZVeXe09R+MyXTxHcVc3r+ReZv3N",
-	"w+nhT6V15leJ5oXLNUw0lP8pYC5vAMtzKoHf4fSt8FrqPBfKje1vtXtHcRta+s7hXOR969AwelV0n4AL",
-	"PxwZ5xMpQZ8s//eP3rP/g5/95+jZfx8Onv35+UX84/cP/+Wz2fif6RIY43kq0XX0QV2YUkiQPXuuI33w",
-	"Fzbsl0e+J/+MM7UOv8V7S68QDdJUVeKVH7K6qRB+VHCp4Cz3x+87X2By/G8VpaHXSe8SvSfOV2CIrd1S",
-	"tmOHfQUZ0AToaPEr4NR4ZtUk0RRGt5AY41YhIRIs4VnVeaKEHHLvpcaXFEs1l5FX9iudK3mqsSOxnAt3",
-	"zexWX88mHCegJEbC7pdYuR3Ht97SFarpwJND3elK9QokJmljWjNAcNZTawrO13b+7t+9N+evBr/137+L",
-	"4uLn27N+v/fLWRRH9n+Dq/fvB296l/pvl72rs8Gb87fnV2evoljbfQeXZ//z4fyy/P26d/7G+VrtcfX+",
-	"X2fvBmf/e2F7vH5/+fP5q1dnCoT+Wb9//v7d4N37q8Hr9x/evXLA6l/1rhQA7rcPF/2ry7Pe28GHd71/",
-	"987f9H5+o5qc9i56p+dX///g7H9Pz85enZlhrs4u3/XeeJ1JXKQ2+c+irZMqGr8PcTQrt2y7ZPV8LR3W",
-	"ljpQawygQS0BCHJCyMUKcRhrC3puQtvXtmciBSoA1waeYk8fIMYRzm2ShNFnKdxBajz6fD5WXy8uO58O",
-	"a+Kwvts6tI4lSKMV4QuvtIeMjaZesHL7y5JeKvZYMRzgcVSZYvGWcfA/1yrpqW6GH7eA0BZHSLPYYmnu",
-	"vCWAYQwGXHq+TRS2M/mKHGvWuc4r8tokCdx0GtRxrJcrP/ln1qN7BTfrL+Fp0zTUruVrY3zBfYNUsX5a",
-	"+rMGHV2bW4GOWGJN8Tncczl+9lMURzdYwI/few/QKRYen/opfEL9X3vPXv7wI2Jj/epys5AgfCpbO/3D",
-	"NF9xSwjyH1jnZPVQIEejgzQ7vsXHCkQqRFbLy2BhddUncIOZWh2a/4Z03kQwLs0FgU3c9BBeef9uhXvO",
-	"qOSLVWVpc435lbd5xQ1uss0QqN8Al9Cd3LiXuECmQVI3dn7NH5mC+Fn+zFfjFYeY79BfSx51CxkH1I5l",
-	"Bk/Wb+l0zN8F195YHUgKqIaPyhDb1Oi2g7Sl2OzcFSpV9OWnwsbCfhWxQmYgJJ5lG9mT69ENBbzuBFW5",
-	"HMKPP8gBqOQEVmMrI9UfT8bkMLatLHSnepTlbX3HpIpWG2yXNow1XrSaxumxBN7vcm4+8nF9SmZEhl8H",
-	"XhwdHZnXAHtbOjo66ro8Pb6kd7xG1qFBgb4A9rvOwxsYMw4t4ZsdSH5ZR/HXieH1TwUfXkPGeTyS5ZO6",
-	"a1R31l8aBwMNkvwNIB/UG9DQ9Uxfe0d48AVVrmvfj6N5pg6Evgkw9j4e3AEX/pA8/+tA2aM+eg0jVQzG",
-	"dZwHyGUeNpsU2/oLbPGIurynbABow7F+A2irUa3jCJjzFRQ7JRg6wwtdeWSGb7eCtaufrWvb6PDbwso9",
-	"BN9A31wGWeeOs3IgxL15Uy3C/KrrDYhKJzBzhVh4CRQHfSLKQPklQ+HNYpxRLTDVxfgQ5PEualUyqpud",
-	"g5jPwDqTyykRyIQIraiKFOb0ZryB/oRyCNANpIxOBJIs+ioiHiuepNs5Hn3OW1/Bi33V9XVLS/W6E20r",
-	"YKO+gLoD7nJrCMFdcQNrgJxA5ssMox80FfciBc0JOtJPnibcT/1FIEbBVQl/6to634hFxvFe3h7r1N1K",
-	"m7YYOkrnCVgnz2SJQ3Ez7hJNPWpV1vK65XlVZaMeuvMrfS5JtAqYYGlcpWfsDrxK6AopXtZC0EqHYQ2Z",
-	"Nd9zrw4dzCWznGPYKGjuNbj34DxJVvQcCmoY6yXNWVEXsApADnZ4qX5rU+H4v6TGZ9HWpe02aeoDJ6Dc",
-	"bgumVQPSzLyrmXpaF8oSSAOPqZ/k74Qm7N5/vQ3kYyE0m8sLTkZwAfztFbutcimb36QOi5b3TDaX63XM",
-	"OLsjCfgd40wGHPsi2BS4krFU+D758sMUE7nD5mMEcRtgafVpBe7RVOpkaDOoD5SLQve2knGJvA1Y3Aqk",
-	"dS39TjunCCO12JM8k4OJ4K1GtqHPeeaEh0OkxsqTABGB7jGRhE5WT/3z+PkUGEvfhZ4Pv6VkC+Wda8Bz",
-	"wm8t34KDp+60SW6gzrbUag8hbAgnoShjenuuYfrJlo8C9640xdT4c5d7bPlkJlf1NGp7AmV4kTKcxCjD",
-	"Qmhu4Gw+mZoNOMIzSE+x+vstLAS6AUESMBxjg4zbUrbZWWJEmUQKKTzjIMvvNotCc9P+0/OYZCmmhyYY",
-	"YMMtFWKiS7gj4omJ/vZMxA2dd8NEfQnZKZtlKTzJo78/KwkJ2WCUk3t3HNWXmD/x0z+En4Qh9g64idFJ",
-	"hzLoUff5HfCrjREp/EZ+pfvtCSSFzlIj9QVGTYgUExn8EommOEHU2EfX0S/ZClmGtMpdLNqLRc5uPDp1",
-	"4FVYE9PcXBOOCV1K122J/MpDo1e8V+oMwwJ412XSpPVb4S7Zelcs0v4FMmzWswNWBEslf6fxLtM3d49N",
-	"558uO3IE7uTSWRLRx4/1MPdv1XG0zEayVa9Rb2qKBo5C0cJfXZrXWgKWdVCl1+pHlbOa6pYZTZkAmqsQ",
-	"JvT+xEkfJYsIBydvlI6sc5N0IZM9qhro7g9dv7Rm+kKU31NtiMTJTKfxS8BoQupvdwTu9X8mOorc92RR",
-	"y7ARSJNwFRAYpY1FSfDBzEnUs5MI/JUYBD55Dp8849cPL16if5GfERujD1evdVjIqgyXJ+1Zy01EAedl",
-	"NUOPYOB/nR6diM7R4DT84eX3L39aMRFwEOA+pskN+3ROiXy6A/x9z3FhyHxIKJHbV/8tE11wdkdUD0In",
-	"T8z092emzKH3zpjqUrsbPBko/gH8ZDxLdmCe6Otbd+A+a1KN6lykrplAAE0EYmaRReLSYyeVhOkjYje/",
-	"KAGB9pVaRehE9bymVlPaE27q0oNYZ3j+OAc6KlMl2QG1qmkgqTcwYQnXdH/oBvkPDw5Rv5FE9cSqswKR",
-	"CWUckPZQs8G5OiutnMICJUzz6y1l90tkP3Wq3rSVGXEKJcXREgkq6/VOYk9y+VBXbxWDuJYKuiVRYZEC",
-	"O64lCV4iuWFSOr+HO5RZzIrMPy2ZRXL42/OWupkk4mrQb0toUyWae+W8qpVu2m+lpU/pceOkMQt1KMMB",
-	"4qgDnhosrhdNq8OOC4/3LT2UljLkbxFX3w1D3etPyHH1pailW+XRMPa+CrT09rwWxR5LcMcIldeB2Ng7",
-	"Q13MK73HYBToELA3xlVdNZTjpH5tif1aSXv3psIaNw6j9hEq2klxIg06uMIKb8sYOVvmnU0es67OJgtb",
-	"o3MKY9nR8w2MZaNbywbKuzk7KO8mZEsiatuvr9rUEWS8SbvW+MG0KmaVOl8fxZmYsjC4qlU/b2ST7Q7K",
-	"koktuUTziovlhLprps71jp6mTb5MqaQGxelhvleDMS22Yb5VGwMYB7Wu7n3dquz8SSoukjjc75N8pRoU",
-	"XaaE3hI66QbYNmwAnA+QcTbhIETXABe2XWMALZq6emvBVHRlLB2McJoGezGWnuI0bXTowJLtVsVU0bcd",
-	"UNu3CWirCqC6VdQA3YWDmKetU13qFkWnOaeDTkrOOW1QUXVsB3DOaRVA1aXjOFGdakfJXBc36BADH1Qj",
-	"KwTKjo6lMtivyAucd7uHdMRmwR6/28+bZr4ux+nIRl3ohJ15iyvq5jKtC4W2q3GpdnUm52ZLDOewRWfm",
-	"5vqRsmSHyom5ZJ/KIbJkn8rhuuxiimO1O2+1e0ItObxzjHbS1dWRO6nm3CSWSQu9PM0aN44VElUv16Gu",
-	"2i+VMLx6yHduqNrNtDONe130dHVoyMbODtWze5nxq2J+mR4r7GXPSbdsl1WWUTnCl2ntHonLtF9hyYGr",
-	"S6cUDd0lO5nQa+NYjttdxbQTDU3tatkuVXVu2V4rMqZH2122z2ozBe+HS3Ys76VLdqjcIzv5qG5UWKZD",
-	"4zq/bKeaFWGZbhXTRbfErCt5S8lkx8SoawX4NISVPdJEniFjiQP5LUjstWbXbAArWrMDBuymWtKejbGa",
-	"DP0E4VQwJIDKuCh/WCAjVh1MiTKmawg7Nm45xRL9xfQ7hyw9tzrKkm2YBKluCdlOeG8lL64nuXTA3H6M",
-	"MsxlnjjSftoTyBoqY41zvIAEMYry5AU0QRmeaHP8NS0TCvns9Luyum9qQH+ykq5pJf2Hm0CfbGZPNrMn",
-	"m9m3bzPb1BT2dBN+ugk/3YSfbsJPN+EvcxMu7dHrXYNXvKvph+etXtT8CTcEeNLorXxdb8+bKLrA2gSv",
-	"W4K8hRJrZA9uXbEGoL2GXWOxuDU/lr0P9uSGTop2nJ8X/iISwYo6gZQ3qxa/CRcmcGvveXLZaK+J5Z99",
-	"TILXZAso86XDseULSnq68OfQOhR10e6S0oWxrMhT4rSFw/o5RnJeJtRkkc3TyWIb6cgBJwtTcpmav9j4",
-	"QR06U2kaqn9VnbSwBtWDD+GOsLnor0MqDlgEEuB01P1YZ7aQGDCDreVLayleRUIL+SpPrF1VYhS7PbfM",
-	"9LwoVb2EhdJaIZ1kw6UXcmmWM8k9R1NMJyDWNFNuyQKc39S2YgEW8Jp7S6++p7nXtTVR9vtnyJhAYoSF",
-	"ro6XEgpCV+g5RkOSHKPr+dHRdyMBH/V/YIj2S+unMVUiRtPFifFhfoOFfKZ3yrPzV4aK2sw55mx2EKOh",
-	"tZOaQRXodtQYDRMscf7F0VbRb/337xCjiFHQ0BU9pCIpvqY3Kaa3+tMhOmWzmUlnqZaxPzxGtwAZTskd",
-	"DA/QCHO+QJQZwI05tZaWCpsDrP2O4KrSEfitxAq/arQ9gfKwbv/Z4sk6e2dikgV8PMnzczJa8QM3/t+t",
-	"uW5fdMp0sJd+vWgvK1XcD9q3q5uLFu3njuljwoUMM11j+x4092H4bF71EM6AJubaNctCyQDm1MSfQ4Ka",
-	"1ln0HPls3cU+MAsczTnXoQ0mqGErlfjMy8FpYXSqgz7GqYBSyI3mXDCORmyeJtpp/8ZGKyQniMPNnKSJ",
-	"3pKofHBAjCM32368bgbvFUXiY5xzVW/Q9YJGhE1wnx95Ta2lwWANsvn3mONpErzEtKRFX7VWiu3TCcsu",
-	"boThUhVNmlV8cdfN0N66UNfM05K8QjJ2a8Ky5iTBdATIxDUROUUazEeK07Lxvd92AFflzWfDBBHhUGU1",
-	"y5fMXp6HYq8WaK6Rs90oc42JYIz5zkPGJcsuiytOUbyVJgPLLyO1ndJUXxVn+NNAslvQVRVarmSSZa2J",
-	"DB4/I4WQLFs3Q4AfbaWC6ZVLWiUmZlMavXmoNV6lgbCwkn+sfytFDeWHoVHQrC6tNfiGdp+rcm1hiPmN",
-	"q4h+VKqE14chvqb3UzKaIiLMPc5VeO31YIjUze9r9XZYPjDvyS/iyS9ig9CwjaK7vqF4qycHkCcHkCcH",
-	"kH+yA8iuw1weK75nBXeIJ5+XJ5+XJ5+XJ5+XJ5+XR/Z58RPae83OtUQ0YrOZugYDTSDxvFB8IvKUJeAv",
-	"mvNPz9nUVNY3NPsV6PbZTnx7v0ncnLCmAtFh8BnwcSrPfIvEtBenDUkZfHmsKS+eGJyMwAhyG5cCf08g",
-	"dTM7qf8BEZ2/iuhgpRGWQHVh/Cej/QpELy68u7LY+w/6lkcZIVmW6TXZe+1Trrw61Ro2h61ny/MrdV2b",
-	"NU+5/sik+1vsxIYZaNcb0lHxW3cj5lI8bcZuwhmr1vZ3YvOm7NmGY44nM+dpSDKWohFO0z2Rvyn51SFj",
-	"xnvESnxqLX8HstcsoZvu1hIzcVQfsckMbVebnPLGjYFIge6nLIUQB+g/r5ZUN2ewPYEwn8wV34m2pLiq",
-	"beRZzZdgsb9LLcjSdL9NznNKQBq+aGPCtgOk5/DhDUwIFY90cvzTyD/YwrETYoIQ8R07aYcIGmOS+uwq",
-	"s9LF4+ngWYPyISea9YmeUyREc9eWHiT6ngjaXYg4M69jvlAg0+mJG9bkBvvKuU12sBSJC7p5+UIB6Y1F",
-	"UOCjMUsTsN7I1fiMuidSk13qNVIaiChcWDaOH4OcL7texF5jks65fvwcE4rTq9C9U3teLe+8nuJVWtsX",
-	"442X3awoV8ZTFXaFqh9f2HVP7MAdMOfHaqxkYEc4EZFhnpnnZ07nY4RpDTxA4vq+MlM6XVwOKVDt0s5h",
-	"kpIBQntsmQcNteH0I8YJKqbWnnhzOWWcSCzJHTT3WTsj70L4Vlml/fWyaPmtSeWKG4mPuVdhxZWkeJXv",
-	"CgTmM4ZYrFOl0wI9oM2N7AtZuAajaoH2e7+cvbsanF1evr8sim9O8B3o6psHukbnh4v+1eVZ7+3gw7ve",
-	"v3vnb3o/vzmrk8bWWEH3WKCUCemjyKMrmN8ad25Fg9SE79AdnYOzsbjfpwuEXd5C+0QKVAJ4EGa2FUhe",
-	"W9OSUNerIrdaSCFB94zfEjrJy8WoRTxZS728t7MSxB/ySOKukpiPH0lQBDlvUN7Su2TtNmGSIAejQWCG",
-	"SVoLB/nu5ZGvpqMtTdmKE9WmDqzuGAbQEsSBsFHTMQUspA5ysDZsU6HIbA7XJPmivqna80ysVf70wbeS",
-	"nJdqkkCpskgfrwgL95yCjHEpEAlZXa+MEryc3m9uZCt0CS6h4mkTuMuXS2qs54ss5unUrvr9bnhwuxSr",
-	"UcO7h+surV6uUbefPZHXwz3Jnw5x4ChsL0tri+kNrLtHpXH8SDrd3+FdueL1vasn5bzihZctTKIAU1uP",
-	"jW2O4TKBh7fou2Qjlv4beB513kShhVr05qYAuC9onlCUwB2aGX2veTKYKn/NacLYzCuILIvI+lJqcNdB",
-	"8OK2Ur28Vi746OX3PkgEjOacyEVfndgGqTeAOfDyf69zLv3t9ysFh26p0GPaFaNOpcyiBzUooWPmp7DZ",
-	"nHlty4ozCMpSLNWOOESXZ/0rpOiMTd6WGSlKaBfBhdc0xxjaT9hIPM9/Hs6Sg0NkyjSWoYiGqYhACYxS",
-	"zCFRBzBGhc5yTY3OEiMdjoilnk0D0rs4j2tBlEU8ZDmBmGIOWicRIBEbX9MJULUCtSMXGYhjNDzVq7fi",
-	"cWh90tCcEkaLvBEGQXYbihgNnWqUw2ta5JVWf9wTRVHJaoXHMv20J45z6LhFDjWk1cXtCZ2zJEaAR1Pk",
-	"xF7W0lAbFJvq5jcsWaj1DD9fGzvddXSMPl/rC9R1FKPr/A5lfhRK9XX08GBTWksilUIZvVKTzYEmLGeT",
-	"KI7u8p0XHR2+ODzSikEGFGckOo6+Ozw6/M4Wv9cc/Bxn5Llmqme2juTnaAJaQhdcpYRq9IYIWZbs0HtO",
-	"ZIwK0+Xl0ZG5RtpKiZ8jHaY20v2f/2XtUoZvujThYhadpk7vkoANxHBLjBhPdAaSmwUi+k6RwBjrECX/",
-	"TAXoJgLF7O75bIZ1dcSr6vCIwn1uZRdohhfqSEb7Tl1axQWQpWyh3+wP9HAGr3M5fT5idEwmDl6bW12J",
-	"rSMkgWJqYovRPdxY/t4TyEElIkmxoXoX5wjPE6K4NtbWHsvLs2sqYMRBHqLzUli7lXKRW49TNE4PRKSA",
-	"dFzMZCC5poJMqFAHgHaCoExOCZ0Ylqwyyy8g1ZpOzdJ3ySvlLB5GUfA+I1SJGUnoRFTEeHT8x58u2X9X",
-	"kgyjG87uBXBEARKh1AI1iFrzPmUabQ59p4BTc3x4t8wvIH81LXaIATuDZ/UGugViHCUw4TjRVa6iH46+",
-	"e4TJE3ZPW9H9CjKgCdDRAhlANbcRKqROGTIDyclI+LBuVKIQxt/CLrF9nqhdIxe+JZPi2xYE0AinqT61",
-	"ylHL9c9ugLdL6re2zQ5RUZaICsnoHNBt4MMIR30R0oOi/RmmeAKD/HdKhDzQkZVMeJDSSxIDcFSkZfqZ",
-	"JYvtCaJ8/NwY81BVXiWfw0ODGi8eiRo40W9YDlEQHkvg95gnm9OnlyQI24EbdMFJctDg3eef1Q3qPHmw",
-	"3pI2R1eVZCZ2y6HaF2Fkm5JgZ8gzqwzjz8xvOBsrDVbqvf/H54go8JQil2caPY4MVqM648UOJtyLzsvO",
-	"xDV/alXR5JOrUsc1ke5oT/mssEttq8fiDWs32hlvnOpcmwVv7AnEWQoNFjFguLuMJZB2HBCmyS5Rp2Zo",
-	"Ox5GWOKUTXahvmsE5BMYZV6gEaZGdT+jAmY3qYsxN4N0EGf9vJF/K36cg84DaPcioaN0nkCvTO5b4q1Y",
-	"oDapNK0oat/tjDBuEvAAaYrTtsDLOlQJHsYmyLZf5AjchfCozPGFDuVK6sYmpm2OIrSv08GgPDMzUrfK",
-	"NE8RxXj+mEuEunAerEeKOqM//1yYI1sPYZPPwSVVBVffNy+0Ng3PCcJS4tEUEmsrUUfZCNT66gl7Nt3x",
-	"fcmymi+cub+rG4WZBBGJ9quV2zQiQ7eI4IKPHos5nPWsvfmqQsrXr2ySw3OeRJ2n/m53rvdt85HP/SWI",
-	"Yw//jYhUVQTVwREj++6qNn7xvI32TXbvnHeLVuUfGk/hntPN3fTPTd5e8zawCaP4r1t68Dyfx67uXHqS",
-	"lTjk5fYmz1Ot+q5b9ptRDK0dXEzZvbblVdPpNd6l8C0IROTmtzKNHYSRzbJb5GdWnFWm2kOZzr6L9g0/",
-	"DPJWXexjrORtlhhT/7qpLFVxZa3tJjssfEQTfShyJKdYoYUIJbc1GtBR7Lg9S8zlgX50bapeWgU3XqAl",
-	"McOvmEe+Z36PL8WMCWlAmmG6yN8JCvDUaTPDn9SY6MXR0VEIupTMiIxqdzL7nnpkfSjCKcl3qRkail0Y",
-	"/0iv0MusG+9mnKmHadb9bDzB7Jfptn0X4BXk1BKs/DzPbddiqHfTsxOBhtU8fkPzKlBJGGpytqNhNbP1",
-	"8OAQneHRtFzyNTWjjlmaajkh/OUElq8JUL5t/9Z//862OfGlJbVzC7Q/rKRDVCPWdDW3KMCQJMND1NPZ",
-	"XvIaAqhSQUDhSOiXA/PC8OIHJA7RVV7lIFYaoXl0sFiqlEOw6EyxkFoyWPUxOVACbJjv8eGJeZSbAk6A",
-	"o3tChQGKqik4kowhkbJ7JJmGDM0zJACEK5qBmlcVA5b9hLUz7OLwml6VLXUKVqCJveY38aPHKUR6Yc4W",
-	"07kUKGH31Pdc4rwydspL+1aZ7x6NHUPmHD8ntm5u4SqiIdUih9h3gUTbbKw8qiB9myLTgpG/p46NWCe2",
-	"UINGUrX+hWUXRTPzDOYQFe3fMDlFs7nQ2fnttLqIwJFiiBnj8Jjngd5euiKKU0DgBlJGJwJJdoIwNSWf",
-	"TaMJSIGqQgDpy38A5Dxdvtdw9+P3Xktdx7kg4ZM0su5ZKerK8asDxtGnZ0LAs7EpjRLQkvPSKZ7T4qoQ",
-	"P2YyK/BK2blCsZS2Sihqw13TiuRz5J0tbKI2JUZl4ROjmJkQfoFw7Z1/36wPDfP1Da+pWdwNiDJh9MFh",
-	"TdqNKsVUmsVTtmHZKk9LNWextwQyvg/P+gqAMyvOKzVGxozbh1xR1BEpfDJ2ebyOSdrhV/Bat+gQfAnh",
-	"MJKMLxCHVAfeKJGuH8tzZx7EGZOlQqaf6BkLqonWdr6cblT1GPIIhBTuINUvxikRDhQvjCgrwN8TiN1T",
-	"NJqSNOFAQ8AlkNWga5VPu1QLFXnarIVqvda1ayP+VnPUVMKStPtqloHmpZ0z63Msg/yqkNGT59L+LVoV",
-	"EtXfsFAcsBs7Q4efcVarY7Rr7ji1AwUYRCEVaT8xLFG5vk355T2FcjSlCGCHX/Sc++rfAZaDotnuecdB",
-	"qpeBLgEnCmcbcM5XQM6tHGYU7kHILhpywIne+LunXV7MqW3z/1oUfPpayZdDGCBfgW4RI5YmigL6Xrsx",
-	"SY2Xo5obkqU2pkX3LunaRdFfQAYJ6pPONzBmHAqX+fC7esN/uNugJOecOvakl0exa09az5z0BQ8Gi9ed",
-	"m5OuNNrqeRHcu0eVz41Z6RF4z9Qn2ol9XeegvjLRCrswrVfqID2yZb1a4W0183qlRMbOTOt9oElZ3cze",
-	"QmyiB/NWu68B6bKhC8myXfGHqfoUfeEXkI1RfU4lcD7PpBfHto7UwQki0pjltB2xkikAfS4j9lGRMeOh",
-	"gzRaFu+GNpdzusOda0f/il/FtvDej7m0XhEnOhefNYNYUcDugDvhJoyjfv/M0Dsld/CfNmXgjW6ww1Px",
-	"grMb73mojUitLtNKZc44G4EQphyYfhmuOkhbv+no+LP6pYt6t6730rT4Egs2Fce37JEenI0yqcs0L7S7",
-	"DZc6qQBHCcdEiZSDTswXtnzDxwJJjsdjMqpQoDpGGSD2x58Pfz78vwAAAP//",
+	"7H1tc9u20uhfweg+d2zP0I6Tvsx57E+K47buSWw/lnN67q16JYhcSagpgAVAOzoZ//c7eCEJkiApyZLT",
+	"tP7SxiJeFruLxe5isfu5F7JFwihQKXonn3sJ5ngBErj+6wcSwzWWc/XvCETISSIJo72THkZTEgPiEGNJ",
+	"7gFJhuQc0APjdyLBISDOmOwFPaIa/5ECX/aCHsUL6J30EjVi0OPwR0o4RL0TyVMIeiKcwwKrqf6Lw7R3",
+	"0vtfrwrYXpmv4tUv2QwarsfHoDcAIQijF5HqquezE9jpRP69bc4F/vQe6Eyt9fWbfwS9BaH530FPLhM9",
+	"lOSEznqPaloOImFUgEbUOeeMq3+EjEqgUv0TJ0lMQqwQ9up3obD2ecU16tHesmhpZqpgniJQ30/Rt2/+",
+	"G2Eaoe+Ov0GYigfgAsk5luiOsgf0MAeqyMJB8iUKMedLNL5Rfxz2pxL4GO0LCBmNxIEaZUjHuqX+9kGM",
+	"h1Qj14KkIO6HISQSNJoTzhLgkpjVY+eLxdSEsRgw7T0GvTAmQOVtyi2JKrgMHALVvz66NPu1RMt81t9y",
+	"+rDJ7xBKNWY/ij7AYgL8Bv5IQcg60LDAJK5Q/ps3x0EdPs5i6CLZjWrzGPRSAdwsZD2GKi/TjmKn9q5v",
+	"BlSe32f/qW/QPkVpIiQHvECgmuj9OcMSHvASzbFAlKEFThJCZ2jKeKD+84B5BBHiWM6BK16iKOIsSSA6",
+	"6gUV/LmcHkVETYvja6eJ2WFlqBQMZbD2BLIjnaApBzicMr4IUARTQiFCk6WGG6vlIp5SSRbQ8+BDwB8K",
+	"EtUZy95Jj1D5/bc9jXWySBcuzgmVMAPexXlBz0jE8gI+UvIJLUQvqE9VH17mPF/ZwhOhlmN2aL46SSDS",
+	"f1pyMUUhNUTPw5Pmh889oGpxv/b0ECPd0+GXon2G9Fvbr53/9NegtNsUgjVKKmMFOSM0smk2ZxkJVxTQ",
+	"HaERYtMMAXNASYylwixi0ylwcYrGJBojItCDEmwhByxhZOFCEt+BQFigMc7mGdcZtTSth8zET31zetTP",
+	"vYiIJMZLpL93bWQSZedQeSe04uo98cmrfIn6LyJhIbqEUoH9nGN6mHO8rMHpDN4KmriBJF7uGjgDGwjZ",
+	"tDG9zC8r4LfzdteK9Xn6PwoIwugHEALPwLNuc+yuLwRNR7XJMfrDzoISzhaJDNAdLCFSfJ0Lhz2RtxII",
+	"c0D7jqzULQ6txDzwSUecJJzdg0cUVWFJgC+I2V0GmmI450iPiFCtfANGEMaEgkBA9CGSbfGW0cynDU7N",
+	"Cp+0ns95w6rY75ihxmsaWaOMGivzmytL8wU3c16j2rIix7WyQAdBt0ihCi7aF64hxPENCBbfQ9Sg2NwW",
+	"ByZjdwjTMv/qGeqHwBM3qkAzcg+0pKJ079LeLungUaP/5iqQ5Z8Rtwy00d509Jx2buXhnNyDNT4bD4gv",
+	"IKAMYJmStAESvMtN5fyM0SmZeURSGhGgoUdb6n+8/el41P/47uL88uw80KTtX18gEgGVZEqAI2XFCYEk",
+	"uwMqrJlKKMJp5KO5sSV9DGWmOnt/cX55O7p4Z+Z6gAkyXfYEcuxxRLyjR3D/gUWedSjhUPBqZkRRgEib",
+	"URp4/0HJFpjQJmjfXX3oX1yiByLnLJUII8kxiZVBJmIs5oESLgrxx3sCDa77aPDun1bnJfIEYTRRmsCc",
+	"CYkWgKkY0rmUiQgQRtM0jtHHm/doXwEcsxDH6CK6RoyimLFkgsO7A6VVp8KIsAdOpAR6hM4XidQEiOAe",
+	"LVhkl51SAfJoSDsVXrtgh1JBwR8FhptY7PxTQvS4XrGv8YxAtQGBBGP0FAmgEcKpnCuOCrEEjU6FAg5i",
+	"jhiF+mFgR+hLvz6kp9kTaqIArSftqnsxlfMRZGtadScW4DWhKVvrlsWO4eMNRI4D0sqrNJN1rTDycwJX",
+	"Zog+8Z22AWIcpdSIbcXXUwkchYxSCNXf+3PAkVYU7oAGOYcf1BnEyCe57MLeRdZufZOltMZVcZbD5UPb",
+	"2zSagUdjjMmCSK9mUGdgrsRjHeVaTLxCZqS8H00Xk0yJkG+X/s10jznBkxiMZ1KANPpSZSjHUWGVn05g",
+	"6y4zJWuycc1CMsia0SV83kxZHOydZqzF+qP2gyhGW6/TAhaML1dtX1mzO2NQhTsf27f4My2dz+k9xMzn",
+	"nFF7bEogjoRSxfjSnqJoYQQOWmDrUj5FYzX4GAmIIbTEta3q+2pDsbS6z6p5rY6orPuhyqtTR+vPg6tL",
+	"ZMbQ6gj6BSYDFt6BRBI+STTleAGBXbXxUxpEHKFzjTA71pDmqELjfPljtI8lWqiT+/Wbf6BwjjkOJXBx",
+	"ECAI58wMSKRAEeEKBCPvMNW/Y7pEY30HMEZEDmmIUwHCnM4RUWtbEIqluZCwLt7CBipM1ybHjNf1EdQU",
+	"y6buXsU4KB8STX09Z1vQK3v9mvqe6Va1aSOIobvzO92q1nlKYhhhOSIStEBp7P8DiaEvL7JmlRHmREi9",
+	"y5s7/2SaFB1nYN25oqnbj2B8/6LcqWOyH0HW5vqdEdqFoZ8ZoTX8xIC7GeK9alTvSoQcuY67pt5EyML9",
+	"WOmvsNvaU6G22knkkr25XyZFi64LTPEMRgt9qdTY94NuZW6enM5mB/q7XBM6K1pywJFeVrNkxJFalduF",
+	"4kUnFW50qxoZeEpH2sBu6pbS25Q7HYQE4E2tB+qj25YlraMPJEvKw6d0RTHzMWtYWdJjfuYsL839r7Q+",
+	"Zkbhato7+bXDLe0RQY9Bex+XhF1tfdzV1ccr2ro6eQne1anfgNP2Xs20aO/nlbpdnTyCqBPnHgnUib4y",
+	"43c1r3Jyd3tnp3RSxXsid/WqnQ8rdKgcDaswc0nEdjNlWXp1tfccjat08RzFXd28knuV9dcPp8fflNaZ",
+	"mZ11A8N1YtXsnzlgLieA5QWVwO9x/EGsaLs93VdbsVFzy3ll+9Rx+vjWoWH0qug+Add8yWgClaQEfbL8",
+	"v1/7h/8XH/7n+PC/j0aHv31+HXz/7eN/+WxL/5VuBFOcxhINex+VcR1DhOzZM+zpgz+/73hz7AsPSThT",
+	"6/DfjmzpxqpGmrJKvPalZzcVmi+gXCo4y/3+287bugz/W0Vp0022d4neE+dP4LSvWCnb8dm/gwRoBDRc",
+	"/gQ4NlF85YVOOOA74H7PjXVz7wkUEh6mRCLbHEn2gHmkbH0iUJTPgvbtrc6UcRTOOaMkjOGgFxRsGzPj",
+	"ppnjeHrIEu011//zxayEcwjvIOqXnVcRlnBYDgMqukAWh1f7EmOpYDTStO7AklimwqUIu9PG44zjSEMc",
+	"sYcV6GLH8VGjCOqrh6JlUHcGBb4DiUlcm9YM0Djrmb3UyNZ2cfmv/vuLd6OfB1eXvSD/88P5YND/8bwX",
+	"9Oy/RrdXV6P3/Rv9203/9nz0/uLDxe35u16gbzBGN+f/8/Hipvj7h/7Fe+drucft1T/PL0fn/762PX64",
+	"unl78e7duQJhcD4YXFxdji6vbkc/XH28fOeANbjt3yoA3G8frwe3N+f9D6OPl/1/9S/e99++V03O+tf9",
+	"s4vb/zM6//fZ+fm7czPM7fnNZf+9l8VcpNbPaYu2Tqpo/GpnXi5Q2uW+52sRermJ91ODWgDQyAlNwYKI",
+	"w1Q7eTMH376+RSFSoBxw7X7KJc4BYhxhVLggD2O4h9jEpvqiBf+8uOy8BK8I6+pu69CJViCNVtOvvWcR",
+	"JCyce8HKvEMrxlvZQ89wgCfkao7FB8bBH3igpKeyW//YAkJbQnrNYvOlufMWADZjsCE47etEYTuTr8mx",
+	"Zp2bxENsTJIGO6xGHce3unbwSmLfJqzxYOBLxIzV3cgbRY2ZVw2+QcpYPysisxtDtutbgYYsshcFGdyp",
+	"nB7+oxf0JljA9996D9A5Fp7XIXP4hAY/9Q/ffPc9YlN9JzRZShA+la2d/s00X3NLCPIf2ORk9VAgQ6OD",
+	"NDu+xccaRMpFVssdd+4T1idwjZlaQ/P/gnR+imBcmQsaNnE91n3t/bsV7jmnki/XlaX1NWYGed0Ab9xk",
+	"T0OgvqFcQXdyX3AFOTINkrqx81N2BdaIn9XPfDVefoj5Dv2N5FG3kHFA7Vhm48n6NZ2O2a3lxhurA0kN",
+	"quGzMsQ2NbrtIG0lNrtwhUoZfdmp8GRhv45YIQsQEi+SJ3m7q+90cnjdCcpyuQk//uc6QCUnsB5bGan+",
+	"fDImg7FtZU021bMsb+s7Jla0esJ2acNY7b6t7jqfSuCDrjD9Yx/X50F8/ruL18fHx+auwlpLx8fHXcbT",
+	"80t6J6ZlExrk6GvAftd5OIEp49DyELkDyW+qKP5zYnjzU8GH1+LqoG6hECokpiHsObcABIQ2U2KGoyM0",
+	"zjzoYxNHjt3rAiIQZRKxO+NKnOggxyElAmGJ/vv4f6ufF4yDMi2IFCZm9BSNOWDBqBgjgZcCPcxJODfB",
+	"b11xnHUKTYog0O74S+GJ8qwP6WKi+blRV2BE5eamlgUgYRFJFwFKKRGMBgiogMUkhkAjP798MVg/++nm",
+	"6vLi7P356OPNe4V2AdL3NimjZ2fYs233ASQnoTCsrmlS55OHuXnBbW5GCpoHCI5mR2joIlTR/fWxIvwU",
+	"fej/e3R2dXl5fnZ7cXU50Fex+UnTsA+KE2Xj+5yglyZKARiY1Ajey6J74ML/mNh/G1T0qI5e4ZagK6I3",
+	"J1DBuQ171ty912Xg1oME8nv+1QP/G4A2YsvvBW/1rHboASlfQ7tXp0Pna2n3UDLDt7tC222Q1rU9SQPa",
+	"wso9BH+C0bEKsi6ctxcNGTvq7or81XJ5vZ1yYp3UHhIobgzbKfJ+rJjZwyzGGdUCU16MF0EV6etz82ZC",
+	"5O1yIHW8dfM55DvBXOnAEqBO9LsrridLLdYB7TvB3YTOgtKzHP+TdKMHXtBrpdIpaViXS0LxPg0hMs9B",
+	"BQIqgevncYVIZPc6UwmgGAuJBF4k+gEdsVFHvROaxrHnyYoZ8iqVLQDoIH+B5phGECHJkEgn6ruOAN58",
+	"6hnjLJWENuF/Djh5q92oNYhicg9IfbdvE1YU2lyIhgE5CP2oSKkESFm7aP9YKQ0cyuk4Igbm5OaQMC4R",
+	"kQerTZ2RagucmA2FNBYYNfEn2ZmYc2Od2yp70MG/i2wHTT729LJM4Nts9UX7trEnjrXVYKzRLV2AfeKm",
+	"8WAeLq9pVuZXo/XwH/0JZRCgCcSMzgSSrPenyMNQerOwHVPHFyb8J4gNKz+y2NJSvYGr23pGWl1A9anH",
+	"amtogrsUcFwDOYLEZ67q4BTFvUhBc4qOtc1pwtXULwIxCq55/4+urfOVeNeddzLbY53qA4a6X52GcRqB",
+	"fU4QraDbPo27coVgc9byBoB7H4ca08+dX9lqUaTNu8icABwW7B68BuYaiec2QtBaOm0FmZVXTr8FbZru",
+	"eoG5WQhy2Hh1Z3DvwXkUrRkF2mgobJbKb02V3urxGdjNS/XfHORPzFY03CzauozWOk194DTYqNuCad1n",
+	"8mbe9dz2rQtlEcQNgTGf5C+ERuzBr4o2ZIkjNEnlNSchXAP/cMvuylzK0kkMvhfzLJWbdUw4uycR+IOc",
+	"TV4+G91RF7iSsVj4Pvmy1uUTucNmYzTitoGl1ac1uEdTqZOhzaA+UK5zE9pKxhWySWFxJ5DWtXTMTUoR",
+	"Rmqxp1l+KZNXpPyGGn3O8jk9HiE1VpaakAj0gIkyhtdPSPj8WZ4Yiy+bQkG+phRQhetkxDPCby0LlIOn",
+	"7mSO7pPQbanVHkLYZAGEooTp7bmBBzdZPTeNd6UxpublULHHVk+xdltN7ronUIKXMcNRgBIshOYGztLZ",
+	"3GzAEC8gPsPq9ztYCjTRDgzDMTadRVsiWTtLoH0Z2lOTcJDFd/vopb5p/+7Z1ZIY0yPz7OyJW6qJiW7g",
+	"nogXJvrLMxE3dN4NEw0kJGdskcTwIo/++qwkJCSjMCP37jhqIDF/4ae/CT8JQ+wdcBOjsw5l0KPu83vg",
+	"t09GpPA7+ZXutyeQFDp3no7T0BMixUQGv0SiOY4QNf7RTfRLtkbuQ61y54v2YpGziUenboj40MQ0lmvE",
+	"MaEr6botr3izJBxr2pW67oEA3mVMmmTDa9iSrbZinoy4Ie93NWdxSbCUsoo7wTe+aJu/uezIELgTo7Mg",
+	"oo8fqwlVvtZHAEXeq62+APAmQarhqCkvxZ8u+Xwl1dcmqNJr9aPKWU15y4RzJoBmKoRJ8nLqJCqU+Ws1",
+	"J0OhfiXtpoNEJk9hOaWKP0nKjXXT56L8gWpHJI4WOrlwBEYTUr/dE3jQ/5jpfCW+K4tKLqeGhDy3DQKj",
+	"8LEoCT5aOCnhdpLrZS0GgU+ewyfLLfnd6zfon+QtYlP08fYH/cRvXYbL0sNtFO2lgPOymqFHY4qZKj06",
+	"EZ2hwWn43Ztv3/xjzfIEjQAPMI0m7NMFJfLFBvjrnuPCkPmIUCK3r/5bJrrm7J6oHoTOXpjpr89MiUPv",
+	"nTHVjQ43eHFQ/A34yUSW7MA9MdBWd4M9a5Ja64BY100ggEbChGJCESR84kQJmz4icDNZExBoX6lVhM5U",
+	"zyG1mtKecJNkHwS67kQWBJyZwzYqV6maBpJqAxOnOaT7Yzdhy/jgCA1q6bpPrTorEJlRxgHpCDWbaEHn",
+	"P5dzWKKIaX69o+zhaEivKKAEeCkTOOOBwoObEcmkvMfiDiKdEk2kk4QzyUIWo3FEFoSmQCN2dP/6aIJl",
+	"OB8HQ8rs0DGh+t0Ttjjft/G+6HeW7abxcEjHByuk/XZKA7bVYnOqSQa9FTIzV4vCBZ4KPE1dvaWegkq9",
+	"jJYMvXmdkKBSSWGFrL5O1G5zhyJ9Z55UriVpVQZ/e8JuN0lRUM4n0fJqtpQoZO2E4qVuOoympU8RAOTk",
+	"72zqUDwyCnod8FRgcYN6WuOHXHi8V/tN+Zibwj+C8jVmU/fqjXZQvrhq6Va6wwy8lxQtvT2XV4HHMd0x",
+	"QumyIjDu16YuJmjA479q6NDg/gzKqnNT+qyqFRX4laT27nX9Oaidje0jlJSl/IAcdXCFPUssY2RsmXU2",
+	"CTy7Opv0o7XOMUxlR8/3MJW1bi0bKOvm7KCsm3kk0d5PP1uoIsgEt3at8aNplc8qdaJaihMxZ83gqlaD",
+	"rJHNMj8q6kq3JNHOylIXE+quiVIzOnqaNtkypZIaFMdH2V5tfClnG2ZbtTaAiZfr6j7QrYrOn6TiIomb",
+	"+32S71SDvMuc0DtCZ90A24Y1gLMBEs5mHIToGuDatqsNoEVTV28tmPKujMWjEMdxYy/G4jMcx7UOHViy",
+	"3cqYyvu2A2r71gFtVQFUt5IaoLtwEGncOtWNbpF3SjkddVIy5bRGRdWxHcCU0zKAqkvHcaI6VY6SVFf1",
+	"6RADH1UjKwSKjo7jtLFfnhA/6/YAccgWjT1+sZ+fWvKhGKejDEOuE3Ym7C+pm6u0zhXarsaF2tVZlYKt",
+	"MJzDFp0lC6pHyoodSifmin1Kh8iKfUqH66qLyY/V7oIN7gm14vDOMdpJV1dH7qSaY0msUg9hdZrVLI41",
+	"KjSs1qGq2q9UKaN8yHduqIpl2lm/pCp6ujrUZGNnh/LZvcr4ZTG/So819rLnpFu1yzrLKB3hq7R2j8RV",
+	"2q+x5AbTpVOKNtmSnUzo9XGsxu2uYtqJhrp2tWqXsjq3aq81GdOj7a7aZ72ZGu3DFTsWdumKHUp2ZCcf",
+	"VZ0Kq3SomfOrdqp4EVbpVnJddEvMqpK3kkx2XIy6SI5PQ1g7QE5kyXhWOJA/gMRe53rFB7Cmc73Bn15X",
+	"S9oT/ZargJwiHAuGBFAZ5DWic2QEqoOpzcnkvKhzm/udraNYFoFkHfU4n5hfr+oJ2c5r41LKdU/dggbv",
+	"/wlKMJdZTmL7aU8g66gMNM7xEiLEKMpyKdAIJXimnetDWuSq810b7Mrr/lQH+ouXdEMv6d/cBfriM3vx",
+	"mb34zL5+n9lTXWEvlvCLJfxiCb9Ywi+W8JexhAt/9GZm8Jq2mr543qqh5s//IcCTnHNtc709G6voAusp",
+	"eN0S5C2U2CAxfeuKNQDtxVtri8Wt6bqsPdiXT4yZtOO8XfrrEzUWa2vIwLNuXbXmmjdu0VlPah2bvXLV",
+	"ax+TSzraAsp82XlsZZyCni78GbQORV20u6R0YSyKvRU4beGwPJ9nxsuEmoTVWeZqbB9ecsCRmpWnlJpf",
+	"7HNG/ZKn1LSptGJ50twbVH0LCfeEpWKwCalMAvNNSkptMluTGBCVdKFrhPZaipeR0EK+0hVrVwEyxW6v",
+	"LDO9SrNy/yt4KK0X0s0anAdFF245k2s0nGM6A7Ghm3JLHuDMUtuKB1jAD9xbc/yKZkHg1kU5GJwj4wIJ",
+	"EBa23AEFoYu/naAxiU7QMD0+/iYU8If+B4zRfi1DMqPx8tSEVL/HQh7qnXJ48c5QUbs5p5wtDgI0tn5S",
+	"M6gC3Y4aoHGEJc6+ONoq+nlwdYkYRYyChi7vIXVthyGdxJje6U9H6IwtFia7plrG/vgE3QEkOCb3MD5A",
+	"IeZ8iSgzgPvKNyggOmlaUqV74PcSK/yq0fYEyl6Z+88WTxLce/NEWsAfp1m6UEZLYekmHL019e7rTpkO",
+	"1ujXi/ayUin8oH27uqlx0X4WJz8lXMhmpqtt34P6Pmw+m9c9hBOgkTG7FklTboKUmufwEKG6dxa9Qj5f",
+	"d74PzALDlHP90sK8sdhKkVdzc3CWO51qScNxLKAQcmHKBeMoZGkc6TcEE/t4IjpFHCYpiSO9JVFx4YAY",
+	"R24hl2DTugBrisTnOOfK0aCbvWERtpZGduTVtZYag9XI5t9jTqRJoxHTUmxh3TJctk8nLLuwCJurINVp",
+	"VorF3bTuQ+tCXTdPSy4NydideSWWkkgnfTfPrIicIw3mMz0bs8+Nv+73ZKU7nyfmq2h+Oa1m+ZLJ1LOX",
+	"4eu9e9fI2e6jd42JxifvO3/BLllyk5s4eV1wGo0sv4RqO8WxNhUX+NNIsjvQBTZaTDLJkta8Cs+fIENI",
+	"lmyasMCPtkLB9MolrRITsymN3jzO3+6xZiX/RP+tFDWUHYZGQbO6tNbga9p9psq1vYrMLK6iYssM/DEM",
+	"wZDq2mmICGPHuQqvNQ/GSFl+f9Zoh9Uf5r3ERbzERTzhadiTXnd9Re+tXgJAXgJAXgJA/s4BILt+5vJc",
+	"73vWCId4iXl5iXl5iXl5iXl5iXl55pgXP6G9ZnamJaKQLRbKDAYaQeS5ofhE5BmLwF/D5++eQqqurD/R",
+	"7Zej2+c78e39OnEzwpqCSEeN14DPUwjnaySmNZyeSMrGm8eK8uJ5g5MQCCHzcSnw94ROjXVa/QERnU6L",
+	"6MdKIZZAsfS+S3px2jcSPTd4d+Wx9x/0LZcyQrIk0Wuydu1L6r4q1Wo+h60n7/MrdV2bNcsA/8yk+0vs",
+	"xJobaNcb0lHxW3cj5lK8bMZuwhmv1vZ3Yt1S9mzDKcezhXM1JBmLUYjjeE9kd0p+dci48Z6xMKBay1+B",
+	"7BVP6FN3a4GZoFcdsc4MbaZNRnkTxkCkQA9zFkMTB+if18vxmzHYnkCYz1LFd6ItR69q2/Os5kuw2F+l",
+	"NGXhut8m5zkVKQ1ftDFh2wHSd/hwAjNCxTOdHH838o+2cOw0MUET8R0/aYcImmIS+/wqiyLE4+Xg2YDy",
+	"TUE0mxM9o0gTzV1feiPR90Sj34WIc3M75nsKZDq9cMOG3GBvObfJDpYiQU43L18oIL1vERT4aMriCGw0",
+	"cvl9RjUSqc4u1ZItNUTkISxPfj8GGV923Yj9gEmccn35OSUUx7dNdqeOvFo9eD3G67S2N8ZPXna9wF3x",
+	"nir3K5Tj+JpD98QOwgEzfiy/lWzYEc6LyGaeSbMzp/MywrQG3kDi6r4yUzpdXA7JUe3SzmGSggGa9tgq",
+	"Fxpqw+lLjFOUT60j8VI5Z5xILMk91PdZOyPvQviWWaX99jJv+bVJ5VIYiY+512HFtaR4me9yBGYzNrFY",
+	"p0qnBXqDNhfaG7LmkpCqBdrv/3h+eTs6v7m5uslrgc7wPehioAe6ZOjH68HtzXn/w+jjZf9f/Yv3/bfv",
+	"z6uksSVf0AMWKGZC+ijy7Arm18adW9EgNeE7dEfn4Kwt7pf5EmGXt9A+kQIVAB40M9saJK+saUWoq0Wa",
+	"Wz2kEKEHxu8InWXVa9QiXrylXt7bWUXkj9lL4q4Knc//kiB/5PyEapveJeuwCZMEufE1CCwwiSvPQb55",
+	"c+wrMWkrZbbiRLWpAqs7NgNoCeJAWCsxGQMWUj9ysD5sUzDJbA7XJfm6uqna80xsVI310beSjJcqkkCp",
+	"skgfrwgL95yChHEpEGnyut4aJXg1vd9YZGt0aVxCKdKmwZYvllRbzxdZzMupXY77feLB7VKsQg3vHq6G",
+	"tHq5Rlk/eyIrz3uaXR3ihqOwvUqure03suEepcbBM+l0f4V75VLU966ulLOKF162MIkCTNk5NrU5hosE",
+	"Ht4a9Lqo3b+AZ6/O6yi0UIt+auqR+x7NE4oiuEcLo+/VTwZTdLA+TTM2swoiqyKyupQK3FUQvLgtFVOv",
+	"VC8+fvOtDxIBYcqJXA7UiW2QOgHMgRf/+iHj0p9/uVVw6JYKPaZdPupcyqT3qAYldMr8FDabMyu1WQoG",
+	"QUmMpdoRR+jmfHCLFJ2xyduyIHlF7/xx4ZDmFQ33IxaKV9mfR4vo4AiZqpHFU0TDVESgCMIYc4jUAYxR",
+	"rrMMqdFZAqSfI2KpZ9OA9K8vgsojyvw9ZDGBmGMOWicRIBGbDukMqFqB2pHLBMQJGp/p1VvxOLYxaSil",
+	"hNE8b4RBkN2GIkBjpzjmeEjzvNLqxz2R17gsF5ws0k973nGOnbDIsYa0vLg9oXOWBAhwOEfO28tKGmqD",
+	"YlNsfcKipVrP+PPQ+OmGvRP0eagNqGEvQMPMhjJ/5Er1sPf4qMYa0tsSNvfHP57folcPwiZsISA0bkvY",
+	"qFXCTGkMQjh4HFKq36ZqXHTVwFRCYDyA8DAH4/DadhhnplqazDiOYEj3nVKk+t2srtWuNLiDI9RHekRl",
+	"4jm50Rd4iWaKU5Rcw3FOYzWvWptayZDqpZxUFmrS39TqcGIkCJ3FgCg86Ke/+6YypyXdZClBl/9U/zBU",
+	"NmMYBn/QiUF0CvcHIgDN8T2gCWhni0DsgWZotY+MGY/MYpe2q+owpLqHScSkDhuOSawWbkE6QoMkJtLK",
+	"civaqakgqrlxjmkUgwFYr0HvS93waEjfZngkJsOQ/UTo7EQxd2DyN2VJ1fWAWU51bsvFqoFQP9tYauVD",
+	"GilSUaZLpOpXygg+4VDGS00IB9uaxTJglKgjUlk9vXc5/2SyrBf07rPjoXd89ProWGuvCVCckN5J75uj",
+	"46NvlJzHcq7F7CuckFda8h3aYqefezPQakQu+tTJ33tPhCzqyuiDQSSMCtPlzfGx8XXYcp6fe/otZaj7",
+	"v/rdOk+NcOsy1/JZdC5FLcobHHVGpAWGJwwzEm34RjDF+h2df6YcdPNMyhxB6WKBdQnP2/LwioeyqyCh",
+	"t08qAO07tZyVqIIkZksdWHKghzN4TeX8VcjolMwcvNbPI3W2HiMJFFPzAB49wMTyyp5ADioRiXKp37++",
+	"QDiNiBKtgXZJWoG7GFIBIQd5hC4KjcKtLo3corGipuKorQfxNJ8pE2OCzKgWFDpShzKpNoVhyTKz/AhS",
+	"renMLH2XvFLM4mEUBe8hUXJBSkJnoqRr9E5+/c0l+y+6WDGacPYggCMKEAmlu6pB1Jr3KdNoc+g7Bxwb",
+	"Hce7ZX4E+ZNpsUMM2Bk8qzfQLRHjKAJ9YOi98d3xN88wecQeaCu630ECNAIaLpEBVHMboULqvDYLkJyE",
+	"wod1o7c3YfwD7BLbF5HaNXLpWzLJv21BAIU4jrVqVYxarH8xAd4uqT/YNjtERVHHrElGZ4BuAx9GOGpr",
+	"XQ+K9heY4hmMsr9jIuSBfv7LhAcp/SgyAPfy3GFvWbTcniDKxs88ho9lC0vyFB5r1Hj9TNTAkb5odYiC",
+	"8FQCf8A8ejp9+lGEsB24RhccRQc13n31WZn5F9GjDem1ieTKJDMPDB2qfRFGtnkzdoY8s8pm/Jn5DWdj",
+	"pQJKvfd//dwjCjylyGXpcE96Bqu9KuMFDiZca/xNZ3al37SqaJIelqnj+vF3tKd8VwUrbavn4g3r3NwZ",
+	"b5zphLA5b+wJxFkMNRYxYLi7jEUQdxwQpskuUadmaDseQixxzGa7UN81ArIJjDIvUIipUd3PqYDFJHYx",
+	"5qY5b8TZIGvk34p/pKCTVdq9SGgYpxH0iwzUBd7yBWq/X93Vp/bdzgjjZqpvIE1+2uZ42YQqjYexeQk+",
+	"yBNZ7kJ4lOb4QodyKb9oHdM2kRba1zmLUJY+HCmrMs4cLIxnEQdEKIPzYDNSVBn91efcZ956CJukIy6p",
+	"Srj6tm7Q2lxRpwhLicM5RNahp46yENT6qlmlnrrjB5IllYBNY78ri8JMgohE++XyghqRTVZE44KPn4s5",
+	"nPVsvPnKQsrXr2iSwXMR9TpP/d3uXO8F/DOf+ysQxx7+TyJSWRGk2s9pgwPUxs9jMNC+SUGf8W7eqvih",
+	"Fq/hOd3cTf/KJJc2F1hPYRS/uaUHz5LO7Mrm0pOsxSFvtjd5lg/YZ27Zb0YxtJc1Ys4etC+vnPOxdnmK",
+	"77QD/+lWmcYOwsimgs6TiCvOKvJBokSniEb7hh9GWasu9jFXOW2eGFOkva4slXFlr4RMCmP4A830ociR",
+	"nGOFFiKU3NZoQMeBE5svMZcHOjKgrnppFdyEKhfEbL5qP/bFongCfhZMSAPSAtNldpmVg6dOmwX+pMZE",
+	"r4+Pj5ugi8mCyF7FJrOX/sc20Kc5b/4uNUNDsWsTxOsVeomNNX8aZ+ph6sVpa/eE+0VOeJ8BvIacWoGV",
+	"X2UJGFsc9W4NASLQuJxscmxuBUpZbU1hATQup18fHxyhcxzOiyUPqRl1yuJYywnhr3mxeuGKIgDj58HV",
+	"pW1z6suda+cWaH9cytmpRqzoam7lijGJxvpOyyl0gUplLhSOhL45MDcMr79D4gjdZqU4AqURmksHi6VS",
+	"zQ6LzhgLqSWDVR+jAyXAxtkeH5+aO8U54Ag4eiBUGKComoIjyRgSMXtAkmnIUJogAdltrBHNQCPn0k7k",
+	"N3boAS+PzKVwduMeC6aaWzO/jh89Ti7Sc3e2mKdSoIg9UN91iXMV3ikv7YV6tns0dgyZM/ycZveQWTyT",
+	"hlSLHGLvBSLts7HyqIT0bYpMC0Z26T81Yp3YaiIaSeUiLZZdFM3MNZhDVLQ/YXKOFqnQJSTstLrSxbFi",
+	"iAXj8Jzngd5eumyPU+ViAjGjM4EkO0WYmrrkppG+3i0LAaSN/waQs5oOXsfd9996PXUd54KET9LIusNC",
+	"1BXjlwcMep8OhYDDqanf06AlZ/V9PKfFbS5+zGRW4BWyc42KPm3letSGG9KS5HPkna2+ozYlRkV1HqOY",
+	"mTwTAuFKMMq+WR8aZ+sbD6lZ3MQGgGhgDo4q0i4sVfypV/jZhmerOC3VnPneEshEahwOFADnVpyXCuFM",
+	"GbcXuSIvdpPHmOzyeJ2SuCOu4AfdokPwRYRDKBlfIg6xfh2mRLq+LM8izhBnTBYKmb6iZ6xRTbS+89V0",
+	"o3JYm0cgxHAPsb4xjolwoHhtRFkO/p6JagnnJI440CbgIkgq0LXKp12qhYo8bd5CtV4bf/gk/lZzVFTC",
+	"grT7apaR5qWdM+srLBv5VSGjLy+k/a23LiSqv2GhoMFv7AzdfI2zXrGtXXPHmR2ogUEUUhG2AV/F+p7K",
+	"L1cUitGUIoAdftFz7qv/jrAc5c12zzsOUr0MdAM4Ujh7Auf8Cci5lcOMwgMI2UVDDjjSG3/3tMsqjrVt",
+	"/p/yqmR/VvJlEDaQL0e3CBCLI0UBbdc+maQmFFfNDdFKG9Oie5d07aLojyAbCeqTzhOYMg75u47me/Va",
+	"kHu3Q0mmnDr+pDfHgetP2syd9AUPBovXnbuTbjXaqsk7XNujzOfGrfQMvGeKaO3Ev64Tpd+aJzW7cK2X",
+	"inU9s2e9XIZwPfd6qY7LzlzrA6BRUYLPWiE2G4m5q93XgHT50IVkya74w5Qm633hG5Ano/qCSuA8TaQX",
+	"x7bY2cEpItK45bQfsZTOAn0u0kqgPK3LYwdptCzeDW1uUrrDnWtH/xPfim3hvh9zaaMiTvUzEesGsaKA",
+	"3QN3XvEwjgaDc0PvmNzDf9qUgfe6wQ5PxWvOJt7zUDuRWkOmlcqccBaCEKZmnb4ZLgdI27jp3sln9Zeu",
+	"PN+63hvT4kss2JTF33JEeuNslEldS3ypw2241JkvOIo4JkqkHHRiPvflGz4WSHI8nZKwRIHyGMUrxl9/",
+	"e/zt8f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

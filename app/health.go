@@ -1,6 +1,7 @@
 package app
 
 import (
+	"sync"
 	"time"
 
 	"github.com/diminuendo/diminuendo/ports"
@@ -14,6 +15,11 @@ type HealthReport struct {
 	Connections    int
 	ActiveSessions int
 	Dependencies   map[string]ports.DependencyHealth
+	// Breakers is each upstream's circuit breaker state, by dependency.
+	Breakers map[string]string
+	Instance InstanceReport
+	// Reasons says why the status is not ok.
+	Reasons []string
 }
 
 // Health reports the instance's dependencies and load. It reads the last
@@ -24,6 +30,10 @@ type Health struct {
 	started     time.Time
 	version     string
 	connections func() int
+	rates       rate
+
+	mu   sync.Mutex
+	inst Instrumentation
 }
 
 // NewHealth builds the health use case. connections reports open client
@@ -35,7 +45,8 @@ func NewHealth(checkers []ports.HealthChecker, hub *Hub, version string) *Health
 // CountConnections sets the connection counter.
 func (h *Health) CountConnections(f func() int) { h.connections = f }
 
-// Report is healthy when every dependency is, degraded otherwise.
+// Report is ok when every dependency is and no budget is near its limit,
+// degraded otherwise.
 func (h *Health) Report() HealthReport {
 	r := HealthReport{Status: "ok", Version: h.version, Uptime: time.Since(h.started),
 		Connections: h.connections(), ActiveSessions: h.hub.ActiveSessions(), Dependencies: map[string]ports.DependencyHealth{}}
@@ -44,7 +55,15 @@ func (h *Health) Report() HealthReport {
 		r.Dependencies[c.Name()] = d
 		if d.Status != "ok" {
 			r.Status = "degraded"
+			r.Reasons = append(r.Reasons, c.Name()+" is "+d.Status)
 		}
+	}
+	r.Breakers = h.breakers()
+	var near []string
+	r.Instance, near = h.instance()
+	if len(near) > 0 {
+		r.Status = "degraded"
+		r.Reasons = append(r.Reasons, near...)
 	}
 	return r
 }

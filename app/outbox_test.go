@@ -116,3 +116,38 @@ func TestOutboxConcurrentPushKeepsPerProducerOrder(t *testing.T) {
 		t.Fatalf("delivered %d of 2000", len(w.frames))
 	}
 }
+
+// A batching outbox keeps one frame in flight and joins what queued behind
+// it with '\n', up to its batch size; a message holding a newline goes alone.
+func TestBatchOutboxJoinsQueuedMessages(t *testing.T) {
+	w := &recWriter{}
+	o := NewBatchOutbox(1<<20, 12, w.write, nil)
+	for _, m := range []string{"a1", "b2", "c3", "d4", "e5", "x\ny", "f6"} {
+		if !o.Push([]byte(m)) {
+			t.Fatalf("push %q refused", m)
+		}
+	}
+	if len(w.frames) != 1 {
+		t.Fatalf("writer holds %d frames, want 1 in flight", len(w.frames))
+	}
+	for len(w.frames) < 4 {
+		n := len(w.frames)
+		o.Sent()
+		if len(w.frames) != n+1 {
+			t.Fatalf("Sent handed %d frames, want 1", len(w.frames)-n)
+		}
+	}
+	o.Sent()
+	want := []string{"a1", "b2\nc3\nd4\ne5", "x\ny", "f6"}
+	if len(w.frames) != len(want) {
+		t.Fatalf("frames %q, want %q", w.frames, want)
+	}
+	for i, f := range w.frames {
+		if string(f) != want[i] {
+			t.Fatalf("frame %d = %q, want %q", i, f, want[i])
+		}
+	}
+	if o.Queued() != 0 {
+		t.Fatalf("queued %d bytes after draining", o.Queued())
+	}
+}

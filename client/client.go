@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,6 +53,20 @@ type conn struct {
 	wmu       sync.Mutex
 	lost      chan struct{} // closed when its reader ends
 	heartbeat time.Duration
+	batch     bool     // the gateway accepted BatchProtocol: a frame holds lines
+	rest      [][]byte // messages of the handshake's last frame not yet handled
+}
+
+// BatchProtocol is the subprotocol the client asks for: the gateway may then
+// put several messages into one frame, joined by '\n'.
+const BatchProtocol = "diminuendo.v1.batch"
+
+// messages splits a frame into its messages.
+func (w *conn) messages(b []byte) [][]byte {
+	if !w.batch {
+		return [][]byte{b}
+	}
+	return bytes.Split(b, []byte{'\n'})
 }
 
 func (w *conn) write(b []byte) error {
@@ -169,7 +185,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 			hasToken = true
 		}
 	}
-	ws, resp, err := c.opts.Dialer.DialContext(ctx, c.opts.URL, h)
+	d := *c.opts.Dialer
+	d.Subprotocols = append(slices.Clone(d.Subprotocols), BatchProtocol)
+	ws, resp, err := d.DialContext(ctx, c.opts.URL, h)
 	if err != nil {
 		if resp != nil {
 			return nil, refusal(resp, err)
@@ -177,7 +195,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	ws.SetReadLimit(16 << 20)
-	w := &conn{ws: ws, lost: make(chan struct{}), heartbeat: 30 * time.Second}
+	w := &conn{ws: ws, lost: make(chan struct{}), heartbeat: 30 * time.Second, batch: ws.Subprotocol() == BatchProtocol}
 	deadline := time.Now().Add(15 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -186,7 +204,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	defer stop()
 	for {
 		_ = ws.SetReadDeadline(deadline)
-		_, b, err := ws.ReadMessage()
+		_, frame, err := ws.ReadMessage()
 		if err != nil {
 			_ = ws.Close()
 			if ctx.Err() != nil {
@@ -194,38 +212,43 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 			}
 			return nil, fmt.Errorf("client: during the handshake: %w", err)
 		}
-		c.trace(false, b)
-		ev, err := parseEvent(b)
-		if err != nil {
-			continue
-		}
-		c.out.push(ev)
-		switch ev.Type {
-		case TypeWelcome:
-			var wm api.Welcome
-			_ = ev.Decode(&wm)
-			if wm.RequiresAuth && !hasToken {
+		w.rest = w.messages(frame)
+		for len(w.rest) > 0 {
+			b := w.rest[0]
+			w.rest = w.rest[1:]
+			c.trace(false, b)
+			ev, err := parseEvent(b)
+			if err != nil {
+				continue
+			}
+			c.out.push(ev)
+			switch ev.Type {
+			case TypeWelcome:
+				var wm api.Welcome
+				_ = ev.Decode(&wm)
+				if wm.RequiresAuth && !hasToken {
+					_ = ws.Close()
+					return nil, &Error{Code: "AUTH_REQUIRED", Message: "the gateway requires a token and Options.TokenSource gave none"}
+				}
+			case TypeConnected:
+				var cm api.Connected
+				if ev.Decode(&cm) == nil && cm.HeartbeatIntervalMs > 0 {
+					w.heartbeat = time.Duration(cm.HeartbeatIntervalMs) * time.Millisecond
+				}
+			case TypeAuthenticated:
+				var am api.Authenticated
+				if err := ev.Decode(&am); err != nil {
+					_ = ws.Close()
+					return nil, err
+				}
+				c.mu.Lock()
+				c.identity = am.Identity
+				c.mu.Unlock()
+				return w, nil
+			case TypeError:
 				_ = ws.Close()
-				return nil, &Error{Code: "AUTH_REQUIRED", Message: "the gateway requires a token and Options.TokenSource gave none"}
+				return nil, errorOf(ev)
 			}
-		case TypeConnected:
-			var cm api.Connected
-			if ev.Decode(&cm) == nil && cm.HeartbeatIntervalMs > 0 {
-				w.heartbeat = time.Duration(cm.HeartbeatIntervalMs) * time.Millisecond
-			}
-		case TypeAuthenticated:
-			var am api.Authenticated
-			if err := ev.Decode(&am); err != nil {
-				_ = ws.Close()
-				return nil, err
-			}
-			c.mu.Lock()
-			c.identity = am.Identity
-			c.mu.Unlock()
-			return w, nil
-		case TypeError:
-			_ = ws.Close()
-			return nil, errorOf(ev)
 		}
 	}
 }
@@ -383,19 +406,29 @@ func (c *Client) stop(err error) {
 // a heartbeat every heartbeatIntervalMs, so silence for 5 s longer than
 // that means the connection is dead.
 func (c *Client) read(w *conn) error {
+	rest := w.rest
+	w.rest = nil
+	for _, b := range rest {
+		c.trace(false, b)
+		if ev, err := parseEvent(b); err == nil {
+			c.handle(w, ev)
+		}
+	}
 	for {
 		_ = w.ws.SetReadDeadline(time.Now().Add(w.heartbeat + 5*time.Second))
-		_, b, err := w.ws.ReadMessage()
+		_, frame, err := w.ws.ReadMessage()
 		if err != nil {
 			return err
 		}
-		c.trace(false, b)
-		ev, err := parseEvent(b)
-		if err != nil {
-			c.opts.Logger.Warn("ignoring a frame", "err", err)
-			continue
+		for _, b := range w.messages(frame) {
+			c.trace(false, b)
+			ev, err := parseEvent(b)
+			if err != nil {
+				c.opts.Logger.Warn("ignoring a frame", "err", err)
+				continue
+			}
+			c.handle(w, ev)
 		}
-		c.handle(w, ev)
 	}
 }
 

@@ -227,7 +227,7 @@ func TestDevModeRefusesRemoteBind(t *testing.T) {
 	cmd = exec.CommandContext(ctx, bin)
 	cmd.Env, cmd.Dir = env("DEV_MODE_ALLOW_REMOTE=true"), t.TempDir()
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
-	pipe, err := cmd.StderrPipe()
+	pipe, err := cmd.StdoutPipe() // the log
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,7 +34,7 @@ func startGateway(t *testing.T, mutate func(*config.Config), extra ...fx.Option)
 	// The per-identity REST rate is raised: the suite's tests make many
 	// calls as one identity; TestRESTRateLimitPerIdentity holds the default.
 	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "SIM_STEP_DELAY=1ms", "LOG_LEVEL=warn", "SHUTDOWN_DRAIN=2s",
-		"REST_RATE_LIMIT=100000"})
+		"REST_RATE_LIMIT=100000", "DATA_DIR=" + t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +56,11 @@ type client struct {
 	t    *testing.T
 	c    *websocket.Conn
 	seen []map[string]any
+	// batch: the connection asked for batched frames; pending holds the
+	// rest of the last frame, perFrame how many messages each frame held.
+	batch    bool
+	pending  [][]byte
+	perFrame []int
 }
 
 func (g *gateway) dial(t *testing.T, header http.Header) *client {
@@ -69,6 +75,27 @@ func (g *gateway) dial(t *testing.T, header http.Header) *client {
 	c.SetReadLimit(16 << 20)
 	cl := &client{t: t, c: c}
 	t.Cleanup(func() { _ = c.Close() })
+	return cl
+}
+
+// dialBatch dials asking for batched frames (subprotocol
+// diminuendo.v1.batch) and consumes the dev-mode handshake.
+func (g *gateway) dialBatch(t *testing.T) *client {
+	t.Helper()
+	d := websocket.Dialer{Subprotocols: []string{"diminuendo.v1.batch"}, HandshakeTimeout: 10 * time.Second}
+	c, resp, err := d.Dial("ws://"+g.addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "diminuendo.v1.batch" {
+		t.Fatalf("Sec-WebSocket-Protocol %q, want diminuendo.v1.batch", got)
+	}
+	c.SetReadLimit(16 << 20)
+	cl := &client{t: t, c: c, batch: true}
+	t.Cleanup(func() { _ = c.Close() })
+	cl.expect("welcome")
+	cl.expect("connected")
+	cl.expect("authenticated")
 	return cl
 }
 
@@ -110,13 +137,25 @@ func (c *client) write(b []byte) {
 	}
 }
 
-// read returns the next frame, failing after timeout.
+// read returns the next message, failing after timeout. A batching
+// client's frame is split on '\n' and every line is one message; any other
+// client's frame must be exactly one JSON object.
 func (c *client) read(timeout time.Duration) (map[string]any, error) {
-	_ = c.c.SetReadDeadline(time.Now().Add(timeout))
-	_, b, err := c.c.ReadMessage()
-	if err != nil {
-		return nil, err
+	if len(c.pending) == 0 {
+		_ = c.c.SetReadDeadline(time.Now().Add(timeout))
+		_, b, err := c.c.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		if c.batch {
+			c.pending = bytes.Split(b, []byte{'\n'})
+		} else {
+			c.pending = [][]byte{b}
+		}
+		c.perFrame = append(c.perFrame, len(c.pending))
 	}
+	b := c.pending[0]
+	c.pending = c.pending[1:]
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("frame is not JSON: %s", b)

@@ -18,8 +18,19 @@ import (
 // duplicate, the same seq, field for field. Some of its absences outlast the
 // replay window, so those rejoins are served from Podium's history.
 //
-// RESUME_SEED=<n> replays a logged run.
+// RESUME_SEED=<n> replays a logged run. It runs twice: with one message
+// per frame, and with every client asking for batched frames, whose resume
+// must be exactly the same.
 func TestResumeRandomDisconnects(t *testing.T) {
+	t.Run("one message per frame", func(t *testing.T) {
+		resumeRandomDisconnects(t, func(g *gateway, t *testing.T) *client { return g.dialDev(t) })
+	})
+	t.Run("batched frames", func(t *testing.T) {
+		resumeRandomDisconnects(t, func(g *gateway, t *testing.T) *client { return g.dialBatch(t) })
+	})
+}
+
+func resumeRandomDisconnects(t *testing.T, dial func(*gateway, *testing.T) *client) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("RESUME_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -40,10 +51,10 @@ func TestResumeRandomDisconnects(t *testing.T) {
 		c.RateLimitMessages = 1000
 		c.SimStepDelay = time.Millisecond
 	})
-	steady := g.dialDev(t)
+	steady := dial(g, t)
 	id := steady.createSession("echo")["id"].(string)
 	epoch := steady.join(id, nil)["epoch"].(string)
-	flaky := g.dialDev(t)
+	flaky := dial(g, t)
 	flaky.join(id, nil)
 
 	var all, got held // the steady client's events, the flaky client's
@@ -54,7 +65,7 @@ func TestResumeRandomDisconnects(t *testing.T) {
 
 	rejoin := func() {
 		t.Helper()
-		flaky = g.dialDev(t)
+		flaky = dial(g, t)
 		cursor := got.last()
 		snap := flaky.join(id, map[string]any{"afterSeq": cursor, "epoch": epoch})
 		if snap["replayComplete"] != true || snap["epoch"] != epoch {

@@ -31,7 +31,7 @@ func TestTracingExportsSpans(t *testing.T) {
 	defer collector.Close()
 
 	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=error", "SIM_STEP_DELAY=1ms",
-		"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_SERVICE_NAME=trace-test-gateway"})
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_SERVICE_NAME=trace-test-gateway", "DATA_DIR=" + t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

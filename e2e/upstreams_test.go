@@ -197,8 +197,9 @@ func startProcess(t *testing.T, u upstreamEnv, env ...string) *process {
 	}, u.env()...), env...)
 	logs := &lockedBuffer{}
 	pr, pw := io.Pipe()
-	cmd.Stderr = io.MultiWriter(logs, pw)
-	cmd.Stdout = logs
+	// Logs go to stdout, startup failures to stderr: both are read.
+	out := io.MultiWriter(logs, pw)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	// Logger receives the adapter's logs (slog.Default() when nil).
 	Logger *slog.Logger
+	// Cache, when set, keeps the last good catalog across restarts, so a
+	// restart while Ensemble is down still lists the models.
+	Cache Cache
 
 	// MaxAttempts bounds the tries of one fetch (default 3).
 	MaxAttempts int

@@ -47,9 +47,13 @@ func (a *Adapter) Models(ctx context.Context) ([]domain.Model, error) {
 	}
 	ms, err := a.fetch(ctx)
 	if err != nil {
+		if ms, ok := a.warm(); ok {
+			return ms, nil
+		}
 		return nil, a.toDomain(err)
 	}
 	a.store(ms)
+	a.persist(ms)
 	return slices.Clone(ms), nil
 }
 
@@ -67,6 +71,9 @@ func (a *Adapter) Refresh(ctx context.Context) error {
 			a.mu.RLock()
 			loaded, at := a.loaded, a.fetchedAt
 			a.mu.RUnlock()
+			if !loaded {
+				_, loaded = a.warm()
+			}
 			if loaded {
 				a.log.Warn("ensemble catalog refresh failed; serving the last good catalog", "error", err.Error(), "age", time.Since(at).Round(time.Second))
 			} else {
@@ -76,6 +83,7 @@ func (a *Adapter) Refresh(ctx context.Context) error {
 		return a.toDomain(err)
 	}
 	a.store(ms)
+	a.persist(ms)
 	return nil
 }
 

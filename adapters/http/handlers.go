@@ -28,12 +28,18 @@ func (h *handlers) GetHealth(_ context.Context, _ api.GetHealthRequestObject) (a
 			e := d.Error
 			dh.Error = &e
 		}
+		if b, ok := r.Breakers[name]; ok {
+			bs := api.DependencyHealthBreaker(b)
+			dh.Breaker = &bs
+		}
 		deps[name] = dh
 	}
-	return api.GetHealth200JSONResponse{
+	out := api.Health{
 		Status: api.HealthStatus(r.Status), Version: r.Version, UptimeSeconds: float32(r.Uptime / time.Second),
 		Connections: r.Connections, ActiveSessions: r.ActiveSessions, Dependencies: deps,
-	}, nil
+	}
+	instanceHealth(&out, r)
+	return api.GetHealth200JSONResponse(out), nil
 }
 
 func (h *handlers) GetLivez(context.Context, api.GetLivezRequestObject) (api.GetLivezResponseObject, error) {

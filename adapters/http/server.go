@@ -228,6 +228,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				"code", string(kindStatus[de.Kind].code), "reason", de.Message)
 			return err
 		}
+		if err := domain.CheckTenantHint(id, auth.TenantHint(r)); err != nil {
+			return err
+		}
 		ctx := context.WithValue(r.Context(), identityKey{}, id)
 		if !exp.IsZero() {
 			ctx = context.WithValue(ctx, expiryKey{}, exp)

@@ -37,6 +37,10 @@ type Config struct {
 
 	// Logger receives the adapter's logs (slog.Default() when nil).
 	Logger *slog.Logger
+	// Dump, when set, records every stream frame (DEBUG_DUMP=podium).
+	Dump FrameDump
+	// Cache, when set, keeps the last agent-type listing across restarts.
+	Cache Cache
 	// MaxAttempts bounds the tries of an idempotent request (default 4).
 	MaxAttempts int
 	// RetryInitial is the first backoff pause, doubled per retry with

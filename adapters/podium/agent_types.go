@@ -37,6 +37,15 @@ func (a *Adapter) AgentTypes(ctx context.Context) ([]domain.AgentType, error) {
 	}
 	out, err := get[deploymentsResponse](ctx, a, nil, "api", "v1", "deployments")
 	if err != nil {
+		if c.types == nil && a.cfg.Cache != nil {
+			var disk []domain.AgentType
+			if at, ok := a.cfg.Cache.Load(agentTypesCache, &disk); ok && disk != nil {
+				// A restart while Podium is down still offers what it
+				// offered before; fetched stays zero, so the next call asks again.
+				a.log.Warn("podium deployments unavailable; serving the cached listing", "error", err.Error(), "cachedAt", at)
+				c.types = disk
+			}
+		}
 		if c.types != nil {
 			a.log.Warn("podium deployments unavailable; serving the last listing", "error", err.Error())
 			return append([]domain.AgentType(nil), c.types...), nil
@@ -54,5 +63,10 @@ func (a *Adapter) AgentTypes(ctx context.Context) ([]domain.AgentType, error) {
 	}
 	sort.Slice(types, func(i, j int) bool { return types[i].ID < types[j].ID })
 	c.types, c.fetched = types, time.Now()
+	if a.cfg.Cache != nil {
+		if err := a.cfg.Cache.Store(agentTypesCache, types); err != nil {
+			a.log.Warn("agent-type cache not written", "error", err.Error())
+		}
+	}
 	return append([]domain.AgentType(nil), types...), nil
 }

@@ -101,6 +101,9 @@ func (s *stream) run() {
 			err = rerr
 			return
 		}
+		if d := s.a.cfg.Dump; d != nil {
+			d.Frame("in", s.id, data)
+		}
 		ev, ok := s.a.event(s.id, data)
 		if !ok {
 			continue
@@ -148,6 +151,9 @@ func (s *stream) Send(ctx context.Context, cmd ports.AgentCommand) error {
 	b, err := json.Marshal(frame)
 	if err != nil {
 		return domain.Wrap(domain.KindInvalidMessage, "command cannot be encoded", err)
+	}
+	if d := s.a.cfg.Dump; d != nil {
+		d.Frame("out", s.id, b)
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.a.up.Timeout())
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 // conn is one client connection: its identity, its outbound queue and the
 // sessions it joined. It is the app.Subscriber of those sessions.
 type conn struct {
+	connLog
 	srv      *Server
 	ms       *melody.Session
 	id       string
@@ -82,6 +83,7 @@ func (c *conn) oversized(raw []byte) bool {
 // closeWith sends a close frame with code and reason through melody's writer,
 // behind any frames already handed to it.
 func (c *conn) closeWith(code int, reason string) {
+	c.noteClose(code)
 	_ = c.ms.CloseWithMsg(melody.FormatCloseMessage(code, reason))
 }
 

@@ -113,6 +113,7 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 // frame over the rate limit is refused. It reports whether to go on.
 func (s *Server) admit(c *conn, raw []byte) bool {
 	s.stats.Messages.Add(1)
+	c.noteIn(raw)
 	if int64(len(raw)) > s.cfg.MaxMessageBytes || c.oversized(raw) {
 		c.push(s.errorFrame(CodeMessageTooLarge, "frames are limited to 1 MiB", ""))
 		c.closeWith(CloseTooBig, "message too large")

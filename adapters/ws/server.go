@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/diminuendo/diminuendo/adapters/auth"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -85,6 +86,7 @@ type Server struct {
 	count    atomic.Int64
 	stats    *Stats
 	tracer   trace.Tracer
+	dump     FrameDump // nil: no dumps
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -113,6 +115,7 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    []string{BatchProtocol},
 		// Origins were checked before the upgrade, with our own error body.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -120,8 +123,10 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 	m.HandleDisconnect(s.onDisconnect)
 	m.HandleMessage(s.onMessage)
 	m.HandleMessageBinary(s.onBinary)
-	m.HandleSentMessage(func(ms *melody.Session, _ []byte) {
+	m.HandleClose(s.onClose)
+	m.HandleSentMessage(func(ms *melody.Session, b []byte) {
 		if c := connOf(ms); c != nil {
+			c.noteOut(b)
 			c.out.Sent()
 		}
 	})
@@ -132,6 +137,16 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 }
 
 const outboxInflight = 16
+
+// BatchProtocol is the WebSocket subprotocol a client names in
+// Sec-WebSocket-Protocol to receive batched frames: every message queued
+// for it while a frame is being written goes into the next frame, joined
+// by '\n'. A client that does not name it gets one message per frame.
+const BatchProtocol = "diminuendo.v1.batch"
+
+// batchFrameBytes bounds a batched frame, so one frame never holds a
+// connection's whole backlog.
+const batchFrameBytes = 64 << 10
 
 // Start runs the heartbeat.
 func (s *Server) Start() {
@@ -181,8 +196,14 @@ func (s *Server) Handle(c echo.Context) error {
 		// wire code (AUTH_FAILED, TOKEN_EXPIRED, AUTH_RATE_LIMITED ...).
 		return err
 	}
+	hint := auth.TenantHint(r)
+	if ident != nil {
+		if err := domain.CheckTenantHint(*ident, hint); err != nil {
+			return err
+		}
+	}
 	ip := clientIP(r)
-	keys := map[string]any{"ip": ip}
+	keys := map[string]any{"ip": ip, "tenantHint": hint}
 	if ident != nil {
 		keys["ident"] = *ident
 		keys["exp"] = exp
@@ -214,13 +235,18 @@ func (s *Server) onConnect(ms *melody.Session) {
 	ip, _ := ipv.(string)
 	cutv, _ := ms.Get("cut")
 	cut, _ := cutv.(*atomic.Int64)
-	c := &conn{srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
+	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: cut}
-	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, func() {
+	overflow := func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
 		s.stats.SlowConsumers.Add(1)
 		c.closeWith(CloseSlowConsumer, "slow consumer")
-	})
+	}
+	if ms.WebsocketConnection().Subprotocol() == BatchProtocol {
+		c.out = app.NewBatchOutbox(s.cfg.OutboxBytes, batchFrameBytes, ms.Write, overflow)
+	} else {
+		c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, overflow)
+	}
 	ms.Set("conn", c)
 	// The server speaks first, even to a connection it is about to refuse.
 	c.push(encode(api.Welcome{Type: api.WelcomeTypeWelcome, ProtocolVersion: ProtocolVersion,
@@ -257,6 +283,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	s.count.Add(-1)
 	if c := connOf(ms); c != nil {
 		c.release()
+		s.logClosed(c)
 	}
 }
 
@@ -269,6 +296,9 @@ func (s *Server) onError(ms *melody.Session, err error) {
 		return
 	}
 	if errors.Is(err, websocket.ErrReadLimit) {
+		if c := connOf(ms); c != nil {
+			c.noteClose(CloseTooBig)
+		}
 		s.log.Info("frame over the hard read limit; closed with 1009")
 	}
 }

@@ -48,6 +48,27 @@ func (e ApprovalResolvedEventType) Valid() bool {
 	}
 }
 
+// Defines values for DependencyHealthBreaker.
+const (
+	DependencyHealthBreakerClosed   DependencyHealthBreaker = "closed"
+	DependencyHealthBreakerHalfOpen DependencyHealthBreaker = "half-open"
+	DependencyHealthBreakerOpen     DependencyHealthBreaker = "open"
+)
+
+// Valid indicates whether the value is a known member of the DependencyHealthBreaker enum.
+func (e DependencyHealthBreaker) Valid() bool {
+	switch e {
+	case DependencyHealthBreakerClosed:
+		return true
+	case DependencyHealthBreakerHalfOpen:
+		return true
+	case DependencyHealthBreakerOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DependencyHealthStatus.
 const (
 	DependencyHealthStatusDegraded DependencyHealthStatus = "degraded"
@@ -818,6 +839,25 @@ type AuthConfig struct {
 	Domain string `json:"domain"`
 }
 
+// Budget defines model for Budget.
+type Budget struct {
+	Limit int64 `json:"limit"`
+
+	// Ratio used / limit
+	Ratio float32 `json:"ratio"`
+
+	// SetBy the variable that sets the limit
+	SetBy string `json:"setBy"`
+	Used  int64  `json:"used"`
+}
+
+// Budgets defines model for Budgets.
+type Budgets struct {
+	ActiveSessions Budget `json:"activeSessions"`
+	Connections    Budget `json:"connections"`
+	Memory         Budget `json:"memory"`
+}
+
 // CreateSessionRequest defines model for CreateSessionRequest.
 type CreateSessionRequest struct {
 	AgentType string  `json:"agentType"`
@@ -827,11 +867,16 @@ type CreateSessionRequest struct {
 
 // DependencyHealth defines model for DependencyHealth.
 type DependencyHealth struct {
-	CheckedAt *time.Time             `json:"checkedAt,omitempty"`
-	Error     *string                `json:"error,omitempty"`
-	LatencyMs *float32               `json:"latencyMs,omitempty"`
-	Status    DependencyHealthStatus `json:"status"`
+	// Breaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+	Breaker   *DependencyHealthBreaker `json:"breaker,omitempty"`
+	CheckedAt *time.Time               `json:"checkedAt,omitempty"`
+	Error     *string                  `json:"error,omitempty"`
+	LatencyMs *float32                 `json:"latencyMs,omitempty"`
+	Status    DependencyHealthStatus   `json:"status"`
 }
+
+// DependencyHealthBreaker the gateway's circuit breaker towards this dependency (absent for chronicle)
+type DependencyHealthBreaker string
 
 // DependencyHealthStatus defines model for DependencyHealth.Status.
 type DependencyHealthStatus string
@@ -913,14 +958,22 @@ type FileList struct {
 	SessionId string      `json:"sessionId"`
 }
 
-// Health defines model for Health.
+// Health The instance's dependencies and load. `degraded` when a dependency is not ok or a budget
+// is at 90% or more of its limit; `reasons` says which.
 type Health struct {
-	ActiveSessions int                         `json:"activeSessions"`
-	Connections    int                         `json:"connections"`
-	Dependencies   map[string]DependencyHealth `json:"dependencies"`
-	Status         HealthStatus                `json:"status"`
-	UptimeSeconds  float32                     `json:"uptimeSeconds"`
-	Version        string                      `json:"version"`
+	ActiveSessions int     `json:"activeSessions"`
+	Budgets        Budgets `json:"budgets"`
+	Connections    int     `json:"connections"`
+
+	// Dependencies podium, unison, ensemble, and chronicle when CHRONICLE_URL is set
+	Dependencies map[string]DependencyHealth `json:"dependencies"`
+	Instance     InstanceMetrics             `json:"instance"`
+
+	// Reasons why the status is not ok, e.g. "connections at 100% of MAX_CONNECTIONS"
+	Reasons       *[]string    `json:"reasons,omitempty"`
+	Status        HealthStatus `json:"status"`
+	UptimeSeconds float32      `json:"uptimeSeconds"`
+	Version       string       `json:"version"`
 }
 
 // HealthStatus defines model for Health.Status.
@@ -940,6 +993,28 @@ type Identity struct {
 	Role        Role     `json:"role"`
 	TenantId    string   `json:"tenantId"`
 	UserId      string   `json:"userId"`
+}
+
+// InstanceMetrics defines model for InstanceMetrics.
+type InstanceMetrics struct {
+	// ConnectionsByState open WebSocket connections by state (authenticating, authenticated)
+	ConnectionsByState map[string]int `json:"connectionsByState"`
+
+	// EventsInPerSecond sequenced events entering sessions
+	EventsInPerSecond float32 `json:"eventsInPerSecond"`
+
+	// EventsOutPerSecond frames handed to subscribers
+	EventsOutPerSecond float32 `json:"eventsOutPerSecond"`
+	Goroutines         int     `json:"goroutines"`
+
+	// HeapBytes live heap objects
+	HeapBytes int64 `json:"heapBytes"`
+
+	// RssBytes resident set size (0 where the platform does not report it)
+	RssBytes int64 `json:"rssBytes"`
+
+	// SessionsByState sessions live on this instance by state
+	SessionsByState map[string]int `json:"sessionsByState"`
 }
 
 // Member defines model for Member.

@@ -24,6 +24,17 @@ type Config struct {
 	DevMode  bool   `env:"DEV_MODE" envDefault:"false"`
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	DataDir  string `env:"DATA_DIR" envDefault:"./data"`
+	// LogFormat is json or text; empty means text in dev mode, json otherwise.
+	LogFormat string `env:"LOG_FORMAT"`
+	// Log files under DATA_DIR/logs rotate at LOG_FILE_MAX_MB, keeping
+	// LOG_FILE_BACKUPS compressed files for at most LOG_FILE_MAX_AGE_DAYS.
+	LogFileMaxMB      int `env:"LOG_FILE_MAX_MB" envDefault:"100"`
+	LogFileBackups    int `env:"LOG_FILE_BACKUPS" envDefault:"5"`
+	LogFileMaxAgeDays int `env:"LOG_FILE_MAX_AGE_DAYS" envDefault:"7"`
+	// DebugDump names the frame channels dumped under DATA_DIR/debug
+	// (podium, ws), each bounded by DEBUG_DUMP_MAX_MB and kept a day.
+	DebugDump      []string `env:"DEBUG_DUMP" envSeparator:","`
+	DebugDumpMaxMB int      `env:"DEBUG_DUMP_MAX_MB" envDefault:"50"`
 	// DevModeAllowRemote lets dev mode bind a non-loopback address.
 	DevModeAllowRemote bool     `env:"DEV_MODE_ALLOW_REMOTE" envDefault:"false"`
 	AllowedOrigins     []string `env:"ALLOWED_ORIGINS" envSeparator:","`
@@ -68,6 +79,9 @@ type Config struct {
 	// Budgets (DESIGN.md): going over one is a clear refusal.
 	MaxConnections    int `env:"MAX_CONNECTIONS" envDefault:"10000"`
 	MaxActiveSessions int `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
+	// MemoryLimit is the instance's memory budget, applied as the Go
+	// runtime's soft limit unless GOMEMLIMIT is set.
+	MemoryLimit ByteSize `env:"MEMORY_LIMIT" envDefault:"2GiB"`
 	// Per-tenant and per-user shares of the instance's budgets, so one
 	// tenant cannot take them all (0: no cap). A single-tenant deployment
 	// sets the tenant caps to the instance's.
@@ -223,7 +237,7 @@ func (c Config) Validate() error {
 	if c.RateLimitMessages < 1 || c.RateLimitWindow <= 0 {
 		return errors.New("WS_RATE_LIMIT and WS_RATE_WINDOW: must be positive")
 	}
-	return nil
+	return c.validateOps()
 }
 
 // Embedded reports whether the gateway runs its own simulated upstreams.

@@ -4,8 +4,6 @@ package root
 
 import (
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"go.uber.org/fx"
@@ -22,11 +20,13 @@ var Version = "0.1.0"
 func Options(cfg config.Config) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg),
-		fx.Provide(NewLogger),
+		opsModule,
 		fx.WithLogger(func(l *slog.Logger) fxevent.Logger {
 			// The graph's wiring is debug detail; failures still log as errors.
 			fl := &fxevent.SlogLogger{Logger: l.With("component", "fx")}
 			fl.UseLogLevel(slog.LevelDebug)
+			// A failed start is reported once, by Run, in one line.
+			fl.UseErrorLevel(slog.LevelDebug)
 			return fl
 		}),
 		// The WebSocket drain must finish inside fx's stop timeout.
@@ -42,6 +42,7 @@ func Options(cfg config.Config) fx.Option {
 		acpModule,
 		telemetryModule,
 		httpModule,
+		instanceHealthModule(cfg),
 		fx.Invoke(warnDevMode),
 	)
 }
@@ -49,24 +50,4 @@ func Options(cfg config.Config) fx.Option {
 // New returns the gateway application.
 func New(cfg config.Config, extra ...fx.Option) *fx.App {
 	return fx.New(Options(cfg), fx.Options(extra...))
-}
-
-// NewLogger logs JSON in production and text in dev mode, at LOG_LEVEL.
-func NewLogger(cfg config.Config) *slog.Logger {
-	var lvl slog.Level
-	switch strings.ToLower(cfg.LogLevel) {
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warn", "warning":
-		lvl = slog.LevelWarn
-	case "error":
-		lvl = slog.LevelError
-	default:
-		lvl = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	if cfg.DevMode {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }

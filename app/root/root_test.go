@@ -18,7 +18,7 @@ import (
 
 func devConfig(t *testing.T) config.Config {
 	t.Helper()
-	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=error"})
+	cfg, err := config.Parse([]string{"DEV_MODE=true", "HOST=127.0.0.1", "PORT=0", "LOG_LEVEL=error", "DATA_DIR=" + t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ var tracingModule = fx.Module("tracing",
 )
 
 var httpModule = fx.Module("http",
-	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, acps *acp.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, log *slog.Logger) (*httpadapter.Server, error) {
+	fx.Provide(func(lc fx.Lifecycle, cfg config.Config, hub *app.Hub, members *app.Members, files *app.Files, models *app.Models, agentTypes *app.AgentTypes, quotas *app.ConnectionQuotas, health *app.Health, v ports.TokenVerifier, lim ports.AuthLimiter, wss *ws.Server, acps *acp.Server, metrics *telemetry.Metrics, tr *telemetry.Tracing, up Upstreams, log *slog.Logger) (*httpadapter.Server, error) {
 		s, err := httpadapter.New(httpadapter.Config{Addr: cfg.Addr(), DevMode: cfg.DevMode, AllowedOrigins: cfg.AllowedOrigins, Version: Version, ReadTimeout: cfg.HTTPReadTimeout},
 			hub, health, v, lim, wss.Handle, log.With("component", "http"))
 		if err != nil {
@@ -116,7 +116,7 @@ var httpModule = fx.Module("http",
 				if err := s.Start(); err != nil {
 					return err
 				}
-				log.Info("diminuendo listening", "url", "http://"+s.Addr(), "ws", "ws://"+s.Addr()+"/ws", "devMode", cfg.DevMode)
+				log.Info("diminuendo listening", startLine(cfg, up, s.Addr())...)
 				return nil
 			},
 			OnStop: s.Stop,

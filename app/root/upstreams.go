@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/diminuendo/diminuendo/adapters/datadir"
 	"github.com/diminuendo/diminuendo/adapters/ensemble"
 	"github.com/diminuendo/diminuendo/adapters/ensemble/ensemblesim"
 	"github.com/diminuendo/diminuendo/adapters/podium"
@@ -122,9 +123,13 @@ const unisonConns = 64
 
 var podiumModule = fx.Module("podium",
 	fx.Provide(fx.Annotate(
-		func(cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*podium.Adapter, error) {
-			return podium.New(podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
-				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log}, upstreamClient(tr, 0))
+		func(cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger, dumps *datadir.Dumps, cache *datadir.Cache) (*podium.Adapter, error) {
+			pc := podium.Config{BaseURL: up.PodiumURL, APIKey: cfg.PodiumAPIKey, SecretsKey: cfg.PodiumSecretsKey,
+				ChronicleURL: cfg.ChronicleURL, BreakerCooldown: cfg.PodiumBreakerCooldown, Logger: log, Cache: cache}
+			if dumps.On("podium") {
+				pc.Dump = dumps.Channel("podium")
+			}
+			return podium.New(pc, upstreamClient(tr, 0))
 		},
 		fx.As(fx.Self()), fx.As(new(ports.AgentRuntime)), fx.As(new(ports.Workspace)),
 	)),
@@ -135,8 +140,8 @@ var podiumModule = fx.Module("podium",
 
 var ensembleModule = fx.Module("ensemble",
 	fx.Provide(fx.Annotate(
-		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger) (*ensemble.Adapter, error) {
-			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log}, upstreamClient(tr, 0))
+		func(lc fx.Lifecycle, cfg config.Config, up Upstreams, tr *telemetry.Tracing, log *slog.Logger, cache *datadir.Cache) (*ensemble.Adapter, error) {
+			a, err := ensemble.New(ensemble.Config{BaseURL: up.EnsembleURL, APIKey: cfg.EnsembleAPIKey, Logger: log, Cache: cache}, upstreamClient(tr, 0))
 			if err != nil {
 				return nil, err
 			}

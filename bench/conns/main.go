@@ -13,6 +13,11 @@
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -runs 3
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -idp -runs 3
 //
+// With -floor bin/floor every run is followed by one of the raw floor
+// (bench/floor, no authentication, a plain WebSocket connection), a fresh
+// process each, and the tool prints the floor's figures and the gateway's
+// ratios to them.
+//
 // Everything is bounded by -timeout; the gateway listens on 127.0.0.1 only.
 package main
 
@@ -25,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,6 +54,7 @@ type options struct {
 	settle      time.Duration
 	timeout     time.Duration
 	env         gateway.EnvFlag
+	floor       string
 }
 
 func main() {
@@ -61,6 +68,7 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait this long before each RSS reading")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
 	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
+	flag.StringVar(&o.floor, "floor", "", "path to a built bench/floor binary: alternate it with the gateway and print the ratios")
 	flag.Parse()
 	if o.n < 1 || o.n > 15000 || o.concurrency < 1 || o.concurrency > 256 || o.runs < 1 || o.runs > 10 {
 		fmt.Fprintln(os.Stderr, "conns: -n must be 1-15000, -c 1-256, -runs 1-10")
@@ -108,7 +116,9 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		defer p.Close()
-		env = []string{"DEV_MODE=false", "AUTH0_DOMAIN=" + iss, "AUTH0_AUDIENCE=" + idp.DefaultAudience}
+		// Every token is of one tenant: lift its connection quota to the load.
+		env = []string{"DEV_MODE=false", "AUTH0_DOMAIN=" + iss, "AUTH0_AUDIENCE=" + idp.DefaultAudience,
+			fmt.Sprintf("MAX_CONNECTIONS_PER_TENANT=%d", o.n+1)}
 		t0 := time.Now()
 		tokens, err = mintTokens(ctx, p, o.n+1)
 		if err != nil {
@@ -144,9 +154,9 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("baseline: %d goroutines with no connection\n", g0)
 	}
 
-	var results []result
+	var results, floors []result
 	for i := 0; i < o.runs; i++ {
-		r, err := once(ctx, o, env, tokens, g0)
+		r, err := once(ctx, o, o.gateway, env, tokens, g0)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -161,6 +171,17 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("run %d: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p50 %.1f ms, p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn (peak %.1f MiB); threads %d; goroutines %s\n       connect-phase CPU %s\n",
 			i+1, o.n, r.connectDur.Round(time.Millisecond), r.rate, r.cpu, r.perCPU, r.hsP50, r.hsP99,
 			float64(r.rss0.RSSKiB)/1024, float64(r.rss1.RSSKiB)/1024, r.perConnKiB, float64(r.rss1.HWMKiB)/1024, r.rss1.Threads, g, r.share)
+		if o.floor != "" {
+			fo := o
+			fo.goroutines = false
+			f, err := once(ctx, fo, o.floor, nil, nil, 0)
+			if err != nil {
+				return fmt.Errorf("run %d (floor): %w", i+1, err)
+			}
+			floors = append(floors, f)
+			fmt.Printf("run %d floor: connect %d in %v = %.0f conn/s, CPU %v = %.0f conn per CPU-second; RSS %.1f -> %.1f MiB = %.1f KiB/conn\n",
+				i+1, o.n, f.connectDur.Round(time.Millisecond), f.rate, f.cpu, f.perCPU, float64(f.rss0.RSSKiB)/1024, float64(f.rss1.RSSKiB)/1024, f.perConnKiB)
+		}
 	}
 	med := func(f func(result) float64) float64 {
 		xs := make([]float64, len(results))
@@ -180,12 +201,34 @@ func run(ctx context.Context, o options) error {
 			med(func(r result) float64 { return r.heapPerConn }), med(func(r result) float64 { return r.stackPerConn }))
 	}
 	fmt.Println()
+	if len(floors) > 0 {
+		span := func(rs []result, f func(result) float64) (float64, float64, float64) {
+			v := make([]float64, len(rs))
+			for i, r := range rs {
+				v[i] = f(r)
+			}
+			return stats.Median(v), slices.Min(v), slices.Max(v)
+		}
+		perConn := func(r result) float64 { return r.perConnKiB }
+		rate := func(r result) float64 { return r.rate }
+		cpuPer := func(r result) float64 { return 1e6 / max(r.perCPU, 1) }
+		gk, _, _ := span(results, perConn)
+		fk, fkl, fkh := span(floors, perConn)
+		gr, _, _ := span(results, rate)
+		fr, frl, frh := span(floors, rate)
+		gc, _, _ := span(results, cpuPer)
+		fc, fcl, fch := span(floors, cpuPer)
+		fmt.Printf("FLOOR n=%d runs=%d: RSS/conn %.1f KiB [%.1f-%.1f]; connect rate %.0f conn/s [%.0f-%.0f]; CPU per connect %.0f µs [%.0f-%.0f]\n",
+			o.n, o.runs, fk, fkl, fkh, fr, frl, frh, fc, fcl, fch)
+		fmt.Printf("RATIO gateway/floor: RSS/conn %.2f, connect rate %.2f, CPU per connect %.2f\n", gk/fk, gr/fr, gc/fc)
+	}
 	return nil
 }
 
-// once starts a fresh gateway, measures it and ends it.
-func once(ctx context.Context, o options, env, tokens []string, g0 int) (r result, err error) {
-	gw, err := gateway.Start(ctx, o.gateway, env...)
+// once starts a fresh gateway (or floor), measures it and ends it.
+func once(ctx context.Context, o options, bin string, env, tokens []string, g0 int) (r result, err error) {
+	floor := bin == o.floor
+	gw, err := gateway.Start(ctx, bin, env...)
 	if err != nil {
 		return r, err
 	}
@@ -193,7 +236,7 @@ func once(ctx context.Context, o options, env, tokens []string, g0 int) (r resul
 
 	// Warm up: one connection through the whole path (in JWT mode this
 	// fetches discovery and the JWKS once, as a long-running gateway has).
-	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n))
+	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), floor)
 	if err != nil {
 		return r, fmt.Errorf("warm-up connection: %w; gateway log: %s", err, gw.Tail())
 	}
@@ -232,7 +275,7 @@ func once(ctx context.Context, o options, env, tokens []string, g0 int) (r resul
 				if i >= o.n || cctx.Err() != nil {
 					return
 				}
-				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i))
+				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), floor)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
 					return
@@ -318,11 +361,14 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize
 // connect opens one connection and completes the protocol handshake: in dev
 // mode the server authenticates at once; with a token the client sends
 // authenticate after welcome. It returns the time to "authenticated".
-func connect(ctx context.Context, url, token string) (*websocket.Conn, time.Duration, error) {
+func connect(ctx context.Context, url, token string, floor bool) (*websocket.Conn, time.Duration, error) {
 	t0 := time.Now()
 	c, _, err := dialer.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, 0, err
+	}
+	if floor {
+		return c, time.Since(t0), nil // the floor has no protocol handshake
 	}
 	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
 	for {

@@ -14,18 +14,30 @@
 //
 //	go run ./bench/fanout -gateway bin/diminuendo -sessions 20 -clients 5 -turns 3 -runs 3
 //
+// With -floor bin/floor every round also runs the raw floor (bench/floor)
+// on the same shape: as many topics and subscribers, each turn published as
+// as many pre-encoded events of the gateway's mean frame size (at the pace
+// the gateway's session streamed when -step-delay > 0). With -batch the
+// gateway's clients ask for batched frames (subprotocol diminuendo.v1.batch);
+// -batch both runs the gateway both ways. Rounds alternate the targets, each
+// a fresh process, and the tool prints every target's medians and ranges
+// and each gateway variant's ratio to the floor.
+//
 // Everything is bounded by -timeout; the gateway listens on 127.0.0.1 only.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +62,25 @@ type options struct {
 	runs      int
 	timeout   time.Duration
 	env       gateway.EnvFlag
+	floor     string
+	batch     string
+	interval  time.Duration
+}
+
+// target is what one run measures: the gateway (plain or batched frames)
+// or the floor.
+type target struct {
+	name  string
+	floor bool
+	batch bool
+}
+
+// shape is how the floor reproduces the gateway's run: events per turn,
+// their mean size and the pace between them.
+type shape struct {
+	events   int
+	bytes    int
+	interval time.Duration
 }
 
 func main() {
@@ -64,10 +95,15 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
 	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
+	flag.StringVar(&o.floor, "floor", "", "path to a built bench/floor binary: every round also runs the floor on the same shape and the ratios are printed")
+	flag.StringVar(&o.batch, "batch", "off", "gateway clients ask for batched frames: off, on, or both (two gateway runs per round)")
+	flag.DurationVar(&o.interval, "floor-interval", -1, "pace of the floor's events; <0: the gateway's own pace when -step-delay > 0, else as fast as possible")
 	flag.Parse()
 	switch {
-	case o.sessions < 1 || o.sessions > 1000, o.clients < 1 || o.clients > 64, o.sessions*o.clients > 15000:
-		fail(2, "-sessions must be 1-1000, -clients 1-64 (the gateway's subscriber cap), at most 15000 connections")
+	case o.sessions < 1 || o.sessions > 1000, o.clients < 1 || o.clients > 1000, o.sessions*o.clients > 15000:
+		fail(2, "-sessions must be 1-1000, -clients 1-1000, at most 15000 connections")
+	case o.batch != "off" && o.batch != "on" && o.batch != "both":
+		fail(2, "-batch must be off, on or both")
 	case o.turns < 1 || o.turns > 40:
 		fail(2, "-turns must be 1-40 (the driving client stays under the default 60 messages / 10 s)")
 	case o.textBytes < 1 || o.textBytes > 512*1024:
@@ -91,6 +127,10 @@ func fail(code int, msg string) {
 }
 
 type result struct {
+	frames   int64         // WebSocket frames that carried the events
+	bytes    int64         // bytes of the sequenced events
+	perTurn  int           // events per turn in session 0
+	pace     time.Duration // mean ts step between session 0's events
 	events   int64
 	wall     time.Duration
 	cpu      time.Duration
@@ -107,28 +147,93 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("gateway: %s; dev mode, embedded simulators, SIM_STEP_DELAY=%v %s\n", o.gateway, o.stepDelay, o.env.String())
 	fmt.Printf("load: %d sessions × %d clients = %d connections; %d turns of %d bytes on %q per session; %d run(s)\n",
 		o.sessions, o.clients, o.sessions*o.clients, o.turns, o.textBytes, o.agent, o.runs)
-	var rs []result
+	var targets []target
+	if o.batch != "on" {
+		targets = append(targets, target{name: "gateway"})
+	}
+	if o.batch != "off" {
+		targets = append(targets, target{name: "gateway+batch", batch: true})
+	}
+	if o.floor != "" {
+		fmt.Printf("floor: %s; alternating with the gateway, a fresh process each run\n", o.floor)
+		targets = append(targets, target{name: "floor", floor: true})
+	}
+	rs := make(map[string][]result)
+	var sh shape
 	for i := 0; i < o.runs; i++ {
-		r, err := once(ctx, o)
-		if err != nil {
-			return fmt.Errorf("run %d: %w", i+1, err)
+		for _, tg := range targets {
+			r, err := once(ctx, o, tg, sh)
+			if err != nil {
+				return fmt.Errorf("run %d (%s): %w", i+1, tg.name, err)
+			}
+			if !tg.floor {
+				sh = shapeOf(o, r)
+			}
+			rs[tg.name] = append(rs[tg.name], r)
+			fmt.Printf("run %d %s: %d events delivered in %d frames in %v = %.0f events/s; CPU %v = %.2f µs per delivery; latency ms p50 %.1f p95 %.1f p99 %.1f max %.1f; RSS %.1f MiB; every client gapless\n       CPU %s\n",
+				i+1, tg.name, r.events, r.frames, r.wall.Round(time.Millisecond), r.rate, r.cpu.Round(10*time.Millisecond), cpuPer(r), r.p50, r.p95, r.p99, r.max, r.rssMiB, r.share)
 		}
-		rs = append(rs, r)
-		fmt.Printf("run %d: %d events delivered in %v = %.0f events/s; gateway CPU %v = %.0f events per CPU-second; latency ms p50 %.1f p95 %.1f p99 %.1f max %.1f; RSS %.1f MiB; every client gapless\n       CPU %s\n",
-			i+1, r.events, r.wall.Round(time.Millisecond), r.rate, r.cpu.Round(10*time.Millisecond), r.perCPU, r.p50, r.p95, r.p99, r.max, r.rssMiB, r.share)
 	}
-	med := func(f func(result) float64) float64 {
-		xs := make([]float64, len(rs))
-		for i, r := range rs {
-			xs[i] = f(r)
+	type metric struct {
+		name string
+		f    func(result) float64
+	}
+	metrics := []metric{
+		{"deliveries/s", func(r result) float64 { return r.rate }},
+		{"CPU µs/delivery", cpuPer},
+		{"p50 ms", func(r result) float64 { return r.p50 }},
+		{"p99 ms", func(r result) float64 { return r.p99 }},
+		{"deliveries/frame", func(r result) float64 { return float64(r.events) / float64(max(r.frames, 1)) }},
+	}
+	summary := func(xs []result, f func(result) float64) (med, lo, hi float64) {
+		v := make([]float64, len(xs))
+		for i, r := range xs {
+			v[i] = f(r)
 		}
-		return stats.Median(xs)
+		return stats.Median(v), slices.Min(v), slices.Max(v)
 	}
-	fmt.Printf("RESULT sessions=%d clients=%d turns=%d text=%d step=%v runs=%d: median %.0f events/s, %.0f events per gateway CPU-second; median latency ms p50 %.1f p95 %.1f p99 %.1f\n",
-		o.sessions, o.clients, o.turns, o.textBytes, o.stepDelay, o.runs,
-		med(func(r result) float64 { return r.rate }), med(func(r result) float64 { return r.perCPU }),
-		med(func(r result) float64 { return r.p50 }), med(func(r result) float64 { return r.p95 }), med(func(r result) float64 { return r.p99 }))
+	fmt.Printf("RESULT sessions=%d clients=%d turns=%d text=%d step=%v runs=%d (median [min-max])\n",
+		o.sessions, o.clients, o.turns, o.textBytes, o.stepDelay, o.runs)
+	for _, tg := range targets {
+		fmt.Printf("  %-14s", tg.name)
+		for _, m := range metrics {
+			med, lo, hi := summary(rs[tg.name], m.f)
+			fmt.Printf("  %s %.4g [%.4g-%.4g]", m.name, med, lo, hi)
+		}
+		fmt.Println()
+	}
+	if o.floor != "" {
+		for _, tg := range targets[:len(targets)-1] {
+			fmt.Printf("RATIO %s/floor:", tg.name)
+			for _, m := range metrics[:4] {
+				g, _, _ := summary(rs[tg.name], m.f)
+				f, _, _ := summary(rs["floor"], m.f)
+				fmt.Printf("  %s %.2f", m.name, g/f)
+			}
+			fmt.Println()
+		}
+	}
 	return nil
+}
+
+func cpuPer(r result) float64 {
+	if r.events == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.events)
+}
+
+// shapeOf is the floor's version of the gateway's run r.
+func shapeOf(o options, r result) shape {
+	sh := shape{events: max(r.perTurn, 1), bytes: int(r.bytes / max(r.events, 1)), interval: o.interval}
+	if sh.interval < 0 {
+		sh.interval = 0
+		if o.stepDelay > 0 {
+			// The gateway's pace: the mean step between its events' ts.
+			sh.interval = r.pace
+		}
+	}
+	return sh
 }
 
 // client is one connection joined to one session. Its fields after join
@@ -143,6 +248,9 @@ type client struct {
 	bad     []string // gaps, duplicates, error frames, early closes (first few)
 	nbad    int
 	lat     []float64 // ms, receive time minus ts
+	frames  int64
+	bytes   int64
+	ts0, ts int64 // ts of the first and the last sequenced event
 	lastRx  time.Time
 	turns   chan uint64 // driver only: seq of each turn_complete
 	refused chan string // driver only: the first error frame
@@ -167,7 +275,7 @@ type frame struct {
 func (cl *client) read(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for {
-		_, b, err := cl.c.ReadMessage()
+		_, data, err := cl.c.ReadMessage()
 		now := time.Now()
 		if err != nil {
 			if !cl.closing.Load() {
@@ -178,10 +286,24 @@ func (cl *client) read(wg *sync.WaitGroup) {
 			}
 			return
 		}
+		counted := false
+		for b := range bytes.SplitSeq(data, []byte{'\n'}) {
+			if cl.message(b, now) && !counted {
+				cl.frames++
+				counted = true
+			}
+		}
+	}
+}
+
+// message checks one server message (a frame, or one line of a batched
+// frame); true if it was a sequenced event.
+func (cl *client) message(b []byte, now time.Time) bool {
+	{
 		var f frame
 		if err := json.Unmarshal(b, &f); err != nil {
 			cl.problem("undecodable frame: %v", err)
-			continue
+			return false
 		}
 		if f.Type == "error" {
 			cl.problem("error frame %s: %s", f.Code, f.Message)
@@ -191,16 +313,21 @@ func (cl *client) read(wg *sync.WaitGroup) {
 				default:
 				}
 			}
-			continue
+			return false
 		}
 		if f.Seq == 0 {
-			continue // unsequenced: session_state, heartbeat
+			return false // unsequenced: session_state, heartbeat
 		}
 		if prev := cl.last.Load(); f.Seq != prev+1 {
 			cl.problem("seq %d after %d (%s)", f.Seq, prev, f.Type)
 		}
 		cl.last.Store(f.Seq)
+		if cl.count == 0 {
+			cl.ts0 = f.TS
+		}
+		cl.ts = f.TS
 		cl.count++
+		cl.bytes += int64(len(b))
 		cl.lastRx = now
 		cl.lat = append(cl.lat, float64(now.UnixMicro())/1000-float64(f.TS))
 		if f.Type == "turn_complete" && cl.turns != nil {
@@ -210,11 +337,23 @@ func (cl *client) read(wg *sync.WaitGroup) {
 				cl.problem("unexpected extra turn_complete at seq %d", f.Seq)
 			}
 		}
+		return true
 	}
 }
 
-func once(ctx context.Context, o options) (r result, err error) {
-	gw, err := gateway.Start(ctx, o.gateway, append([]string{"DEV_MODE=true", "SIM_STEP_DELAY=" + o.stepDelay.String()}, o.env...)...)
+func once(ctx context.Context, o options, tg target, sh shape) (r result, err error) {
+	var gw *gateway.Proc
+	if tg.floor {
+		gw, err = gateway.Start(ctx, o.floor)
+	} else {
+		env := []string{"DEV_MODE=true", "SIM_STEP_DELAY=" + o.stepDelay.String()}
+		if o.clients > 16 {
+			// Dev mode is one user: lift the per-user and per-session caps.
+			n := strconv.Itoa(o.clients)
+			env = append(env, "SESSION_MAX_SUBSCRIBERS="+n, "SESSION_MAX_SUBSCRIBERS_PER_USER="+n)
+		}
+		gw, err = gateway.Start(ctx, o.gateway, append(env, o.env...)...)
+	}
 	if err != nil {
 		return r, err
 	}
@@ -242,7 +381,11 @@ func once(ctx context.Context, o options) (r result, err error) {
 		go func(s int) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			setup <- setupSession(ctx, gw.WS, o, s, &ids[s], &all[s], &closing, &readers)
+			if tg.floor {
+				setup <- setupTopic(ctx, gw.WS, o, s, &all[s], &closing, &readers)
+				return
+			}
+			setup <- setupSession(ctx, gw.WS, o, tg.batch, s, &ids[s], &all[s], &closing, &readers)
 		}(s)
 	}
 	for s := 0; s < o.sessions; s++ {
@@ -264,7 +407,16 @@ func once(ctx context.Context, o options) (r result, err error) {
 	final := make([]uint64, o.sessions)
 	drive := make(chan error, o.sessions)
 	for s := 0; s < o.sessions; s++ {
-		go func(s int) { drive <- driveSession(ctx, all[s][0], ids[s], text, o.turns, &final[s]) }(s)
+		go func(s int) {
+			start := func(t int) error {
+				msg, _ := json.Marshal(map[string]string{"type": "run_turn", "sessionId": ids[s], "text": fmt.Sprintf("turn %d: %s", t+1, text)})
+				return all[s][0].c.WriteMessage(websocket.TextMessage, msg)
+			}
+			if tg.floor {
+				start = func(int) error { return publish(ctx, gw.URL, s, sh) }
+			}
+			drive <- driveSession(ctx, all[s][0], fmt.Sprint(s), start, o.turns, &final[s])
+		}(s)
 	}
 	for s := 0; s < o.sessions; s++ {
 		if e := <-drive; e != nil && err == nil {
@@ -313,6 +465,8 @@ func once(ctx context.Context, o options) (r result, err error) {
 					s, k, cl.count, want, cl.first+1, final[s], cl.last.Load(), cl.nbad, strings.Join(cl.bad, "; ")))
 			}
 			r.events += cl.count
+			r.frames += cl.frames
+			r.bytes += cl.bytes
 			lat = append(lat, cl.lat...)
 			if cl.lastRx.After(end) {
 				end = cl.lastRx
@@ -328,6 +482,10 @@ func once(ctx context.Context, o options) (r result, err error) {
 		}
 		return r, fmt.Errorf("EVENTS LOST OR OUT OF ORDER:\n  %s", strings.Join(problems, "\n  "))
 	}
+	r.perTurn = int(final[0]-all[0][0].first) / o.turns
+	if d := all[0][0]; d.count > 1 {
+		r.pace = time.Duration(d.ts-d.ts0) * time.Millisecond / time.Duration(d.count-1)
+	}
 	r.wall = end.Sub(start)
 	r.cpu = cpu1 - cpu0
 	r.rate = float64(r.events) / r.wall.Seconds()
@@ -339,10 +497,50 @@ func once(ctx context.Context, o options) (r result, err error) {
 	return r, nil
 }
 
-func setupSession(ctx context.Context, url string, o options, s int, id *string, out *[]*client, closing *atomic.Bool, readers *sync.WaitGroup) error {
+// setupTopic connects the clients of topic s of the floor.
+func setupTopic(ctx context.Context, url string, o options, s int, out *[]*client, closing *atomic.Bool, readers *sync.WaitGroup) error {
 	cs := make([]*client, 0, o.clients)
 	for k := 0; k < o.clients; k++ {
-		c, err := dial(ctx, url)
+		c, _, err := dialer.DialContext(ctx, fmt.Sprintf("%s?topic=%d", url, s), nil)
+		if err != nil {
+			closeAll(cs)
+			return fmt.Errorf("topic %d client %d: %w", s, k, err)
+		}
+		cl := &client{c: c, session: s, closing: closing}
+		if k == 0 {
+			cl.turns = make(chan uint64, o.turns+1)
+			cl.refused = make(chan string, 1)
+		}
+		cs = append(cs, cl)
+		readers.Add(1)
+		go cl.read(readers)
+	}
+	*out = cs
+	return nil
+}
+
+// publish has the floor send one turn's events to topic s.
+func publish(ctx context.Context, base string, s int, sh shape) error {
+	url := fmt.Sprintf("%s/publish?topic=%d&events=%d&bytes=%d&interval=%s", base, s, sh.events, sh.bytes, sh.interval)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("floor publish: %s", resp.Status)
+	}
+	return nil
+}
+
+func setupSession(ctx context.Context, url string, o options, batch bool, s int, id *string, out *[]*client, closing *atomic.Bool, readers *sync.WaitGroup) error {
+	cs := make([]*client, 0, o.clients)
+	for k := 0; k < o.clients; k++ {
+		c, err := dial(ctx, url, batch)
 		if err != nil {
 			closeAll(cs)
 			return fmt.Errorf("session %d client %d: %w", s, k, err)
@@ -389,10 +587,9 @@ func setupSession(ctx context.Context, url string, o options, s int, id *string,
 
 // driveSession runs the turns one after another, each after the previous
 // turn_complete, and records the session's last seq.
-func driveSession(ctx context.Context, driver *client, id, text string, turns int, final *uint64) error {
+func driveSession(ctx context.Context, driver *client, id string, start func(turn int) error, turns int, final *uint64) error {
 	for t := 0; t < turns; t++ {
-		msg, _ := json.Marshal(map[string]string{"type": "run_turn", "sessionId": id, "text": fmt.Sprintf("turn %d: %s", t+1, text)})
-		if err := driver.c.WriteMessage(websocket.TextMessage, msg); err != nil {
+		if err := start(t); err != nil {
 			return fmt.Errorf("session %s: run_turn: %w", id, err)
 		}
 		select {
@@ -414,11 +611,23 @@ func driveSession(ctx context.Context, driver *client, id, text string, turns in
 
 var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 
+// BatchProtocol is the WebSocket subprotocol under which the gateway puts
+// every event queued for a connection into one frame, newline-separated.
+const BatchProtocol = "diminuendo.v1.batch"
+
 // dial connects and waits for "authenticated" (dev mode authenticates at once).
-func dial(ctx context.Context, url string) (*websocket.Conn, error) {
-	c, _, err := dialer.DialContext(ctx, url, nil)
+func dial(ctx context.Context, url string, batch bool) (*websocket.Conn, error) {
+	d := dialer
+	if batch {
+		d.Subprotocols = []string{BatchProtocol}
+	}
+	c, resp, err := d.DialContext(ctx, url, nil)
 	if err != nil {
 		return nil, err
+	}
+	if batch && resp.Header.Get("Sec-WebSocket-Protocol") != BatchProtocol {
+		_ = c.Close()
+		return nil, fmt.Errorf("the gateway did not accept subprotocol %s", BatchProtocol)
 	}
 	if _, err := await(c, "authenticated"); err != nil {
 		_ = c.Close()
@@ -440,21 +649,23 @@ func await(c *websocket.Conn, want string) ([]byte, error) {
 	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	defer c.SetReadDeadline(time.Time{})
 	for {
-		_, b, err := c.ReadMessage()
+		_, data, err := c.ReadMessage()
 		if err != nil {
 			return nil, err
 		}
-		var f frame
-		if err := json.Unmarshal(b, &f); err != nil {
-			return nil, err
-		}
-		switch {
-		case f.Type == want:
-			return b, nil
-		case f.Type == "error":
-			return nil, fmt.Errorf("error frame %s: %s", f.Code, f.Message)
-		case f.Seq != 0:
-			return nil, fmt.Errorf("sequenced %s (seq %d) before %s", f.Type, f.Seq, want)
+		for b := range bytes.SplitSeq(data, []byte{'\n'}) {
+			var f frame
+			if err := json.Unmarshal(b, &f); err != nil {
+				return nil, err
+			}
+			switch {
+			case f.Type == want:
+				return b, nil
+			case f.Type == "error":
+				return nil, fmt.Errorf("error frame %s: %s", f.Code, f.Message)
+			case f.Seq != 0:
+				return nil, fmt.Errorf("sequenced %s (seq %d) before %s", f.Type, f.Seq, want)
+			}
 		}
 	}
 }

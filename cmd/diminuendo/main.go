@@ -1,5 +1,7 @@
 // Command diminuendo runs the gateway. With no upstream URLs configured it
 // starts the simulated platform services in-process (the embedded default).
+// `diminuendo healthcheck` asks a running gateway's /livez instead: the
+// container image has no shell and no curl.
 package main
 
 import (
@@ -11,10 +13,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "diminuendo: configuration:", err)
 		os.Exit(2)
 	}
-	root.New(cfg).Run()
+	os.Exit(root.Run(cfg, os.Stderr))
 }

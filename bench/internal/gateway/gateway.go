@@ -36,7 +36,7 @@ type Proc struct {
 	waitErr error
 }
 
-var listening = regexp.MustCompile(`diminuendo listening.*?(http://127\.0\.0\.1:\d+)`)
+var listening = regexp.MustCompile(`(?:diminuendo|floor) listening.*?(http://127\.0\.0\.1:\d+)`)
 
 // Start runs bin with env (K=V pairs added to a minimal environment: PATH,
 // HOME, HOST=127.0.0.1, PORT=0, LOG_LEVEL=info, DATA_DIR in the scratch

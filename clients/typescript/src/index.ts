@@ -1,4 +1,4 @@
-export { DiminuendoClient } from "./session.js";
+export { BATCH_PROTOCOL, DiminuendoClient } from "./session.js";
 export type {
   ConnectionState,
   DiminuendoClientOptions,

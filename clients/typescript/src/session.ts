@@ -40,7 +40,13 @@ export interface WebSocketLike {
   onclose: ((ev: any) => void) | null;
   onerror: ((ev: any) => void) | null;
 }
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/**
+ * The subprotocol the client asks for: the gateway may then put several
+ * messages into one frame, joined by "\n" (docs/protocol.md, "Batched frames").
+ */
+export const BATCH_PROTOCOL = "diminuendo.v1.batch";
 
 export interface DiminuendoClientOptions {
   /** The gateway's WebSocket endpoint, `ws(s)://host/ws`. */
@@ -540,7 +546,7 @@ export class DiminuendoClient {
     this.setState(this.everOpened ? "reconnecting" : "connecting");
     let ws: WebSocketLike;
     try {
-      ws = new this.WS(this.url);
+      ws = new this.WS(this.url, BATCH_PROTOCOL);
     } catch (e) {
       this.lost(new DiminuendoError("CONNECTION_LOST", `cannot open ${this.url}: ${String(e)}`), true);
       return;
@@ -554,7 +560,9 @@ export class DiminuendoClient {
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;
       this.armWatchdog();
-      if (typeof ev.data === "string") this.onText(ev.data);
+      // A batched frame holds messages joined by "\n"; JSON never holds a raw
+      // newline, so splitting an unbatched frame leaves it whole.
+      if (typeof ev.data === "string") for (const line of ev.data.split("\n")) this.onText(line);
     };
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.ws !== ws) return;

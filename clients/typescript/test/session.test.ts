@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
 import {
+  BATCH_PROTOCOL,
   DiminuendoClient,
   DiminuendoError,
   type ConnectionState,
@@ -242,6 +243,40 @@ describe("DiminuendoClient against a gateway", () => {
       page.events.map((e) => `${e.seq}:${e.type}`),
       seen.map((e) => `${e.seq}:${e.type}`),
     );
+  });
+
+  it("asks for batched frames and takes each line of a frame as one message", async () => {
+    const sockets: WebSocket[] = [];
+    const lines: number[] = [];
+    class Batching extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
+        this.on("message", (data) => lines.push(String(data).split("\n").length));
+      }
+    }
+    const c = client({ WebSocket: Batching });
+    await within(c.connect(), "connect");
+    assert.equal(sockets[0]?.protocol, BATCH_PROTOCOL, "the gateway accepted the batch subprotocol");
+    const session = await c.createSession({ agentType: "coding-agent" });
+    await c.join(session.id);
+    const seen: SessionEvent[] = [];
+    c.on((ev) => {
+      if (isSequenced(ev)) seen.push(ev);
+    });
+    const events = c.events(session.id);
+    await c.runTurn(session.id, "batch it");
+    await collectUntil(events, turnOver);
+    await events.return?.();
+    const seqs = seen.map((e) => e.seq);
+    assert.ok(seqs.length > 5);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+      "every event once, in order",
+    );
+    const messages = lines.reduce((a, b) => a + b, 0);
+    assert.ok(messages >= seqs.length, `${messages} messages in ${lines.length} frames`);
   });
 
   it("delivers each sequenced event once when frames arrive twice", async () => {

@@ -493,6 +493,10 @@ export interface components {
             /** @description true when the gateway needs no token */
             devMode: boolean;
         };
+        /**
+         * @description The instance's dependencies and load. `degraded` when a dependency is not ok or a budget
+         *     is at 90% or more of its limit; `reasons` says which.
+         */
         Health: {
             /** @enum {string} */
             status: "ok" | "degraded" | "down";
@@ -500,9 +504,14 @@ export interface components {
             uptimeSeconds: number;
             connections: number;
             activeSessions: number;
+            /** @description podium, unison, ensemble, and chronicle when CHRONICLE_URL is set */
             dependencies: {
                 [key: string]: components["schemas"]["DependencyHealth"];
             };
+            instance: components["schemas"]["InstanceMetrics"];
+            budgets: components["schemas"]["Budgets"];
+            /** @description why the status is not ok, e.g. "connections at 100% of MAX_CONNECTIONS" */
+            reasons?: string[];
         };
         DependencyHealth: {
             /** @enum {string} */
@@ -511,6 +520,51 @@ export interface components {
             checkedAt?: string;
             latencyMs?: number;
             error?: string;
+            /**
+             * @description the gateway's circuit breaker towards this dependency (absent for chronicle)
+             * @enum {string}
+             */
+            breaker?: "closed" | "half-open" | "open";
+        };
+        InstanceMetrics: {
+            goroutines: number;
+            /**
+             * Format: int64
+             * @description live heap objects
+             */
+            heapBytes: number;
+            /**
+             * Format: int64
+             * @description resident set size (0 where the platform does not report it)
+             */
+            rssBytes: number;
+            /** @description sequenced events entering sessions */
+            eventsInPerSecond: number;
+            /** @description frames handed to subscribers */
+            eventsOutPerSecond: number;
+            /** @description open WebSocket connections by state (authenticating, authenticated) */
+            connectionsByState: {
+                [key: string]: number;
+            };
+            /** @description sessions live on this instance by state */
+            sessionsByState: {
+                [key: string]: number;
+            };
+        };
+        Budgets: {
+            connections: components["schemas"]["Budget"];
+            activeSessions: components["schemas"]["Budget"];
+            memory: components["schemas"]["Budget"];
+        };
+        Budget: {
+            /** Format: int64 */
+            used: number;
+            /** Format: int64 */
+            limit: number;
+            /** @description used / limit */
+            ratio: number;
+            /** @description the variable that sets the limit */
+            setBy: string;
         };
         Identity: {
             userId: string;
@@ -950,6 +1004,8 @@ export interface components {
          * @description Every frame the server sends on the WebSocket: connection frames, direct replies (echoing the
          *     request's `requestId`), unsequenced session frames and the sequenced session events
          *     (`SessionEvent`). Selected by `type`; clients ignore types and fields they do not know.
+         *     One per text frame, or, on a connection that asked for subprotocol `diminuendo.v1.batch`,
+         *     one per line of a frame (objects joined by `\n`).
          */
         ServerEvent: components["schemas"]["Welcome"] | components["schemas"]["Connected"] | components["schemas"]["Authenticated"] | components["schemas"]["AuthExpiring"] | components["schemas"]["Heartbeat"] | components["schemas"]["Pong"] | components["schemas"]["ErrorEvent"] | components["schemas"]["SessionListReply"] | components["schemas"]["SessionCreatedReply"] | components["schemas"]["SessionUpdatedReply"] | components["schemas"]["SessionDeletedReply"] | components["schemas"]["SessionLeftReply"] | components["schemas"]["StateSnapshot"] | components["schemas"]["SessionStateEvent"] | components["schemas"]["HistoryReply"] | components["schemas"]["EventsReply"] | components["schemas"]["FileListReply"] | components["schemas"]["FileContentReply"] | components["schemas"]["FileHistoryReply"] | components["schemas"]["MemberListReply"] | components["schemas"]["SteerAcceptedReply"] | components["schemas"]["AgentTypesReply"] | components["schemas"]["UserMessageEvent"] | components["schemas"]["TurnStartedEvent"] | components["schemas"]["TextDeltaEvent"] | components["schemas"]["TurnCompleteEvent"] | components["schemas"]["TurnErrorEvent"] | components["schemas"]["ToolCallStartEvent"] | components["schemas"]["ToolCallDeltaEvent"] | components["schemas"]["ToolCallEvent"] | components["schemas"]["ToolResultEvent"] | components["schemas"]["ToolErrorEvent"] | components["schemas"]["QuestionRequestedEvent"] | components["schemas"]["PermissionRequestedEvent"] | components["schemas"]["ApprovalResolvedEvent"] | components["schemas"]["SteerAppliedEvent"] | components["schemas"]["ThinkingStartEvent"] | components["schemas"]["ThinkingProgressEvent"] | components["schemas"]["ThinkingCompleteEvent"] | components["schemas"]["TerminalStreamEvent"] | components["schemas"]["TerminalCompleteEvent"] | components["schemas"]["SandboxProvisioningEvent"] | components["schemas"]["SandboxInitEvent"] | components["schemas"]["SandboxRemovedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanStepStartedEvent"] | components["schemas"]["PlanStepCompletedEvent"] | components["schemas"]["PlanRevisedEvent"] | components["schemas"]["UsageUpdatedEvent"] | components["schemas"]["AgentEventEvent"];
         /** @description The first frame of every connection. */

@@ -1,0 +1,115 @@
+package ws
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/olahol/melody"
+)
+
+// FrameDump records frames for debugging (DEBUG_DUMP=ws); it redacts
+// secrets itself. dir is "in" (from the client) or "out".
+type FrameDump interface {
+	Frame(dir, subject string, frame []byte)
+}
+
+// WithFrameDump dumps every frame read and written.
+func (s *Server) WithFrameDump(d FrameDump) *Server {
+	s.dump = d
+	return s
+}
+
+// connLog is what the connection's closing log line reports.
+type connLog struct {
+	opened              time.Time
+	framesIn, framesOut atomic.Int64
+	code                atomic.Int32 // the close code, once known
+	byClient            atomic.Bool  // the client sent the close
+}
+
+// noteIn counts (and dumps) a frame read from the client.
+func (c *conn) noteIn(raw []byte) {
+	c.framesIn.Add(1)
+	if c.srv.dump != nil {
+		c.srv.dump.Frame("in", c.id, raw)
+	}
+}
+
+// noteOut counts (and dumps) a frame written to the client.
+func (c *conn) noteOut(b []byte) {
+	c.framesOut.Add(1)
+	c.srv.stats.Sent.Add(1)
+	if c.srv.dump != nil {
+		c.srv.dump.Frame("out", c.id, b)
+	}
+}
+
+// noteClose keeps the first close code the connection met.
+func (c *conn) noteClose(code int) { c.code.CompareAndSwap(0, int32(code)) }
+
+// onClose answers the client's close frame as gorilla's default handler
+// does, and remembers its code.
+func (s *Server) onClose(ms *melody.Session, code int, _ string) error {
+	if c := connOf(ms); c != nil {
+		c.byClient.Store(c.code.Load() == 0 && !s.draining.Load())
+		c.noteClose(code)
+	}
+	msg := []byte{}
+	if code != websocket.CloseNoStatusReceived {
+		msg = websocket.FormatCloseMessage(code, "")
+	}
+	_ = ms.WebsocketConnection().WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	return nil
+}
+
+// logClosed writes the connection's one line at close: how long, how it
+// ended, how much it carried, and whose it was. Never its token.
+func (s *Server) logClosed(c *conn) {
+	code := int(c.code.Load())
+	switch {
+	case code == 0 && s.draining.Load():
+		code = CloseServiceRestart
+	case code == 0:
+		code = websocket.CloseAbnormalClosure // dropped without a close frame
+	}
+	by := "server"
+	if c.byClient.Load() || code == websocket.CloseAbnormalClosure {
+		by = "client"
+	}
+	args := []any{"client", c.id, "ip", c.ip, "durationMs", time.Since(c.opened).Milliseconds(), "closeCode", code, "closedBy", by,
+		"messagesIn", c.framesIn.Load(), "messagesOut", c.framesOut.Load()}
+	if id, ok := c.identity(); ok {
+		args = append(args, "user", id.UserID, "tenant", id.TenantID)
+	} else {
+		args = append(args, "authenticated", false)
+	}
+	s.log.Info("websocket closed", args...)
+}
+
+// ConnectionsByState counts open connections: authenticating (no identity
+// yet) and authenticated.
+func (s *Server) ConnectionsByState() map[string]int {
+	out := map[string]int{"authenticating": 0, "authenticated": 0}
+	sessions, err := s.m.Sessions()
+	if err != nil {
+		return out
+	}
+	for _, ms := range sessions {
+		c := connOf(ms)
+		if c == nil {
+			continue
+		}
+		if _, ok := c.identity(); ok {
+			out["authenticated"]++
+		} else {
+			out["authenticating"]++
+		}
+	}
+	return out
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
