@@ -29,7 +29,8 @@ export default defineConfig({
   webServer: {
     command:
       `go build -o ../bin/diminuendo ../cmd/diminuendo && ` +
-      `DEV_MODE=true HOST=127.0.0.1 PORT=${port} SIM_STEP_DELAY=5ms LOG_LEVEL=warn ../bin/diminuendo`,
+      // DATA_DIR under bin/ (ignored by git), not a data/ beside the specs.
+      `DEV_MODE=true HOST=127.0.0.1 PORT=${port} SIM_STEP_DELAY=5ms LOG_LEVEL=warn DATA_DIR=../bin/web-test-data ../bin/diminuendo`,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 300_000, // a cold go build of the gateway on a small CI machine
