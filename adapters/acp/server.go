@@ -143,17 +143,11 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 }
 
-// queryTokenParams are refused: URLs end up in proxy logs.
-var queryTokenParams = []string{"token", "access_token", "jwt"}
-
 // authenticate resolves the identity of an upgrade request exactly as /ws
 // does for a bearer header: the same verifier, the same failure limiter.
 func (s *Server) authenticate(r *http.Request) (domain.Identity, time.Time, error) {
-	q := r.URL.Query()
-	for _, p := range queryTokenParams {
-		if q.Has(p) {
-			return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
-		}
+	if auth.QueryToken(r) {
+		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
 	}
 	if s.cfg.DevMode {
 		return domain.DevIdentity(), time.Time{}, nil
@@ -162,23 +156,7 @@ func (s *Server) authenticate(r *http.Request) (domain.Identity, time.Time, erro
 	if !ok {
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthRequired, "a bearer token on the Authorization header is required")
 	}
-	ip := peerIP(r)
-	if s.limiter != nil {
-		if ok, retry := s.limiter.Allow(ip); !ok {
-			return domain.Identity{}, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
-		}
-	}
-	id, exp, err := s.verifier.Verify(r.Context(), tok)
-	if err != nil {
-		if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
-			s.limiter.Fail(ip)
-		}
-		return domain.Identity{}, time.Time{}, err
-	}
-	if !exp.IsZero() && !time.Now().Before(exp) {
-		return domain.Identity{}, time.Time{}, domain.E(domain.KindTokenExpired, "the token expired")
-	}
-	return id, exp, nil
+	return auth.Gate{Verifier: s.verifier, Limiter: s.limiter}.Verify(r.Context(), peerIP(r), tok)
 }
 
 // peerIP is the peer address; X-Forwarded-For is ignored as on /ws.

@@ -240,35 +240,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// identify verifies the request's bearer token, counting a failure
-// against the client's address.
+// identify verifies the request's bearer token through the gate every
+// front door shares.
 func (s *Server) identify(c echo.Context) (domain.Identity, time.Time, error) {
 	if s.cfg.DevMode {
 		return domain.DevIdentity(), time.Time{}, nil
 	}
 	r := c.Request()
-	q := r.URL.Query()
-	if q.Has("access_token") || q.Has("token") || q.Has("jwt") {
+	if auth.QueryToken(r) {
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "tokens in the query string are refused; use the Authorization header")
 	}
 	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthRequired, "a bearer token is required")
 	}
-	ip := c.RealIP()
-	if s.limiter != nil {
-		if ok, retry := s.limiter.Allow(ip); !ok {
-			return domain.Identity{}, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
-		}
-	}
-	id, exp, err := s.verifier.Verify(r.Context(), tok)
-	if err != nil {
-		if s.limiter != nil && domain.KindOf(err) != domain.KindUpstreamUnavailable {
-			s.limiter.Fail(ip)
-		}
-		return domain.Identity{}, time.Time{}, err
-	}
-	return id, exp, nil
+	return auth.Gate{Verifier: s.verifier, Limiter: s.limiter}.Verify(r.Context(), c.RealIP(), tok)
 }
 
 func identityFrom(ctx context.Context) (domain.Identity, error) {

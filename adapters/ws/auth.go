@@ -28,7 +28,7 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 	}
 	if cur, ok := c.identity(); ok {
 		if err := cur.Refresh(id); err != nil {
-			s.failAuth(c.ip)
+			s.gate().Fail(c.ip)
 			s.logAuthFailure(c.ip, err)
 			return err
 		}
@@ -38,16 +38,18 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 	return nil
 }
 
-// authenticateMessage verifies the token of an authenticate message.
+// authenticateMessage verifies the token of an authenticate message; an
+// empty one counts as a failed attempt.
 func (s *Server) authenticateMessage(ctx context.Context, c *conn, token string) (domain.Identity, time.Time, error) {
-	if ok, retry := s.allowAuth(c.ip); !ok {
-		return domain.Identity{}, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
+	g := s.gate()
+	if err := g.Admit(c.ip); err != nil {
+		return domain.Identity{}, time.Time{}, err
 	}
 	if token == "" {
-		s.failAuth(c.ip)
+		g.Fail(c.ip)
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "token is required")
 	}
-	return s.verify(ctx, c.ip, token)
+	return g.Verify(ctx, c.ip, token)
 }
 
 // reauthorize detaches c, before its new identity takes effect, from every
@@ -141,22 +143,15 @@ func (s *Server) takeQuota(c *conn, id domain.Identity, rid string) bool {
 	return true
 }
 
-// queryTokenParams are the query parameters a token could be smuggled in.
-// URLs end up in proxy logs and browser history, so none is accepted.
-var queryTokenParams = []string{"token", "access_token", "jwt"}
-
 // authenticateUpgrade checks the upgrade request before any WebSocket
 // exists: tokens in the query string are refused, and a bearer token in the
 // Authorization header, when present outside dev mode, must be valid.
 // No token is fine: the client then has AuthTimeout to send authenticate.
 // Errors are *domain.Error, so the refusal carries the same code as REST's.
 func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Time, error) {
-	q := r.URL.Query()
-	for _, p := range queryTokenParams {
-		if q.Has(p) {
-			return nil, time.Time{}, domain.E(domain.KindAuthFailed,
-				"tokens in the query string are refused; use the authenticate message or the Authorization header")
-		}
+	if auth.QueryToken(r) {
+		return nil, time.Time{}, domain.E(domain.KindAuthFailed,
+			"tokens in the query string are refused; use the authenticate message or the Authorization header")
 	}
 	// Only a Bearer header is ours: a browser may attach Basic credentials
 	// cached for a proxy in front of us, and must still be able to send
@@ -165,30 +160,23 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 	if !ok || s.cfg.DevMode {
 		return nil, time.Time{}, nil
 	}
-	ip := clientIP(r)
-	if ok, retry := s.allowAuth(ip); !ok {
-		return nil, time.Time{}, &domain.Error{Kind: domain.KindAuthRateLimited, Message: "too many failed authentications; retry later", RetryAfter: retry}
-	}
-	id, exp, err := s.verify(r.Context(), ip, tok)
+	id, exp, err := s.gate().Verify(r.Context(), clientIP(r), tok)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	return &id, exp, nil
 }
 
-// verify checks a token for a socket and counts failures against ip. The
-// verifier grants a token ClockSkew of grace past exp, which suits one REST
-// request; a socket, though, is closed at exp, so a token already past it
-// is refused as expired rather than authenticating a socket about to close.
-func (s *Server) verify(ctx context.Context, ip, token string) (domain.Identity, time.Time, error) {
-	id, exp, err := verifyOffStack(ctx, s.verifier, token)
-	if err != nil {
-		if domain.KindOf(err) != domain.KindUpstreamUnavailable {
-			s.failAuth(ip)
-		}
-		return domain.Identity{}, time.Time{}, err
-	}
-	return id, exp, nil
+// gate verifies tokens as every front door does, on a short-lived
+// goroutine (see verifyOffStack).
+func (s *Server) gate() auth.Gate {
+	return auth.Gate{Verifier: offStack{s.verifier}, Limiter: s.limiter}
+}
+
+type offStack struct{ ports.TokenVerifier }
+
+func (o offStack) Verify(ctx context.Context, token string) (domain.Identity, time.Time, error) {
+	return verifyOffStack(ctx, o.TokenVerifier, token)
 }
 
 // verifyOffStack runs the verification on a short-lived goroutine. RS256

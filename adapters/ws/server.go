@@ -336,23 +336,10 @@ func (s *Server) heartbeat() {
 	}
 }
 
-func (s *Server) allowAuth(ip string) (bool, time.Duration) {
-	if s.limiter == nil {
-		return true, 0
-	}
-	return s.limiter.Allow(ip)
-}
-
 // logAuthFailure records a refused authentication: the client's address,
 // the code and the client-safe message, never the token nor the cause.
 func (s *Server) logAuthFailure(ip string, err error) {
 	s.log.Info("authentication failed", "transport", "ws", "client", ip, "code", codeOf(err), "reason", domain.As(err).Message)
-}
-
-func (s *Server) failAuth(ip string) {
-	if s.limiter != nil {
-		s.limiter.Fail(ip)
-	}
 }
 
 func newClientID() string {

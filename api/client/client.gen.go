@@ -1000,10 +1000,10 @@ type InstanceMetrics struct {
 	// ConnectionsByState open WebSocket connections by state (authenticating, authenticated)
 	ConnectionsByState map[string]int `json:"connectionsByState"`
 
-	// EventsInPerSecond sequenced events entering sessions
+	// EventsInPerSecond sequenced events entering sessions, over the last sampling interval
 	EventsInPerSecond float32 `json:"eventsInPerSecond"`
 
-	// EventsOutPerSecond frames handed to subscribers
+	// EventsOutPerSecond frames handed to subscribers, over the last sampling interval
 	EventsOutPerSecond float32 `json:"eventsOutPerSecond"`
 	Goroutines         int     `json:"goroutines"`
 

@@ -538,9 +538,9 @@ export interface components {
              * @description resident set size (0 where the platform does not report it)
              */
             rssBytes: number;
-            /** @description sequenced events entering sessions */
+            /** @description sequenced events entering sessions, over the last sampling interval */
             eventsInPerSecond: number;
-            /** @description frames handed to subscribers */
+            /** @description frames handed to subscribers, over the last sampling interval */
             eventsOutPerSecond: number;
             /** @description open WebSocket connections by state (authenticating, authenticated) */
             connectionsByState: {
