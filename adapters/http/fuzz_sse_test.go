@@ -15,6 +15,7 @@ import (
 
 	"github.com/diminuendo/diminuendo/app/config"
 	"github.com/diminuendo/diminuendo/gatewaytest"
+	"github.com/diminuendo/diminuendo/internal/syncbuf"
 )
 
 // FuzzLastEventID opens a session's event stream with the input as its
@@ -38,7 +39,7 @@ func FuzzLastEventID(f *testing.F) {
 		f.Add(s, "5", uint8(3))
 	}
 
-	errLog := &syncBuffer{}
+	errLog := &syncbuf.Buffer{}
 	gw := gatewaytest.Start(f, gatewaytest.WithDevMode(),
 		gatewaytest.WithLogger(slog.New(slog.NewTextHandler(errLog, &slog.HandlerOptions{Level: slog.LevelError}))),
 		gatewaytest.WithConfig(func(c *config.Config) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app/config"
 	"github.com/diminuendo/diminuendo/gatewaytest"
+	"github.com/diminuendo/diminuendo/internal/syncbuf"
 )
 
 // bodyOp is one operation of openapi.yaml that takes a JSON request body.
@@ -88,7 +88,7 @@ func FuzzRESTBodies(f *testing.F) {
 		}
 	}
 
-	errLog := &syncBuffer{}
+	errLog := &syncbuf.Buffer{}
 	gw := gatewaytest.Start(f, gatewaytest.WithDevMode(),
 		gatewaytest.WithLogger(slog.New(slog.NewTextHandler(errLog, &slog.HandlerOptions{Level: slog.LevelError}))),
 		gatewaytest.WithConfig(func(c *config.Config) {
@@ -190,28 +190,4 @@ func errorCodes(tb testing.TB, spec *openapi3.T) map[string]bool {
 		tb.Fatal("openapi.yaml has no ErrorCode values")
 	}
 	return out
-}
-
-// syncBuffer is a log sink read while the gateway writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
 }

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -19,6 +17,7 @@ import (
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/app/config"
 	"github.com/diminuendo/diminuendo/gatewaytest"
+	"github.com/diminuendo/diminuendo/internal/syncbuf"
 )
 
 // dispatchSeeds are one frame of every client message type, well formed or
@@ -77,7 +76,7 @@ func FuzzDispatch(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"ping","requestId":"bin"}`), true)
 
-	errLog := &syncBuffer{}
+	errLog := &syncbuf.Buffer{}
 	gw := gatewaytest.Start(f, gatewaytest.WithDevMode(),
 		gatewaytest.WithLogger(slog.New(slog.NewTextHandler(errLog, &slog.HandlerOptions{Level: slog.LevelError}))),
 		gatewaytest.WithConfig(func(c *config.Config) {
@@ -244,32 +243,6 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-// syncBuffer is a log sink read while the gateway writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
 
 // A key that differs from a field of the message only by case is refused:
 // the schema check reads keys exactly, the decoder would not, so the value
