@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-
-	"github.com/diminuendo/diminuendo/client"
 )
 
 // A gap in a session's seqs (which a healthy gateway never leaves) makes
@@ -30,15 +27,9 @@ func TestGapRejoinsFromLastSeq(t *testing.T) {
 		}
 		defer ws.Close()
 		send := func(f string) { _ = ws.WriteMessage(websocket.TextMessage, []byte(f)) }
-		ev := func(seq int) string {
-			return fmt.Sprintf(`{"type":"text_delta","sessionId":"s1","turnId":"turn_1","seq":%d,"ts":1,"text":"%d"}`, seq, seq)
+		for _, f := range devHandshake {
+			send(f)
 		}
-		snapshot := func(rid string, latest int) string {
-			return fmt.Sprintf(`{"type":"state_snapshot","sessionId":"s1","epoch":"e1","latestSeq":%d,"replayComplete":true,"pendingPrompts":[],"state":"running","requestId":%q,"session":{"id":"s1","name":"n","agentType":"echo","projectId":"","state":"running","archived":false,"createdBy":"u","createdAt":1,"updatedAt":1,"epoch":"e1","latestSeq":%d}}`, latest, rid, latest)
-		}
-		send(`{"type":"welcome","protocolVersion":1,"requiresAuth":false,"serverVersion":"test"}`)
-		send(`{"type":"connected","clientId":"c","heartbeatIntervalMs":30000,"ts":1}`)
-		send(`{"type":"authenticated","identity":{"userId":"u","email":"u@example.com","tenantId":"t","role":"owner","permissions":[]}}`)
 		for n := 0; ; {
 			_, b, err := ws.ReadMessage()
 			if err != nil {
@@ -54,13 +45,13 @@ func TestGapRejoinsFromLastSeq(t *testing.T) {
 			rid, _ := m["requestId"].(string)
 			if n == 1 {
 				send(snapshot(rid, 0))
-				send(ev(1))
-				send(ev(3)) // seq 2 is missing
-				send(ev(4))
+				send(textDelta(1))
+				send(textDelta(3)) // seq 2 is missing
+				send(textDelta(4))
 			} else {
 				send(snapshot(rid, 4))
 				for _, seq := range []int{2, 3, 4, 3, 5} {
-					send(ev(seq))
+					send(textDelta(seq))
 				}
 			}
 		}
@@ -68,26 +59,11 @@ func TestGapRejoinsFromLastSeq(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.Dial(ctx, client.Options{URL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialPeer(ctx, t, srv)
 	if _, err := c.Join(ctx, "s1"); err != nil {
 		t.Fatal(err)
 	}
-	var got []int64
-	for len(got) < 5 {
-		select {
-		case ev := <-c.Events():
-			if ev.Sequenced() {
-				got = append(got, ev.Seq)
-			}
-		case <-ctx.Done():
-			t.Fatalf("delivered %v", got)
-		}
-	}
-	if fmt.Sprint(got) != "[1 2 3 4 5]" {
+	if got := firstSeqs(ctx, t, c, 5); fmt.Sprint(got) != "[1 2 3 4 5]" {
 		t.Fatalf("delivered %v, want 1 to 5 once each", got)
 	}
 	if first := <-joins; first["afterSeq"] != nil {
