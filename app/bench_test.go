@@ -7,12 +7,15 @@ import (
 	"github.com/diminuendo/diminuendo/domain"
 )
 
-type discard struct{ out *Outbox }
+type discard struct {
+	out  *Outbox
+	msgs [][]byte
+}
 
-// Send queues the frame and completes its write at once, as a fast socket would.
+// Send queues the frame and takes it at once, as a writer keeping up would.
 func (d *discard) Send(f Frame) bool {
 	ok := d.out.Push(f.Data)
-	d.out.Sent()
+	d.msgs, _ = d.out.Take(d.msgs[:0], 64<<10)
 	return ok
 }
 
@@ -25,7 +28,7 @@ func BenchmarkPublishFanout(b *testing.B) {
 			ls := &liveSession{h: h, id: "ses_bench", state: domain.StateRunning,
 				win: domain.NewWindow(1000, 1<<20), subs: map[Subscriber]string{}}
 			for i := 0; i < n; i++ {
-				o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+				o := NewOutbox(1<<20, func() {}, nil)
 				ls.subs[&discard{out: o}] = "bench"
 			}
 			up := domain.UpstreamEvent{TS: 1, Fields: map[string]any{"event_type": "text_delta", "turn_id": "t", "content": map[string]any{"text": "streamed words "}}}
@@ -40,31 +43,31 @@ func BenchmarkPublishFanout(b *testing.B) {
 	}
 }
 
-// A frame through a connection's outbox when the writer keeps up: handed
-// straight to the transport, then its slot freed.
+// A frame through a connection's outbox when the writer keeps up: queued,
+// then taken by the writer.
 func BenchmarkOutboxPush(b *testing.B) {
-	o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+	o := NewOutbox(1<<20, func() {}, nil)
 	frame := make([]byte, 200)
+	var msgs [][]byte
 	b.ReportAllocs()
 	for b.Loop() {
 		o.Push(frame)
-		o.Sent()
+		msgs, _ = o.Take(msgs[:0], 64<<10)
 	}
 }
 
-// Bursts of 64 frames, 16 to the writer and 48 queued, then drained: the
+// Bursts of 64 frames queued, then taken by the writer in one go: the
 // outbox's path when a burst outruns the socket.
 func BenchmarkOutboxBurst(b *testing.B) {
-	o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+	o := NewOutbox(1<<20, func() {}, nil)
 	frame := make([]byte, 200)
+	var msgs [][]byte
 	b.ReportAllocs()
 	for b.Loop() {
 		for range 64 {
 			o.Push(frame)
 		}
-		for range 64 {
-			o.Sent()
-		}
+		msgs, _ = o.Take(msgs[:0], 64<<10)
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "frames/s")
 }

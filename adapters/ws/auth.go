@@ -67,7 +67,7 @@ func (s *Server) reauthorize(c *conn, id domain.Identity) {
 // authenticated records the identity and arms the expiry timers: a warning
 // ExpiryWarning before exp, and close 4001 at exp.
 func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid string) {
-	if hint, _ := c.ms.Get("tenantHint"); domain.CheckTenantHint(id, stringOf(hint)) != nil {
+	if domain.CheckTenantHint(id, c.tenantHint) != nil {
 		c.push(s.errorFrame(CodeForbidden, "the tenant hint in the URL does not match your token's tenant; send your own tenant or none", rid))
 		c.closeWith(ClosePolicy, "tenant hint mismatch")
 		return
