@@ -51,7 +51,7 @@ func BenchmarkDispatchPing(b *testing.B) {
 }
 
 // A ping and its pong over a real loopback WebSocket: the client's write,
-// Melody's read loop, dispatch, the outbox, Melody's writer and the
+// connection's reader, dispatch, the outbox, the connection's writer and the
 // client's read. Client and server share this process and its CPUs.
 func BenchmarkPingRoundTrip(b *testing.B) {
 	s := benchServer()
