@@ -36,11 +36,12 @@ type conn struct {
 	// wmu is held for every write to the socket (the writer's frames, the
 	// library's own control frames, the answer to a client's close), so
 	// frames never interleave; closeSent, under wmu, ends all writing.
-	wmu       sync.Mutex
-	closeSent bool
-	pingDue   atomic.Bool
-	pong      atomic.Pointer[[]byte] // a ping's payload to answer
-	closeMsg  atomic.Pointer[[]byte] // the close frame's payload, once decided
+	wmu           sync.Mutex
+	closeSent     bool
+	writeDeadline time.Time // the socket's, under wmu
+	pingDue       atomic.Bool
+	pong          atomic.Pointer[[]byte] // a ping's payload to answer
+	closeMsg      atomic.Pointer[[]byte] // the close frame's payload, once decided
 
 	mu       sync.Mutex
 	ident    *domain.Identity
@@ -189,7 +190,8 @@ func (c *conn) onClose(code int, _ string) error {
 	defer c.wmu.Unlock()
 	if !c.closeSent {
 		c.closeSent = true
-		_ = c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		c.writeDeadline = time.Now().Add(time.Second)
+		_ = c.raw.SetWriteDeadline(c.writeDeadline)
 		_, _ = c.raw.Write(appendFrame(nil, websocket.CloseMessage, msg))
 	}
 	return nil

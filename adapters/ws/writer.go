@@ -200,7 +200,13 @@ func (c *conn) write(bufs net.Buffers, last bool) bool {
 	if last {
 		c.closeSent = true
 	}
-	_ = c.raw.SetWriteDeadline(time.Now().Add(writeWait))
+	// The deadline moves only when it has come within a second of its
+	// bound: every write still has 9 to 10 s, and a busy connection does
+	// not re-arm the poller's timer on every write.
+	if now := time.Now(); now.Add(writeWait - time.Second).After(c.writeDeadline) {
+		c.writeDeadline = now.Add(writeWait)
+		_ = c.raw.SetWriteDeadline(c.writeDeadline)
+	}
 	if _, err := bufs.WriteTo(c.raw); err != nil {
 		_ = c.raw.Close()
 		return false
