@@ -19,6 +19,7 @@ type Outbox struct {
 	head       int
 	bytes      int
 	maxBytes   int
+	credit     int // catch-up bytes still queued, which the bound does not count
 	state      outboxState
 	draining   bool // a drain runs (or is about to)
 	kicked     bool // Kick asked the running drain to look again
@@ -58,18 +59,28 @@ func NewOutbox(maxBytes int, start, onOverflow func()) *Outbox {
 // Push queues frame b. It reports false when the outbox no longer takes
 // frames (sealed, closed, or just overflowed); the frame is then not
 // delivered.
-func (o *Outbox) Push(b []byte) bool {
+func (o *Outbox) Push(b []byte) bool { return o.push(b, false) }
+
+// PushCatchUp queues a frame of a join's snapshot or replay: like Push, but
+// the bound on the backlog does not count it while it waits (its size is
+// bounded by the replay limits), so a resume larger than the bound is
+// delivered rather than cut off every time.
+func (o *Outbox) PushCatchUp(b []byte) bool { return o.push(b, true) }
+
+func (o *Outbox) push(b []byte, catchUp bool) bool {
 	o.mu.Lock()
 	if o.state != outboxOpen {
 		o.mu.Unlock()
 		return false
 	}
-	if o.bytes+len(b) > o.maxBytes {
+	if catchUp {
+		o.credit += len(b)
+	} else if o.bytes+len(b) > o.maxBytes+o.credit {
 		// What is queued is dropped with the connection: the client
 		// resumes from its last seq and gets all of it again.
 		o.state = outboxSealed
 		clear(o.queue[o.head:])
-		o.queue, o.head, o.bytes = nil, 0, 0
+		o.queue, o.head, o.bytes, o.credit = nil, 0, 0, 0
 		o.mu.Unlock()
 		if o.onOverflow != nil {
 			o.onOverflow()
@@ -150,6 +161,9 @@ func (o *Outbox) Take(dst [][]byte, limit int) ([][]byte, Drain) {
 		o.head++
 	}
 	o.bytes -= size
+	// Catch-up frames are queued before the live ones that follow them,
+	// so what leaves first uses up the credit first.
+	o.credit = max(0, o.credit-size)
 	if o.head < len(o.queue) {
 		return dst, DrainMore
 	}
@@ -173,7 +187,7 @@ func (o *Outbox) Close() {
 	o.mu.Lock()
 	o.state = outboxClosed
 	clear(o.queue[o.head:])
-	o.queue, o.head, o.bytes = nil, 0, 0
+	o.queue, o.head, o.bytes, o.credit = nil, 0, 0, 0
 	o.mu.Unlock()
 }
 

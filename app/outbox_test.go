@@ -207,3 +207,24 @@ func TestOutboxConcurrentPushKeepsPerProducerOrder(t *testing.T) {
 		t.Fatalf("%d writers ran at once", m)
 	}
 }
+
+// A join's catch-up may be larger than the bound; live frames behind it
+// are bounded as before once it has been taken.
+func TestOutboxCatchUpIsNotCountedAgainstTheBound(t *testing.T) {
+	overflows := 0
+	o := NewOutbox(10, func() {}, func() { overflows++ })
+	for range 5 {
+		if !o.PushCatchUp(make([]byte, 8)) {
+			t.Fatal("catch-up refused")
+		}
+	}
+	if !o.Push(make([]byte, 10)) || overflows != 0 {
+		t.Fatal("a live frame within the bound, behind a catch-up over it, was refused")
+	}
+	if msgs, _ := o.Take(nil, 40); len(msgs) != 5 {
+		t.Fatalf("took %d", len(msgs))
+	}
+	if o.Push(make([]byte, 1)) || overflows != 1 {
+		t.Fatal("with the catch-up taken, the live backlog over the bound was not cut off")
+	}
+}

@@ -57,7 +57,12 @@ type conn struct {
 var _ app.Subscriber = (*conn)(nil)
 
 // Send queues a frame; false once the connection is closed or cut off.
-func (c *conn) Send(f app.Frame) bool { return c.out.Push(f.Data) }
+func (c *conn) Send(f app.Frame) bool {
+	if f.CatchUp {
+		return c.out.PushCatchUp(f.Data)
+	}
+	return c.out.Push(f.Data)
+}
 
 func (c *conn) push(b []byte) { c.out.Push(b) }
 
