@@ -1,0 +1,296 @@
+package domain
+
+import (
+	"slices"
+	"strconv"
+)
+
+// The per-event path. Most of a turn's events are a handful of streamed
+// types whose content is one or two strings or counts (text_delta,
+// thinking.progress, terminal.stream, tool_call_delta, usage.updated, and
+// the content-less markers). For those, EncodeUpstream reads the upstream
+// frame's raw JSON into a fixed set of spans and appends the client frame
+// into one pre-sized buffer. Everything else, and any frame whose shape is
+// not exactly what the typed path reads, goes through MapUpstream and
+// Event.MarshalJSON, whose bytes the typed path reproduces exactly.
+
+// typedTypes are the client types with a typed path. Prompt types stay
+// generic: the hub keeps their Data.
+var typedTypes = []string{
+	EvTurnStarted, EvTextDelta, EvToolCallStart, EvToolCallDelta, EvSteerApplied,
+	EvThinkingStart, EvThinkingProgress, EvThinkingComplete,
+	EvTerminalStream, EvTerminalComplete, EvUsageUpdated,
+}
+
+// Content keys the typed path reads; a content key's index is its slot in
+// typedFrame.content.
+const (
+	keyEventType = iota
+	keyTurnID
+	keyTurnIDCamel
+	firstFieldKey
+)
+
+var (
+	contentKeys = map[string]int{"event_type": keyEventType, "turn_id": keyTurnID, "turnId": keyTurnIDCamel}
+	typedRules  = map[string]*typedRule{}
+)
+
+// typedField is one client field of a typed rule.
+type typedField struct {
+	prefix []byte // `,"name":`
+	from   []int  // content key slots, first present wins
+	number bool   // a count (an integer literal) rather than a string
+	def    []byte // the encoded default
+}
+
+// typedRule is the compiled form of one rule of the mapping table.
+type typedRule struct {
+	to     string
+	head   []byte       // `{"type":"…","sessionId":`
+	fields []typedField // in the order MarshalJSON writes them (by name)
+}
+
+func init() {
+	for name, rl := range rules {
+		if !slices.Contains(typedTypes, rl.to) || rl.passthrough {
+			continue
+		}
+		tr := &typedRule{to: rl.to}
+		tr.head = append([]byte(`{"type":`), appendString(nil, rl.to)...)
+		tr.head = append(tr.head, `,"sessionId":`...)
+		for _, f := range rl.fields {
+			tf := typedField{prefix: append(append([]byte{','}, appendString(nil, f.out)...), ':')}
+			switch d := f.def.(type) {
+			case string:
+				tf.def = appendString(nil, d)
+			case int:
+				tf.number, tf.def = true, strconv.AppendInt(nil, int64(d), 10)
+			default:
+				panic("typed rule " + rl.to + " has a field of another kind: " + f.out)
+			}
+			for _, k := range f.from {
+				slot, ok := contentKeys[k]
+				if !ok {
+					slot = len(contentKeys)
+					contentKeys[k] = slot
+				}
+				tf.from = append(tf.from, slot)
+			}
+			tr.fields = append(tr.fields, tf)
+		}
+		slices.SortFunc(tr.fields, func(a, b typedField) int { return slices.Compare(a.prefix, b.prefix) })
+		typedRules[name] = tr
+	}
+	if len(contentKeys) > maxContentKeys {
+		panic("typed rules read more content keys than typedFrame holds")
+	}
+}
+
+// maxContentKeys bounds the slots a typedFrame holds.
+const maxContentKeys = 24
+
+// typedFrame is what the typed path reads of a frame: the type candidates,
+// the turn id candidates and the content keys any typed rule uses.
+type typedFrame struct {
+	eventType, messageType, typ span
+	turnID, turnIDCamel         span
+	content                     [maxContentKeys]span
+	hasContent                  bool
+}
+
+// readTyped reads raw (a whole upstream frame) for the typed path. It
+// reports !ok for anything the generic path must judge: invalid JSON, no
+// content object, a duplicate or escaped key the typed path reads, or a
+// non-string where it reads a string.
+func readTyped(raw []byte, tf *typedFrame) bool {
+	i := skipWS(raw, 0)
+	end, ok := objectMembers(raw, i, 1, func(key, val span) bool {
+		if key.esc {
+			return !knownTopKey(raw, key)
+		}
+		var dst *span
+		switch string(raw[key.start:key.end]) {
+		case "event_type":
+			dst = &tf.eventType
+		case "messageType":
+			dst = &tf.messageType
+		case "type":
+			dst = &tf.typ
+		case "turn_id":
+			dst = &tf.turnID
+		case "turnId":
+			dst = &tf.turnIDCamel
+		case "content":
+			if tf.hasContent || raw[val.start] != '{' {
+				return false
+			}
+			tf.hasContent = true
+			_, ok := objectMembers(raw, val.start, 2, func(key, val span) bool {
+				if key.esc {
+					return false
+				}
+				slot, ok := contentKeys[string(raw[key.start:key.end])]
+				if !ok {
+					return true
+				}
+				if tf.content[slot].kind != kindNone {
+					return false
+				}
+				tf.content[slot] = val
+				return true
+			})
+			return ok
+		default:
+			return true
+		}
+		if dst.kind != kindNone || val.kind != kindString || val.esc {
+			return false
+		}
+		*dst = val
+		return true
+	})
+	return ok && tf.hasContent && skipWS(raw, end) == len(raw)
+}
+
+// knownTopKey says an escaped top-level key might spell one the typed path
+// reads; such a frame goes the generic way.
+func knownTopKey(raw []byte, key span) bool {
+	switch unquote(raw[key.start:key.end]) {
+	case "event_type", "messageType", "type", "turn_id", "turnId", "content":
+		return true
+	}
+	return false
+}
+
+// upstreamType resolves the type as UpstreamType does.
+func (tf *typedFrame) upstreamType(raw []byte) (string, bool) {
+	ce := tf.content[keyEventType]
+	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
+		return "", false
+	}
+	for _, sp := range []span{tf.eventType, tf.messageType, ce, tf.typ} {
+		if sp.end > sp.start {
+			return string(raw[sp.start:sp.end]), true
+		}
+	}
+	return "", true
+}
+
+// turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
+// string of turn_id and turnId, in the frame, then in its content.
+func (tf *typedFrame) turnIDSpan() (span, bool) {
+	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.content[keyTurnID], tf.content[keyTurnIDCamel]} {
+		if sp.kind == kindNone {
+			continue
+		}
+		if sp.kind != kindString {
+			return span{}, false
+		}
+		if sp.end > sp.start {
+			return sp, true
+		}
+	}
+	return span{}, true
+}
+
+// isCount says raw is an integer literal that survives the float64 round
+// trip of the generic path with its text unchanged.
+func isCount(raw []byte) bool {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// EncodeUpstream maps one upstream event to its client event and encodes it,
+// with the bytes json.Marshal(MapUpstream(sessionID, seq, up)) gives. For
+// the typed stream types the returned Event has no Data (its frame is
+// already encoded, and nothing downstream reads it).
+func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte, error) {
+	if up.Fields == nil && up.Raw != nil {
+		if ev, b, ok := encodeTyped(sessionID, seq, up); ok {
+			return ev, b, nil
+		}
+	}
+	ev := MapUpstream(sessionID, seq, up)
+	b, err := ev.MarshalJSON()
+	return ev, b, err
+}
+
+func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte, bool) {
+	raw := up.Raw
+	var tf typedFrame
+	if !readTyped(raw, &tf) {
+		return Event{}, nil, false
+	}
+	typ, ok := tf.upstreamType(raw)
+	if !ok {
+		return Event{}, nil, false
+	}
+	rl := typedRules[typ]
+	if rl == nil {
+		return Event{}, nil, false
+	}
+	turn, ok := tf.turnIDSpan()
+	if !ok {
+		return Event{}, nil, false
+	}
+	var vals [4]span
+	if len(rl.fields) > len(vals) {
+		return Event{}, nil, false
+	}
+	size := len(rl.head) + len(sessionID) + 48 + (turn.end - turn.start)
+	for i, f := range rl.fields {
+		for _, slot := range f.from {
+			if v := tf.content[slot]; v.kind != kindNone && v.kind != kindNull {
+				vals[i] = v
+				break
+			}
+		}
+		switch v := vals[i]; {
+		case v.kind == kindNone:
+			size += len(f.prefix) + len(f.def)
+		case f.number && (v.kind != kindNumber || !isCount(raw[v.start:v.end])),
+			!f.number && v.kind != kindString:
+			return Event{}, nil, false
+		default:
+			size += len(f.prefix) + v.end - v.start + 2
+		}
+	}
+	// A little room for escapes that grow the text; more grows the buffer.
+	b := make([]byte, 0, size+size/8)
+	b = append(b, rl.head...)
+	b = appendString(b, sessionID)
+	ev := Event{Type: rl.to, SessionID: sessionID, Seq: seq, TS: up.TS}
+	if turn.kind == kindString {
+		ev.TurnID = unquote(raw[turn.start:turn.end])
+		b = append(b, `,"turnId":`...)
+		b = appendQuoted(b, raw[turn.start:turn.end])
+	}
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, up.TS, 10)
+	for i, f := range rl.fields {
+		b = append(b, f.prefix...)
+		switch v := vals[i]; {
+		case v.kind == kindNone:
+			b = append(b, f.def...)
+		case f.number:
+			b = append(b, raw[v.start:v.end]...)
+		default:
+			b = appendQuoted(b, raw[v.start:v.end])
+		}
+	}
+	return ev, append(b, '}'), true
+}
