@@ -1,8 +1,12 @@
 package domain
 
 import (
+	"bytes"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // The per-event path. Most of a turn's events are a handful of streamed
@@ -293,4 +297,104 @@ func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte,
 		}
 	}
 	return ev, append(b, '}'), true
+}
+
+// ReadUpstream reads the envelope of one upstream frame without decoding
+// the rest: it returns the event with Seq, TS and Raw set when raw is a
+// JSON object whose seq is a positive integer, whose ts is an integer (or
+// absent) and whose type and message are strings (or absent), all spelled
+// exactly so. Anything else is !ok, and the caller judges the frame with
+// encoding/json as before (which matches keys case-insensitively).
+func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
+	var (
+		up        UpstreamEvent
+		seen      [4]bool
+		seqSeen   bool
+		malformed bool
+	)
+	end, ok := objectMembers(raw, skipWS(raw, 0), 1, func(key, val span) bool {
+		k := raw[key.start:key.end]
+		slot := -1
+		switch string(k) {
+		case "seq":
+			slot = 0
+		case "ts":
+			slot = 1
+		case "type":
+			slot = 2
+		case "message":
+			slot = 3
+		default:
+			name := string(k)
+			if key.esc || !isASCII(k) {
+				name = unquote(k)
+			}
+			for _, h := range []string{"seq", "ts", "type", "message"} {
+				if strings.EqualFold(name, h) {
+					return false
+				}
+			}
+			return true
+		}
+		if seen[slot] {
+			return false
+		}
+		seen[slot] = true
+		v := raw[val.start:val.end]
+		if slot < 2 && val.kind != kindNumber {
+			malformed = true
+			return true
+		}
+		switch slot {
+		case 0:
+			n, ok := parseUint(v)
+			up.Seq, seqSeen, malformed = n, true, malformed || !ok
+		case 1:
+			n, ok := parseUint(bytes.TrimPrefix(v, []byte{'-'}))
+			if ok && n > math.MaxInt64 {
+				ok = false
+			}
+			up.TS = int64(n)
+			if len(v) > 0 && v[0] == '-' {
+				up.TS = -up.TS
+			}
+			malformed = malformed || !ok
+		default:
+			malformed = malformed || val.kind != kindString
+		}
+		return true
+	})
+	if !ok || malformed || !seqSeen || up.Seq == 0 || skipWS(raw, end) != len(raw) {
+		return UpstreamEvent{}, false
+	}
+	up.Raw = raw
+	return up, true
+}
+
+// parseUint parses an unsigned integer literal, failing on overflow.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

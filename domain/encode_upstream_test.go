@@ -76,35 +76,33 @@ func corpus() [][]byte {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	keys := map[string]bool{}
-	for _, rl := range rules {
-		for _, f := range rl.fields {
-			for _, k := range f.from {
-				keys[k] = true
-			}
-		}
-	}
-	keyList := make([]string, 0, len(keys))
-	for k := range keys {
-		keyList = append(keyList, k)
-	}
-	sort.Strings(keyList)
 	values := append(append([]string{}, trickyStrings...), otherValues...)
+	valuesDone := map[string]bool{}
 	for _, n := range append(names, "not_a_known_type") {
 		q := fmt.Sprintf("%q", n)
+		// The content keys the rule reads, and one it does not.
+		keys := []string{"unread_key", "turn_id", "turnId"}
+		for _, f := range rules[n].fields {
+			keys = append(keys, f.from...)
+		}
 		add(`{"seq":3,"ts":9,"type":"update","event_type":%s,"turn_id":"turn_1","content":{}}`, q)
 		add(`{"messageType":%s,"content":{"turnId":"t2"}}`, q)
 		add(`{"content":{"event_type":%s,"turn_id":""}}`, q)
 		add(`{"type":%s,"text":"flat"}`, q)
 		add(` { "type" : "update" , "event_type" : %s , "content" : { "text" : "spaced" } } `, q)
-		for _, k := range keyList {
-			for _, v := range values {
-				add(`{"seq":3,"ts":9,"type":"update","event_type":%s,"turn_id":"turn_1","content":{%q:%s}}`, q, k, v)
+		for _, k := range keys {
+			// Every value once per client type: aliases share the rule.
+			if !valuesDone[rules[n].to+k] {
+				valuesDone[rules[n].to+k] = true
+				for _, v := range values {
+					add(`{"seq":3,"ts":9,"type":"update","event_type":%s,"turn_id":"turn_1","content":{%q:%s}}`, q, k, v)
+				}
 			}
 			add(`{"event_type":%s,"content":{%q:"a",%q:"b"}}`, q, k, k)
 			// Keys that camelCase alike are left out: a passthrough
 			// type keeps one of them at random.
 			add(`{"event_type":%s,"content":{%q:null,"text":"x","delta":"y","output":"z","id":"i"}}`, q, k)
+			add(`{"event_type":%s,"content":{%q:"x","text":"y","data":"z","tool_call_id":"c","input_tokens":3,"output_tokens":4}}`, q, k)
 		}
 		for _, v := range trickyStrings {
 			add(`{"event_type":%s,"turn_id":%s,"content":{"text":"x"}}`, q, v)
@@ -189,4 +187,66 @@ func TestAppendStringMatchesMarshal(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What the runtime adapter decodes of a frame's envelope with encoding/json.
+type headRef struct {
+	Seq     *uint64 `json:"seq"`
+	TS      int64   `json:"ts"`
+	Type    string  `json:"type"`
+	Message string  `json:"message"`
+}
+
+// ReadUpstream accepts a frame only when encoding/json reads the same
+// envelope from it and decodes it as an object.
+func sameHead(t *testing.T, raw []byte) bool {
+	t.Helper()
+	up, ok := ReadUpstream(raw)
+	if !ok {
+		return false
+	}
+	var h headRef
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatalf("ReadUpstream took %s, encoding/json: %v", raw, err)
+	}
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		t.Fatalf("ReadUpstream took %s, which is no object: %v", raw, err)
+	}
+	if h.Seq == nil || *h.Seq != up.Seq || h.TS != up.TS || !bytes.Equal(up.Raw, raw) {
+		t.Fatalf("%s: read seq %d ts %d, encoding/json %v %d", raw, up.Seq, up.TS, h.Seq, h.TS)
+	}
+	return true
+}
+
+var heads = []string{
+	`{"seq":1,"ts":2,"type":"update","event_type":"text_delta","content":{"text":"x"}}`,
+	`{"seq":18446744073709551615,"ts":-9223372036854775807}`, `{"seq":18446744073709551616}`,
+	`{"seq":0}`, `{"seq":null}`, `{"seq":"3"}`, `{"seq":1.0}`, `{"seq":1e2}`, `{"seq":-1}`, `{"ts":5}`,
+	`{"seq":1,"ts":"5"}`, `{"seq":1,"ts":null}`, `{"seq":1,"ts":1.5}`, `{"seq":1,"type":5}`, `{"seq":1,"type":null}`,
+	`{"seq":1,"message":{}}`, `{"seq":1,"seq":2}`, `{"SEQ":1}`, `{"seq":1,"Seq":2}`, `{"seq":1,"Ts":2}`,
+	"{\"seq\":1,\"\u017feq\":2}", `{"seq":1,"s\u0065q":2}`, `{"seq":1,"TYPE":4}`, `{"seq":1} x`, `{"seq":1`,
+	`[1]`, `null`, `{"seq":1,"content":{"a":[1,{"b":"\ud800"}]}}`, ` {"seq" : 7 , "ts" : 0 } `,
+}
+
+func TestReadUpstreamMatchesEncodingJSON(t *testing.T) {
+	took := 0
+	for _, h := range heads {
+		if sameHead(t, []byte(h)) {
+			took++
+		}
+	}
+	for _, raw := range corpus() {
+		sameHead(t, raw)
+	}
+	if took < 4 {
+		t.Fatalf("ReadUpstream took only %d plain frames", took)
+	}
+}
+
+func FuzzReadUpstream(f *testing.F) {
+	for _, h := range heads {
+		f.Add([]byte(h))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) { sameHead(t, raw) })
 }
