@@ -50,8 +50,11 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 
 // publish sequences ev into the session: window, derived state, prompts,
 // fan-out. Caller holds mu and has checked ev.Seq == latest+1.
-func (ls *liveSession) publish(ev domain.Event) {
-	f := encodeEvent(ev)
+func (ls *liveSession) publish(ev domain.Event) { ls.publishEncoded(ev, encodeEvent(ev)) }
+
+// publishEncoded is publish of an event already encoded as f. Of ev it
+// reads the envelope, and Data only of the prompt types.
+func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
 	ls.h.stats.EventsPublished.Add(1)
 	// Activity from any gateway instance reaches every instance following
 	// the stream, so none deactivates a session another is driving.
