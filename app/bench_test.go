@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/diminuendo/diminuendo/domain"
+	"github.com/diminuendo/diminuendo/internal/cputime"
 )
 
 type discard struct{ out *Outbox }
@@ -57,12 +58,14 @@ func BenchmarkApplyUpstream(b *testing.B) {
 		Raw: []byte(`{"seq":1,"ts":1800000000000,"type":"update","event_type":"text_delta","turn_id":"turn_7","content":{"text":"a few words of streamed agent output, "}}`)}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cputime.Start(b)
 	for i := 0; i < b.N; i++ {
 		up.Seq = uint64(i + 1)
 		if !ls.apply(ls.gen, up) {
 			b.Fatal("event refused")
 		}
 	}
+	cpu.Stop()
 	if ls.latest != uint64(b.N) || ls.win.Len() != min(b.N, 1000) {
 		b.Fatalf("latest %d, window %d after %d events", ls.latest, ls.win.Len(), b.N)
 	}

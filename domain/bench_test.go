@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"runtime"
 	"testing"
+
+	"github.com/diminuendo/diminuendo/internal/cputime"
 )
 
 var sampleUpstream = UpstreamEvent{Seq: 42, TS: 1_800_000_000_000, Fields: map[string]any{
@@ -20,23 +22,27 @@ var sampleRaw = UpstreamEvent{Seq: 42, TS: 1_800_000_000_000,
 // CPU cost before fan-out, from the event as the runtime port delivers it.
 func BenchmarkMapAndEncode(b *testing.B) {
 	b.ReportAllocs()
+	cpu := cputime.Start(b)
 	for i := 0; i < b.N; i++ {
 		if _, _, err := EncodeUpstream("ses_0123456789abcdef01234567", 42, sampleRaw); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.Stop()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // The generic path the other event types take, from a decoded frame.
 func BenchmarkMapAndEncodeGeneric(b *testing.B) {
 	b.ReportAllocs()
+	cpu := cputime.Start(b)
 	for i := 0; i < b.N; i++ {
 		ev := MapUpstream("ses_0123456789abcdef01234567", 42, sampleUpstream)
 		if _, err := json.Marshal(ev); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.Stop()
 }
 
 // The same event encoded as a plain map, for comparison with the

@@ -167,18 +167,18 @@ func knownTopKey(raw []byte, key span) bool {
 	return false
 }
 
-// upstreamType resolves the type as UpstreamType does.
-func (tf *typedFrame) upstreamType(raw []byte) (string, bool) {
+// upstreamType resolves the type as UpstreamType does, as a span of raw.
+func (tf *typedFrame) upstreamType() (span, bool) {
 	ce := tf.content[keyEventType]
 	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
-		return "", false
+		return span{}, false
 	}
 	for _, sp := range []span{tf.eventType, tf.messageType, ce, tf.typ} {
 		if sp.end > sp.start {
-			return string(raw[sp.start:sp.end]), true
+			return sp, true
 		}
 	}
-	return "", true
+	return span{}, true
 }
 
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
@@ -237,11 +237,11 @@ func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte,
 	if !readTyped(raw, &tf) {
 		return Event{}, nil, false
 	}
-	typ, ok := tf.upstreamType(raw)
+	typ, ok := tf.upstreamType()
 	if !ok {
 		return Event{}, nil, false
 	}
-	rl := typedRules[typ]
+	rl := typedRules[string(raw[typ.start:typ.end])]
 	if rl == nil {
 		return Event{}, nil, false
 	}
@@ -325,14 +325,8 @@ func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
 		case "message":
 			slot = 3
 		default:
-			name := string(k)
-			if key.esc || !isASCII(k) {
-				name = unquote(k)
-			}
-			for _, h := range []string{"seq", "ts", "type", "message"} {
-				if strings.EqualFold(name, h) {
-					return false
-				}
+			if headLike(k, key.esc) {
+				return false
 			}
 			return true
 		}
@@ -371,6 +365,27 @@ func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
 	return up, true
 }
 
+// headLike says a key other than the exact envelope keys would still match
+// one of them in encoding/json, which folds case (Unicode too: "ſeq").
+func headLike(k []byte, esc bool) bool {
+	if esc || !isASCII(k) {
+		name := unquote(k)
+		return strings.EqualFold(name, "seq") || strings.EqualFold(name, "ts") ||
+			strings.EqualFold(name, "type") || strings.EqualFold(name, "message")
+	}
+	switch len(k) {
+	case 2:
+		return bytes.EqualFold(k, []byte("ts"))
+	case 3:
+		return bytes.EqualFold(k, []byte("seq"))
+	case 4:
+		return bytes.EqualFold(k, []byte("type"))
+	case 7:
+		return bytes.EqualFold(k, []byte("message"))
+	}
+	return false
+}
+
 // parseUint parses an unsigned integer literal, failing on overflow.
 func parseUint(b []byte) (uint64, bool) {
 	if len(b) == 0 || len(b) > 20 {
@@ -382,7 +397,7 @@ func parseUint(b []byte) (uint64, bool) {
 			return 0, false
 		}
 		d := uint64(c - '0')
-		if n > (math.MaxUint64-d)/10 {
+		if n > math.MaxUint64/10 || (n == math.MaxUint64/10 && d > math.MaxUint64%10) {
 			return 0, false
 		}
 		n = n*10 + d

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -45,12 +46,41 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
+// plainByte marks the bytes a JSON string holds as they are: not the quote,
+// the backslash or a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// htmlSafeByte is encoding/json's htmlSafeSet: printable ASCII but for the
+// quote, the backslash and <, >, &.
+var htmlSafeByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // scanString reads the string starting at b[i] == '"'. It returns the
 // index after the closing quote.
 func scanString(b []byte, i int) (sp span, next int, ok bool) {
 	i++
 	sp.start = i
 	for i < len(b) {
+		// Eight bytes at a time while none is a quote, a backslash or a
+		// control character: streamed text is mostly such runs.
+		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -79,6 +109,20 @@ func scanString(b []byte, i int) (sp span, next int, ok bool) {
 		}
 	}
 	return sp, 0, false
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20
+// (may say so falsely for bytes at or above 0x80 next to them, which only
+// sends the caller to its byte loop).
+func hasSpecial(x uint64) bool {
+	quote := x ^ (ones * '"')
+	backslash := x ^ (ones * '\\')
+	return ((x-ones*0x20)|(quote-ones)|(backslash-ones))&^x&highs != 0
 }
 
 func isHex4(b []byte) bool {
@@ -354,11 +398,7 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// htmlSafe is encoding/json's htmlSafeSet: printable ASCII but for the
-// quote, the backslash and <, >, &.
-func htmlSafe(c byte) bool {
-	return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < utf8.RuneSelf
-}
+func htmlSafe(c byte) bool { return htmlSafeByte[c] }
 
 // appendASCII writes one ASCII character that is not htmlSafe.
 func appendASCII(dst []byte, c byte) []byte {
