@@ -106,55 +106,82 @@ type typedFrame struct {
 // readTyped reads raw (a whole upstream frame) for the typed path. It
 // reports !ok for anything the generic path must judge: invalid JSON, no
 // content object, a duplicate or escaped key the typed path reads, or a
-// non-string where it reads a string.
+// non-string where it reads a string. The content object is read in the
+// same pass, not scanned first.
 func readTyped(raw []byte, tf *typedFrame) bool {
-	i := skipWS(raw, 0)
-	end, ok := objectMembers(raw, i, 1, func(key, val span) bool {
-		if key.esc {
-			return !knownTopKey(raw, key)
-		}
-		var dst *span
-		switch string(raw[key.start:key.end]) {
-		case "event_type":
-			dst = &tf.eventType
-		case "messageType":
-			dst = &tf.messageType
-		case "type":
-			dst = &tf.typ
-		case "turn_id":
-			dst = &tf.turnID
-		case "turnId":
-			dst = &tf.turnIDCamel
-		case "content":
-			if tf.hasContent || raw[val.start] != '{' {
-				return false
-			}
-			tf.hasContent = true
-			_, ok := objectMembers(raw, val.start, 2, func(key, val span) bool {
-				if key.esc {
-					return false
-				}
-				slot, ok := contentKeys[string(raw[key.start:key.end])]
-				if !ok {
-					return true
-				}
-				if tf.content[slot].kind != kindNone {
-					return false
-				}
-				tf.content[slot] = val
-				return true
-			})
-			return ok
-		default:
-			return true
-		}
-		if dst.kind != kindNone || val.kind != kindString || val.esc {
+	i, more, ok := openObject(raw, skipWS(raw, 0))
+	for ok && more {
+		var key span
+		if key, i, ok = memberKey(raw, i); !ok {
 			return false
 		}
-		*dst = val
-		return true
-	})
-	return ok && tf.hasContent && skipWS(raw, end) == len(raw)
+		var dst *span
+		switch {
+		case key.esc:
+			if knownTopKey(raw, key) {
+				return false
+			}
+		default:
+			switch string(raw[key.start:key.end]) {
+			case "event_type":
+				dst = &tf.eventType
+			case "messageType":
+				dst = &tf.messageType
+			case "type":
+				dst = &tf.typ
+			case "turn_id":
+				dst = &tf.turnID
+			case "turnId":
+				dst = &tf.turnIDCamel
+			case "content":
+				if tf.hasContent || i >= len(raw) || raw[i] != '{' {
+					return false
+				}
+				tf.hasContent = true
+				if i, ok = readContent(raw, i, tf); !ok {
+					return false
+				}
+				if i, more, ok = memberEnd(raw, i); !ok {
+					return false
+				}
+				continue
+			}
+		}
+		var val span
+		if val, i, ok = scanValue(raw, i, 1); !ok {
+			return false
+		}
+		if dst != nil {
+			if dst.kind != kindNone || val.kind != kindString || val.esc {
+				return false
+			}
+			*dst = val
+		}
+		i, more, ok = memberEnd(raw, i)
+	}
+	return ok && tf.hasContent && skipWS(raw, i) == len(raw)
+}
+
+// readContent reads the content object at raw[i] == '{' into tf's slots.
+func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
+	i, more, ok := openObject(raw, i)
+	for ok && more {
+		var key, val span
+		if key, i, ok = memberKey(raw, i); !ok || key.esc {
+			return 0, false
+		}
+		if val, i, ok = scanValue(raw, i, 2); !ok {
+			return 0, false
+		}
+		if slot, known := contentKeys[string(raw[key.start:key.end])]; known {
+			if tf.content[slot].kind != kindNone {
+				return 0, false
+			}
+			tf.content[slot] = val
+		}
+		i, more, ok = memberEnd(raw, i)
+	}
+	return i, ok
 }
 
 // knownTopKey says an escaped top-level key might spell one the typed path

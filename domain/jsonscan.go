@@ -116,13 +116,20 @@ const (
 	highs = 0x8080808080808080
 )
 
-// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20
-// (may say so falsely for bytes at or above 0x80 next to them, which only
-// sends the caller to its byte loop).
+// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20.
+// Each term is the classic "has a byte below n" test; the constants have no
+// high bit, so x's high bits stand for those of x^c.
 func hasSpecial(x uint64) bool {
 	quote := x ^ (ones * '"')
 	backslash := x ^ (ones * '\\')
 	return ((x-ones*0x20)|(quote-ones)|(backslash-ones))&^x&highs != 0
+}
+
+// hasUnsafe says one of the eight bytes of x is not htmlSafe.
+func hasUnsafe(x uint64) bool {
+	return x&highs != 0 || ((x-ones*0x20)|
+		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
+		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs != 0
 }
 
 func isHex4(b []byte) bool {
@@ -271,6 +278,50 @@ func scanComposite(b []byte, i, depth int) (int, bool) {
 	}
 }
 
+// openObject reads the '{' at b[i] and the space after it; more says a
+// member follows (else next is past the '}').
+func openObject(b []byte, i int) (next int, more, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, false, false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, false, true
+	}
+	return i, true, true
+}
+
+// memberKey reads `"key" :` at b[i] and the space after it.
+func memberKey(b []byte, i int) (key span, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return key, 0, false
+	}
+	if key, i, ok = scanString(b, i); !ok {
+		return key, 0, false
+	}
+	i = skipWS(b, i)
+	if i >= len(b) || b[i] != ':' {
+		return key, 0, false
+	}
+	return key, skipWS(b, i+1), true
+}
+
+// memberEnd reads the space and the ',' or '}' after a member's value;
+// more says another member follows.
+func memberEnd(b []byte, i int) (next int, more, ok bool) {
+	i = skipWS(b, i)
+	if i >= len(b) {
+		return 0, false, false
+	}
+	switch b[i] {
+	case '}':
+		return i + 1, false, true
+	case ',':
+		return skipWS(b, i+1), true, true
+	}
+	return 0, false, false
+}
+
 // objectMember calls fn for each member of the object at b[i] == '{' with
 // the key's span and the value's span; fn returning false stops with !ok.
 // Values are scanned (and so validated) whole.
@@ -324,6 +375,10 @@ func appendQuoted(dst, raw []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(raw); {
+		if i+8 <= len(raw) && !hasUnsafe(binary.LittleEndian.Uint64(raw[i:])) {
+			i += 8
+			continue
+		}
 		c := raw[i]
 		if c < utf8.RuneSelf {
 			if htmlSafe(c) {
@@ -367,6 +422,11 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && !hasUnsafe(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if htmlSafe(c) {
