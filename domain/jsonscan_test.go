@@ -28,7 +28,7 @@ func TestWordTestsMatchByteTables(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 200_000 {
+	for range 50_000 {
 		var w [8]byte
 		binary.LittleEndian.PutUint64(w[:], r.Uint64())
 		check(w)
