@@ -237,7 +237,7 @@ func (ls *liveSession) apply(gen domain.Generation, up domain.UpstreamEvent) boo
 		ls.h.log.Warn("gap in agent stream; reconnecting", "session", ls.id, "want", ls.latest+1, "got", seq)
 		return false
 	}
-	ev, b, err := domain.EncodeUpstream(ls.id, seq, up)
+	ev, b, err := ls.enc.Encode(seq, up)
 	if err != nil {
 		ls.publish(ev)
 		return true

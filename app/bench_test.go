@@ -43,7 +43,8 @@ func BenchmarkPublishFanout(b *testing.B) {
 // connections.
 func benchSession() *liveSession {
 	h := &Hub{limits: DefaultLimits(), clock: &manualClock{}}
-	return &liveSession{h: h, id: "ses_0123456789abcdef01234567", state: domain.StateRunning,
+	const id = "ses_0123456789abcdef01234567"
+	return &liveSession{h: h, id: id, state: domain.StateRunning, enc: domain.NewUpstreamEncoder(id),
 		gen: domain.Generation{InstanceID: "inst_bench"},
 		win: domain.NewWindow(1000, 1<<20), subs: map[Subscriber]string{}}
 }

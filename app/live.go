@@ -25,8 +25,9 @@ type liveSession struct {
 	state       domain.SessionState
 	latest      uint64
 	win         *domain.Window
-	subs        map[Subscriber]string // attached connections, by user id
-	pending     []domain.Event        // unanswered prompts, oldest first
+	enc         *domain.UpstreamEncoder // maps and encodes the agent stream's events
+	subs        map[Subscriber]string   // attached connections, by user id
+	pending     []domain.Event          // unanswered prompts, oldest first
 	turnID      string
 	turnPending bool // a user message was sent and its echo not yet seen
 	turnSentAt  time.Time
@@ -43,6 +44,7 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 		h: h, key: liveKey(rec.TenantID, rec.ID), tenantID: rec.TenantID, id: rec.ID,
 		rec: rec, state: domain.StateInactive, latest: rec.ClosedSeq(),
 		win:      domain.NewWindow(h.limits.WindowEvents, h.limits.WindowBytes),
+		enc:      domain.NewUpstreamEncoder(rec.ID),
 		subs:     map[Subscriber]string{},
 		lastUsed: h.clock.Now(),
 	}

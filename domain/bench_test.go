@@ -19,12 +19,14 @@ var sampleRaw = UpstreamEvent{Seq: 42, TS: 1_800_000_000_000,
 	Raw: []byte(`{"seq":42,"ts":1800000000000,"type":"update","event_type":"text_delta","turn_id":"turn_7","content":{"text":"a few words of streamed agent output, "}}`)}
 
 // Mapping plus the one encoding every subscriber shares: the hub's per-event
-// CPU cost before fan-out, from the event as the runtime port delivers it.
+// CPU cost before fan-out, from the event as the runtime port delivers it,
+// through the session's encoder as the hub keeps it.
 func BenchmarkMapAndEncode(b *testing.B) {
+	enc := NewUpstreamEncoder("ses_0123456789abcdef01234567")
 	b.ReportAllocs()
 	cpu := cputime.Start(b)
 	for i := 0; i < b.N; i++ {
-		if _, _, err := EncodeUpstream("ses_0123456789abcdef01234567", 42, sampleRaw); err != nil {
+		if _, _, err := enc.Encode(42, sampleRaw); err != nil {
 			b.Fatal(err)
 		}
 	}

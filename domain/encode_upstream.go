@@ -248,17 +248,47 @@ func isCount(raw []byte) bool {
 // the typed stream types the returned Event has no Data (its frame is
 // already encoded, and nothing downstream reads it).
 func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte, error) {
+	return NewUpstreamEncoder(sessionID).Encode(seq, up)
+}
+
+// UpstreamEncoder is EncodeUpstream for the events of one session, in
+// order. It keeps what consecutive events share: the session id encoded,
+// and the last turn id, so a turn's events share one string. Not safe for
+// concurrent use; the session's owner serialises it.
+type UpstreamEncoder struct {
+	sessionID   string
+	sessionJSON []byte // sessionID encoded
+	turnRaw     []byte // the last turn id as it appeared in a frame
+	turnID      string // and decoded
+}
+
+// NewUpstreamEncoder returns the encoder of one session's events.
+func NewUpstreamEncoder(sessionID string) *UpstreamEncoder {
+	return &UpstreamEncoder{sessionID: sessionID, sessionJSON: appendString(nil, sessionID)}
+}
+
+// Encode is EncodeUpstream of the encoder's session.
+func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (Event, []byte, error) {
 	if up.Fields == nil && up.Raw != nil {
-		if ev, b, ok := encodeTyped(sessionID, seq, up); ok {
+		if ev, b, ok := e.encodeTyped(seq, up); ok {
 			return ev, b, nil
 		}
 	}
-	ev := MapUpstream(sessionID, seq, up)
+	ev := MapUpstream(e.sessionID, seq, up)
 	b, err := ev.MarshalJSON()
 	return ev, b, err
 }
 
-func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte, bool) {
+// turn returns the decoded turn id of raw, reusing the last one's string.
+func (e *UpstreamEncoder) turn(raw []byte) string {
+	if e.turnRaw == nil || !bytes.Equal(raw, e.turnRaw) {
+		e.turnRaw = append(e.turnRaw[:0], raw...)
+		e.turnID = unquote(raw)
+	}
+	return e.turnID
+}
+
+func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []byte, bool) {
 	raw := up.Raw
 	var tf typedFrame
 	if !readTyped(raw, &tf) {
@@ -280,7 +310,7 @@ func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte,
 	if len(rl.fields) > len(vals) {
 		return Event{}, nil, false
 	}
-	size := len(rl.head) + len(sessionID) + 48 + (turn.end - turn.start)
+	size := len(rl.head) + len(e.sessionJSON) + 48 + (turn.end - turn.start)
 	for i, f := range rl.fields {
 		for _, slot := range f.from {
 			if v := tf.content[slot]; v.kind != kindNone && v.kind != kindNull {
@@ -301,10 +331,10 @@ func encodeTyped(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte,
 	// A little room for escapes that grow the text; more grows the buffer.
 	b := make([]byte, 0, size+size/8)
 	b = append(b, rl.head...)
-	b = appendString(b, sessionID)
-	ev := Event{Type: rl.to, SessionID: sessionID, Seq: seq, TS: up.TS}
+	b = append(b, e.sessionJSON...)
+	ev := Event{Type: rl.to, SessionID: e.sessionID, Seq: seq, TS: up.TS}
 	if turn.kind == kindString {
-		ev.TurnID = unquote(raw[turn.start:turn.end])
+		ev.TurnID = e.turn(raw[turn.start:turn.end])
 		b = append(b, `,"turnId":`...)
 		b = appendQuoted(b, raw[turn.start:turn.end])
 	}

@@ -33,7 +33,7 @@ func sameAsReference(t *testing.T, raw []byte) bool {
 	if !ok {
 		return false
 	}
-	_, _, typed := encodeTyped(sid, 7, UpstreamEvent{Seq: 1, TS: 1_800_000_000_000, Raw: raw})
+	_, _, typed := NewUpstreamEncoder(sid).encodeTyped(7, UpstreamEvent{Seq: 1, TS: 1_800_000_000_000, Raw: raw})
 	got, gotB, err := EncodeUpstream(sid, 7, UpstreamEvent{Seq: 1, TS: 1_800_000_000_000, Raw: raw})
 	if err != nil {
 		t.Fatalf("%s: %v", raw, err)
@@ -150,6 +150,20 @@ func TestEncodeUpstreamMatchesGenericEncoder(t *testing.T) {
 	}
 	if typedSeen[EvQuestionRequested]+typedSeen[EvAgentEvent]+typedSeen[EvToolCall] != 0 {
 		t.Errorf("generic types took the typed path: %v", typedSeen)
+	}
+}
+
+// One encoder through the whole corpus, whose frames change turn ids at
+// random, gives each frame's bytes and turn id as a fresh one does.
+func TestUpstreamEncoderReusesOnlyTheSameTurn(t *testing.T) {
+	shared := NewUpstreamEncoder("ses_1")
+	for i, raw := range corpus() {
+		up := UpstreamEvent{Seq: 1, TS: 5, Raw: raw}
+		want, wantB, wantErr := EncodeUpstream("ses_1", uint64(i+1), up)
+		got, gotB, gotErr := shared.Encode(uint64(i+1), up)
+		if (wantErr == nil) != (gotErr == nil) || !bytes.Equal(gotB, wantB) || got.TurnID != want.TurnID {
+			t.Fatalf("frame %s: shared encoder gives %s (turn %q), a fresh one %s (turn %q)", raw, gotB, got.TurnID, wantB, want.TurnID)
+		}
 	}
 }
 
