@@ -27,12 +27,11 @@ var typedTypes = []string{
 }
 
 // Content keys the typed path reads; a content key's index is its slot in
-// typedFrame.content.
+// typedFrame.content. The rules' field keys follow these three.
 const (
 	keyEventType = iota
 	keyTurnID
 	keyTurnIDCamel
-	firstFieldKey
 )
 
 var (

@@ -322,46 +322,22 @@ func memberEnd(b []byte, i int) (next int, more, ok bool) {
 	return 0, false, false
 }
 
-// objectMember calls fn for each member of the object at b[i] == '{' with
+// objectMembers calls fn for each member of the object at b[i] == '{' with
 // the key's span and the value's span; fn returning false stops with !ok.
 // Values are scanned (and so validated) whole.
 func objectMembers(b []byte, i, depth int, fn func(key, val span) bool) (int, bool) {
-	if i >= len(b) || b[i] != '{' {
-		return 0, false
+	i, more, ok := openObject(b, i)
+	for ok && more {
+		var key, val span
+		if key, i, ok = memberKey(b, i); !ok {
+			return 0, false
+		}
+		if val, i, ok = scanValue(b, i, depth); !ok || !fn(key, val) {
+			return 0, false
+		}
+		i, more, ok = memberEnd(b, i)
 	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return 0, false
-		}
-		key, next, ok := scanString(b, i)
-		if !ok {
-			return 0, false
-		}
-		i = skipWS(b, next)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
-		val, next, ok := scanValue(b, i, depth)
-		if !ok || !fn(key, val) {
-			return 0, false
-		}
-		i = skipWS(b, next)
-		if i >= len(b) {
-			return 0, false
-		}
-		if b[i] == '}' {
-			return i + 1, true
-		}
-		if b[i] != ',' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
-	}
+	return i, ok
 }
 
 const hexDigits = "0123456789abcdef"
