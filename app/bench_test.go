@@ -8,12 +8,15 @@ import (
 	"github.com/diminuendo/diminuendo/internal/cputime"
 )
 
-type discard struct{ out *Outbox }
+type discard struct {
+	out  *Outbox
+	msgs [][]byte
+}
 
-// Send queues the frame and completes its write at once, as a fast socket would.
+// Send queues the frame and takes it at once, as a writer keeping up would.
 func (d *discard) Send(f Frame) bool {
 	ok := d.out.Push(f.Data)
-	d.out.Sent()
+	d.msgs, _ = d.out.Take(d.msgs[:0], 64<<10)
 	return ok
 }
 
@@ -24,7 +27,7 @@ func BenchmarkPublishFanout(b *testing.B) {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
 			ls := benchSession()
 			for i := 0; i < n; i++ {
-				o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+				o := NewOutbox(1<<20, func() {}, nil)
 				ls.subs[&discard{out: o}] = "bench"
 			}
 			up := domain.UpstreamEvent{TS: 1, Raw: []byte(`{"event_type":"text_delta","turn_id":"t","content":{"text":"streamed words "}}`)}
@@ -73,31 +76,31 @@ func BenchmarkApplyUpstream(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// A frame through a connection's outbox when the writer keeps up: handed
-// straight to the transport, then its slot freed.
+// A frame through a connection's outbox when the writer keeps up: queued,
+// then taken by the writer.
 func BenchmarkOutboxPush(b *testing.B) {
-	o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+	o := NewOutbox(1<<20, func() {}, nil)
 	frame := make([]byte, 200)
+	var msgs [][]byte
 	b.ReportAllocs()
 	for b.Loop() {
 		o.Push(frame)
-		o.Sent()
+		msgs, _ = o.Take(msgs[:0], 64<<10)
 	}
 }
 
-// Bursts of 64 frames, 16 to the writer and 48 queued, then drained: the
+// Bursts of 64 frames queued, then taken by the writer in one go: the
 // outbox's path when a burst outruns the socket.
 func BenchmarkOutboxBurst(b *testing.B) {
-	o := NewOutbox(1<<20, 16, func([]byte) error { return nil }, nil)
+	o := NewOutbox(1<<20, func() {}, nil)
 	frame := make([]byte, 200)
+	var msgs [][]byte
 	b.ReportAllocs()
 	for b.Loop() {
 		for range 64 {
 			o.Push(frame)
 		}
-		for range 64 {
-			o.Sent()
-		}
+		msgs, _ = o.Take(msgs[:0], 64<<10)
 	}
 	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "frames/s")
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/diminuendo/diminuendo/adapters/auth"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
-	"github.com/diminuendo/diminuendo/ports"
 )
 
 func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Identity, raw []byte, rid string) error {
@@ -67,7 +66,7 @@ func (s *Server) reauthorize(c *conn, id domain.Identity) {
 // authenticated records the identity and arms the expiry timers: a warning
 // ExpiryWarning before exp, and close 4001 at exp.
 func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid string) {
-	if hint, _ := c.ms.Get("tenantHint"); domain.CheckTenantHint(id, stringOf(hint)) != nil {
+	if domain.CheckTenantHint(id, c.tenantHint) != nil {
 		c.push(s.errorFrame(CodeForbidden, "the tenant hint in the URL does not match your token's tenant; send your own tenant or none", rid))
 		c.closeWith(ClosePolicy, "tenant hint mismatch")
 		return
@@ -167,34 +166,9 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 	return &id, exp, nil
 }
 
-// gate verifies tokens as every front door does, on a short-lived
-// goroutine (see verifyOffStack).
+// gate verifies tokens as every front door does. No goroutine of the
+// connection's life runs it: the upgrade's HTTP goroutine ends with the
+// upgrade, and a message's handler runs on a goroutine of its own.
 func (s *Server) gate() auth.Gate {
-	return auth.Gate{Verifier: offStack{s.verifier}, Limiter: s.limiter}
-}
-
-type offStack struct{ ports.TokenVerifier }
-
-func (o offStack) Verify(ctx context.Context, token string) (domain.Identity, time.Time, error) {
-	return verifyOffStack(ctx, o.TokenVerifier, token)
-}
-
-// verifyOffStack runs the verification on a short-lived goroutine. RS256
-// verification grows a goroutine stack to 16 KiB, and the read goroutine
-// that handles authenticate lives as long as the connection: verified
-// inline, every authenticated socket would keep 8 KiB more stack for good
-// (measured with bench/conns -idp).
-func verifyOffStack(ctx context.Context, v ports.TokenVerifier, token string) (domain.Identity, time.Time, error) {
-	type result struct {
-		id  domain.Identity
-		exp time.Time
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		id, exp, err := v.Verify(ctx, token)
-		done <- result{id, exp, err}
-	}()
-	r := <-done
-	return r.id, r.exp, r.err
+	return auth.Gate{Verifier: s.verifier, Limiter: s.limiter}
 }

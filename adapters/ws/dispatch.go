@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -33,7 +32,7 @@ type envelope struct {
 // long as the connection, so handled inline every socket that ever sent a
 // message would keep 8 KiB more stack for good (bench/conns: stacks of
 // 20 KiB against 12 KiB per connection).
-func (s *Server) onMessage(ms *melody.Session, raw []byte) {
+func (s *Server) onMessage(c *conn, raw []byte) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -41,19 +40,16 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 			if p := recover(); p != nil {
 				// A bug in one handler must not take the gateway down.
 				s.log.Error("message handler panicked", "panic", p, "stack", string(debug.Stack()))
-				if c := connOf(ms); c != nil {
-					c.push(s.errorFrame(CodeInternal, "internal error", peekRequestID(raw)))
-				}
+				c.push(s.errorFrame(CodeInternal, "internal error", peekRequestID(raw)))
 			}
 		}()
-		s.handle(ms, raw)
+		s.handle(c, raw)
 	}()
 	<-done
 }
 
-func (s *Server) handle(ms *melody.Session, raw []byte) {
-	c := connOf(ms)
-	if c == nil || !s.admit(c, raw) {
+func (s *Server) handle(c *conn, raw []byte) {
+	if !s.admit(c, raw) {
 		return
 	}
 	if !utf8.Valid(raw) {
@@ -91,7 +87,7 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
 		return
 	}
-	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	// One span per message (a no-op unless tracing is configured); the
 	// connection itself is too long-lived to be one.
