@@ -363,12 +363,18 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 // encoding/json as before (which matches keys case-insensitively).
 func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
 	var (
-		up        UpstreamEvent
-		seen      [4]bool
-		seqSeen   bool
-		malformed bool
+		up   UpstreamEvent
+		seen [4]bool
 	)
-	end, ok := objectMembers(raw, skipWS(raw, 0), 1, func(key, val span) bool {
+	i, more, ok := openObject(raw, skipWS(raw, 0))
+	for ok && more {
+		var key, val span
+		if key, i, ok = memberKey(raw, i); !ok {
+			break
+		}
+		if val, i, ok = scanValue(raw, i, 1); !ok {
+			break
+		}
 		k := raw[key.start:key.end]
 		slot := -1
 		switch string(k) {
@@ -382,43 +388,45 @@ func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
 			slot = 3
 		default:
 			if headLike(k, key.esc) {
-				return false
+				return UpstreamEvent{}, false
 			}
-			return true
 		}
-		if seen[slot] {
-			return false
-		}
-		seen[slot] = true
-		v := raw[val.start:val.end]
-		if slot < 2 && val.kind != kindNumber {
-			malformed = true
-			return true
-		}
-		switch slot {
-		case 0:
-			n, ok := parseUint(v)
-			up.Seq, seqSeen, malformed = n, true, malformed || !ok
-		case 1:
-			n, ok := parseUint(bytes.TrimPrefix(v, []byte{'-'}))
-			if ok && n > math.MaxInt64 {
-				ok = false
+		if slot >= 0 {
+			if seen[slot] || !up.readHead(slot, raw[val.start:val.end], val.kind) {
+				return UpstreamEvent{}, false
 			}
-			up.TS = int64(n)
-			if len(v) > 0 && v[0] == '-' {
-				up.TS = -up.TS
-			}
-			malformed = malformed || !ok
-		default:
-			malformed = malformed || val.kind != kindString
+			seen[slot] = true
 		}
-		return true
-	})
-	if !ok || malformed || !seqSeen || up.Seq == 0 || skipWS(raw, end) != len(raw) {
+		i, more, ok = memberEnd(raw, i)
+	}
+	if !ok || !seen[0] || up.Seq == 0 || skipWS(raw, i) != len(raw) {
 		return UpstreamEvent{}, false
 	}
 	up.Raw = raw
 	return up, true
+}
+
+// readHead reads one envelope value (slot 0 seq, 1 ts, 2 type, 3 message)
+// as encoding/json would without error, or reports !ok.
+func (u *UpstreamEvent) readHead(slot int, v []byte, k kind) bool {
+	switch slot {
+	case 0:
+		n, ok := parseUint(v)
+		u.Seq = n
+		return k == kindNumber && ok
+	case 1:
+		neg := len(v) > 0 && v[0] == '-'
+		n, ok := parseUint(bytes.TrimPrefix(v, []byte{'-'}))
+		if !ok || k != kindNumber || n > math.MaxInt64 {
+			return false
+		}
+		u.TS = int64(n)
+		if neg {
+			u.TS = -u.TS
+		}
+		return true
+	}
+	return k == kindString
 }
 
 // headLike says a key other than the exact envelope keys would still match
