@@ -416,43 +416,62 @@ func TestCacheHitSkipsVerificationAndNeverOutlivesExp(t *testing.T) {
 	ctx := context.Background()
 	tok := f.mint(t, idp.Claims{Role: "developer", ExpiresIn: 2 * time.Minute})
 
-	id1, exp, err := f.v.Verify(ctx, tok)
+	_, _, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, f.v.verifications.Load())
+	require.Zero(t, f.v.cache.lru.Len(), "a token seen once is not cached")
+
+	id1, exp, err := f.v.Verify(ctx, tok)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, f.v.verifications.Load(), "the second sight verifies and caches")
+	require.Equal(t, 1, f.v.cache.lru.Len())
 
 	id1.Permissions[0] = domain.PermBillingManage // a caller scribbling on its copy
 	id2, exp2, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
 	require.Equal(t, exp, exp2)
 	require.Equal(t, domain.RoleDeveloper.Permissions(), id2.Permissions)
-	require.EqualValues(t, 1, f.v.verifications.Load(), "a hit is not verified again")
+	require.EqualValues(t, 2, f.v.verifications.Load(), "a hit is not verified again")
 	require.EqualValues(t, 1, f.idp.JWKSFetches(), "a hit does not fetch")
 
 	f.clock.Advance(exp.Sub(f.clock.Now()) - time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, f.v.verifications.Load(), "still cached a second before exp")
+	require.EqualValues(t, 2, f.v.verifications.Load(), "still cached a second before exp")
 
 	f.clock.Advance(2 * time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	requireRejected(t, err, domain.KindTokenExpired, "token expired", tok)
-	require.EqualValues(t, 2, f.v.verifications.Load(), "past exp the entry is gone and the token re-checked")
+	require.EqualValues(t, 3, f.v.verifications.Load(), "past exp the entry is gone and the token re-checked")
+}
+
+func TestSingleUseTokensLeaveNoCacheEntry(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	for i := range 20 {
+		_, _, err := f.v.Verify(ctx, f.mint(t, idp.Claims{Subject: fmt.Sprintf("once-%d", i)}))
+		require.NoError(t, err)
+	}
+	require.Zero(t, f.v.cache.lru.Len())
+	require.EqualValues(t, 20, f.v.verifications.Load())
 }
 
 func TestCacheEntryLivesAtMostFiveMinutes(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	tok := f.mint(t, idp.Claims{ExpiresIn: time.Hour})
+	for range 2 { // the second sight caches
+		_, _, err := f.v.Verify(ctx, tok)
+		require.NoError(t, err)
+	}
+	f.clock.Advance(MaxCachedFor - time.Second)
 	_, _, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	f.clock.Advance(MaxCachedFor - time.Second)
-	_, _, err = f.v.Verify(ctx, tok)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, f.v.verifications.Load())
+	require.EqualValues(t, 2, f.v.verifications.Load())
 	f.clock.Advance(time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	require.EqualValues(t, 2, f.v.verifications.Load())
+	require.EqualValues(t, 3, f.v.verifications.Load())
 	// The JWKS went stale at the same moment (both 5 min) and was refreshed.
 	require.EqualValues(t, 2, f.idp.JWKSFetches())
 }
@@ -462,13 +481,15 @@ func TestCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	toks := []string{f.mint(t, idp.Claims{Subject: "a"}), f.mint(t, idp.Claims{Subject: "b"}), f.mint(t, idp.Claims{Subject: "c"})}
 	for _, tok := range toks {
-		_, _, err := f.v.Verify(ctx, tok)
-		require.NoError(t, err)
+		for range 2 { // the second sight caches
+			_, _, err := f.v.Verify(ctx, tok)
+			require.NoError(t, err)
+		}
 	}
 	require.Equal(t, 2, f.v.cache.lru.Len())
 	_, _, err := f.v.Verify(ctx, toks[0]) // evicted, verified again
 	require.NoError(t, err)
-	require.EqualValues(t, 4, f.v.verifications.Load())
+	require.EqualValues(t, 7, f.v.verifications.Load())
 }
 
 // flakyIdP serves an IdP's handler but can be switched off.
