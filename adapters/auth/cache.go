@@ -59,7 +59,7 @@ func (c *tokenCache) seenBefore(key [sha256.Size]byte) bool {
 	return false
 }
 
-func tokenKey(token string) [sha256.Size]byte { return sha256.Sum256([]byte(token)) }
+func tokenKey(token string) [sha256.Size]byte { return sum256(token) }
 
 // get returns a copy of the cached identity, so a caller editing it cannot
 // change what the next caller gets.

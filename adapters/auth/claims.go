@@ -102,8 +102,8 @@ func (c *claimSet) hasAudience(audience string) bool {
 	if raw == nil {
 		return false
 	}
-	if one, ok := decodeString(raw); ok {
-		return one == audience
+	if raw[0] == '"' {
+		return stringIs(raw, audience)
 	}
 	many, ok := decodeStrings(raw)
 	if !ok {

@@ -160,6 +160,21 @@ func decodeString(raw []byte) (string, bool) {
 	return s, true
 }
 
+// stringIs reports whether raw is the JSON string want, without building
+// a string for what is only compared (alg, iss, a single aud).
+func stringIs(raw []byte, want string) bool {
+	if len(raw) == len(want)+2 && raw[0] == '"' && string(raw[1:len(raw)-1]) == want {
+		for _, c := range raw[1 : len(raw)-1] {
+			if c == '\\' || c < 0x20 {
+				return false
+			}
+		}
+		return true
+	}
+	s, ok := decodeString(raw)
+	return ok && s == want
+}
+
 // decodeStrings decodes a JSON array of strings.
 func decodeStrings(raw []byte) ([]string, bool) {
 	if len(raw) == 0 || raw[0] != '[' {

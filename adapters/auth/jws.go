@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"strings"
 )
@@ -40,14 +39,13 @@ func parseCompact(token string) (compactJWS, error) {
 	if err != nil {
 		return compactJWS{}, authFailed("malformed token")
 	}
-	var alg, kid string
-	var badField, crit bool
+	var kid string
+	var rs256OK, badField, crit bool
 	err = eachMember(header, func(key string, raw []byte) {
 		var ok bool
 		switch key {
 		case "alg":
-			alg, ok = decodeString(raw)
-			badField = badField || !ok
+			rs256OK = stringIs(raw, rs256)
 		case "kid":
 			if !isNull(raw) {
 				kid, ok = decodeString(raw)
@@ -60,7 +58,7 @@ func parseCompact(token string) (compactJWS, error) {
 	switch {
 	case err != nil, badField:
 		return compactJWS{}, authFailed("malformed token")
-	case alg != rs256:
+	case !rs256OK:
 		return compactJWS{}, authFailed("unsupported signing algorithm")
 	case crit:
 		return compactJWS{}, authFailed("unsupported critical header")
@@ -76,7 +74,7 @@ func (t compactJWS) verify(pub *rsa.PublicKey) ([]byte, error) {
 	if err != nil {
 		return nil, authFailed("malformed token")
 	}
-	digest := sha256.Sum256([]byte(t.signed))
+	digest := sum256(t.signed)
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
 		return nil, authFailed("invalid signature")
 	}

@@ -111,7 +111,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (domain.Identity, t
 	if err != nil {
 		return domain.Identity{}, time.Time{}, err
 	}
-	if iss, _, ok := c.str(claimIss); !ok || iss != v.issuer {
+	if !stringIs(c.raw[claimIss], v.issuer) {
 		return domain.Identity{}, time.Time{}, authFailed("invalid issuer")
 	}
 	if !c.hasAudience(v.cfg.Audience) {
