@@ -73,6 +73,7 @@ type options struct {
 	timeout     time.Duration
 	env         gateway.EnvFlag
 	floor       string
+	against     string
 }
 
 func main() {
@@ -90,6 +91,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
 	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
 	flag.StringVar(&o.floor, "floor", "", "path to a built bench/floor binary: alternate it with the gateway and print the ratios")
+	flag.StringVar(&o.against, "against", "", "path to another gateway build (e.g. an older commit's): run it after the gateway in every run, same load and environment, and print both and the ratios")
 	flag.Parse()
 	if o.n < 1 || o.n > 15000 || o.concurrency < 1 || o.concurrency > 256 || o.runs < 1 || o.runs > 10 || o.join < 0 || o.join > o.n {
 		fmt.Fprintln(os.Stderr, "conns: -n must be 1-15000, -dialers 1-256, -runs 1-10, -join 0-n")
@@ -191,7 +193,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("baseline: %d goroutines with no connection\n", g0)
 	}
 
-	var results, floors []result
+	var results, others, floors []result
 	for i := 0; i < o.runs; i++ {
 		r, err := once(ctx, o, o.gateway, env, tokens, creators, g0)
 		if err != nil {
@@ -212,6 +214,17 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("run %d: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p50 %.1f ms, p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn (peak %.1f MiB); threads %d; goroutines %s\n       connect-phase CPU %s\n",
 			i+1, o.n, r.connectDur.Round(time.Millisecond), r.rate, r.cpu, r.perCPU, r.hsP50, r.hsP99,
 			float64(r.rss0.RSSKiB)/1024, float64(r.rss1.RSSKiB)/1024, r.perConnKiB, float64(r.rss1.HWMKiB)/1024, r.rss1.Threads, g, r.share)
+		if o.against != "" {
+			ao := o
+			ao.goroutines = false
+			a, err := once(ctx, ao, o.against, env, tokens, creators, 0)
+			if err != nil {
+				return fmt.Errorf("run %d (against): %w", i+1, err)
+			}
+			others = append(others, a)
+			fmt.Printf("run %d against: connect %d in %v = %.0f conn/s, gateway CPU %v = %.0f conn per CPU-second (handshake p99 %.1f ms); RSS %.1f -> %.1f MiB = %.1f KiB/conn\n",
+				i+1, o.n, a.connectDur.Round(time.Millisecond), a.rate, a.cpu, a.perCPU, a.hsP99, float64(a.rss0.RSSKiB)/1024, float64(a.rss1.RSSKiB)/1024, a.perConnKiB)
+		}
 		if o.floor != "" {
 			fo := o
 			fo.goroutines = false
@@ -242,6 +255,13 @@ func run(ctx context.Context, o options) error {
 			med(func(r result) float64 { return r.heapPerConn }), med(func(r result) float64 { return r.stackPerConn }))
 	}
 	fmt.Println()
+	summary("GATEWAY "+o.gateway, o, results)
+	if len(others) > 0 {
+		summary("AGAINST "+o.against, o, others)
+		ratio := func(f func(result) float64) float64 { return medianOf(results, f) / medianOf(others, f) }
+		fmt.Printf("RATIO gateway/against: CPU per connect %.2f, connect rate %.2f, RSS/conn %.2f\n",
+			ratio(cpuPerConnect), ratio(func(r result) float64 { return r.rate }), ratio(func(r result) float64 { return r.perConnKiB }))
+	}
 	if len(floors) > 0 {
 		span := func(rs []result, f func(result) float64) (float64, float64, float64) {
 			v := make([]float64, len(rs))
@@ -597,6 +617,30 @@ func (o options) limits(sessions int) []string {
 			fmt.Sprintf("MAX_ACTIVE_SESSIONS_PER_TENANT=%d", max(1250, sessions+1)))
 	}
 	return env
+}
+
+func cpuPerConnect(r result) float64 { return 1e6 / max(r.perCPU, 1) }
+
+func medianOf(rs []result, f func(result) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return stats.Median(xs)
+}
+
+// summary prints one target's medians with their ranges.
+func summary(label string, o options, rs []result) {
+	span := func(f func(result) float64) string {
+		xs := make([]float64, len(rs))
+		for i, r := range rs {
+			xs[i] = f(r)
+		}
+		return fmt.Sprintf("%.1f [%.1f-%.1f]", stats.Median(xs), slices.Min(xs), slices.Max(xs))
+	}
+	fmt.Printf("%s n=%d join=%d dialers=%d idp=%v runs=%d: CPU per connect %s µs; connect rate %s conn/s; RSS/conn %s KiB; handshake p99 %s ms\n",
+		label, o.n, o.join, o.concurrency, o.useIdP, len(rs), span(cpuPerConnect), span(func(r result) float64 { return r.rate }),
+		span(func(r result) float64 { return r.perConnKiB }), span(func(r result) float64 { return r.hsP99 }))
 }
 
 func tokenAt(tokens []string, i int) string {
