@@ -142,15 +142,7 @@ func decodeString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}
-	inner := raw[1 : len(raw)-1]
-	simple := true
-	for _, c := range inner {
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			simple = false
-			break
-		}
-	}
-	if simple {
+	if inner := raw[1 : len(raw)-1]; plainASCII(inner) {
 		return string(inner), true
 	}
 	var s string
@@ -163,16 +155,25 @@ func decodeString(raw []byte) (string, bool) {
 // stringIs reports whether raw is the JSON string want, without building
 // a string for what is only compared (alg, iss, a single aud).
 func stringIs(raw []byte, want string) bool {
-	if len(raw) == len(want)+2 && raw[0] == '"' && string(raw[1:len(raw)-1]) == want {
-		for _, c := range raw[1 : len(raw)-1] {
-			if c == '\\' || c < 0x20 {
-				return false
-			}
+	if len(raw) == len(want)+2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		inner := raw[1 : len(raw)-1]
+		if string(inner) == want && plainASCII(inner) {
+			return true
 		}
-		return true
 	}
 	s, ok := decodeString(raw)
 	return ok && s == want
+}
+
+// plainASCII reports whether b, inside a JSON string, stands for itself:
+// printable ASCII with no quote and no escape.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeStrings decodes a JSON array of strings.

@@ -84,6 +84,11 @@ func TestDecoders(t *testing.T) {
 		_, ok := decodeString([]byte(bad))
 		require.False(t, ok, bad)
 	}
+	for raw, want := range map[string]bool{`"RS256"`: true, `"RS\u003256"`: true, `"rs256"`: false, `"RS256 "`: false, `RS256`: false, `"RS256`: false, `["RS256"]`: false} {
+		require.Equal(t, want, stringIs([]byte(raw), "RS256"), raw)
+	}
+	require.True(t, stringIs([]byte(`"a\\b"`), `a\b`), "an escaped backslash is a backslash")
+	require.False(t, stringIs([]byte(`"a\b"`), `a\b`), "an invalid escape is no string")
 	for raw, want := range map[string]int64{`0`: 0, `1700000000`: 1700000000, `1.7e9`: 1700000000, `-5`: -5, `12.9`: 12} {
 		got, ok := decodeNumericDate([]byte(raw))
 		require.True(t, ok, raw)
