@@ -90,8 +90,10 @@ func BenchmarkVerifyRepeatedToken(b *testing.B) {
 	p, v := benchVerifier(b)
 	tok := mintDistinct(b, p, 1)[0]
 	ctx := context.Background()
-	if _, _, err := v.Verify(ctx, tok); err != nil {
-		b.Fatal(err)
+	for range 2 { // a token is cached on its second verification
+		if _, _, err := v.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
