@@ -63,7 +63,7 @@ func (s *Server) reauthorize(c *conn, id domain.Identity) {
 	}
 }
 
-// authenticated records the identity and arms the expiry timers: a warning
+// authenticated records the identity and arms the expiry timer: a warning
 // ExpiryWarning before exp, and close 4001 at exp.
 func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid string) {
 	if domain.CheckTenantHint(id, c.tenantHint) != nil {
@@ -77,31 +77,39 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 	c.mu.Lock()
 	c.ident = &id
 	c.expires = exp
-	for _, t := range []*time.Timer{c.authTime, c.expTimer, c.warnTime} {
+	for _, t := range []*time.Timer{c.authTime, c.expTimer} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	c.authTime, c.expTimer, c.warnTime = nil, nil, nil
+	c.authTime, c.expTimer = nil, nil
 	if !exp.IsZero() && !c.closed {
-		until := time.Until(exp)
-		// A timer may fire while a refresh replaces it: each acts only if
-		// its token is still the connection's.
-		current := func() bool {
+		// One timer per connection: it fires ExpiryWarning before exp
+		// with auth_expiring, then again at exp with the close. It acts
+		// only while its token is still the connection's (a refresh may
+		// replace it as it fires).
+		warned := false // touched only by the timer's runs, one at a time
+		c.expTimer = time.AfterFunc(max(0, time.Until(exp)-s.cfg.ExpiryWarning), func() {
 			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.expires.Equal(exp) && !c.closed
-		}
-		c.warnTime = time.AfterFunc(max(0, until-s.cfg.ExpiryWarning), func() {
-			if current() {
+			if !c.expires.Equal(exp) || c.closed {
+				c.mu.Unlock()
+				return
+			}
+			first := !warned
+			warned = true
+			again := first && time.Until(exp) > 0
+			if again {
+				c.expTimer.Reset(time.Until(exp))
+			}
+			c.mu.Unlock()
+			if first {
 				c.push(encode(api.AuthExpiring{Type: api.AuthExpiringTypeAuthExpiring, ExpiresAt: exp.UnixMilli()}))
 			}
-		})
-		c.expTimer = time.AfterFunc(max(0, until), func() {
-			if current() {
-				c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
-				c.closeWith(CloseAuth, "token expired")
+			if again {
+				return
 			}
+			c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
+			c.closeWith(CloseAuth, "token expired")
 		})
 	}
 	c.mu.Unlock()

@@ -47,8 +47,7 @@ type conn struct {
 	ident    *domain.Identity
 	expires  time.Time
 	authTime *time.Timer
-	expTimer *time.Timer
-	warnTime *time.Timer
+	expTimer *time.Timer // auth_expiring, then the close at exp
 	joined   map[string]struct{}
 	closed   bool
 	quota    func() // gives back the connection's place in its quotas
@@ -151,7 +150,7 @@ func (c *conn) finish() {
 func (c *conn) release() {
 	c.mu.Lock()
 	c.closed = true
-	for _, t := range []*time.Timer{c.authTime, c.expTimer, c.warnTime} {
+	for _, t := range []*time.Timer{c.authTime, c.expTimer} {
 		if t != nil {
 			t.Stop()
 		}
