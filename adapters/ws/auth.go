@@ -41,10 +41,10 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 // empty one counts as a failed attempt.
 func (s *Server) authenticateMessage(ctx context.Context, c *conn, token string) (domain.Identity, time.Time, error) {
 	g := s.gate()
-	if err := g.Admit(c.ip); err != nil {
-		return domain.Identity{}, time.Time{}, err
-	}
 	if token == "" {
+		if err := g.Admit(c.ip); err != nil {
+			return domain.Identity{}, time.Time{}, err
+		}
 		g.Fail(c.ip)
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "token is required")
 	}
