@@ -32,7 +32,9 @@ func NewWindow(maxEvents, maxBytes int) *Window {
 	if maxBytes < 1 {
 		maxBytes = 1
 	}
-	return &Window{maxEvents: maxEvents, maxBytes: maxBytes, buf: make([]Encoded, 0, min(maxEvents, 64))}
+	// The ring grows as events come: a session that streams little holds
+	// little, whatever the bound.
+	return &Window{maxEvents: maxEvents, maxBytes: maxBytes}
 }
 
 // Append adds an encoded event and evicts the oldest events past either

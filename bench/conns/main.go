@@ -74,6 +74,7 @@ type options struct {
 	env         gateway.EnvFlag
 	floor       string
 	against     string
+	fabric      string // fabric-sim binary: the upstreams in a process of their own
 }
 
 func main() {
@@ -92,6 +93,7 @@ func main() {
 	flag.Var(&o.env, "env", "extra K=V for the gateway's environment, repeatable (e.g. -env GOGC=50)")
 	flag.StringVar(&o.floor, "floor", "", "path to a built bench/floor binary: alternate it with the gateway and print the ratios")
 	flag.StringVar(&o.against, "against", "", "path to another gateway build (e.g. an older commit's): run it after the gateway in every run, same load and environment, and print both and the ratios")
+	flag.StringVar(&o.fabric, "fabric", "", "path to a built cmd/fabric-sim binary: run the simulated upstreams as a separate process (fresh each run), so the gateway's RSS and CPU are its own; default: the gateway's embedded simulators")
 	flag.Parse()
 	if o.n < 1 || o.n > 15000 || o.concurrency < 1 || o.concurrency > 256 || o.runs < 1 || o.runs > 10 || o.join < 0 || o.join > o.n {
 		fmt.Fprintln(os.Stderr, "conns: -n must be 1-15000, -dialers 1-256, -runs 1-10, -join 0-n")
@@ -175,7 +177,12 @@ func run(ctx context.Context, o options) error {
 
 	g0 := 0
 	if o.goroutines {
-		gw, err := gateway.Start(ctx, o.gateway, env...)
+		benv, stop, err := o.withFabric(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		gw, err := gateway.Start(ctx, o.gateway, benv...)
 		if err != nil {
 			return err
 		}
@@ -286,9 +293,29 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
+// withFabric starts fabric-sim when -fabric is set and returns env with
+// its URLs, and the function that stops it.
+func (o options) withFabric(ctx context.Context, env []string) ([]string, func(), error) {
+	if o.fabric == "" {
+		return env, func() {}, nil
+	}
+	fab, err := gateway.StartFabric(ctx, o.fabric, 20*time.Millisecond)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(append([]string{}, env...), fab.Env...), fab.Stop, nil
+}
+
 // once starts a fresh gateway (or floor), measures it and ends it.
 func once(ctx context.Context, o options, bin string, env, tokens, creators []string, g0 int) (r result, err error) {
 	floor := bin == o.floor
+	if !floor {
+		var stop func()
+		if env, stop, err = o.withFabric(ctx, env); err != nil {
+			return r, err
+		}
+		defer stop()
+	}
 	gw, err := gateway.Start(ctx, bin, env...)
 	if err != nil {
 		return r, err
