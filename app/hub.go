@@ -37,7 +37,7 @@ type Limits struct {
 	MaxSubscribersPerUser int
 }
 
-// DefaultLimits are the per-instance budgets of DESIGN.md.
+// DefaultLimits are the per-instance budgets.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxActiveSessions: 5000,

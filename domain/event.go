@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// Client event types (PROTOCOL.md). Names are fixed by the wire contract.
+// Client event types (docs/protocol.md). Names are fixed by the wire contract.
 const (
 	EvUserMessage         = "user_message"
 	EvTurnStarted         = "turn_started"

@@ -53,7 +53,7 @@ func (r *SessionRecord) ClosedSeq() uint64 {
 	return 0
 }
 
-// SessionMeta is the client view of a session (PROTOCOL.md SessionMeta).
+// SessionMeta is the client view of a session (docs/protocol.md SessionMeta).
 type SessionMeta struct {
 	ID        string       `json:"id"`
 	Name      string       `json:"name"`

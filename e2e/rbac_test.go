@@ -24,7 +24,7 @@ var minRoleFor = map[string]string{
 
 func grants(role, perm string) bool { return roleLevel[role] >= roleLevel[minRoleFor[perm]] }
 
-// restPerms is the permission each session route of PROTOCOL.md needs. A
+// restPerms is the permission each session route of docs/protocol.md needs. A
 // route added to openapi.yaml without an entry here fails the test, so
 // nobody adds one without deciding who may call it.
 var restPerms = map[string]string{
@@ -44,7 +44,7 @@ var restPerms = map[string]string{
 	"GET /api/sessions/{sessionId}/files/at":      "sessions.read",
 }
 
-// laterReads are session reads of PROTOCOL.md this build may not serve yet.
+// laterReads are session reads of docs/protocol.md this build may not serve yet.
 var laterReads = []map[string]any{
 	{"type": "get_history"},
 	{"type": "list_files"},

@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// sessionMessages are the client messages that name a session (PROTOCOL.md),
+// sessionMessages are the client messages that name a session (docs/protocol.md),
 // with the other fields each needs to get past validation. Types this
 // build does not serve yet are skipped, and covered once they exist.
 var sessionMessages = []map[string]any{

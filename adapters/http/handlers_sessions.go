@@ -11,7 +11,7 @@ import (
 	"github.com/diminuendo/diminuendo/domain"
 )
 
-// The REST mirror of the session messages of PROTOCOL.md. Each handler calls
+// The REST mirror of the session messages of docs/protocol.md. Each handler calls
 // the use case its WebSocket twin in adapters/ws calls, with the same checks.
 
 // UpdateSession is rename_session, archive_session and unarchive_session in

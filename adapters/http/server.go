@@ -55,7 +55,7 @@ type Server struct {
 // New builds the Echo instance with every route. wsHandler serves GET /ws.
 func New(cfg Config, hub *app.Hub, health *app.Health, verifier ports.TokenVerifier, limiter ports.AuthLimiter, wsHandler echo.HandlerFunc, log *slog.Logger) (*Server, error) {
 	if cfg.BodyLimit == "" {
-		cfg.BodyLimit = "1MiB" // PROTOCOL.md's 1 MiB; Echo reads "1M" as 1,000,000 bytes
+		cfg.BodyLimit = "1MiB" // docs/protocol.md's 1 MiB; Echo reads "1M" as 1,000,000 bytes
 	}
 	s := &Server{cfg: cfg, hub: hub, health: health, verifier: verifier, limiter: limiter, log: log, public: publicPaths()}
 	e := echo.New()

@@ -25,7 +25,7 @@ const (
 	CodeInternal            = string(api.ErrorCodeINTERNAL)
 )
 
-// Close codes (PROTOCOL.md).
+// Close codes (docs/protocol.md).
 const (
 	CloseGoingAway      = 1001
 	CloseInvalidPayload = 1007

@@ -8,7 +8,7 @@ import (
 	"github.com/diminuendo/diminuendo/domain"
 )
 
-// ProtocolVersion is the wire protocol spoken (PROTOCOL.md: v1 plus additive extensions).
+// ProtocolVersion is the wire protocol spoken (docs/protocol.md: v1 plus additive extensions).
 const ProtocolVersion = 1
 
 // encode marshals a server frame. Every frame this adapter writes is one of

@@ -51,7 +51,7 @@ type Config struct {
 	ExpiryWarning time.Duration
 }
 
-// DefaultConfig is PROTOCOL.md's policy.
+// DefaultConfig is docs/protocol.md's policy.
 func DefaultConfig() Config {
 	return Config{
 		ServerVersion:   "0.1.0",

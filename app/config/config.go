@@ -76,7 +76,7 @@ type Config struct {
 	MetricsAddr string `env:"METRICS_ADDR"`
 	ServiceName string `env:"OTEL_SERVICE_NAME" envDefault:"diminuendo-gateway"`
 
-	// Budgets (DESIGN.md): going over one is a clear refusal.
+	// Budgets: going over one is a clear refusal.
 	MaxConnections    int `env:"MAX_CONNECTIONS" envDefault:"10000"`
 	MaxActiveSessions int `env:"MAX_ACTIVE_SESSIONS" envDefault:"5000"`
 	// MemoryLimit is the instance's memory budget, applied as the Go
