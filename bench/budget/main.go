@@ -109,7 +109,7 @@ func main() {
 	flag.IntVar(&o.textBytes, "text-bytes", 1000, "each turn's text, which the echo agent streams back")
 	flag.DurationVar(&o.stepDelay, "step-delay", 200*time.Millisecond, "fabric-sim -step-delay: a token every step/8, coalesced into a delta at 10 ms (200ms: 40 tokens/s, about 20 deltas/s per streaming session)")
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "streaming time before the measurement starts (the first turns are spread over half of it)")
-	flag.DurationVar(&o.duration, "duration", 30*time.Second, "length of the measured streaming window")
+	flag.DurationVar(&o.duration, "duration", 60*time.Second, "length of the measured streaming window; the replay windows of the streaming sessions fill up (REPLAY_WINDOW_EVENTS, 1000 events) within about a minute at 20 events/s, and RSS grows until they do")
 	flag.DurationVar(&o.sample, "sample", 500*time.Millisecond, "RSS sampling interval during the window")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait before each idle RSS reading")
 	flag.IntVar(&o.concurrency, "c", 32, "connections being opened, and sessions being set up, at once")
@@ -253,6 +253,9 @@ func summarize(o options, rs []result) (missed bool) {
 		{"RSS streaming peak sample, MiB", func(r result) float64 { return r.rssPeakMiB }},
 		{"RSS peak (VmHWM), MiB", func(r result) float64 { return mib(r.hwm) }},
 		{"RSS per connection after join, KiB", func(r result) float64 { return float64(r.rssJoined-r.rssIdle) / float64(o.conns) }},
+		{"Go heap in use at window end, MiB", func(r result) float64 { return r.end.heapMiB }},
+		{"Go stacks at window end, MiB", func(r result) float64 { return r.end.stackMiB }},
+		{"events per streaming session at end", func(r result) float64 { return r.heldEvents }},
 		{"connect rate, conn/s", func(r result) float64 { return r.connectRate }},
 		{"deliveries/s", func(r result) float64 { return r.deliveriesPerSec }},
 		{"events/s per streaming session", func(r result) float64 { return r.eventsPerSession }},

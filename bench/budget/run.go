@@ -34,6 +34,24 @@ type result struct {
 	turns                            int64
 	checked                          int64 // deliveries checked, the whole run
 	split                            string
+	rssStartMiB, rssEndMiB           float64 // first and last sample of the window
+	joined, end                      goMem   // after the joins; at the end of the window
+	heldEvents                       float64 // mean seq of the streaming sessions at the end of the window
+}
+
+// goMem is the gateway's Go heap and stacks as its /metrics reports them.
+type goMem struct {
+	heapMiB, stackMiB float64
+	goroutines        int
+}
+
+func readRuntime(ctx context.Context, gw *gateway.Proc) (goMem, error) {
+	m, err := gw.Metrics(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines")
+	if err != nil {
+		return goMem{}, err
+	}
+	return goMem{heapMiB: m["go_memstats_heap_inuse_bytes"] / (1 << 20), stackMiB: m["go_memstats_stack_inuse_bytes"] / (1 << 20),
+		goroutines: int(m["go_goroutines"])}, nil
 }
 
 func (r result) print(i int, o options) {
@@ -45,6 +63,8 @@ func (r result) print(i int, o options) {
 		r.window.Round(time.Millisecond), r.deliveriesPerSec, r.lat.count, r.runningMean, r.eventsPerSession, r.perFrame, r.lat.p50, r.lat.p95, r.lat.p99, r.lat.max)
 	fmt.Printf("       gateway CPU %.2f cores = %.1f µs per delivery; fabric-sim %.2f cores; load tool %.2f cores; %d turns completed; %d deliveries checked: every client gapless, no duplicate\n",
 		r.gwCores, r.gwPerDelivery, r.fabCores, r.toolCores, r.turns, r.checked)
+	fmt.Printf("       RSS during the window: first sample %.1f MiB, last %.1f MiB; Go heap in use %.1f MiB and stacks %.1f MiB (%d goroutines) after the joins, %.1f MiB and %.1f MiB (%d goroutines) at the end of the window; streaming sessions at seq %.0f on average\n",
+		r.rssStartMiB, r.rssEndMiB, r.joined.heapMiB, r.joined.stackMiB, r.joined.goroutines, r.end.heapMiB, r.end.stackMiB, r.end.goroutines, r.heldEvents)
 	fmt.Printf("       CPU %s\n", r.split)
 }
 
@@ -141,6 +161,9 @@ func once(ctx context.Context, o options, env []string, is *issuer) (r result, e
 	if r.rssJoined, err = settledRSS(ctx, gw, o.settle); err != nil {
 		return r, err
 	}
+	if r.joined, err = readRuntime(ctx, gw); err != nil {
+		return r, err
+	}
 
 	// Stream: the drivers start, the first turns spread over half the warm-up.
 	sh.driving.Store(true)
@@ -166,6 +189,14 @@ func once(ctx context.Context, o options, env []string, is *issuer) (r result, e
 	if err := measure(ctx, o, gw, fab, sh, &r); err != nil {
 		return fail(err)
 	}
+	if r.end, err = readRuntime(ctx, gw); err != nil {
+		return r, err
+	}
+	var held float64
+	for _, d := range drivers {
+		held += float64(d.last.Load())
+	}
+	r.heldEvents = held / float64(max(len(drivers), 1))
 
 	// Drain: no new turns; the running ones finish; everyone catches up.
 	sh.driving.Store(false)
@@ -285,6 +316,7 @@ func measure(ctx context.Context, o options, gw *gateway.Proc, fab *gateway.Fabr
 	secs := r.window.Seconds()
 	r.deliveriesPerSec = float64(r.lat.count) / secs
 	r.rssMedianMiB, r.rssPeakMiB = stats.Median(rss), slices.Max(rss)
+	r.rssStartMiB, r.rssEndMiB = rss[0], rss[len(rss)-1]
 	var sum float64
 	for _, x := range running {
 		sum += x

@@ -34,6 +34,7 @@ func Describe() string {
 type CPUSample struct {
 	At       time.Time
 	Busy     time.Duration // all CPUs, everything but idle and iowait
+	IRQ      time.Duration // of Busy: hard and soft interrupts (loopback TCP is mostly softirq)
 	Self     time.Duration // this process
 	Capacity int           // CPUs
 }
@@ -44,15 +45,19 @@ func Sample() CPUSample {
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		f := strings.Fields(line)
-		var busy int64
+		var busy, irq int64
 		for i, v := range f[1:] {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
 				continue
 			}
+			if i == 5 || i == 6 {
+				irq += n
+			}
 			busy += n
 		}
 		s.Busy = time.Duration(busy) * time.Second / 100
+		s.IRQ = time.Duration(irq) * time.Second / 100
 	}
 	if b, err := os.ReadFile("/proc/self/stat"); err == nil {
 		st := string(b)
@@ -81,14 +86,16 @@ type Part struct {
 }
 
 // Split is Share for any number of named processes besides the load tool:
-// each part's share, the load tool's, the rest (other processes, kernel
-// softirq) and idle, as percentages of the machine's capacity.
+// each part's share, the load tool's, the kernel's interrupt work (not
+// charged to any process), the rest (other processes) and idle, as
+// percentages of the machine's capacity.
 func Split(a, b CPUSample, parts ...Part) string {
 	wall := b.At.Sub(a.At)
 	capacity := time.Duration(b.Capacity) * wall
 	busy := b.Busy - a.Busy
 	self := b.Self - a.Self
-	other := busy - self
+	irq := b.IRQ - a.IRQ
+	other := busy - self - irq
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / capacity.Seconds() }
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "of %d CPUs × %v: ", b.Capacity, wall.Round(time.Millisecond))
@@ -96,8 +103,8 @@ func Split(a, b CPUSample, parts ...Part) string {
 		fmt.Fprintf(&sb, "%s %.0f%%, ", p.Name, pct(p.CPU))
 		other -= p.CPU
 	}
-	fmt.Fprintf(&sb, "load tool %.0f%%, rest (other processes, kernel softirq) %.0f%%, idle %.0f%%",
-		pct(self), pct(max(0, other)), max(0, 100-pct(busy)))
+	fmt.Fprintf(&sb, "load tool %.0f%%, kernel irq+softirq %.0f%%, rest (other processes) %.0f%%, idle %.0f%%",
+		pct(self), pct(irq), pct(max(0, other)), max(0, 100-pct(busy)))
 	return sb.String()
 }
 
