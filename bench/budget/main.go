@@ -254,6 +254,7 @@ func summarize(o options, rs []result) (missed bool) {
 		{"RSS peak (VmHWM), MiB", func(r result) float64 { return mib(r.hwm) }},
 		{"RSS per connection after join, KiB", func(r result) float64 { return float64(r.rssJoined-r.rssIdle) / float64(o.conns) }},
 		{"Go heap in use at window end, MiB", func(r result) float64 { return r.end.heapMiB }},
+		{"Go GC goal at window end, MiB", func(r result) float64 { return r.end.gcGoalMiB }},
 		{"Go stacks at window end, MiB", func(r result) float64 { return r.end.stackMiB }},
 		{"events per streaming session at end", func(r result) float64 { return r.heldEvents }},
 		{"connect rate, conn/s", func(r result) float64 { return r.connectRate }},

@@ -42,16 +42,17 @@ type result struct {
 // goMem is the gateway's Go heap and stacks as its /metrics reports them.
 type goMem struct {
 	heapMiB, stackMiB float64
+	gcGoalMiB         float64 // the heap size at which the next GC ends: about twice the live heap at GOGC=100
 	goroutines        int
 }
 
 func readRuntime(ctx context.Context, gw *gateway.Proc) (goMem, error) {
-	m, err := gw.Metrics(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_goroutines")
+	m, err := gw.Metrics(ctx, "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_next_gc_bytes", "go_goroutines")
 	if err != nil {
 		return goMem{}, err
 	}
 	return goMem{heapMiB: m["go_memstats_heap_inuse_bytes"] / (1 << 20), stackMiB: m["go_memstats_stack_inuse_bytes"] / (1 << 20),
-		goroutines: int(m["go_goroutines"])}, nil
+		gcGoalMiB: m["go_memstats_next_gc_bytes"] / (1 << 20), goroutines: int(m["go_goroutines"])}, nil
 }
 
 func (r result) print(i int, o options) {
@@ -63,8 +64,9 @@ func (r result) print(i int, o options) {
 		r.window.Round(time.Millisecond), r.deliveriesPerSec, r.lat.count, r.runningMean, r.eventsPerSession, r.perFrame, r.lat.p50, r.lat.p95, r.lat.p99, r.lat.max)
 	fmt.Printf("       gateway CPU %.2f cores = %.1f µs per delivery; fabric-sim %.2f cores; load tool %.2f cores; %d turns completed; %d deliveries checked: every client gapless, no duplicate\n",
 		r.gwCores, r.gwPerDelivery, r.fabCores, r.toolCores, r.turns, r.checked)
-	fmt.Printf("       RSS during the window: first sample %.1f MiB, last %.1f MiB; Go heap in use %.1f MiB and stacks %.1f MiB (%d goroutines) after the joins, %.1f MiB and %.1f MiB (%d goroutines) at the end of the window; streaming sessions at seq %.0f on average\n",
-		r.rssStartMiB, r.rssEndMiB, r.joined.heapMiB, r.joined.stackMiB, r.joined.goroutines, r.end.heapMiB, r.end.stackMiB, r.end.goroutines, r.heldEvents)
+	fmt.Printf("       RSS during the window: first sample %.1f MiB, last %.1f MiB; Go heap in use %.1f MiB (GC goal %.1f), stacks %.1f MiB, %d goroutines after the joins; %.1f MiB (GC goal %.1f), %.1f MiB, %d goroutines at the end of the window; streaming sessions at seq %.0f on average\n",
+		r.rssStartMiB, r.rssEndMiB, r.joined.heapMiB, r.joined.gcGoalMiB, r.joined.stackMiB, r.joined.goroutines,
+		r.end.heapMiB, r.end.gcGoalMiB, r.end.stackMiB, r.end.goroutines, r.heldEvents)
 	fmt.Printf("       CPU %s\n", r.split)
 }
 
