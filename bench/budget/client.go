@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,19 @@ type shared struct {
 	running atomic.Int64 // turns sent and not yet complete
 	turns   atomic.Int64 // turns completed
 	lat     *hist
+
+	mu       sync.Mutex
+	refusals map[string]int // run_turns refused as retryable, by code
+}
+
+// refused counts a run_turn the gateway refused with a retryable code.
+func (sh *shared) refused(code string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.refusals == nil {
+		sh.refusals = map[string]int{}
+	}
+	sh.refusals[code]++
 }
 
 // client is one connection, joined to one session. After setup its reader
@@ -141,8 +155,15 @@ func (cl *client) message(b []byte, now int64, sh *shared) bool {
 		return false
 	}
 	if string(h.typ) == "error" {
-		var e struct{ Code, Message string }
+		var e struct{ Code, Message, RequestID string }
 		_ = json.Unmarshal(b, &e)
+		if cl.driver && e.RequestID == turnRequestID && retryable[e.Code] {
+			// The protocol's advice: back off, then send it again. Not a
+			// delivery problem, but counted and reported.
+			sh.refused(e.Code)
+			time.AfterFunc(time.Duration(500+rand.IntN(1000))*time.Millisecond, func() { cl.retryTurn(sh) })
+			return false
+		}
 		cl.problem("error frame %s: %s", e.Code, e.Message)
 		return false
 	}
@@ -174,6 +195,23 @@ func (cl *client) message(b []byte, now int64, sh *shared) bool {
 		}
 	}
 	return true
+}
+
+// turnRequestID marks the drivers' run_turn, so that a refusal of it is
+// told from other errors.
+const turnRequestID = "t"
+
+// retryable are the codes on which docs/protocol.md has a client retry.
+var retryable = map[string]bool{"UPSTREAM_UNAVAILABLE": true, "CAPACITY_EXCEEDED": true, "RATE_LIMITED": true}
+
+// retryTurn sends a refused run_turn again, unless the drivers have stopped.
+func (cl *client) retryTurn(sh *shared) {
+	if sh.driving.Load() && !sh.closing.Load() && cl.startTurn(sh) {
+		return
+	}
+	if cl.pending.CompareAndSwap(true, false) {
+		sh.running.Add(-1)
+	}
 }
 
 // startTurn sends the session's run_turn; true if it went out. A turn

@@ -34,6 +34,7 @@ type result struct {
 	turns                            int64
 	checked                          int64 // deliveries checked, the whole run
 	split                            string
+	refusals                         map[string]int
 	rssStartMiB, rssEndMiB           float64 // first and last sample of the window
 	joined, end                      goMem   // after the joins; at the end of the window
 	heldEvents                       float64 // mean seq of the streaming sessions at the end of the window
@@ -67,6 +68,9 @@ func (r result) print(i int, o options) {
 	fmt.Printf("       RSS during the window: first sample %.1f MiB, last %.1f MiB; Go heap in use %.1f MiB (GC goal %.1f), stacks %.1f MiB, %d goroutines after the joins; %.1f MiB (GC goal %.1f), %.1f MiB, %d goroutines at the end of the window; streaming sessions at seq %.0f on average\n",
 		r.rssStartMiB, r.rssEndMiB, r.joined.heapMiB, r.joined.gcGoalMiB, r.joined.stackMiB, r.joined.goroutines,
 		r.end.heapMiB, r.end.gcGoalMiB, r.end.stackMiB, r.end.goroutines, r.heldEvents)
+	if len(r.refusals) > 0 {
+		fmt.Printf("       run_turn refused and retried after 0.5-1.5 s: %v\n", r.refusals)
+	}
 	fmt.Printf("       CPU %s\n", r.split)
 }
 
@@ -232,6 +236,7 @@ func once(ctx context.Context, o options, env []string, is *issuer) (r result, e
 		return r, errors.New("readers did not end within 30 s of closing their connections")
 	}
 	r.turns = sh.turns.Load()
+	r.refusals = sh.refusals
 
 	// Check: every client has exactly the seqs after its snapshot, in order.
 	var problems []string
@@ -372,7 +377,7 @@ func setup(s *session, streaming bool, text string) error {
 	}
 	s.final.Store(s.clients[0].first)
 	if streaming {
-		s.runTurn, _ = json.Marshal(map[string]string{"type": "run_turn", "sessionId": s.id, "text": text})
+		s.runTurn, _ = json.Marshal(map[string]string{"type": "run_turn", "sessionId": s.id, "text": text, "requestId": turnRequestID})
 	}
 	return nil
 }
