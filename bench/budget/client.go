@@ -40,12 +40,13 @@ type session struct {
 
 // shared is the run's state every reader goroutine reads.
 type shared struct {
-	closing atomic.Bool  // the tool is closing the connections: a close is expected
-	driving atomic.Bool  // drivers start a new turn after each turn_complete
-	record  atomic.Bool  // latencies are counted (the measured window)
-	running atomic.Int64 // turns sent and not yet complete
-	turns   atomic.Int64 // turns completed
-	lat     *hist
+	closing   atomic.Bool  // the tool is closing the connections: a close is expected
+	driving   atomic.Bool  // drivers start a new turn after each turn_complete
+	record    atomic.Bool  // latencies are counted (the measured window)
+	running   atomic.Int64 // turns sent and not yet complete (a refused one until it is sent again)
+	streaming atomic.Int64 // turns between their user_message and turn_complete
+	turns     atomic.Int64 // turns completed
+	lat       *hist
 
 	mu       sync.Mutex
 	refusals map[string]int // run_turns refused as retryable, by code
@@ -182,10 +183,13 @@ func (cl *client) message(b []byte, now int64, sh *shared) bool {
 		return true
 	}
 	switch string(h.typ) {
+	case "user_message":
+		sh.streaming.Add(1)
 	case "turn_error":
 		cl.problem("turn_error at seq %d", h.seq)
 		fallthrough
 	case "turn_complete":
+		sh.streaming.Add(-1)
 		cl.s.final.Store(h.seq)
 		sh.turns.Add(1)
 		if !sh.driving.Load() || !cl.startTurn(sh) {
