@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,6 +164,12 @@ func (cl *client) message(b []byte, now int64, sh *shared) bool {
 			// delivery problem, but counted and reported.
 			sh.refused(e.Code)
 			time.AfterFunc(time.Duration(500+rand.IntN(1000))*time.Millisecond, func() { cl.retryTurn(sh) })
+			return false
+		}
+		if cl.driver && e.RequestID == turnRequestID && e.Code == "INVALID_STATE" && strings.Contains(e.Message, "running") {
+			// A retried run_turn whose refused first send started the turn
+			// after all: that turn's turn_complete carries the chain on.
+			sh.refused(e.Code + " (the turn was running after all)")
 			return false
 		}
 		cl.problem("error frame %s: %s", e.Code, e.Message)

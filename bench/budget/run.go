@@ -29,6 +29,7 @@ type result struct {
 	runningMean                      float64 // turns streaming, mean of the samples
 	lat                              summary
 	gwCores, fabCores, toolCores     float64 // CPU-seconds per second in the window
+	idleCores                        float64 // the gateway's, joined and not streaming (10 ms ticks over -settle)
 	gwPerDelivery                    float64 // µs
 	perFrame                         float64
 	turns                            int64
@@ -73,8 +74,8 @@ func (r result) print(i int, o options) {
 		o.conns, mib(r.rssJoined), r.joinDur.Round(time.Millisecond), r.rssMedianMiB, r.rssPeakMiB, mib(r.hwm))
 	fmt.Printf("       window %v: %.0f deliveries/s (%d), %.1f turns streaming on average, %.1f events/s per streaming session, %.2f deliveries per frame; latency ms p50 %.1f p95 %.1f p99 %.1f max %.1f\n",
 		r.window.Round(time.Millisecond), r.deliveriesPerSec, r.lat.count, r.runningMean, r.eventsPerSession, r.perFrame, r.lat.p50, r.lat.p95, r.lat.p99, r.lat.max)
-	fmt.Printf("       gateway CPU %.2f cores = %.1f µs per delivery; fabric-sim %.2f cores; load tool %.2f cores; %d turns completed; %d deliveries checked: every client gapless, no duplicate\n",
-		r.gwCores, r.gwPerDelivery, r.fabCores, r.toolCores, r.turns, r.checked)
+	fmt.Printf("       gateway CPU idle after the joins %.3f cores; while streaming %.2f cores = %.1f µs per delivery; fabric-sim %.2f cores; load tool %.2f cores; %d turns completed; %d deliveries checked: every client gapless, no duplicate\n",
+		r.idleCores, r.gwCores, r.gwPerDelivery, r.fabCores, r.toolCores, r.turns, r.checked)
 	fmt.Printf("       RSS during the window: first sample %.1f MiB, last %.1f MiB; Go heap in use %.1f MiB (GC goal %.1f), stacks %.1f MiB, %d goroutines after the joins; %.1f MiB (GC goal %.1f), %.1f MiB, %d goroutines at the end of the window; streaming sessions at seq %.0f on average\n",
 		r.rssStartMiB, r.rssEndMiB, r.joined.heapMiB, r.joined.gcGoalMiB, r.joined.stackMiB, r.joined.goroutines,
 		r.end.heapMiB, r.end.gcGoalMiB, r.end.stackMiB, r.end.goroutines, r.heldEvents)
@@ -174,9 +175,21 @@ func once(ctx context.Context, o options, env []string, is *issuer) (r result, e
 	if err := waitHealth(ctx, gw, func(h gateway.Health) bool { return h.ActiveSessions == o.sessions }); err != nil {
 		return fail(err)
 	}
+	// Idle CPU: every connection joined, nothing streaming; what remains
+	// is heartbeats, pings, upstream probes and the runtime (GC, timers).
+	idle0, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	t0 = time.Now()
 	if r.rssJoined, err = settledRSS(ctx, gw, o.settle); err != nil {
 		return r, err
 	}
+	idle1, err := gw.CPU()
+	if err != nil {
+		return r, err
+	}
+	r.idleCores = (idle1 - idle0).Seconds() / time.Since(t0).Seconds()
 	r.joined = readRuntime(ctx, gw)
 
 	// Stream: the drivers start, the first turns spread over half the warm-up.
