@@ -32,7 +32,10 @@
 //     After -warmup the tool measures for -duration: the latency of every
 //     delivery (receive time minus the event's ts, stamped by fabric-sim
 //     when it appended the event, same clock), RSS every -sample, and the
-//     CPU of the gateway, of fabric-sim, of this tool and of the machine;
+//     CPU of the gateway, of fabric-sim, of this tool and of the machine.
+//     A run_turn refused with a retryable code (UPSTREAM_UNAVAILABLE when
+//     the gateway's Unison breaker is open on an overloaded machine) is
+//     sent again after 0.5-1.5 s, as the protocol advises, and counted;
 //   - drain: the drivers stop starting turns, the running ones finish and
 //     every client must reach its session's last seq. A gap, a duplicate,
 //     a reorder, an error frame, an early close, a turn_error or a
