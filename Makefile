@@ -173,7 +173,7 @@ acp-test: $(ACP_DIR)/node_modules/.package-lock.json ## the ACP SDK drives /acp 
 # ---- fuzzing: each target for FUZZTIME (their seed corpora already run in `make test`) ----
 # `go test -fuzz` takes one target per run, so each gets its own invocation.
 FUZZTIME    ?= 30s
-FUZZ_TARGETS := FuzzDispatch:./adapters/ws FuzzFrameGuard:./adapters/ws FuzzRESTBodies:./adapters/http FuzzLastEventID:./adapters/http FuzzWindow:./domain FuzzMapUpstream:./domain
+FUZZ_TARGETS := FuzzDispatch:./adapters/ws FuzzFrameGuard:./adapters/ws FuzzRESTBodies:./adapters/http FuzzLastEventID:./adapters/http FuzzWindow:./domain FuzzMapUpstream:./domain FuzzEncodeUpstream:./domain FuzzReadUpstream:./domain
 
 .PHONY: fuzz
 fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept under the package's testdata/fuzz

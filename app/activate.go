@@ -237,6 +237,11 @@ func (ls *liveSession) apply(gen domain.Generation, up domain.UpstreamEvent) boo
 		ls.h.log.Warn("gap in agent stream; reconnecting", "session", ls.id, "want", ls.latest+1, "got", seq)
 		return false
 	}
-	ls.publish(domain.MapUpstream(ls.id, seq, up))
+	ev, b, err := ls.enc.Encode(seq, up)
+	if err != nil {
+		ls.publish(ev)
+		return true
+	}
+	ls.publishEncoded(ev, Frame{Seq: ev.Seq, Type: ev.Type, Data: b})
 	return true
 }

@@ -73,13 +73,16 @@ func (h *Hub) Join(ctx context.Context, id domain.Identity, req JoinRequest, sub
 			case len(replay) > 0:
 				h.stats.ReplaysFromWindow.Add(1)
 			}
-			if !sub.Send(encode(snap)) {
+			sf := encode(snap)
+			sf.CatchUp = true
+			if !sub.Send(sf) {
 				ls.mu.Unlock()
 				return nil
 			}
 			ok := true
 			if complete {
 				for _, fr := range replay {
+					fr.CatchUp = true
 					if ok = sub.Send(fr); !ok {
 						break
 					}

@@ -25,8 +25,9 @@ type liveSession struct {
 	state       domain.SessionState
 	latest      uint64
 	win         *domain.Window
-	subs        map[Subscriber]string // attached connections, by user id
-	pending     []domain.Event        // unanswered prompts, oldest first
+	enc         *domain.UpstreamEncoder // maps and encodes the agent stream's events
+	subs        map[Subscriber]string   // attached connections, by user id
+	pending     []domain.Event          // unanswered prompts, oldest first
 	turnID      string
 	turnPending bool // a user message was sent and its echo not yet seen
 	turnSentAt  time.Time
@@ -43,6 +44,7 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 		h: h, key: liveKey(rec.TenantID, rec.ID), tenantID: rec.TenantID, id: rec.ID,
 		rec: rec, state: domain.StateInactive, latest: rec.ClosedSeq(),
 		win:      domain.NewWindow(h.limits.WindowEvents, h.limits.WindowBytes),
+		enc:      domain.NewUpstreamEncoder(rec.ID),
 		subs:     map[Subscriber]string{},
 		lastUsed: h.clock.Now(),
 	}
@@ -50,8 +52,11 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 
 // publish sequences ev into the session: window, derived state, prompts,
 // fan-out. Caller holds mu and has checked ev.Seq == latest+1.
-func (ls *liveSession) publish(ev domain.Event) {
-	f := encodeEvent(ev)
+func (ls *liveSession) publish(ev domain.Event) { ls.publishEncoded(ev, encodeEvent(ev)) }
+
+// publishEncoded is publish of an event already encoded as f. Of ev it
+// reads the envelope, and Data only of the prompt types.
+func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
 	ls.h.stats.EventsPublished.Add(1)
 	// Activity from any gateway instance reaches every instance following
 	// the stream, so none deactivates a session another is driving.

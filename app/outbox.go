@@ -1,70 +1,86 @@
 package app
 
-import (
-	"bytes"
-	"sync"
-)
+import "sync"
 
-// Outbox is one connection's bounded outbound queue. It hands at most
-// maxInflight frames to the transport's writer at a time and queues the rest,
-// bounded in bytes; a consumer too slow to keep the queue under its bound is
-// cut off (onOverflow) instead of losing frames silently. The client then
+// Outbox is one connection's bounded outbound queue, drained by the
+// transport's writer. A consumer too slow to keep the queue under its bound
+// is cut off (onOverflow) instead of losing frames silently; the client then
 // resumes from its last seq.
 //
-// A batching outbox (NewBatchOutbox) keeps one frame in flight and, when the
-// writer is done with it, hands over everything queued meanwhile as one
-// frame: the messages joined by '\n', each byte for byte as it would be sent
-// alone. Batching is only a framing: order, seq and the bound are the same.
+// The writer does not wait on the outbox: Push starts a drain (the start
+// function, typically `go writer()`) when work arrives and none is running,
+// and the drain ends once Take finds the queue empty. An idle connection
+// therefore holds no writer at all, and a busy one takes everything queued
+// while it was writing in one Take, which is what lets the transport put
+// many messages into one write.
 type Outbox struct {
-	mu          sync.Mutex
-	queue       [][]byte
-	head        int
-	bytes       int
-	maxBytes    int
-	inflight    int
-	maxInflight int
-	closed      bool
-	write       func([]byte) error
-	onOverflow  func()
-	batchBytes  int // >0: batching, a joined frame is at most this long
+	mu         sync.Mutex
+	queue      [][]byte
+	head       int
+	bytes      int
+	maxBytes   int
+	credit     int // catch-up bytes still queued, which the bound does not count
+	state      outboxState
+	draining   bool // a drain runs (or is about to)
+	kicked     bool // Kick asked the running drain to look again
+	start      func()
+	onOverflow func()
 }
 
-// NewBatchOutbox is NewOutbox for a connection that asked for batched
-// frames: one frame in flight, the queue behind it joined into frames of at
-// most batchBytes (a single longer message goes alone).
-func NewBatchOutbox(maxBytes, batchBytes int, write func([]byte) error, onOverflow func()) *Outbox {
-	o := NewOutbox(maxBytes, 1, write, onOverflow)
-	o.batchBytes = max(batchBytes, 1)
-	return o
+type outboxState uint8
+
+const (
+	outboxOpen   outboxState = iota
+	outboxSealed             // no more pushes; what is queued still goes, then the end
+	outboxClosed             // nothing more goes
+)
+
+// Drain is what Take tells the writer to do after writing what it took.
+type Drain uint8
+
+const (
+	// DrainMore: take again.
+	DrainMore Drain = iota
+	// DrainIdle: nothing is queued; the drain is over (the next Push starts one).
+	DrainIdle
+	// DrainEnd: the outbox was sealed and everything queued has been taken:
+	// the writer finishes the connection (its close frame) and stops.
+	DrainEnd
+	// DrainClosed: the outbox was closed; write nothing more.
+	DrainClosed
+)
+
+// NewOutbox returns an outbox that calls start when work arrives and no
+// drain runs, and onOverflow once if more than maxBytes wait.
+func NewOutbox(maxBytes int, start, onOverflow func()) *Outbox {
+	return &Outbox{maxBytes: maxBytes, start: start, onOverflow: onOverflow}
 }
 
-// NewOutbox returns an outbox that writes through write (which must not
-// block: it hands the frame to the transport's own writer) and calls
-// onOverflow once if more than maxBytes wait.
-func NewOutbox(maxBytes, maxInflight int, write func([]byte) error, onOverflow func()) *Outbox {
-	if maxInflight < 1 {
-		maxInflight = 1
-	}
-	return &Outbox{maxBytes: maxBytes, maxInflight: maxInflight, write: write, onOverflow: onOverflow}
-}
+// Push queues frame b. It reports false when the outbox no longer takes
+// frames (sealed, closed, or just overflowed); the frame is then not
+// delivered.
+func (o *Outbox) Push(b []byte) bool { return o.push(b, false) }
 
-// Push queues frame b. It reports false when the outbox is closed or has
-// just overflowed; the frame is then not delivered.
-func (o *Outbox) Push(b []byte) bool {
+// PushCatchUp queues a frame of a join's snapshot or replay: like Push, but
+// the bound on the backlog does not count it while it waits (its size is
+// bounded by the replay limits), so a resume larger than the bound is
+// delivered rather than cut off every time.
+func (o *Outbox) PushCatchUp(b []byte) bool { return o.push(b, true) }
+
+func (o *Outbox) push(b []byte, catchUp bool) bool {
 	o.mu.Lock()
-	if o.closed {
+	if o.state != outboxOpen {
 		o.mu.Unlock()
 		return false
 	}
-	if o.inflight < o.maxInflight && o.head == len(o.queue) {
-		o.inflight++
-		err := o.write(b) // under the lock: frames reach the writer in order
-		o.mu.Unlock()
-		return err == nil
-	}
-	if o.bytes+len(b) > o.maxBytes {
-		o.closed = true
-		o.queue, o.head, o.bytes = nil, 0, 0
+	if catchUp {
+		o.credit += len(b)
+	} else if o.bytes+len(b) > o.maxBytes+o.credit {
+		// What is queued is dropped with the connection: the client
+		// resumes from its last seq and gets all of it again.
+		o.state = outboxSealed
+		clear(o.queue[o.head:])
+		o.queue, o.head, o.bytes, o.credit = nil, 0, 0, 0
 		o.mu.Unlock()
 		if o.onOverflow != nil {
 			o.onOverflow()
@@ -73,76 +89,105 @@ func (o *Outbox) Push(b []byte) bool {
 	}
 	o.queue = append(o.queue, b)
 	o.bytes += len(b)
+	start := o.begin()
 	o.mu.Unlock()
+	if start {
+		o.start()
+	}
 	return true
 }
 
-// Sent tells the outbox the writer finished one frame, freeing a slot.
-func (o *Outbox) Sent() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.inflight > 0 {
-		o.inflight--
+// begin marks a drain as running; true when the caller must start it.
+// Called with mu held.
+func (o *Outbox) begin() bool {
+	if o.draining {
+		return false
 	}
-	if o.closed || o.head == len(o.queue) {
+	o.draining = true
+	return true
+}
+
+// Kick makes the writer run even with nothing queued, for work the
+// transport keeps outside the queue (a ping, a close frame): a running
+// drain looks again before it ends, an idle one is started.
+func (o *Outbox) Kick() {
+	o.mu.Lock()
+	if o.state == outboxClosed {
+		o.mu.Unlock()
 		return
 	}
-	var b []byte
-	if o.batchBytes > 0 {
-		b = o.joinQueued()
-	} else {
-		b = o.queue[o.head]
-		o.queue[o.head] = nil
-		o.head++
-		o.bytes -= len(b)
+	o.kicked = true
+	start := o.begin()
+	o.mu.Unlock()
+	if start {
+		o.start()
 	}
-	if o.head == len(o.queue) {
-		o.queue, o.head = o.queue[:0], 0
-	}
-	o.inflight++
-	_ = o.write(b)
 }
 
-// joinQueued takes queued messages from the head, up to batchBytes in all
-// (at least one), and joins them with '\n'. A message holding a newline
-// byte (no JSON encoder emits one, but the transport does not rely on
-// that) is never joined, so every line of a batch is one whole message.
-func (o *Outbox) joinQueued() []byte {
-	first := o.queue[o.head]
-	n, size := 1, len(first)
-	if bytes.IndexByte(first, '\n') < 0 {
-		for _, m := range o.queue[o.head+1:] {
-			if size+1+len(m) > o.batchBytes || bytes.IndexByte(m, '\n') >= 0 {
-				break
-			}
-			n++
-			size += 1 + len(m)
-		}
+// Seal refuses further pushes; the writer still gets everything queued,
+// then DrainEnd. It starts a drain if none runs, so the end is written.
+func (o *Outbox) Seal() {
+	o.mu.Lock()
+	if o.state != outboxOpen {
+		o.mu.Unlock()
+		o.Kick()
+		return
 	}
-	if n == 1 {
-		o.queue[o.head] = nil
-		o.head++
-		o.bytes -= len(first)
-		return first
-	}
-	b := make([]byte, 0, size)
-	for i := o.head; i < o.head+n; i++ {
-		if i > o.head {
-			b = append(b, '\n')
-		}
-		b = append(b, o.queue[i]...)
-		o.bytes -= len(o.queue[i])
-		o.queue[i] = nil
-	}
-	o.head += n
-	return b
+	o.state = outboxSealed
+	o.mu.Unlock()
+	o.Kick()
 }
 
-// Close stops all further delivery.
+// Take appends queued messages to dst, oldest first, up to limit bytes in
+// all (always at least one when any is queued), and says what to do next.
+func (o *Outbox) Take(dst [][]byte, limit int) ([][]byte, Drain) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state == outboxClosed {
+		o.draining = false
+		return dst, DrainClosed
+	}
+	again := o.kicked
+	o.kicked = false
+	size := 0
+	for o.head < len(o.queue) {
+		m := o.queue[o.head]
+		if size > 0 && size+len(m) > limit {
+			break
+		}
+		dst = append(dst, m)
+		size += len(m)
+		o.queue[o.head] = nil
+		o.head++
+	}
+	o.bytes -= size
+	// Catch-up frames are queued before the live ones that follow them,
+	// so what leaves first uses up the credit first.
+	o.credit = max(0, o.credit-size)
+	if o.head < len(o.queue) {
+		return dst, DrainMore
+	}
+	o.queue, o.head = o.queue[:0], 0
+	if len(dst) > 0 || again {
+		// Look once more after writing: more may arrive meanwhile, the
+		// end of a sealed outbox comes after the last message, and a Kick
+		// may have come after the writer looked at its other work.
+		return dst, DrainMore
+	}
+	if o.state == outboxSealed {
+		o.draining = false
+		return dst, DrainEnd
+	}
+	o.draining = false
+	return dst, DrainIdle
+}
+
+// Close stops all further delivery and drops what is queued.
 func (o *Outbox) Close() {
 	o.mu.Lock()
-	o.closed = true
-	o.queue, o.head, o.bytes = nil, 0, 0
+	o.state = outboxClosed
+	clear(o.queue[o.head:])
+	o.queue, o.head, o.bytes, o.credit = nil, 0, 0, 0
 	o.mu.Unlock()
 }
 

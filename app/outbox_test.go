@@ -3,58 +3,123 @@ package app
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// A fake transport writer: records frames handed to it; Sent is called by
-// the test to simulate the socket finishing a write.
-type recWriter struct {
-	mu     sync.Mutex
-	frames [][]byte
+// drainer is a fake transport writer: started by the outbox, it takes what
+// is queued until told the drain is over, recording every message.
+type drainer struct {
+	o       *Outbox
+	limit   int
+	mu      sync.Mutex
+	got     [][]byte
+	takes   int
+	ends    int
+	running atomic.Int32
+	maxRun  atomic.Int32
 }
 
-func (w *recWriter) write(b []byte) error {
-	w.mu.Lock()
-	w.frames = append(w.frames, b)
-	w.mu.Unlock()
-	return nil
+func (d *drainer) run() {
+	if n := d.running.Add(1); n > d.maxRun.Load() {
+		d.maxRun.Store(n)
+	}
+	defer d.running.Add(-1)
+	for {
+		msgs, next := d.o.Take(nil, d.limit)
+		d.mu.Lock()
+		d.takes++
+		d.got = append(d.got, msgs...)
+		if next == DrainEnd {
+			d.ends++
+		}
+		d.mu.Unlock()
+		if next != DrainMore {
+			return
+		}
+	}
 }
 
-func TestOutboxOrderAndInflight(t *testing.T) {
-	w := &recWriter{}
-	o := NewOutbox(1<<20, 2, w.write, nil)
-	for i := 0; i < 5; i++ {
+func (d *drainer) messages() [][]byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([][]byte(nil), d.got...)
+}
+
+// An idle outbox starts no writer; the first push starts one, which takes
+// everything queued and ends when the queue is empty.
+func TestOutboxStartsAWriterOnlyForWork(t *testing.T) {
+	starts := 0
+	var o *Outbox
+	o = NewOutbox(1<<20, func() { starts++ }, nil)
+	if starts != 0 {
+		t.Fatal("a writer started with nothing queued")
+	}
+	for i := range 5 {
 		if !o.Push([]byte{byte(i)}) {
 			t.Fatalf("push %d refused", i)
 		}
 	}
-	if len(w.frames) != 2 {
-		t.Fatalf("writer holds %d frames, want at most 2 in flight", len(w.frames))
+	if starts != 1 {
+		t.Fatalf("%d writers started for one burst, want 1", starts)
 	}
-	for i := 0; i < 5; i++ {
-		o.Sent()
+	msgs, next := o.Take(nil, 1<<20)
+	if len(msgs) != 5 || next != DrainMore {
+		t.Fatalf("took %d, next %d; want all 5 and a second look", len(msgs), next)
 	}
-	if len(w.frames) != 5 {
-		t.Fatalf("delivered %d", len(w.frames))
-	}
-	for i, f := range w.frames {
-		if !bytes.Equal(f, []byte{byte(i)}) {
-			t.Fatalf("order broken at %d: %v", i, w.frames)
+	for i, m := range msgs {
+		if !bytes.Equal(m, []byte{byte(i)}) {
+			t.Fatalf("order broken at %d: %v", i, msgs)
 		}
 	}
-	if o.Queued() != 0 {
-		t.Fatal("queue not drained")
+	if _, next := o.Take(nil, 1<<20); next != DrainIdle {
+		t.Fatalf("empty queue gave %d, want DrainIdle", next)
+	}
+	o.Push([]byte{9})
+	if starts != 2 {
+		t.Fatalf("a push after the drain ended started %d writers in all, want 2", starts)
+	}
+	if o.Queued() != 1 {
+		t.Fatalf("queued %d bytes", o.Queued())
+	}
+}
+
+// Take stops at its byte limit (always taking at least one message).
+func TestOutboxTakeLimit(t *testing.T) {
+	o := NewOutbox(1<<20, func() {}, nil)
+	for _, n := range []int{4, 4, 4, 20, 1} {
+		o.Push(make([]byte, n))
+	}
+	var sizes []int
+	for {
+		msgs, next := o.Take(nil, 10)
+		for _, m := range msgs {
+			sizes = append(sizes, len(m))
+		}
+		if len(msgs) > 0 {
+			sizes = append(sizes, -1)
+		}
+		if next != DrainMore {
+			break
+		}
+	}
+	want := []int{4, 4, -1, 4, -1, 20, -1, 1, -1}
+	if len(sizes) != len(want) {
+		t.Fatalf("takes %v, want %v", sizes, want)
+	}
+	for i := range want {
+		if sizes[i] != want[i] {
+			t.Fatalf("takes %v, want %v", sizes, want)
+		}
 	}
 }
 
 func TestOutboxOverflowCutsOffOnce(t *testing.T) {
-	w := &recWriter{}
 	overflows := 0
-	o := NewOutbox(10, 1, w.write, func() { overflows++ })
-	o.Push(make([]byte, 4)) // in flight
-	o.Push(make([]byte, 6)) // queued: 6 bytes
-	o.Push(make([]byte, 4)) // queued: 10 bytes, at the bound
+	o := NewOutbox(10, func() {}, func() { overflows++ })
+	o.Push(make([]byte, 4))
+	o.Push(make([]byte, 6)) // 10 bytes, at the bound
 	if overflows != 0 {
 		t.Fatal("overflowed at the bound")
 	}
@@ -67,87 +132,99 @@ func TestOutboxOverflowCutsOffOnce(t *testing.T) {
 	if o.Push([]byte{1}) || overflows != 1 {
 		t.Fatal("a cut-off outbox must refuse quietly")
 	}
-	o.Sent()
-	if len(w.frames) != 1 {
-		t.Fatal("nothing may be written after the cut-off")
+	if msgs, next := o.Take(nil, 1<<20); len(msgs) != 0 || next != DrainEnd {
+		t.Fatalf("after the cut-off the writer got %d messages and %d, want none and DrainEnd", len(msgs), next)
 	}
 }
 
+// Sealing keeps what is queued and ends the drain after it; a kick with
+// nothing queued makes the running writer look once more.
+func TestOutboxSealAndKick(t *testing.T) {
+	starts := 0
+	o := NewOutbox(1<<20, func() { starts++ }, nil)
+	o.Kick()
+	if starts != 1 {
+		t.Fatalf("a kick on an idle outbox started %d writers, want 1", starts)
+	}
+	if _, next := o.Take(nil, 1<<20); next != DrainMore {
+		t.Fatalf("a kicked drain gave %d, want a second look", next)
+	}
+	if _, next := o.Take(nil, 1<<20); next != DrainIdle {
+		t.Fatalf("gave %d, want DrainIdle", next)
+	}
+	o.Push([]byte("a"))
+	o.Seal()
+	if o.Push([]byte("b")) {
+		t.Fatal("a sealed outbox took a push")
+	}
+	msgs, next := o.Take(nil, 1<<20)
+	if len(msgs) != 1 || string(msgs[0]) != "a" || next != DrainMore {
+		t.Fatalf("took %q and %d", msgs, next)
+	}
+	if _, next := o.Take(nil, 1<<20); next != DrainEnd {
+		t.Fatalf("gave %d, want DrainEnd", next)
+	}
+	o.Close()
+	if _, next := o.Take(nil, 1<<20); next != DrainClosed {
+		t.Fatalf("gave %d, want DrainClosed", next)
+	}
+}
+
+// Four producers against a writer running on its own goroutines: every
+// message arrives once, each producer's in order, and never two writers
+// at once.
 func TestOutboxConcurrentPushKeepsPerProducerOrder(t *testing.T) {
-	w := &recWriter{}
-	var o *Outbox
-	o = NewOutbox(1<<30, 4, func(b []byte) error {
-		_ = w.write(b)
-		go o.Sent() // the transport's writer finishes asynchronously
-		return nil
-	}, nil)
+	d := &drainer{limit: 64}
+	d.o = NewOutbox(1<<30, func() { go d.run() }, nil)
 	var wg sync.WaitGroup
-	for p := 0; p < 4; p++ {
+	for p := range 4 {
 		wg.Add(1)
-		go func(p int) {
+		go func() {
 			defer wg.Done()
-			for i := 0; i < 500; i++ {
-				o.Push([]byte{byte(p), byte(i >> 8), byte(i)})
+			for i := range 500 {
+				d.o.Push([]byte{byte(p), byte(i >> 8), byte(i)})
 			}
-		}(p)
+		}()
 	}
 	wg.Wait()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w.mu.Lock()
-		n := len(w.frames)
-		w.mu.Unlock()
-		if n == 2000 || time.Now().After(deadline) {
-			break
-		}
+	for len(d.messages()) < 2000 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	got := d.messages()
 	last := map[byte]int{0: -1, 1: -1, 2: -1, 3: -1}
-	for _, f := range w.frames {
+	for _, f := range got {
 		n := int(f[1])<<8 | int(f[2])
 		if n != last[f[0]]+1 {
 			t.Fatalf("producer %d: %d after %d", f[0], n, last[f[0]])
 		}
 		last[f[0]] = n
 	}
-	if len(w.frames) != 2000 {
-		t.Fatalf("delivered %d of 2000", len(w.frames))
+	if len(got) != 2000 {
+		t.Fatalf("delivered %d of 2000", len(got))
+	}
+	if m := d.maxRun.Load(); m > 1 {
+		t.Fatalf("%d writers ran at once", m)
 	}
 }
 
-// A batching outbox keeps one frame in flight and joins what queued behind
-// it with '\n', up to its batch size; a message holding a newline goes alone.
-func TestBatchOutboxJoinsQueuedMessages(t *testing.T) {
-	w := &recWriter{}
-	o := NewBatchOutbox(1<<20, 12, w.write, nil)
-	for _, m := range []string{"a1", "b2", "c3", "d4", "e5", "x\ny", "f6"} {
-		if !o.Push([]byte(m)) {
-			t.Fatalf("push %q refused", m)
+// A join's catch-up may be larger than the bound; live frames behind it
+// are bounded as before once it has been taken.
+func TestOutboxCatchUpIsNotCountedAgainstTheBound(t *testing.T) {
+	overflows := 0
+	o := NewOutbox(10, func() {}, func() { overflows++ })
+	for range 5 {
+		if !o.PushCatchUp(make([]byte, 8)) {
+			t.Fatal("catch-up refused")
 		}
 	}
-	if len(w.frames) != 1 {
-		t.Fatalf("writer holds %d frames, want 1 in flight", len(w.frames))
+	if !o.Push(make([]byte, 10)) || overflows != 0 {
+		t.Fatal("a live frame within the bound, behind a catch-up over it, was refused")
 	}
-	for len(w.frames) < 4 {
-		n := len(w.frames)
-		o.Sent()
-		if len(w.frames) != n+1 {
-			t.Fatalf("Sent handed %d frames, want 1", len(w.frames)-n)
-		}
+	if msgs, _ := o.Take(nil, 40); len(msgs) != 5 {
+		t.Fatalf("took %d", len(msgs))
 	}
-	o.Sent()
-	want := []string{"a1", "b2\nc3\nd4\ne5", "x\ny", "f6"}
-	if len(w.frames) != len(want) {
-		t.Fatalf("frames %q, want %q", w.frames, want)
-	}
-	for i, f := range w.frames {
-		if string(f) != want[i] {
-			t.Fatalf("frame %d = %q, want %q", i, f, want[i])
-		}
-	}
-	if o.Queued() != 0 {
-		t.Fatalf("queued %d bytes after draining", o.Queued())
+	if o.Push(make([]byte, 1)) || overflows != 1 {
+		t.Fatal("with the catch-up taken, the live backlog over the bound was not cut off")
 	}
 }

@@ -45,13 +45,16 @@ func (q *ConnectionQuotas) Acquire(id domain.Identity) (release func(), err erro
 	}
 	q.tenants[id.TenantID]++
 	q.users[uk]++
+	// The release is kept by every connection for its lifetime: it holds
+	// the two keys, not the whole identity.
+	tenant := id.TenantID
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			q.mu.Lock()
 			defer q.mu.Unlock()
-			if q.tenants[id.TenantID]--; q.tenants[id.TenantID] <= 0 {
-				delete(q.tenants, id.TenantID)
+			if q.tenants[tenant]--; q.tenants[tenant] <= 0 {
+				delete(q.tenants, tenant)
 			}
 			if q.users[uk]--; q.users[uk] <= 0 {
 				delete(q.users, uk)

@@ -1,16 +1,34 @@
 package domain
 
 import (
+	"encoding/json"
 	"strings"
 )
 
-// UpstreamEvent is one event of a Podium instance's stream, decoded but not
-// interpreted: Fields is the whole frame. Seq is Podium's own per-instance
-// sequence (from 1, gapless) and TS its Unix-ms timestamp.
+// UpstreamEvent is one event of a Podium instance's stream, not yet
+// interpreted. Seq is Podium's own per-instance sequence (from 1, gapless)
+// and TS its Unix-ms timestamp. The frame itself is either Raw, its JSON as
+// received (a JSON object; the typed per-event path reads it without
+// decoding it into a map), or Fields, the frame decoded. Frame gives the
+// decoded form of either.
 type UpstreamEvent struct {
 	Seq    uint64
 	TS     int64
 	Fields map[string]any
+	Raw    []byte
+}
+
+// Frame returns the whole frame decoded: Fields, or Raw decoded (nil if
+// Raw is not a JSON object).
+func (u UpstreamEvent) Frame() map[string]any {
+	if u.Fields != nil || u.Raw == nil {
+		return u.Fields
+	}
+	var f map[string]any
+	if json.Unmarshal(u.Raw, &f) != nil {
+		return nil
+	}
+	return f
 }
 
 // field copies one client field from the first upstream content key present.
@@ -128,9 +146,10 @@ func UpstreamType(f map[string]any) string {
 // the caller computed (generation base + upstream seq). An unknown type is
 // forwarded as agent_event, never dropped.
 func MapUpstream(sessionID string, seq uint64, up UpstreamEvent) Event {
-	typ := UpstreamType(up.Fields)
-	content := contentOf(up.Fields)
-	ev := Event{SessionID: sessionID, Seq: seq, TS: up.TS, TurnID: turnIDOf(up.Fields, content)}
+	fields := up.Frame()
+	typ := UpstreamType(fields)
+	content := contentOf(fields)
+	ev := Event{SessionID: sessionID, Seq: seq, TS: up.TS, TurnID: turnIDOf(fields, content)}
 	rl, ok := rules[typ]
 	if !ok {
 		ev.Type = EvAgentEvent

@@ -4,35 +4,33 @@ import "time"
 
 // SlidingWindow admits at most limit events in any window of the given
 // length. It keeps the last limit admission times in a ring, so checking is
-// O(1) and memory is bounded. Not safe for concurrent use.
+// O(1) and memory is bounded. The ring grows as events come, so a limiter
+// that sees few events (an idle connection's) holds few times, whatever the
+// limit. Not safe for concurrent use.
 type SlidingWindow struct {
 	window time.Duration
-	times  []int64 // Unix ns of admitted events, ring
-	next   int
-	n      int
+	limit  int
+	times  []int64 // Unix ns of admitted events; a ring once limit long
+	next   int     // the oldest time, once the ring is full
 }
 
 // NewSlidingWindow returns a limiter of limit events per window.
 func NewSlidingWindow(limit int, window time.Duration) *SlidingWindow {
-	if limit < 1 {
-		limit = 1
-	}
-	return &SlidingWindow{window: window, times: make([]int64, limit)}
+	return &SlidingWindow{window: window, limit: max(limit, 1)}
 }
 
 // Allow admits one event at now, or reports false and how long until the
 // oldest admission leaves the window.
 func (s *SlidingWindow) Allow(now time.Time) (bool, time.Duration) {
 	t := now.UnixNano()
-	if s.n == len(s.times) {
-		oldest := s.times[s.next]
-		if age := time.Duration(t - oldest); age < s.window {
-			return false, s.window - age
-		}
-	} else {
-		s.n++
+	if len(s.times) < s.limit {
+		s.times = append(s.times, t)
+		return true, 0
+	}
+	if age := time.Duration(t - s.times[s.next]); age < s.window {
+		return false, s.window - age
 	}
 	s.times[s.next] = t
-	s.next = (s.next + 1) % len(s.times)
+	s.next = (s.next + 1) % s.limit
 	return true, 0
 }

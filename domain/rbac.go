@@ -1,5 +1,7 @@
 package domain
 
+import "slices"
+
 // Role is a tenant member's role; the five are levelled, owner highest.
 type Role string
 
@@ -76,16 +78,27 @@ func (r Role) Grants(p Permission) bool {
 	return roleLevel[r] >= roleLevel[min]
 }
 
-// Permissions lists what role r holds, in AllPermissions order.
+// Permissions lists what role r holds, in AllPermissions order, in a slice
+// of its own (the caller may edit it) and of exactly its length: every
+// verified token gets one, and a connection keeps it as long as it lives.
 func (r Role) Permissions() []Permission {
-	var out []Permission
-	for _, p := range AllPermissions {
-		if r.Grants(p) {
-			out = append(out, p)
-		}
-	}
-	return out
+	return slices.Clone(rolePermissions[r])
 }
+
+// rolePermissions is Permissions' table, worked out once from minRole.
+var rolePermissions = func() map[Role][]Permission {
+	m := make(map[Role][]Permission, len(AllRoles))
+	for _, r := range AllRoles {
+		var out []Permission
+		for _, p := range AllPermissions {
+			if r.Grants(p) {
+				out = append(out, p)
+			}
+		}
+		m[r] = slices.Clip(out)
+	}
+	return m
+}()
 
 // Valid reports whether p is one of the thirteen permissions.
 func (p Permission) Valid() bool { _, ok := minRole[p]; return ok }

@@ -32,7 +32,9 @@ func NewWindow(maxEvents, maxBytes int) *Window {
 	if maxBytes < 1 {
 		maxBytes = 1
 	}
-	return &Window{maxEvents: maxEvents, maxBytes: maxBytes, buf: make([]Encoded, 0, min(maxEvents, 64))}
+	// The ring grows as events come: a session that streams little holds
+	// little, whatever the bound.
+	return &Window{maxEvents: maxEvents, maxBytes: maxBytes}
 }
 
 // Append adds an encoded event and evicts the oldest events past either
@@ -46,10 +48,19 @@ func (w *Window) Append(e Encoded) {
 	for w.n > 0 && (w.n >= w.maxEvents || w.bytes+size > w.maxBytes) {
 		w.evict()
 	}
-	if len(w.buf) < w.maxEvents && w.n == len(w.buf) && w.head == 0 {
-		w.buf = append(w.buf, e)
-	} else {
-		w.buf[(w.head+w.n)%len(w.buf)] = e
+	switch {
+	case w.n < len(w.buf):
+		w.buf[w.at(w.n)] = e
+	case w.head == 0:
+		w.buf = append(w.buf, e) // n < maxEvents after the evictions above
+	default:
+		// The ring is full but below its event bound, and byte evictions
+		// moved its oldest entry off the start: grow it unrolled, since
+		// writing at head would overwrite the oldest event.
+		grown := make([]Encoded, w.n, min(w.maxEvents, 2*w.n))
+		copy(grown, w.buf[w.head:])
+		copy(grown[len(w.buf)-w.head:], w.buf[:w.head])
+		w.buf, w.head = append(grown, e), 0
 	}
 	w.n++
 	w.bytes += size
@@ -58,8 +69,18 @@ func (w *Window) Append(e Encoded) {
 func (w *Window) evict() {
 	w.bytes -= len(w.buf[w.head].JSON)
 	w.buf[w.head] = Encoded{}
-	w.head = (w.head + 1) % len(w.buf)
+	w.head = w.at(1)
 	w.n--
+}
+
+// at is the ring index of the i-th oldest entry (i < len(buf)); a compare
+// instead of a division, as it runs for every event.
+func (w *Window) at(i int) int {
+	j := w.head + i
+	if j >= len(w.buf) {
+		j -= len(w.buf)
+	}
+	return j
 }
 
 // Reset empties the window.
@@ -87,7 +108,7 @@ func (w *Window) Last() uint64 {
 	if w.n == 0 {
 		return 0
 	}
-	return w.buf[(w.head+w.n-1)%len(w.buf)].Seq
+	return w.buf[w.at(w.n-1)].Seq
 }
 
 // Since returns the events with seq > after, up to limit (≤0: all), and
@@ -107,7 +128,7 @@ func (w *Window) Since(after uint64, limit int) ([]Encoded, bool) {
 	}
 	out := make([]Encoded, cnt)
 	for i := 0; i < cnt; i++ {
-		out[i] = w.buf[(w.head+start+i)%len(w.buf)]
+		out[i] = w.buf[w.at(start+i)]
 	}
 	return out, true
 }

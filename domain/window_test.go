@@ -76,8 +76,50 @@ func TestWindowWrapsManyTimes(t *testing.T) {
 	}
 }
 
+// A window whose ring has not yet grown to its event bound, after byte
+// evictions moved its oldest entry off the ring's start, must grow instead
+// of overwriting that oldest entry once the ring is full again.
+func TestWindowGrowsAfterByteEvictions(t *testing.T) {
+	w := NewWindow(10, 100)
+	for s := uint64(1); s <= 4; s++ {
+		w.Append(ev(s, 30)) // the fourth evicts the first
+	}
+	w.Append(ev(5, 5))
+	if w.Len() != 4 || w.First() != 2 || w.Last() != 5 || w.Bytes() != 95 {
+		t.Fatalf("len %d first %d last %d bytes %d", w.Len(), w.First(), w.Last(), w.Bytes())
+	}
+	requireHeld(t, w)
+}
+
+// requireHeld checks a window against what it says it holds: First..Last,
+// in order, of Bytes bytes.
+func requireHeld(t *testing.T, w *Window) {
+	t.Helper()
+	if w.Len() == 0 {
+		return
+	}
+	if w.Last()-w.First()+1 != uint64(w.Len()) {
+		t.Fatalf("len %d but first %d last %d", w.Len(), w.First(), w.Last())
+	}
+	evs, ok := w.Since(w.First()-1, 0)
+	if !ok || len(evs) != w.Len() {
+		t.Fatalf("since first-1: %d events, whole %v, len %d", len(evs), ok, w.Len())
+	}
+	size := 0
+	for i, e := range evs {
+		if e.Seq != w.First()+uint64(i) {
+			t.Fatalf("event %d has seq %d, first %d", i, e.Seq, w.First())
+		}
+		size += len(e.JSON)
+	}
+	if size != w.Bytes() {
+		t.Fatalf("events hold %d bytes, window says %d", size, w.Bytes())
+	}
+}
+
 func FuzzWindow(f *testing.F) {
 	f.Add(uint8(5), uint16(100), []byte{1, 2, 3, 200, 4})
+	f.Add(uint8(10), uint16(100), []byte{30, 30, 30, 30, 5, 5, 5, 60, 1, 1, 1, 1, 1, 1, 1})
 	f.Fuzz(func(t *testing.T, maxEv uint8, maxBytes uint16, sizes []byte) {
 		w := NewWindow(int(maxEv), int(maxBytes))
 		for i, sz := range sizes {
@@ -89,6 +131,7 @@ func FuzzWindow(f *testing.F) {
 			if w.Last() != uint64(i+1) {
 				t.Fatal("last")
 			}
+			requireHeld(t, w)
 		}
 	})
 }

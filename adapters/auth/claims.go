@@ -1,8 +1,8 @@
 package auth
 
 import (
-	"context"
-	"encoding/json"
+	"slices"
+	"time"
 	"unicode"
 
 	"github.com/diminuendo/diminuendo/domain"
@@ -16,19 +16,106 @@ const (
 	maxTenantLen     = 128
 )
 
-// tokenClaims receives the payload for the claims whose names are only known
-// from Config (tenant, role, email), hence a map rather than struct tags.
-type tokenClaims struct {
-	raw map[string]json.RawMessage
+// The claims a token's payload is read for, as indexes into claimSet.
+const (
+	claimIss = iota
+	claimSub
+	claimAud
+	claimExp
+	claimNbf
+	claimIat
+	claimOrgID
+	claimEmail
+	claimPermissions
+	claimTenant  // configured, org_id by default
+	claimRole    // configured
+	claimEmailNS // configured
+	numClaims
+)
+
+// claimSet holds the raw JSON values of the claims read, found in one pass
+// over the payload (eachMember). The configured names may repeat a fixed
+// one (the tenant claim is org_id by default), so one member can fill two
+// slots. A nil slot is an absent claim.
+type claimSet struct {
+	raw [numClaims][]byte
 }
 
-// UnmarshalJSON is found by go-jose's JSON fork through its own, identically
-// shaped Unmarshaler interface.
-func (c *tokenClaims) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &c.raw) }
+// claimKeys are the member names of the claimSet slots.
+type claimKeys [numClaims]string
 
-// Validate is required by validator.CustomClaims. The checks need Config, so
-// they run in identityFrom after the signature and registered claims pass.
-func (c *tokenClaims) Validate(context.Context) error { return nil }
+func (n claimNames) keys() claimKeys {
+	return claimKeys{
+		claimIss: "iss", claimSub: "sub", claimAud: "aud", claimExp: "exp", claimNbf: "nbf", claimIat: "iat",
+		claimOrgID: orgIDClaim, claimEmail: emailClaim, claimPermissions: permissionsClaim,
+		claimTenant: n.tenant, claimRole: n.role, claimEmailNS: n.email,
+	}
+}
+
+// parseClaims reads payload, a JSON object, into a claimSet. A repeated
+// member keeps its last value, as encoding/json would.
+func parseClaims(payload []byte, keys *claimKeys) (*claimSet, error) {
+	c := &claimSet{}
+	err := eachMember(payload, func(key string, raw []byte) {
+		for i := range keys {
+			if keys[i] == key {
+				c.raw[i] = raw
+			}
+		}
+	})
+	if err != nil {
+		return nil, authFailed("invalid token")
+	}
+	return c, nil
+}
+
+// str reads a string claim; present is false for an absent or null claim.
+func (c *claimSet) str(slot int) (v string, present bool, ok bool) {
+	raw := c.raw[slot]
+	if raw == nil || isNull(raw) {
+		return "", false, true
+	}
+	v, ok = decodeString(raw)
+	return v, true, ok
+}
+
+// date reads a NumericDate claim; zero for an absent or null one.
+func (c *claimSet) date(slot int) (time.Time, error) {
+	raw := c.raw[slot]
+	if raw == nil || isNull(raw) {
+		return time.Time{}, nil
+	}
+	s, ok := decodeNumericDate(raw)
+	if !ok {
+		return time.Time{}, authFailed("invalid token")
+	}
+	if s == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(s, 0), nil
+}
+
+// hasAudience reports whether aud (a string or an array of strings) names
+// audience. Any other shape is refused as invalid.
+func (c *claimSet) hasAudience(audience string) bool {
+	raw := c.raw[claimAud]
+	if raw == nil {
+		return false
+	}
+	if raw[0] == '"' {
+		return stringIs(raw, audience)
+	}
+	many, ok := decodeStrings(raw)
+	if !ok {
+		return false
+	}
+	for _, a := range many {
+		if a == audience {
+			return true
+		}
+	}
+	return false
+}
 
 // claimNames are the configured names of the claims read besides the
 // registered ones.
@@ -40,22 +127,26 @@ func authFailed(msg string) *domain.Error { return domain.E(domain.KindAuthFaile
 
 // identityFrom derives the identity from a verified token's claims. The rules
 // are in docs/auth.md.
-func identityFrom(sub string, c *tokenClaims, n claimNames) (domain.Identity, error) {
+func identityFrom(c *claimSet) (domain.Identity, error) {
+	sub, _, ok := c.str(claimSub)
+	if !ok {
+		return domain.Identity{}, authFailed("invalid token")
+	}
 	if sub == "" {
 		return domain.Identity{}, authFailed("missing subject claim")
 	}
 	if len(sub) > maxSubjectLen || hasControl(sub) {
 		return domain.Identity{}, authFailed("invalid subject claim")
 	}
-	email, err := c.email(n.email)
+	email, err := c.email()
 	if err != nil {
 		return domain.Identity{}, err
 	}
-	tenant, err := c.tenant(n.tenant)
+	tenant, err := c.tenant()
 	if err != nil {
 		return domain.Identity{}, err
 	}
-	role, err := c.role(n.role)
+	role, err := c.role()
 	if err != nil {
 		return domain.Identity{}, err
 	}
@@ -66,21 +157,9 @@ func identityFrom(sub string, c *tokenClaims, n claimNames) (domain.Identity, er
 	return domain.Identity{UserID: sub, Email: email, TenantID: tenant, Role: role, Permissions: perms}, nil
 }
 
-// str reads a string claim; present is false for an absent or null claim.
-func (c *tokenClaims) str(name string) (v string, present bool, ok bool) {
-	raw, exists := c.raw[name]
-	if !exists || string(raw) == "null" {
-		return "", false, true
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", true, false
-	}
-	return v, true, true
-}
-
-func (c *tokenClaims) email(namespaced string) (string, error) {
-	for _, name := range []string{emailClaim, namespaced} {
-		v, _, ok := c.str(name)
+func (c *claimSet) email() (string, error) {
+	for _, slot := range [...]int{claimEmail, claimEmailNS} {
+		v, _, ok := c.str(slot)
 		if !ok || hasControl(v) {
 			return "", authFailed("invalid email claim")
 		}
@@ -93,10 +172,10 @@ func (c *tokenClaims) email(namespaced string) (string, error) {
 
 // tenant reads org_id and the configured tenant claim. When both are set they
 // must agree: a token naming two tenants is refused rather than guessed at.
-func (c *tokenClaims) tenant(configured string) (string, error) {
+func (c *claimSet) tenant() (string, error) {
 	var tenant string
-	for _, name := range []string{orgIDClaim, configured} {
-		v, _, ok := c.str(name)
+	for _, slot := range [...]int{claimOrgID, claimTenant} {
+		v, _, ok := c.str(slot)
 		if !ok || (v != "" && !validTenant(v)) {
 			return "", authFailed("invalid tenant claim")
 		}
@@ -136,20 +215,23 @@ func validTenant(s string) bool {
 // which the highest of the five wins and other names are ignored. A token
 // without the claim gets guest, the least privilege: a tenant member whose
 // role was never assigned sees only what is shared with them.
-func (c *tokenClaims) role(name string) (domain.Role, error) {
-	raw, exists := c.raw[name]
-	if !exists || string(raw) == "null" {
+func (c *claimSet) role() (domain.Role, error) {
+	raw := c.raw[claimRole]
+	if raw == nil || isNull(raw) {
 		return domain.RoleGuest, nil
 	}
-	var one string
-	if err := json.Unmarshal(raw, &one); err == nil {
-		if r := domain.Role(one); r.Valid() {
-			return r, nil
+	if one, ok := decodeString(raw); ok {
+		// The role is one of domain's constants, not a copy out of the
+		// token, so an identity holds no string of its own for it.
+		for _, r := range domain.AllRoles {
+			if string(r) == one {
+				return r, nil
+			}
 		}
 		return "", authFailed("invalid role claim")
 	}
-	var many []string
-	if err := json.Unmarshal(raw, &many); err != nil {
+	many, ok := decodeStrings(raw)
+	if !ok {
 		return "", authFailed("invalid role claim")
 	}
 	for _, r := range domain.AllRoles { // highest first
@@ -166,22 +248,22 @@ func (c *tokenClaims) role(name string) (domain.Role, error) {
 // "permissions" array when there is one: a token may give up permissions its
 // role holds, never gain one it does not. Names outside the thirteen (other
 // APIs' scopes) are ignored.
-func (c *tokenClaims) permissions(role domain.Role) ([]domain.Permission, error) {
-	raw, exists := c.raw[permissionsClaim]
-	if !exists || string(raw) == "null" {
+func (c *claimSet) permissions(role domain.Role) ([]domain.Permission, error) {
+	raw := c.raw[claimPermissions]
+	if raw == nil || isNull(raw) {
 		return role.Permissions(), nil
 	}
-	var listed []string
-	if err := json.Unmarshal(raw, &listed); err != nil {
+	listed, ok := decodeStrings(raw)
+	if !ok {
 		return nil, authFailed("invalid permissions claim")
 	}
-	in := make(map[domain.Permission]bool, len(listed))
-	for _, p := range listed {
-		in[domain.Permission(p)] = true
+	granted := role.Permissions()
+	out := granted[:0] // an empty set is "[]" on the wire, not null
+	if out == nil {
+		out = []domain.Permission{}
 	}
-	out := []domain.Permission{} // an empty set is "[]" on the wire, not null
-	for _, p := range role.Permissions() {
-		if in[p] {
+	for _, p := range granted {
+		if slices.Contains(listed, string(p)) {
 			out = append(out, p)
 		}
 	}

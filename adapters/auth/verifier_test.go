@@ -209,10 +209,15 @@ func TestHostileAlgorithms(t *testing.T) {
 
 	require.EqualValues(t, 1, f.idp.JWKSFetches(), "only the RS256-labelled token reaches the JWKS")
 
-	// The pre-check is not the only guard: the library alone refuses both.
+	// The header check is not the only guard: the signature check alone,
+	// handed the real key, refuses both.
+	pub, err := f.v.keys.key(ctx, f.idp.KeyID())
+	require.NoError(t, err)
 	for _, tok := range []string{none, hs} {
-		_, err := f.v.validator.ValidateToken(context.WithValue(ctx, kidKey{}, f.idp.KeyID()), tok)
-		require.Error(t, err)
+		parts := strings.Split(tok, ".")
+		jws := compactJWS{signed: parts[0] + "." + parts[1], payload: parts[1], signature: parts[2], kid: f.idp.KeyID()}
+		_, err := jws.verify(pub)
+		requireRejected(t, err, domain.KindAuthFailed, "invalid signature", tok)
 	}
 }
 
@@ -411,43 +416,62 @@ func TestCacheHitSkipsVerificationAndNeverOutlivesExp(t *testing.T) {
 	ctx := context.Background()
 	tok := f.mint(t, idp.Claims{Role: "developer", ExpiresIn: 2 * time.Minute})
 
-	id1, exp, err := f.v.Verify(ctx, tok)
+	_, _, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, f.v.verifications.Load())
+	require.Zero(t, f.v.cache.lru.Len(), "a token seen once is not cached")
+
+	id1, exp, err := f.v.Verify(ctx, tok)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, f.v.verifications.Load(), "the second sight verifies and caches")
+	require.Equal(t, 1, f.v.cache.lru.Len())
 
 	id1.Permissions[0] = domain.PermBillingManage // a caller scribbling on its copy
 	id2, exp2, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
 	require.Equal(t, exp, exp2)
 	require.Equal(t, domain.RoleDeveloper.Permissions(), id2.Permissions)
-	require.EqualValues(t, 1, f.v.verifications.Load(), "a hit is not verified again")
+	require.EqualValues(t, 2, f.v.verifications.Load(), "a hit is not verified again")
 	require.EqualValues(t, 1, f.idp.JWKSFetches(), "a hit does not fetch")
 
 	f.clock.Advance(exp.Sub(f.clock.Now()) - time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, f.v.verifications.Load(), "still cached a second before exp")
+	require.EqualValues(t, 2, f.v.verifications.Load(), "still cached a second before exp")
 
 	f.clock.Advance(2 * time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	requireRejected(t, err, domain.KindTokenExpired, "token expired", tok)
-	require.EqualValues(t, 2, f.v.verifications.Load(), "past exp the entry is gone and the token re-checked")
+	require.EqualValues(t, 3, f.v.verifications.Load(), "past exp the entry is gone and the token re-checked")
+}
+
+func TestSingleUseTokensLeaveNoCacheEntry(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	for i := range 20 {
+		_, _, err := f.v.Verify(ctx, f.mint(t, idp.Claims{Subject: fmt.Sprintf("once-%d", i)}))
+		require.NoError(t, err)
+	}
+	require.Zero(t, f.v.cache.lru.Len())
+	require.EqualValues(t, 20, f.v.verifications.Load())
 }
 
 func TestCacheEntryLivesAtMostFiveMinutes(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	tok := f.mint(t, idp.Claims{ExpiresIn: time.Hour})
+	for range 2 { // the second sight caches
+		_, _, err := f.v.Verify(ctx, tok)
+		require.NoError(t, err)
+	}
+	f.clock.Advance(MaxCachedFor - time.Second)
 	_, _, err := f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	f.clock.Advance(MaxCachedFor - time.Second)
-	_, _, err = f.v.Verify(ctx, tok)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, f.v.verifications.Load())
+	require.EqualValues(t, 2, f.v.verifications.Load())
 	f.clock.Advance(time.Second)
 	_, _, err = f.v.Verify(ctx, tok)
 	require.NoError(t, err)
-	require.EqualValues(t, 2, f.v.verifications.Load())
+	require.EqualValues(t, 3, f.v.verifications.Load())
 	// The JWKS went stale at the same moment (both 5 min) and was refreshed.
 	require.EqualValues(t, 2, f.idp.JWKSFetches())
 }
@@ -457,13 +481,15 @@ func TestCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
 	toks := []string{f.mint(t, idp.Claims{Subject: "a"}), f.mint(t, idp.Claims{Subject: "b"}), f.mint(t, idp.Claims{Subject: "c"})}
 	for _, tok := range toks {
-		_, _, err := f.v.Verify(ctx, tok)
-		require.NoError(t, err)
+		for range 2 { // the second sight caches
+			_, _, err := f.v.Verify(ctx, tok)
+			require.NoError(t, err)
+		}
 	}
 	require.Equal(t, 2, f.v.cache.lru.Len())
 	_, _, err := f.v.Verify(ctx, toks[0]) // evicted, verified again
 	require.NoError(t, err)
-	require.EqualValues(t, 4, f.v.verifications.Load())
+	require.EqualValues(t, 7, f.v.verifications.Load())
 }
 
 // flakyIdP serves an IdP's handler but can be switched off.
@@ -560,4 +586,47 @@ func TestIssuerURL(t *testing.T) {
 		_, err := IssuerURL(bad)
 		require.Error(t, err, "%q should be refused", bad)
 	}
+}
+
+func TestHeaderAndClaimShapes(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+
+	// A critical extension (here the unencoded payload of RFC 7797) is not
+	// understood, so the token is refused whatever its signature.
+	crit := f.mintWith(t, map[string]any{"crit": []string{"b64"}, "b64": false}, idp.Claims{}, idp.SignRS256)
+	_, _, err := f.v.Verify(ctx, crit)
+	requireRejected(t, err, domain.KindAuthFailed, "unsupported critical header", crit)
+
+	// A key in the header is never used: the JWKS's key for the kid is.
+	foreignKey := f.mintWith(t, map[string]any{"jwk": map[string]any{"kty": "RSA", "n": "AQAB", "e": "AQAB"}}, idp.Claims{}, idp.SignForeignRS256)
+	_, _, err = f.v.Verify(ctx, foreignKey)
+	require.Equal(t, domain.KindAuthFailed, domain.KindOf(err))
+
+	for name, extra := range map[string]map[string]any{
+		"exp as a string":    {"exp": fmt.Sprint(time.Now().Add(time.Hour).Unix())},
+		"iat as a bool":      {"iat": true},
+		"sub as a number":    {"sub": 42},
+		"nbf out of range":   {"nbf": 1e300},
+		"aud as an object":   {"aud": map[string]any{"aud": audience}},
+		"iss as an array":    {"iss": []string{f.idp.Issuer()}},
+		"email as a number":  {"email": 7},
+		"role as an object":  {idp.RoleClaim: map[string]any{}},
+		"permissions mixed":  {"permissions": []any{"sessions.read", 1}},
+		"tenant as an array": {idp.TenantClaim: []string{"acme"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok := f.mint(t, idp.Claims{Extra: extra})
+			_, _, err := f.v.Verify(ctx, tok)
+			require.Error(t, err)
+			require.Equal(t, domain.KindAuthFailed, domain.KindOf(err), "%v", err)
+		})
+	}
+
+	// Escaped strings read as any JSON reader reads them.
+	tok := f.mint(t, idp.Claims{Subject: "auth0|é\"x", Email: "a\\b@c.example"})
+	id, _, err := f.v.Verify(ctx, tok)
+	require.NoError(t, err)
+	require.Equal(t, "auth0|é\"x", id.UserID)
+	require.Equal(t, "a\\b@c.example", id.Email)
 }

@@ -176,10 +176,13 @@ func (s *stream) Close() error {
 	return nil
 }
 
-// upstreamEvent passes a frame through JSON, as the wire would, so field
-// types (float64 numbers, []any lists) match the real adapter's exactly.
+// upstreamEvent passes a frame through JSON, as the wire would, and hands
+// it on as the real adapter does: as its raw JSON.
 func upstreamEvent(f podiumsim.Frame) domain.UpstreamEvent {
 	b, _ := json.Marshal(f) // maps of JSON values only
+	if up, ok := domain.ReadUpstream(b); ok {
+		return up
+	}
 	var fields map[string]any
 	_ = json.Unmarshal(b, &fields)
 	return domain.UpstreamEvent{Seq: f.Seq, TS: f.TS, Fields: fields}

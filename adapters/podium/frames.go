@@ -18,7 +18,13 @@ type frameHead struct {
 // event decodes one frame. A frame that is not an event (a command_error
 // reply, or garbage) is logged and reported !ok; it must never end a stream.
 // Only sizes are logged, never content: frames carry user and agent text.
+// An event is handed on as its raw JSON (raw must not be reused), which the
+// domain reads typed on the per-event path; only a frame whose envelope is
+// unusual is decoded here in full.
 func (a *Adapter) event(instanceID string, raw []byte) (domain.UpstreamEvent, bool) {
+	if up, ok := domain.ReadUpstream(raw); ok {
+		return up, true
+	}
 	var fields map[string]any
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		a.log.Warn("skipping a podium frame that is not a JSON object", "instance", instanceID, "bytes", len(raw))

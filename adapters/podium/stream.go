@@ -23,8 +23,9 @@ import (
 const readLimit = 4 << 20
 
 // eventBuffer decouples the socket from a briefly slow consumer; beyond it
-// the reader waits, which is backpressure on Podium, not loss.
-const eventBuffer = 64
+// the reader waits, which is backpressure on Podium, not loss (the socket's
+// own buffers hold more). Every live session has one, so it stays small.
+const eventBuffer = 8
 
 // Connect opens the instance's stream, resuming after seq after. The dial
 // is retried like any idempotent call; the stream itself is not

@@ -9,7 +9,6 @@ import (
 	"github.com/diminuendo/diminuendo/adapters/auth"
 	"github.com/diminuendo/diminuendo/api"
 	"github.com/diminuendo/diminuendo/domain"
-	"github.com/diminuendo/diminuendo/ports"
 )
 
 func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Identity, raw []byte, rid string) error {
@@ -42,10 +41,10 @@ func (s *Server) handleAuthenticate(ctx context.Context, c *conn, _ domain.Ident
 // empty one counts as a failed attempt.
 func (s *Server) authenticateMessage(ctx context.Context, c *conn, token string) (domain.Identity, time.Time, error) {
 	g := s.gate()
-	if err := g.Admit(c.ip); err != nil {
-		return domain.Identity{}, time.Time{}, err
-	}
 	if token == "" {
+		if err := g.Admit(c.ip); err != nil {
+			return domain.Identity{}, time.Time{}, err
+		}
 		g.Fail(c.ip)
 		return domain.Identity{}, time.Time{}, domain.E(domain.KindAuthFailed, "token is required")
 	}
@@ -64,10 +63,10 @@ func (s *Server) reauthorize(c *conn, id domain.Identity) {
 	}
 }
 
-// authenticated records the identity and arms the expiry timers: a warning
+// authenticated records the identity and arms the expiry timer: a warning
 // ExpiryWarning before exp, and close 4001 at exp.
 func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid string) {
-	if hint, _ := c.ms.Get("tenantHint"); domain.CheckTenantHint(id, stringOf(hint)) != nil {
+	if domain.CheckTenantHint(id, c.tenantHint) != nil {
 		c.push(s.errorFrame(CodeForbidden, "the tenant hint in the URL does not match your token's tenant; send your own tenant or none", rid))
 		c.closeWith(ClosePolicy, "tenant hint mismatch")
 		return
@@ -78,31 +77,39 @@ func (s *Server) authenticated(c *conn, id domain.Identity, exp time.Time, rid s
 	c.mu.Lock()
 	c.ident = &id
 	c.expires = exp
-	for _, t := range []*time.Timer{c.authTime, c.expTimer, c.warnTime} {
+	for _, t := range []*time.Timer{c.authTime, c.expTimer} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	c.authTime, c.expTimer, c.warnTime = nil, nil, nil
+	c.authTime, c.expTimer = nil, nil
 	if !exp.IsZero() && !c.closed {
-		until := time.Until(exp)
-		// A timer may fire while a refresh replaces it: each acts only if
-		// its token is still the connection's.
-		current := func() bool {
+		// One timer per connection: it fires ExpiryWarning before exp
+		// with auth_expiring, then again at exp with the close. It acts
+		// only while its token is still the connection's (a refresh may
+		// replace it as it fires).
+		warned := false // touched only by the timer's runs, one at a time
+		c.expTimer = time.AfterFunc(max(0, time.Until(exp)-s.cfg.ExpiryWarning), func() {
 			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.expires.Equal(exp) && !c.closed
-		}
-		c.warnTime = time.AfterFunc(max(0, until-s.cfg.ExpiryWarning), func() {
-			if current() {
+			if !c.expires.Equal(exp) || c.closed {
+				c.mu.Unlock()
+				return
+			}
+			first := !warned
+			warned = true
+			again := first && time.Until(exp) > 0
+			if again {
+				c.expTimer.Reset(time.Until(exp))
+			}
+			c.mu.Unlock()
+			if first {
 				c.push(encode(api.AuthExpiring{Type: api.AuthExpiringTypeAuthExpiring, ExpiresAt: exp.UnixMilli()}))
 			}
-		})
-		c.expTimer = time.AfterFunc(max(0, until), func() {
-			if current() {
-				c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
-				c.closeWith(CloseAuth, "token expired")
+			if again {
+				return
 			}
+			c.push(s.errorFrame(CodeTokenExpired, "the token expired", ""))
+			c.closeWith(CloseAuth, "token expired")
 		})
 	}
 	c.mu.Unlock()
@@ -167,34 +174,9 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 	return &id, exp, nil
 }
 
-// gate verifies tokens as every front door does, on a short-lived
-// goroutine (see verifyOffStack).
+// gate verifies tokens as every front door does. No goroutine of the
+// connection's life runs it: the upgrade's HTTP goroutine ends with the
+// upgrade, and a message's handler runs on a goroutine of its own.
 func (s *Server) gate() auth.Gate {
-	return auth.Gate{Verifier: offStack{s.verifier}, Limiter: s.limiter}
-}
-
-type offStack struct{ ports.TokenVerifier }
-
-func (o offStack) Verify(ctx context.Context, token string) (domain.Identity, time.Time, error) {
-	return verifyOffStack(ctx, o.TokenVerifier, token)
-}
-
-// verifyOffStack runs the verification on a short-lived goroutine. RS256
-// verification grows a goroutine stack to 16 KiB, and the read goroutine
-// that handles authenticate lives as long as the connection: verified
-// inline, every authenticated socket would keep 8 KiB more stack for good
-// (measured with bench/conns -idp).
-func verifyOffStack(ctx context.Context, v ports.TokenVerifier, token string) (domain.Identity, time.Time, error) {
-	type result struct {
-		id  domain.Identity
-		exp time.Time
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		id, exp, err := v.Verify(ctx, token)
-		done <- result{id, exp, err}
-	}()
-	r := <-done
-	return r.id, r.exp, r.err
+	return auth.Gate{Verifier: s.verifier, Limiter: s.limiter}
 }

@@ -3,7 +3,6 @@ package ws
 import (
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"github.com/olahol/melody"
 
 	"github.com/diminuendo/diminuendo/app"
 	"github.com/diminuendo/diminuendo/domain"
@@ -35,17 +33,17 @@ var pingFrame = []byte(`{"type":"ping","requestId":"r1","ts":1764000000000}`)
 // encoding and its push into the connection's outbox.
 func BenchmarkDispatchPing(b *testing.B) {
 	s := benchServer()
-	ms := &melody.Session{Request: httptest.NewRequest(http.MethodGet, "/ws", nil)}
 	id := domain.DevIdentity()
 	var out int
-	c := &conn{srv: s, ms: ms, id: "bench", ip: "127.0.0.1", joined: map[string]struct{}{}, ident: &id,
+	c := &conn{srv: s, id: "bench", ip: "127.0.0.1", joined: map[string]struct{}{}, ident: &id,
 		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow)}
-	c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, func(p []byte) error { out += len(p); return nil }, nil)
-	ms.Set("conn", c)
+	c.out = app.NewOutbox(s.cfg.OutboxBytes, func() {}, nil)
+	var msgs [][]byte
 	b.ReportAllocs()
 	for b.Loop() {
-		s.onMessage(ms, pingFrame)
-		c.out.Sent() // the writer finished the pong
+		s.onMessage(c, pingFrame)
+		msgs, _ = c.out.Take(msgs[:0], writeChunk) // the writer takes the pong
+		out += len(msgs)
 	}
 	if out == 0 {
 		b.Fatal("no pong was pushed")
@@ -53,7 +51,7 @@ func BenchmarkDispatchPing(b *testing.B) {
 }
 
 // A ping and its pong over a real loopback WebSocket: the client's write,
-// Melody's read loop, dispatch, the outbox, Melody's writer and the
+// connection's reader, dispatch, the outbox, the connection's writer and the
 // client's read. Client and server share this process and its CPUs.
 func BenchmarkPingRoundTrip(b *testing.B) {
 	s := benchServer()

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/olahol/melody"
 )
 
 // FrameDump records frames for debugging (DEBUG_DUMP=ws); it redacts
@@ -36,7 +35,7 @@ func (c *conn) noteIn(raw []byte) {
 	}
 }
 
-// noteOut counts (and dumps) a frame written to the client.
+// noteOut counts (and dumps) a message written to the client.
 func (c *conn) noteOut(b []byte) {
 	c.framesOut.Add(1)
 	c.srv.stats.Sent.Add(1)
@@ -47,21 +46,6 @@ func (c *conn) noteOut(b []byte) {
 
 // noteClose keeps the first close code the connection met.
 func (c *conn) noteClose(code int) { c.code.CompareAndSwap(0, int32(code)) }
-
-// onClose answers the client's close frame as gorilla's default handler
-// does, and remembers its code.
-func (s *Server) onClose(ms *melody.Session, code int, _ string) error {
-	if c := connOf(ms); c != nil {
-		c.byClient.Store(c.code.Load() == 0 && !s.draining.Load())
-		c.noteClose(code)
-	}
-	msg := []byte{}
-	if code != websocket.CloseNoStatusReceived {
-		msg = websocket.FormatCloseMessage(code, "")
-	}
-	_ = ms.WebsocketConnection().WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-	return nil
-}
 
 // logClosed writes the connection's one line at close: how long, how it
 // ended, how much it carried, and whose it was. Never its token.
@@ -91,15 +75,7 @@ func (s *Server) logClosed(c *conn) {
 // yet) and authenticated.
 func (s *Server) ConnectionsByState() map[string]int {
 	out := map[string]int{"authenticating": 0, "authenticated": 0}
-	sessions, err := s.m.Sessions()
-	if err != nil {
-		return out
-	}
-	for _, ms := range sessions {
-		c := connOf(ms)
-		if c == nil {
-			continue
-		}
+	for _, c := range s.snapshot() {
 		if _, ok := c.identity(); ok {
 			out["authenticated"]++
 		} else {
@@ -107,9 +83,4 @@ func (s *Server) ConnectionsByState() map[string]int {
 		}
 	}
 	return out
-}
-
-func stringOf(v any) string {
-	s, _ := v.(string)
-	return s
 }

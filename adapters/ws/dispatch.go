@@ -1,14 +1,13 @@
 package ws
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
-	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -33,7 +32,7 @@ type envelope struct {
 // long as the connection, so handled inline every socket that ever sent a
 // message would keep 8 KiB more stack for good (bench/conns: stacks of
 // 20 KiB against 12 KiB per connection).
-func (s *Server) onMessage(ms *melody.Session, raw []byte) {
+func (s *Server) onMessage(c *conn, raw []byte) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -41,19 +40,16 @@ func (s *Server) onMessage(ms *melody.Session, raw []byte) {
 			if p := recover(); p != nil {
 				// A bug in one handler must not take the gateway down.
 				s.log.Error("message handler panicked", "panic", p, "stack", string(debug.Stack()))
-				if c := connOf(ms); c != nil {
-					c.push(s.errorFrame(CodeInternal, "internal error", peekRequestID(raw)))
-				}
+				c.push(s.errorFrame(CodeInternal, "internal error", peekRequestID(raw)))
 			}
 		}()
-		s.handle(ms, raw)
+		s.handle(c, raw)
 	}()
 	<-done
 }
 
-func (s *Server) handle(ms *melody.Session, raw []byte) {
-	c := connOf(ms)
-	if c == nil || !s.admit(c, raw) {
+func (s *Server) handle(c *conn, raw []byte) {
+	if !s.admit(c, raw) {
 		return
 	}
 	if !utf8.Valid(raw) {
@@ -61,12 +57,15 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.closeWith(CloseInvalidPayload, "text frames must be UTF-8")
 		return
 	}
-	if !json.Valid(raw) {
+	// One decoding serves the JSON check, the envelope and the schema
+	// check; the handler then reads its typed message.
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
 		c.push(s.errorFrame(CodeInvalidJSON, "the frame is not valid JSON", ""))
 		return
 	}
-	env, err := readEnvelope(raw)
-	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+	env, err := readEnvelope(v)
+	if err != nil {
 		c.push(s.errorFrame(CodeInvalidMessage, "a message is a JSON object with a string type and an optional string requestId", peekRequestID(raw)))
 		return
 	}
@@ -86,12 +85,12 @@ func (s *Server) handle(ms *melody.Session, raw []byte) {
 		c.push(s.errorFrame(CodeInvalidMessage, "unknown message type", env.RequestID))
 		return
 	}
-	if err := s.schemas.check(env.Type, raw); err != nil {
+	if err := s.schemas.check(env.Type, v); err != nil {
 		s.countError(CodeInvalidMessage)
 		c.push(encodeError(err, env.RequestID, sessionIDOf(raw), s.cfg.DevMode))
 		return
 	}
-	ctx, cancel := context.WithTimeout(ms.Request.Context(), requestTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	// One span per message (a no-op unless tracing is configured); the
 	// connection itself is too long-lived to be one.
@@ -130,27 +129,30 @@ func (s *Server) admit(c *conn, raw []byte) bool {
 	return true
 }
 
-// readEnvelope reads type and requestId under their exact keys. Decoding
-// into a struct would match keys regardless of case, so {"REQUESTID":"x"}
-// would be answered as requestId x, a field the contract does not have.
-func readEnvelope(raw []byte) (envelope, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return envelope{}, err
+// readEnvelope reads type and requestId of a decoded message under their
+// exact keys. Decoding into a struct would match keys regardless of case,
+// so {"REQUESTID":"x"} would be answered as requestId x, a field the
+// contract does not have.
+func readEnvelope(v any) (envelope, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return envelope{}, errNotEnvelope
 	}
 	var env envelope
-	if v, ok := m["type"]; ok {
-		if err := json.Unmarshal(v, &env.Type); err != nil {
-			return envelope{}, err
+	if t, ok := m["type"]; ok {
+		if env.Type, ok = t.(string); !ok {
+			return envelope{}, errNotEnvelope
 		}
 	}
-	if v, ok := m["requestId"]; ok {
-		if err := json.Unmarshal(v, &env.RequestID); err != nil {
-			return envelope{}, err
+	if r, ok := m["requestId"]; ok {
+		if env.RequestID, ok = r.(string); !ok {
+			return envelope{}, errNotEnvelope
 		}
 	}
 	return env, nil
 }
+
+var errNotEnvelope = errors.New("not a message envelope")
 
 // decode reads raw into v; a shape mismatch is INVALID_MESSAGE.
 func decode(raw []byte, v any) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -18,11 +19,12 @@ import (
 var tooLarge = []byte("\x00diminuendo: frame over the size limit\x00")
 
 // guardWriter hands the WebSocket upgrade a connection wrapped in a frame
-// guard. The upgrade hijacks the connection through it.
+// guard. The upgrade hijacks the connection through it; the socket itself
+// goes to conn, whose writer writes to it directly.
 type guardWriter struct {
 	http.ResponseWriter
 	limit uint64
-	cut   *atomic.Int64 // counts the stand-ins put in the stream
+	conn  *conn
 }
 
 func (w guardWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -34,7 +36,8 @@ func (w guardWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &frameGuard{Conn: c, limit: w.limit, cut: w.cut}, brw, nil
+	w.conn.raw = c
+	return &frameGuard{Conn: c, limit: w.limit, cut: w.conn.cut, wmu: &w.conn.wmu}, brw, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -57,6 +60,9 @@ type frameGuard struct {
 	// by the dispatcher (nil: not counted), so that a client sending the
 	// tooLarge bytes itself is not taken for an oversized message.
 	cut *atomic.Int64
+	// wmu serialises the library's own writes (its handshake answer, a
+	// close on a protocol error) with the connection's writer.
+	wmu *sync.Mutex
 
 	in      []byte // bytes read but not yet scanned (a split header, or what followed a dropped frame)
 	out     []byte // bytes scanned and ready for the reader
@@ -66,6 +72,14 @@ type frameGuard struct {
 	msgLen  uint64 // payload so far of the current data message
 	swallow bool   // dropping the rest of an oversized message
 	dropped uint64 // bytes of the current oversized message dropped so far
+}
+
+// Write writes for the WebSocket library, never between two of the
+// connection writer's writes.
+func (g *frameGuard) Write(p []byte) (int, error) {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	return g.Conn.Write(p)
 }
 
 // maxSwallow bounds what is read of one oversized message before the

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,16 +40,12 @@ func loadMessageSchemas() (messageSchemas, error) {
 	return out, nil
 }
 
-// check validates raw, a JSON object of message type typ. A type without a
-// schema passes: the dispatcher refuses unknown types itself.
-func (ms messageSchemas) check(typ string, raw []byte) error {
+// check validates v, a decoded JSON object of message type typ. A type
+// without a schema passes: the dispatcher refuses unknown types itself.
+func (ms messageSchemas) check(typ string, v any) error {
 	s, ok := ms[typ]
 	if !ok {
 		return nil
-	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return domain.E(domain.KindInvalidMessage, "the frame is not a JSON object")
 	}
 	if err := s.VisitJSON(v); err != nil {
 		return domain.E(domain.KindInvalidMessage, typ+": "+schemaReason(err))

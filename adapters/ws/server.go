@@ -1,6 +1,7 @@
-// Package ws is the WebSocket front door: Melody connections speaking the
-// client protocol of PROTOCOL.md, decoded and limited here, then handed to
-// the same app use cases as REST.
+// Package ws is the WebSocket front door: connections speaking the client
+// protocol, read with gorilla/websocket and written by the connection's own
+// writer, decoded and limited here, then handed to the same app use cases
+// as REST.
 package ws
 
 import (
@@ -17,7 +18,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"github.com/olahol/melody"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -67,7 +67,7 @@ func DefaultConfig() Config {
 	}
 }
 
-// Server owns the Melody instance and the live connections.
+// Server owns the live connections.
 type Server struct {
 	cfg        Config
 	hub        *app.Hub
@@ -76,7 +76,7 @@ type Server struct {
 	log        *slog.Logger
 	schemas    messageSchemas
 	quotas     *app.ConnectionQuotas // nil: none
-	m          *melody.Melody
+	upgrader   websocket.Upgrader
 	origins    domain.Origins
 	handlers   map[string]handler
 	members    *app.Members
@@ -90,6 +90,9 @@ type Server struct {
 	draining atomic.Bool
 	stop     chan struct{}
 	wg       sync.WaitGroup
+
+	connsMu sync.Mutex
+	conns   map[*conn]struct{}
 }
 
 // New builds the WebSocket server.
@@ -103,40 +106,19 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 		panic("ws: " + err.Error())
 	}
 	s.schemas = schemas
-	m := melody.New()
-	m.Config.MaxMessageSize = cfg.HardReadLimit
-	// The outbox hands Melody at most outboxInflight frames at a time, so
-	// Melody's own queue (which drops silently when full) never fills.
-	m.Config.MessageBufferSize = outboxInflight + 8
-	m.Config.PingPeriod = 25 * time.Second
-	m.Config.PongWait = 60 * time.Second
-	m.Config.WriteWait = 10 * time.Second
-	m.Upgrader = &websocket.Upgrader{
+	s.conns = map[*conn]struct{}{}
+	s.upgrader = websocket.Upgrader{
+		// The reader's buffer; the writer frames into pooled buffers of
+		// its own, held only while it writes.
 		ReadBufferSize:  1024,
-		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{BatchProtocol},
 		// Origins were checked before the upgrade, with our own error body.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
-	m.HandleConnect(s.onConnect)
-	m.HandleDisconnect(s.onDisconnect)
-	m.HandleMessage(s.onMessage)
-	m.HandleMessageBinary(s.onBinary)
-	m.HandleClose(s.onClose)
-	m.HandleSentMessage(func(ms *melody.Session, b []byte) {
-		if c := connOf(ms); c != nil {
-			c.noteOut(b)
-			c.out.Sent()
-		}
-	})
-	m.HandleError(s.onError)
-	s.m = m
 	s.handlers = s.routes()
 	return s
 }
-
-const outboxInflight = 16
 
 // BatchProtocol is the WebSocket subprotocol a client names in
 // Sec-WebSocket-Protocol to receive batched frames: every message queued
@@ -161,13 +143,17 @@ func (s *Server) Shutdown(ctx context.Context) {
 		return
 	}
 	close(s.stop)
-	_ = s.m.CloseWithMsg(melody.FormatCloseMessage(CloseServiceRestart, "service restart"))
+	for _, c := range s.snapshot() {
+		c.closeWith(CloseServiceRestart, "service restart")
+	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for s.count.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			_ = s.m.Close()
+			for _, c := range s.snapshot() {
+				_ = c.raw.Close()
+			}
 			s.wg.Wait()
 			return
 		case <-t.C:
@@ -202,52 +188,41 @@ func (s *Server) Handle(c echo.Context) error {
 			return err
 		}
 	}
-	ip := clientIP(r)
-	keys := map[string]any{"ip": ip, "tenantHint": hint}
-	if ident != nil {
-		keys["ident"] = *ident
-		keys["exp"] = exp
-	}
-	cut := new(atomic.Int64)
-	keys["cut"] = cut
-	gw := guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes), cut: cut}
-	if err := s.m.HandleRequestWithKeys(gw, r, keys); err != nil {
+	cn := &conn{connLog: connLog{opened: time.Now()}, srv: s, id: newClientID(), ip: clientIP(r), tenantHint: hint,
+		joined: map[string]struct{}{}, rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: new(atomic.Int64)}
+	ws, err := s.upgrader.Upgrade(guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes), conn: cn}, r, nil)
+	if err != nil {
+		// The upgrade wrote its own response; returning an error would write again.
 		s.log.Debug("websocket upgrade failed", "err", err)
+		return nil
 	}
-	// The upgrade wrote its own response; returning an error would write again.
+	cn.ws = ws
+	s.open(cn, ident, exp)
+	// The reader starts afresh: the HTTP server's goroutine, with its
+	// buffers and the upgrade request, ends when this handler returns.
+	go cn.readLoop()
 	return nil
 }
 
 func (s *Server) originAllowed(origin string) bool { return s.origins.Allowed(origin) }
 
-func connOf(ms *melody.Session) *conn {
-	v, ok := ms.Get("conn")
-	if !ok {
-		return nil
-	}
-	return v.(*conn)
-}
-
-func (s *Server) onConnect(ms *melody.Session) {
-	n := s.count.Add(1)
-	s.stats.Accepted.Add(1)
-	ipv, _ := ms.Get("ip")
-	ip, _ := ipv.(string)
-	cutv, _ := ms.Get("cut")
-	cut, _ := cutv.(*atomic.Int64)
-	c := &conn{connLog: connLog{opened: time.Now()}, srv: s, ms: ms, id: newClientID(), ip: ip, joined: map[string]struct{}{},
-		rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: cut}
-	overflow := func() {
+// open sets a freshly upgraded connection up: its limits, its outbox and
+// writer, its place in the server, and the protocol's first frames.
+func (s *Server) open(c *conn, ident *domain.Identity, exp time.Time) {
+	c.batch = c.ws.Subprotocol() == BatchProtocol
+	c.ws.SetReadLimit(s.cfg.HardReadLimit)
+	c.ws.SetPingHandler(c.onPing)
+	c.ws.SetPongHandler(c.onPong)
+	c.ws.SetCloseHandler(c.onClose)
+	_ = c.raw.SetReadDeadline(time.Now().Add(pongWait))
+	c.out = app.NewOutbox(s.cfg.OutboxBytes, func() { go c.drain() }, func() {
 		s.log.Info("slow consumer cut off", "client", c.id)
 		s.stats.SlowConsumers.Add(1)
 		c.closeWith(CloseSlowConsumer, "slow consumer")
-	}
-	if ms.WebsocketConnection().Subprotocol() == BatchProtocol {
-		c.out = app.NewBatchOutbox(s.cfg.OutboxBytes, batchFrameBytes, ms.Write, overflow)
-	} else {
-		c.out = app.NewOutbox(s.cfg.OutboxBytes, outboxInflight, ms.Write, overflow)
-	}
-	ms.Set("conn", c)
+	})
+	s.register(c)
+	n := s.count.Add(1)
+	s.stats.Accepted.Add(1)
 	// The server speaks first, even to a connection it is about to refuse.
 	c.push(encode(api.Welcome{Type: api.WelcomeTypeWelcome, ProtocolVersion: ProtocolVersion,
 		RequiresAuth: !s.cfg.DevMode, ServerVersion: s.cfg.ServerVersion}))
@@ -261,13 +236,9 @@ func (s *Server) onConnect(ms *melody.Session) {
 	switch {
 	case s.cfg.DevMode:
 		s.authenticated(c, domain.DevIdentity(), time.Time{}, "")
+	case ident != nil:
+		s.authenticated(c, *ident, exp, "")
 	default:
-		if v, ok := ms.Get("ident"); ok {
-			expv, _ := ms.Get("exp")
-			exp, _ := expv.(time.Time)
-			s.authenticated(c, v.(domain.Identity), exp, "")
-			return
-		}
 		c.mu.Lock()
 		c.authTime = time.AfterFunc(s.cfg.AuthTimeout, func() {
 			if _, ok := c.identity(); !ok {
@@ -279,34 +250,42 @@ func (s *Server) onConnect(ms *melody.Session) {
 	}
 }
 
-func (s *Server) onDisconnect(ms *melody.Session) {
-	s.count.Add(-1)
-	if c := connOf(ms); c != nil {
-		c.release()
-		s.logClosed(c)
-	}
+func (s *Server) register(c *conn) {
+	s.connsMu.Lock()
+	s.conns[c] = struct{}{}
+	s.connsMu.Unlock()
 }
 
-func (s *Server) onError(ms *melody.Session, err error) {
-	if errors.Is(err, melody.ErrMessageBufferFull) {
-		// Cannot happen while the outbox bounds what Melody holds; if it
-		// does, the client must not silently miss a frame.
-		s.log.Error("melody buffer full; closing connection")
-		_ = ms.WebsocketConnection().Close()
-		return
+func (s *Server) unregister(c *conn) {
+	s.connsMu.Lock()
+	delete(s.conns, c)
+	s.connsMu.Unlock()
+}
+
+// snapshot is the open connections at one moment.
+func (s *Server) snapshot() []*conn {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
 	}
+	return out
+}
+
+// readFailed notes why reading ended: a message over the library's hard
+// limit is a 1009 close.
+func (s *Server) readFailed(c *conn, err error) {
 	if errors.Is(err, websocket.ErrReadLimit) {
-		if c := connOf(ms); c != nil {
-			c.noteClose(CloseTooBig)
-		}
+		c.noteClose(CloseTooBig)
 		s.log.Info("frame over the hard read limit; closed with 1009")
 	}
 }
 
 // onBinary refuses binary frames, after the checks every frame gets, so a
 // flood of them is rate limited like text.
-func (s *Server) onBinary(ms *melody.Session, raw []byte) {
-	if c := connOf(ms); c != nil && s.admit(c, raw) {
+func (s *Server) onBinary(c *conn, raw []byte) {
+	if s.admit(c, raw) {
 		c.push(s.errorFrame(CodeInvalidMessage, "binary frames are not part of the protocol; send JSON text frames", ""))
 	}
 }
@@ -315,22 +294,24 @@ func (s *Server) heartbeat() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Heartbeat)
 	defer t.Stop()
+	// One ticker pings every connection, rather than one timer each.
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 			b := encode(api.Heartbeat{Type: api.HeartbeatTypeHeartbeat, Ts: nowMs()})
-			sessions, err := s.m.Sessions()
-			if err != nil {
-				continue
-			}
-			for _, ms := range sessions {
-				if c := connOf(ms); c != nil {
-					if _, ok := c.identity(); ok {
-						c.push(b)
-					}
+			for _, c := range s.snapshot() {
+				if _, ok := c.identity(); ok {
+					c.push(b)
 				}
+			}
+		case <-ping.C:
+			for _, c := range s.snapshot() {
+				c.pingDue.Store(true)
+				c.out.Kick()
 			}
 		}
 	}

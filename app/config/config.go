@@ -96,6 +96,9 @@ type Config struct {
 	IdleTimeout                  time.Duration `env:"SESSION_IDLE_TIMEOUT" envDefault:"30m"`
 	RateLimitMessages            int           `env:"WS_RATE_LIMIT" envDefault:"60"`
 	RateLimitWindow              time.Duration `env:"WS_RATE_WINDOW" envDefault:"10s"`
+	// OutboxBytes bounds what may wait to be written to one connection;
+	// a client that lets more pile up is cut off with 4008 and resumes.
+	OutboxBytes int `env:"WS_OUTBOX_BYTES" envDefault:"1048576"`
 	// RESTRateLimit requests per RESTRateWindow per identity: by default
 	// the WebSocket's rate, so the REST twins of the messages are no way
 	// around it.
@@ -236,6 +239,9 @@ func (c Config) Validate() error {
 	}
 	if c.RateLimitMessages < 1 || c.RateLimitWindow <= 0 {
 		return errors.New("WS_RATE_LIMIT and WS_RATE_WINDOW: must be positive")
+	}
+	if c.OutboxBytes < 4096 {
+		return errors.New("WS_OUTBOX_BYTES: must be at least 4096")
 	}
 	return c.validateOps()
 }

@@ -37,6 +37,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"SESSION_IDLE_TIMEOUT":  {"SESSION_IDLE_TIMEOUT=soon"},
 		"MAX_CONNECTIONS":       {"MAX_CONNECTIONS=0"},
 		"WS_RATE_LIMIT":         {"WS_RATE_LIMIT=-1"},
+		"WS_OUTBOX_BYTES":       {"WS_OUTBOX_BYTES=100"},
 		"DEV_MODE_ALLOW_REMOTE": {"DEV_MODE_ALLOW_REMOTE=perhaps"},
 	}
 	for name, env := range cases {

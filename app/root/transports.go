@@ -26,6 +26,7 @@ var wsModule = fx.Module("ws",
 		wc.AllowedOrigins = cfg.AllowedOrigins
 		wc.ServerVersion = Version
 		wc.RateLimit, wc.RateWindow = cfg.RateLimitMessages, cfg.RateLimitWindow
+		wc.OutboxBytes = cfg.OutboxBytes
 		wc.MaxConnections = cfg.MaxConnections
 		wc.Heartbeat = cfg.HeartbeatInterval
 		wc.AuthTimeout, wc.ExpiryWarning = cfg.AuthTimeout, cfg.AuthExpiryWarning

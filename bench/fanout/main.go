@@ -393,6 +393,11 @@ func once(ctx context.Context, o options, tg target, sh shape) (r result, err er
 			err = e
 		}
 	}
+	if err == nil && tg.floor {
+		// A client's handshake can finish before the floor has put it
+		// on its topic: publish only once all of them are there.
+		err = waitFloorConns(ctx, gw.URL, o.sessions*o.clients)
+	}
 	if err != nil {
 		return r, fmt.Errorf("setup: %w; gateway log: %s", err, gw.Tail())
 	}
@@ -517,6 +522,31 @@ func setupTopic(ctx context.Context, url string, o options, s int, out *[]*clien
 	}
 	*out = cs
 	return nil
+}
+
+// waitFloorConns waits, at most 30 s, until the floor's health reports n
+// connections.
+func waitFloorConns(ctx context.Context, base string, n int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var h struct{ Connections int }
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/health", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+		}
+		if err == nil && h.Connections >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the floor has %d of %d connections after 30 s (%v)", h.Connections, n, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // publish has the floor send one turn's events to topic s.

@@ -60,9 +60,14 @@ func (c *conn) push(b []byte) {
 	}
 }
 
-// writer drains the whole queue into one frame per wake-up.
+// writer drains the whole queue into one frame per wake-up: the messages
+// joined into one reused buffer and written with WriteMessage, which puts
+// them in a single frame and a single write (writing them one by one into
+// the library's message writer would split the frame into fragments, one
+// write each, whenever the batch outgrows its write buffer).
 func (c *conn) writer() {
 	var spare [][]byte
+	var frame []byte
 	for {
 		select {
 		case <-c.closed:
@@ -78,18 +83,18 @@ func (c *conn) writer() {
 		batch := c.queue
 		c.queue = spare[:0]
 		c.mu.Unlock()
-		w, err := c.ws.NextWriter(websocket.TextMessage)
-		if err != nil {
-			return
-		}
+		frame = frame[:0]
 		for i, b := range batch {
 			if i > 0 {
-				_, _ = w.Write([]byte{'\n'})
+				frame = append(frame, '\n')
 			}
-			_, _ = w.Write(b)
+			frame = append(frame, b...)
 		}
-		if err := w.Close(); err != nil {
+		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
 			return
+		}
+		if cap(frame) > 1<<20 {
+			frame = nil // a rare huge batch does not stay with the connection
 		}
 		clear(batch)
 		spare = batch

@@ -6,8 +6,10 @@
 //
 // on stderr. The process RSS then tracks live memory instead of garbage
 // awaiting a collection, and the lines break it into heap and stacks.
-// bench/conns reads them when the gateway it runs prints them. It is not
-// part of the product: the gateway itself has no debug endpoint.
+// bench/conns reads them when the gateway it runs prints them. With
+// DIAG_PPROF_ADDR (a loopback address) it also serves net/http/pprof there,
+// for profiles taken while a load tool runs. It is not part of the
+// product: the gateway itself has no debug endpoint.
 //
 //	go build -o bin/gwdiag ./bench/gwdiag
 //	go run ./bench/conns -gateway bin/gwdiag -n 2000
@@ -15,6 +17,9 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served only on DIAG_PPROF_ADDR
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -36,6 +41,14 @@ func main() {
 			fmt.Fprintln(os.Stderr, "gwdiag: DIAG_GC_EVERY: not a positive duration")
 			os.Exit(2)
 		}
+	}
+	if addr := os.Getenv("DIAG_PPROF_ADDR"); addr != "" {
+		host, _, err := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			fmt.Fprintln(os.Stderr, "gwdiag: DIAG_PPROF_ADDR must be a loopback host:port")
+			os.Exit(2)
+		}
+		go func() { fmt.Fprintln(os.Stderr, "gwdiag: pprof:", http.ListenAndServe(addr, nil)) }()
 	}
 	go func() {
 		for range time.Tick(every) {

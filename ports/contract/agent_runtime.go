@@ -642,7 +642,7 @@ func assertGapless(t *testing.T, evs []domain.UpstreamEvent, first uint64) {
 func assertMapped(t *testing.T, evs []domain.UpstreamEvent) {
 	t.Helper()
 	for _, ev := range evs {
-		assert.NotEqual(t, domain.EvAgentEvent, clientType(ev), "upstream type %q has no mapping", domain.UpstreamType(ev.Fields))
+		assert.NotEqual(t, domain.EvAgentEvent, clientType(ev), "upstream type %q has no mapping", domain.UpstreamType(ev.Frame()))
 		assert.NotZero(t, ev.TS)
 	}
 }
@@ -653,6 +653,6 @@ func assertSameEvents(t *testing.T, want, got []domain.UpstreamEvent) {
 	for i := range want {
 		assert.Equal(t, want[i].Seq, got[i].Seq)
 		assert.Equal(t, want[i].TS, got[i].TS)
-		assert.Equal(t, want[i].Fields, got[i].Fields)
+		assert.Equal(t, want[i].Frame(), got[i].Frame())
 	}
 }

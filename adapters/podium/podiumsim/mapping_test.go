@@ -213,3 +213,39 @@ func TestAskingAgentsQuestionAndAnswerMap(t *testing.T) {
 		})
 	}
 }
+
+// TestTypedEncodingMatchesGenericEncoding holds the per-event path to the
+// generic one over every frame every scenario emits: the frame as the
+// adapter hands it on (raw JSON) must encode to the same bytes as the frame
+// decoded, mapped and encoded by Event.MarshalJSON, and the streamed types
+// must take the typed path (which leaves Data unset).
+func TestTypedEncodingMatchesGenericEncoding(t *testing.T) {
+	typed := map[string]bool{}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			e := newEngine(t, EngineOptions{})
+			id := mustCreate(t, e, sc.agent, "s")
+			sc.drive(t, e, id)
+			quiesce(t, e)
+			frames, _, err := e.Events(id, 0, maxLimit)
+			require.NoError(t, err)
+			for _, f := range frames {
+				raw, err := json.Marshal(f)
+				require.NoError(t, err)
+				up, ok := domain.ReadUpstream(raw)
+				require.True(t, ok, "the adapter's reader refuses %s", raw)
+				want, err := json.Marshal(domain.MapUpstream("ses_1", 100+f.Seq, wire(t, f)))
+				require.NoError(t, err)
+				ev, got, err := domain.EncodeUpstream("ses_1", 100+f.Seq, up)
+				require.NoError(t, err)
+				require.Equal(t, string(want), string(got), "frame %s", raw)
+				if ev.Data == nil {
+					typed[ev.Type] = true
+				}
+			}
+		})
+	}
+	for _, typ := range []string{domain.EvTextDelta, domain.EvThinkingProgress, domain.EvTerminalStream, domain.EvToolCallDelta, domain.EvUsageUpdated} {
+		assert.True(t, typed[typ], "%s did not take the typed path", typ)
+	}
+}

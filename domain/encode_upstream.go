@@ -1,0 +1,479 @@
+package domain
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The per-event path. Most of a turn's events are a handful of streamed
+// types whose content is one or two strings or counts (text_delta,
+// thinking.progress, terminal.stream, tool_call_delta, usage.updated, and
+// the content-less markers). For those, EncodeUpstream reads the upstream
+// frame's raw JSON into a fixed set of spans and appends the client frame
+// into one pre-sized buffer. Everything else, and any frame whose shape is
+// not exactly what the typed path reads, goes through MapUpstream and
+// Event.MarshalJSON, whose bytes the typed path reproduces exactly.
+
+// typedTypes are the client types with a typed path. Prompt types stay
+// generic: the hub keeps their Data.
+var typedTypes = []string{
+	EvTurnStarted, EvTextDelta, EvToolCallStart, EvToolCallDelta, EvSteerApplied,
+	EvThinkingStart, EvThinkingProgress, EvThinkingComplete,
+	EvTerminalStream, EvTerminalComplete, EvUsageUpdated,
+}
+
+// Content keys the typed path reads; a content key's index is its slot in
+// typedFrame.content. The rules' field keys follow these three.
+const (
+	keyEventType = iota
+	keyTurnID
+	keyTurnIDCamel
+)
+
+var (
+	contentKeys = map[string]int{"event_type": keyEventType, "turn_id": keyTurnID, "turnId": keyTurnIDCamel}
+	typedRules  = map[string]*typedRule{}
+)
+
+// typedField is one client field of a typed rule.
+type typedField struct {
+	prefix []byte // `,"name":`
+	from   []int  // content key slots, first present wins
+	number bool   // a count (an integer literal) rather than a string
+	def    []byte // the encoded default
+}
+
+// typedRule is the compiled form of one rule of the mapping table.
+type typedRule struct {
+	to     string
+	head   []byte       // `{"type":"…","sessionId":`
+	fields []typedField // in the order MarshalJSON writes them (by name)
+}
+
+func init() {
+	for name, rl := range rules {
+		if !slices.Contains(typedTypes, rl.to) || rl.passthrough {
+			continue
+		}
+		tr := &typedRule{to: rl.to}
+		tr.head = append([]byte(`{"type":`), appendString(nil, rl.to)...)
+		tr.head = append(tr.head, `,"sessionId":`...)
+		for _, f := range rl.fields {
+			tf := typedField{prefix: append(append([]byte{','}, appendString(nil, f.out)...), ':')}
+			switch d := f.def.(type) {
+			case string:
+				tf.def = appendString(nil, d)
+			case int:
+				tf.number, tf.def = true, strconv.AppendInt(nil, int64(d), 10)
+			default:
+				panic("typed rule " + rl.to + " has a field of another kind: " + f.out)
+			}
+			for _, k := range f.from {
+				slot, ok := contentKeys[k]
+				if !ok {
+					slot = len(contentKeys)
+					contentKeys[k] = slot
+				}
+				tf.from = append(tf.from, slot)
+			}
+			tr.fields = append(tr.fields, tf)
+		}
+		slices.SortFunc(tr.fields, func(a, b typedField) int { return slices.Compare(a.prefix, b.prefix) })
+		typedRules[name] = tr
+	}
+	if len(contentKeys) > maxContentKeys {
+		panic("typed rules read more content keys than typedFrame holds")
+	}
+}
+
+// maxContentKeys bounds the slots a typedFrame holds.
+const maxContentKeys = 24
+
+// typedFrame is what the typed path reads of a frame: the type candidates,
+// the turn id candidates and the content keys any typed rule uses.
+type typedFrame struct {
+	eventType, messageType, typ span
+	turnID, turnIDCamel         span
+	content                     [maxContentKeys]span
+	hasContent                  bool
+}
+
+// readTyped reads raw (a whole upstream frame) for the typed path. It
+// reports !ok for anything the generic path must judge: invalid JSON, no
+// content object, a duplicate or escaped key the typed path reads, or a
+// non-string where it reads a string. The content object is read in the
+// same pass, not scanned first.
+func readTyped(raw []byte, tf *typedFrame) bool {
+	i, more, ok := openObject(raw, skipWS(raw, 0))
+	for ok && more {
+		var key span
+		if key, i, ok = memberKey(raw, i); !ok {
+			return false
+		}
+		var dst *span
+		switch {
+		case key.esc:
+			if knownTopKey(raw, key) {
+				return false
+			}
+		default:
+			switch string(raw[key.start:key.end]) {
+			case "event_type":
+				dst = &tf.eventType
+			case "messageType":
+				dst = &tf.messageType
+			case "type":
+				dst = &tf.typ
+			case "turn_id":
+				dst = &tf.turnID
+			case "turnId":
+				dst = &tf.turnIDCamel
+			case "content":
+				if tf.hasContent || i >= len(raw) || raw[i] != '{' {
+					return false
+				}
+				tf.hasContent = true
+				if i, ok = readContent(raw, i, tf); !ok {
+					return false
+				}
+				if i, more, ok = memberEnd(raw, i); !ok {
+					return false
+				}
+				continue
+			}
+		}
+		var val span
+		if val, i, ok = scanValue(raw, i, 1); !ok {
+			return false
+		}
+		if dst != nil {
+			if dst.kind != kindNone || val.kind != kindString || val.esc {
+				return false
+			}
+			*dst = val
+		}
+		i, more, ok = memberEnd(raw, i)
+	}
+	return ok && tf.hasContent && skipWS(raw, i) == len(raw)
+}
+
+// readContent reads the content object at raw[i] == '{' into tf's slots.
+func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
+	i, more, ok := openObject(raw, i)
+	for ok && more {
+		var key, val span
+		if key, i, ok = memberKey(raw, i); !ok || key.esc {
+			return 0, false
+		}
+		if val, i, ok = scanValue(raw, i, 2); !ok {
+			return 0, false
+		}
+		if slot, known := contentKeys[string(raw[key.start:key.end])]; known {
+			if tf.content[slot].kind != kindNone {
+				return 0, false
+			}
+			tf.content[slot] = val
+		}
+		i, more, ok = memberEnd(raw, i)
+	}
+	return i, ok
+}
+
+// knownTopKey says an escaped top-level key might spell one the typed path
+// reads; such a frame goes the generic way.
+func knownTopKey(raw []byte, key span) bool {
+	switch unquote(raw[key.start:key.end]) {
+	case "event_type", "messageType", "type", "turn_id", "turnId", "content":
+		return true
+	}
+	return false
+}
+
+// upstreamType resolves the type as UpstreamType does, as a span of raw.
+func (tf *typedFrame) upstreamType() (span, bool) {
+	ce := tf.content[keyEventType]
+	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
+		return span{}, false
+	}
+	for _, sp := range []span{tf.eventType, tf.messageType, ce, tf.typ} {
+		if sp.end > sp.start {
+			return sp, true
+		}
+	}
+	return span{}, true
+}
+
+// turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
+// string of turn_id and turnId, in the frame, then in its content.
+func (tf *typedFrame) turnIDSpan() (span, bool) {
+	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.content[keyTurnID], tf.content[keyTurnIDCamel]} {
+		if sp.kind == kindNone {
+			continue
+		}
+		if sp.kind != kindString {
+			return span{}, false
+		}
+		if sp.end > sp.start {
+			return sp, true
+		}
+	}
+	return span{}, true
+}
+
+// isCount says raw is an integer literal that survives the float64 round
+// trip of the generic path with its text unchanged.
+func isCount(raw []byte) bool {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// EncodeUpstream maps one upstream event to its client event and encodes it,
+// with the bytes json.Marshal(MapUpstream(sessionID, seq, up)) gives. For
+// the typed stream types the returned Event has no Data (its frame is
+// already encoded, and nothing downstream reads it).
+func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []byte, error) {
+	return NewUpstreamEncoder(sessionID).Encode(seq, up)
+}
+
+// UpstreamEncoder is EncodeUpstream for the events of one session, in
+// order. It keeps what consecutive events share: the session id encoded,
+// and the last turn id, so a turn's events share one string. Not safe for
+// concurrent use; the session's owner serialises it.
+type UpstreamEncoder struct {
+	sessionID   string
+	sessionJSON []byte // sessionID encoded
+	turnRaw     []byte // the last turn id as it appeared in a frame
+	turnID      string // and decoded
+}
+
+// NewUpstreamEncoder returns the encoder of one session's events.
+func NewUpstreamEncoder(sessionID string) *UpstreamEncoder {
+	return &UpstreamEncoder{sessionID: sessionID, sessionJSON: appendString(nil, sessionID)}
+}
+
+// Encode is EncodeUpstream of the encoder's session.
+func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (Event, []byte, error) {
+	if up.Fields == nil && up.Raw != nil {
+		if ev, b, ok := e.encodeTyped(seq, up); ok {
+			return ev, b, nil
+		}
+	}
+	ev := MapUpstream(e.sessionID, seq, up)
+	b, err := ev.MarshalJSON()
+	return ev, b, err
+}
+
+// turn returns the decoded turn id of raw, reusing the last one's string.
+func (e *UpstreamEncoder) turn(raw []byte) string {
+	if e.turnRaw == nil || !bytes.Equal(raw, e.turnRaw) {
+		e.turnRaw = append(e.turnRaw[:0], raw...)
+		e.turnID = unquote(raw)
+	}
+	return e.turnID
+}
+
+func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []byte, bool) {
+	raw := up.Raw
+	var tf typedFrame
+	if !readTyped(raw, &tf) {
+		return Event{}, nil, false
+	}
+	typ, ok := tf.upstreamType()
+	if !ok {
+		return Event{}, nil, false
+	}
+	rl := typedRules[string(raw[typ.start:typ.end])]
+	if rl == nil {
+		return Event{}, nil, false
+	}
+	turn, ok := tf.turnIDSpan()
+	if !ok {
+		return Event{}, nil, false
+	}
+	var vals [4]span
+	if len(rl.fields) > len(vals) {
+		return Event{}, nil, false
+	}
+	size := len(rl.head) + len(e.sessionJSON) + 48 + (turn.end - turn.start)
+	for i, f := range rl.fields {
+		for _, slot := range f.from {
+			if v := tf.content[slot]; v.kind != kindNone && v.kind != kindNull {
+				vals[i] = v
+				break
+			}
+		}
+		switch v := vals[i]; {
+		case v.kind == kindNone:
+			size += len(f.prefix) + len(f.def)
+		case f.number && (v.kind != kindNumber || !isCount(raw[v.start:v.end])),
+			!f.number && v.kind != kindString:
+			return Event{}, nil, false
+		default:
+			size += len(f.prefix) + v.end - v.start + 2
+		}
+	}
+	// A little room for escapes that grow the text; more grows the buffer.
+	b := make([]byte, 0, size+size/8)
+	b = append(b, rl.head...)
+	b = append(b, e.sessionJSON...)
+	ev := Event{Type: rl.to, SessionID: e.sessionID, Seq: seq, TS: up.TS}
+	if turn.kind == kindString {
+		ev.TurnID = e.turn(raw[turn.start:turn.end])
+		b = append(b, `,"turnId":`...)
+		b = appendQuoted(b, raw[turn.start:turn.end])
+	}
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, up.TS, 10)
+	for i, f := range rl.fields {
+		b = append(b, f.prefix...)
+		switch v := vals[i]; {
+		case v.kind == kindNone:
+			b = append(b, f.def...)
+		case f.number:
+			b = append(b, raw[v.start:v.end]...)
+		default:
+			b = appendQuoted(b, raw[v.start:v.end])
+		}
+	}
+	return ev, append(b, '}'), true
+}
+
+// ReadUpstream reads the envelope of one upstream frame without decoding
+// the rest: it returns the event with Seq, TS and Raw set when raw is a
+// JSON object whose seq is a positive integer, whose ts is an integer (or
+// absent) and whose type and message are strings (or absent), all spelled
+// exactly so. Anything else is !ok, and the caller judges the frame with
+// encoding/json as before (which matches keys case-insensitively).
+func ReadUpstream(raw []byte) (UpstreamEvent, bool) {
+	var (
+		up   UpstreamEvent
+		seen [4]bool
+	)
+	i, more, ok := openObject(raw, skipWS(raw, 0))
+	for ok && more {
+		var key, val span
+		if key, i, ok = memberKey(raw, i); !ok {
+			break
+		}
+		if val, i, ok = scanValue(raw, i, 1); !ok {
+			break
+		}
+		k := raw[key.start:key.end]
+		slot := -1
+		switch string(k) {
+		case "seq":
+			slot = 0
+		case "ts":
+			slot = 1
+		case "type":
+			slot = 2
+		case "message":
+			slot = 3
+		default:
+			if headLike(k, key.esc) {
+				return UpstreamEvent{}, false
+			}
+		}
+		if slot >= 0 {
+			if seen[slot] || !up.readHead(slot, raw[val.start:val.end], val.kind) {
+				return UpstreamEvent{}, false
+			}
+			seen[slot] = true
+		}
+		i, more, ok = memberEnd(raw, i)
+	}
+	if !ok || !seen[0] || up.Seq == 0 || skipWS(raw, i) != len(raw) {
+		return UpstreamEvent{}, false
+	}
+	up.Raw = raw
+	return up, true
+}
+
+// readHead reads one envelope value (slot 0 seq, 1 ts, 2 type, 3 message)
+// as encoding/json would without error, or reports !ok.
+func (u *UpstreamEvent) readHead(slot int, v []byte, k kind) bool {
+	switch slot {
+	case 0:
+		n, ok := parseUint(v)
+		u.Seq = n
+		return k == kindNumber && ok
+	case 1:
+		neg := len(v) > 0 && v[0] == '-'
+		n, ok := parseUint(bytes.TrimPrefix(v, []byte{'-'}))
+		if !ok || k != kindNumber || n > math.MaxInt64 {
+			return false
+		}
+		u.TS = int64(n)
+		if neg {
+			u.TS = -u.TS
+		}
+		return true
+	}
+	return k == kindString
+}
+
+// headLike says a key other than the exact envelope keys would still match
+// one of them in encoding/json, which folds case (Unicode too: "ſeq").
+func headLike(k []byte, esc bool) bool {
+	if esc || !isASCII(k) {
+		name := unquote(k)
+		return strings.EqualFold(name, "seq") || strings.EqualFold(name, "ts") ||
+			strings.EqualFold(name, "type") || strings.EqualFold(name, "message")
+	}
+	switch len(k) {
+	case 2:
+		return bytes.EqualFold(k, []byte("ts"))
+	case 3:
+		return bytes.EqualFold(k, []byte("seq"))
+	case 4:
+		return bytes.EqualFold(k, []byte("type"))
+	case 7:
+		return bytes.EqualFold(k, []byte("message"))
+	}
+	return false
+}
+
+// parseUint parses an unsigned integer literal, failing on overflow.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > math.MaxUint64/10 || (n == math.MaxUint64/10 && d > math.MaxUint64%10) {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
