@@ -34,7 +34,7 @@ func Describe() string {
 type CPUSample struct {
 	At       time.Time
 	Busy     time.Duration // all CPUs, everything but idle and iowait
-	IRQ      time.Duration // of Busy: hard and soft interrupts (loopback TCP is mostly softirq)
+	IRQ      time.Duration // of Busy: hard and soft interrupts (loopback TCP is mostly softirq); tick accounting also charges it to the process it interrupted
 	Self     time.Duration // this process
 	Capacity int           // CPUs
 }
@@ -86,16 +86,17 @@ type Part struct {
 }
 
 // Split is Share for any number of named processes besides the load tool:
-// each part's share, the load tool's, the kernel's interrupt work (not
-// charged to any process), the rest (other processes) and idle, as
-// percentages of the machine's capacity.
+// each part's share, the load tool's, the rest (other processes, and
+// interrupt work outside these) and idle, as percentages of the machine's
+// capacity; then the kernel's interrupt work on its own, which overlaps
+// the processes' shares (a tick in softirq counts for both).
 func Split(a, b CPUSample, parts ...Part) string {
 	wall := b.At.Sub(a.At)
 	capacity := time.Duration(b.Capacity) * wall
 	busy := b.Busy - a.Busy
 	self := b.Self - a.Self
 	irq := b.IRQ - a.IRQ
-	other := busy - self - irq
+	other := busy - self
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / capacity.Seconds() }
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "of %d CPUs × %v: ", b.Capacity, wall.Round(time.Millisecond))
@@ -103,8 +104,8 @@ func Split(a, b CPUSample, parts ...Part) string {
 		fmt.Fprintf(&sb, "%s %.0f%%, ", p.Name, pct(p.CPU))
 		other -= p.CPU
 	}
-	fmt.Fprintf(&sb, "load tool %.0f%%, kernel irq+softirq %.0f%%, rest (other processes) %.0f%%, idle %.0f%%",
-		pct(self), pct(irq), pct(max(0, other)), max(0, 100-pct(busy)))
+	fmt.Fprintf(&sb, "load tool %.0f%%, rest (other processes, kernel softirq) %.0f%%, idle %.0f%%; kernel irq+softirq in all %.0f%%",
+		pct(self), pct(max(0, other)), max(0, 100-pct(busy)), pct(irq))
 	return sb.String()
 }
 
