@@ -183,10 +183,10 @@ fuzz: ## every fuzz target for FUZZTIME each (default 30s); a finding is kept un
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-# ---- soak and reconnect storm (bench/soak, bench/storm; see docs/benchmarks.md) ----
-# Both start bin/fabric-sim and bin/diminuendo as separate processes on loopback.
-.PHONY: soak-smoke storm-smoke soak storm
-SOAK_BINS := ./cmd/diminuendo ./cmd/fabric-sim ./bench/soak ./bench/storm
+# ---- soak, reconnect storm and sizing budget (bench/soak, bench/storm, bench/budget; see docs/benchmarks.md) ----
+# All start bin/fabric-sim and bin/diminuendo as separate processes on loopback.
+.PHONY: soak-smoke storm-smoke soak storm budget-smoke budget
+SOAK_BINS := ./cmd/diminuendo ./cmd/fabric-sim ./bench/soak ./bench/storm ./bench/budget
 
 soak-smoke: ## the soak tool for 12 s at a small size (about 15-20 s in all)
 	$(GO) build -o bin/ $(SOAK_BINS)
@@ -203,3 +203,11 @@ soak: ## the recorded 30-minute soak: 50 sessions, 200 connections
 storm: ## the recorded reconnect storm: 1000 sessions x 5 clients, 3 runs
 	$(GO) build -o bin/ $(SOAK_BINS)
 	bin/storm -sessions 1000 -clients 5 -runs 3
+
+budget-smoke: ## the sizing-budget workload at 200 connections, 100 sessions, 20 streaming turns (about 15 s)
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/budget -conns 200 -sessions 100 -turns 20 -warmup 2s -duration 4s -settle 1s
+
+budget: ## the sizing budget: 10,000 token-authenticated connections, 5,000 sessions, 1,000 streaming turns, 3 runs
+	$(GO) build -o bin/ $(SOAK_BINS)
+	bin/budget -conns 10000 -sessions 5000 -turns 1000 -runs 3

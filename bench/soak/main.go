@@ -232,7 +232,7 @@ type session struct {
 }
 
 func run(ctx context.Context, o options) error {
-	fmt.Printf("machine: %s; load average %s\n", machine.Describe(), loadavg())
+	fmt.Printf("machine: %s; load average %s\n", machine.Describe(), machine.LoadAvg())
 	fmt.Printf("workload: %v; %d sessions (echo, coding-agent, guarded-agent in turn) × (1 driver + %d churning clients) = %d connections at most; fabric-sim step %v; %s\n",
 		o.duration, o.sessions, o.clients, o.sessions*(o.clients+1), o.stepDelay, o.env.String())
 	fmt.Printf("thresholds: RSS under load may grow %.0f%% (or %.0f MiB) after a %v warm-up; goroutines +%d and fds +%d over the idle baseline after the drain\n",
@@ -388,7 +388,7 @@ loop:
 		cnt.connects.Load(), cnt.fresh.Load(), cnt.resumes.Load(), cnt.replays.Load(), cnt.leaves.Load(), cnt.drops.Load())
 	fmt.Printf("sequenced events checked %d: lost %d, duplicated %d; other problems %d; slow-consumer cut-offs %d\n",
 		cnt.events.Load(), cnt.lost.Load(), cnt.dup.Load(), cnt.problems.Load(), cuts)
-	fmt.Printf("load average at the end: %s\n", loadavg())
+	fmt.Printf("load average at the end: %s\n", machine.LoadAvg())
 
 	var fails []string
 	if n := cnt.problems.Load(); n > 0 || cnt.lost.Load() > 0 || cnt.dup.Load() > 0 {
@@ -425,15 +425,6 @@ loop:
 
 func (c *counters) allTurns() int64 {
 	return c.turns[0].Load() + c.turns[1].Load() + c.turns[2].Load()
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // waitConns waits until the gateway reports n open connections.

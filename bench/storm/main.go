@@ -88,7 +88,7 @@ func main() {
 	case o.warm < time.Second || o.warm > 5*time.Minute:
 		fail(2, "-warm must be 1s-5m")
 	}
-	raiseFDLimit(o.sessions*o.clients + 1000)
+	machine.RaiseFDLimit(o.sessions*o.clients + 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
@@ -105,22 +105,6 @@ func fail(code int, msg string) {
 	os.Exit(code)
 }
 
-// raiseFDLimit lifts the soft open-file limit to the hard one: every client
-// holds a socket. The gateway, a Go program, raises its own at start.
-func raiseFDLimit(need int) {
-	var l syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
-		return
-	}
-	if l.Cur < l.Max {
-		l.Cur = l.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
-	if l.Cur < uint64(need) {
-		fmt.Printf("warning: open-file limit %d is below the %d this run needs (ulimit -n)\n", l.Cur, need)
-	}
-}
-
 type result struct {
 	back, p50, p99 time.Duration // last client back; median and p99 of the clients
 	restart        time.Duration // SIGTERM until the new gateway answered /api/health
@@ -135,7 +119,7 @@ type result struct {
 }
 
 func run(ctx context.Context, o options) error {
-	fmt.Printf("machine: %s; load average %s\n", machine.Describe(), loadavg())
+	fmt.Printf("machine: %s; load average %s\n", machine.Describe(), machine.LoadAvg())
 	fmt.Printf("storm: %d sessions × %d clients = %d clients; coding-agent turns back to back, fabric-sim step %v; restart after %v; first reconnect jitter %v; %d run(s) %s\n",
 		o.sessions, o.clients, o.sessions*o.clients, o.stepDelay, o.warm, o.jitter, o.runs, o.env.String())
 	var rs []result
@@ -748,13 +732,4 @@ func compare(cl *client, want []uint64) (lost, dup int64) {
 		}
 	}
 	return lost, dup
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -84,6 +84,9 @@ func StartFabric(ctx context.Context, bin string, step time.Duration) (*Fabric, 
 // Pid is the simulators' process id.
 func (f *Fabric) Pid() int { return f.cmd.Process.Pid }
 
+// CPU is the simulators' user+system CPU time so far.
+func (f *Fabric) CPU() (time.Duration, error) { return CPUOf(f.Pid()) }
+
 // Stop ends the simulators with SIGTERM, then SIGKILL after 5 s.
 func (f *Fabric) Stop() {
 	_ = f.cmd.Process.Signal(syscall.SIGTERM)

@@ -188,8 +188,11 @@ func (p *Proc) Mem() (Mem, error) {
 const clockTicks = 100
 
 // CPU is the child's user+system CPU time so far, from /proc/<pid>/stat.
-func (p *Proc) CPU() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+func (p *Proc) CPU() (time.Duration, error) { return CPUOf(p.Pid()) }
+
+// CPUOf is a process's user+system CPU time so far, from /proc/<pid>/stat.
+func CPUOf(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -33,6 +34,7 @@ func Describe() string {
 type CPUSample struct {
 	At       time.Time
 	Busy     time.Duration // all CPUs, everything but idle and iowait
+	IRQ      time.Duration // of Busy: hard and soft interrupts (loopback TCP is mostly softirq); tick accounting also charges it to the process it interrupted
 	Self     time.Duration // this process
 	Capacity int           // CPUs
 }
@@ -43,15 +45,19 @@ func Sample() CPUSample {
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(b), "\n")
 		f := strings.Fields(line)
-		var busy int64
+		var busy, irq int64
 		for i, v := range f[1:] {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
 				continue
 			}
+			if i == 5 || i == 6 {
+				irq += n
+			}
 			busy += n
 		}
 		s.Busy = time.Duration(busy) * time.Second / 100
+		s.IRQ = time.Duration(irq) * time.Second / 100
 	}
 	if b, err := os.ReadFile("/proc/self/stat"); err == nil {
 		st := string(b)
@@ -70,12 +76,62 @@ func Sample() CPUSample {
 // Share describes where the machine's CPU went between a and b, given the
 // gateway's own CPU time over the same span.
 func Share(a, b CPUSample, gateway time.Duration) string {
+	return Split(a, b, Part{Name: "gateway", CPU: gateway})
+}
+
+// Part is one process's CPU time over a span, for Split.
+type Part struct {
+	Name string
+	CPU  time.Duration
+}
+
+// Split is Share for any number of named processes besides the load tool:
+// each part's share, the load tool's, the rest (other processes, and
+// interrupt work outside these) and idle, as percentages of the machine's
+// capacity; then the kernel's interrupt work on its own, which overlaps
+// the processes' shares (a tick in softirq counts for both).
+func Split(a, b CPUSample, parts ...Part) string {
 	wall := b.At.Sub(a.At)
 	capacity := time.Duration(b.Capacity) * wall
 	busy := b.Busy - a.Busy
 	self := b.Self - a.Self
-	other := max(0, busy-self-gateway)
+	irq := b.IRQ - a.IRQ
+	other := busy - self
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / capacity.Seconds() }
-	return fmt.Sprintf("of %d CPUs × %v: gateway %.0f%%, load tool %.0f%%, rest (other processes, kernel softirq) %.0f%%, idle %.0f%%",
-		b.Capacity, wall.Round(time.Millisecond), pct(gateway), pct(self), pct(other), max(0, 100-pct(busy)))
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "of %d CPUs × %v: ", b.Capacity, wall.Round(time.Millisecond))
+	for _, p := range parts {
+		fmt.Fprintf(&sb, "%s %.0f%%, ", p.Name, pct(p.CPU))
+		other -= p.CPU
+	}
+	fmt.Fprintf(&sb, "load tool %.0f%%, rest (other processes, kernel softirq) %.0f%%, idle %.0f%%; kernel irq+softirq in all %.0f%%",
+		pct(self), pct(max(0, other)), max(0, 100-pct(busy)), pct(irq))
+	return sb.String()
+}
+
+// LoadAvg is the 1, 5 and 15 minute load averages from /proc/loadavg.
+func LoadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// RaiseFDLimit lifts this process's soft open-file limit to the hard one,
+// since every client of a load run holds a socket, and warns when that is
+// still below need. A Go child (the gateway) raises its own at start.
+func RaiseFDLimit(need int) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return
+	}
+	if l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+	if l.Cur < uint64(need) {
+		fmt.Printf("warning: open-file limit %d is below the %d this run needs (ulimit -n)\n", l.Cur, need)
+	}
 }
