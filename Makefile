@@ -17,7 +17,7 @@ build:
 
 test: deps fmt-check vet generate-check bench-smoke ## everything CI checks
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke k8s-check
+	$(MAKE) --no-print-directory ts-test examples-ts examples-go web-check web-test acp-test soak-smoke storm-smoke budget-smoke k8s-check
 
 deps: ## what the suite needs: Debian packages (apt-get as root), Go modules, npm ci
 	@scripts/test-deps.sh
