@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -181,5 +182,46 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("/metrics still on the client port: %d", resp.StatusCode)
+	}
+}
+
+// Heartbeats are spread over the interval, not written to every socket in
+// the same instant: a burst of writes to every connection at once would
+// hold up the events streaming to them.
+func TestHeartbeatsAreSpreadOverTheInterval(t *testing.T) {
+	g := startGateway(t, func(cfg *config.Config) { cfg.HeartbeatInterval = 800 * time.Millisecond })
+	const n = 32
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = g.dialDev(t)
+	}
+	first := make([]time.Time, n)
+	done := make(chan error, n)
+	for i, c := range clients {
+		go func() {
+			m, err := c.read(3 * time.Second)
+			if err == nil && m["type"] != "heartbeat" {
+				err = fmt.Errorf("got %v", m)
+			}
+			first[i] = time.Now()
+			done <- err
+		}()
+	}
+	for range clients {
+		if err := <-done; err != nil {
+			t.Fatalf("first heartbeat: %v", err)
+		}
+	}
+	lo, hi := first[0], first[0]
+	for _, at := range first {
+		if at.Before(lo) {
+			lo = at
+		}
+		if at.After(hi) {
+			hi = at
+		}
+	}
+	if spread := hi.Sub(lo); spread < 300*time.Millisecond {
+		t.Fatalf("the first heartbeats of %d connections arrived within %v of each other; want them spread over the 800ms interval", n, spread)
 	}
 }

@@ -27,6 +27,7 @@ type conn struct {
 	raw        net.Conn        // the hijacked socket the writer writes to
 	batch      bool            // the client asked for batched frames
 	id         string
+	slot       int // which tick of the periodic work serves it
 	ip         string
 	tenantHint string
 	out        *app.Outbox

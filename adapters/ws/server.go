@@ -92,8 +92,15 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	connsMu sync.Mutex
-	conns   map[*conn]struct{}
+	conns   [tickSlots]map[*conn]struct{} // by the connection's slot
+	opened  atomic.Uint64                 // connections upgraded, for round-robin slots
 }
+
+// tickSlots spreads the periodic work over connections (heartbeats, pings)
+// across its period: each tick serves one slot, so 10,000 connections are
+// not all written to in the same instant, which would delay the events
+// being streamed to them by the length of that burst.
+const tickSlots = 16
 
 // New builds the WebSocket server.
 func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.AuthLimiter, log *slog.Logger) *Server {
@@ -106,7 +113,9 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 		panic("ws: " + err.Error())
 	}
 	s.schemas = schemas
-	s.conns = map[*conn]struct{}{}
+	for i := range s.conns {
+		s.conns[i] = map[*conn]struct{}{}
+	}
 	s.upgrader = websocket.Upgrader{
 		// The reader's buffer; the writer frames into pooled buffers of
 		// its own, held only while it writes.
@@ -189,6 +198,7 @@ func (s *Server) Handle(c echo.Context) error {
 		}
 	}
 	cn := &conn{connLog: connLog{opened: time.Now()}, srv: s, id: newClientID(), ip: clientIP(r), tenantHint: hint,
+		slot:   int(s.opened.Add(1) % tickSlots),
 		joined: map[string]struct{}{}, rate: domain.NewSlidingWindow(s.cfg.RateLimit, s.cfg.RateWindow), cut: new(atomic.Int64)}
 	ws, err := s.upgrader.Upgrade(guardWriter{ResponseWriter: w, limit: uint64(s.cfg.MaxMessageBytes), conn: cn}, r, nil)
 	if err != nil {
@@ -252,13 +262,13 @@ func (s *Server) open(c *conn, ident *domain.Identity, exp time.Time) {
 
 func (s *Server) register(c *conn) {
 	s.connsMu.Lock()
-	s.conns[c] = struct{}{}
+	s.conns[c.slot][c] = struct{}{}
 	s.connsMu.Unlock()
 }
 
 func (s *Server) unregister(c *conn) {
 	s.connsMu.Lock()
-	delete(s.conns, c)
+	delete(s.conns[c.slot], c)
 	s.connsMu.Unlock()
 }
 
@@ -266,8 +276,25 @@ func (s *Server) unregister(c *conn) {
 func (s *Server) snapshot() []*conn {
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
-	out := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
+	n := 0
+	for _, m := range s.conns {
+		n += len(m)
+	}
+	out := make([]*conn, 0, n)
+	for _, m := range s.conns {
+		for c := range m {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// slotSnapshot is the open connections of one slot.
+func (s *Server) slotSnapshot(slot int) []*conn {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	out := make([]*conn, 0, len(s.conns[slot]))
+	for c := range s.conns[slot] {
 		out = append(out, c)
 	}
 	return out
@@ -292,24 +319,28 @@ func (s *Server) onBinary(c *conn, raw []byte) {
 
 func (s *Server) heartbeat() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Heartbeat)
+	// Each connection hears a heartbeat once per Heartbeat and a ping once
+	// per pingPeriod, its slot's turn coming round once per period.
+	t := time.NewTicker(max(s.cfg.Heartbeat/tickSlots, time.Millisecond))
 	defer t.Stop()
-	// One ticker pings every connection, rather than one timer each.
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(pingPeriod / tickSlots)
 	defer ping.Stop()
+	beat, pinged := 0, 0
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
+			beat = (beat + 1) % tickSlots
 			b := encode(api.Heartbeat{Type: api.HeartbeatTypeHeartbeat, Ts: nowMs()})
-			for _, c := range s.snapshot() {
+			for _, c := range s.slotSnapshot(beat) {
 				if _, ok := c.identity(); ok {
 					c.push(b)
 				}
 			}
 		case <-ping.C:
-			for _, c := range s.snapshot() {
+			pinged = (pinged + 1) % tickSlots
+			for _, c := range s.slotSnapshot(pinged) {
 				c.pingDue.Store(true)
 				c.out.Kick()
 			}
