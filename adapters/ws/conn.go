@@ -2,6 +2,7 @@ package ws
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -136,15 +137,30 @@ func (c *conn) readLoop() {
 	}
 }
 
-// finish closes the socket and detaches the connection from everything.
+// finish detaches the connection from everything and ends its socket.
 // Only the reader calls it, once.
 func (c *conn) finish() {
-	_ = c.raw.Close()
 	s := c.srv
 	s.unregister(c)
 	s.count.Add(-1)
 	c.release()
 	s.logClosed(c)
+	c.linger()
+}
+
+// linger ends the socket without a reset. Closing a TCP socket that holds
+// unread input (a pong, the client's close answer) sends RST, and a client
+// receiving it may lose what it had not yet read, the close frame included.
+// So the write side is shut first (what was written still arrives, then
+// FIN) and input is read and dropped until the client closes too, for at
+// most lingerWait.
+func (c *conn) linger() {
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+		_ = tc.SetReadDeadline(time.Now().Add(lingerWait))
+		_, _ = io.CopyN(io.Discard, tc, lingerBytes)
+	}
+	_ = c.raw.Close()
 }
 
 // release stops the connection's timers and detaches it from its sessions.

@@ -15,12 +15,16 @@ import (
 // The writer's timing: a write that cannot finish within writeWait fails
 // the connection (its client resumes elsewhere); a client that answers no
 // ping for pongWait is gone; after the server's close frame the client has
-// closeWait to answer it before the socket is closed.
+// closeWait to answer it (it may first have a backlog to read) before the
+// socket is ended, and lingerWait (or lingerBytes of input) for its side of
+// the socket to close.
 const (
-	writeWait  = 10 * time.Second
-	pongWait   = 60 * time.Second
-	pingPeriod = 25 * time.Second
-	closeWait  = 2 * time.Second
+	writeWait   = 10 * time.Second
+	pongWait    = 60 * time.Second
+	pingPeriod  = 25 * time.Second
+	closeWait   = 10 * time.Second
+	lingerWait  = time.Second
+	lingerBytes = 1 << 20
 )
 
 // writeChunk bounds what one drain step takes from the outbox and so what
