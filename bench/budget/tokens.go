@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/diminuendo/diminuendo/adapters/auth/idp"
+	"github.com/diminuendo/diminuendo/bench/internal/tokens"
 )
 
 const audience = idp.DefaultAudience
@@ -57,38 +55,10 @@ func tenantOf(o options, s int) string { return fmt.Sprintf("budget-tenant-%02d"
 // sessions, so the second client of a session may join the first's).
 func mint(ctx context.Context, p *idp.IdP, o options, ttl time.Duration) ([]string, error) {
 	cps := o.conns / o.sessions
-	n := o.conns + 1
-	out := make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.NumCPU())
-	for w := 0; w < runtime.NumCPU(); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				c := idp.Claims{Subject: fmt.Sprintf("budget-user-%05d", i), TenantID: tenantOf(o, i/cps), Role: "developer", ExpiresIn: ttl}
-				if i == o.conns {
-					c.Subject, c.TenantID = "budget-warmup", tenantOf(o, 0)
-				}
-				t, err := p.Mint(c)
-				if err != nil {
-					errs <- err
-					return
-				}
-				out[i] = t
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
-	}
-	return out, ctx.Err()
+	return tokens.Mint(ctx, p, o.conns+1, func(i int) idp.Claims {
+		if i == o.conns {
+			return idp.Claims{Subject: "budget-warmup", TenantID: tenantOf(o, 0), Role: "developer", ExpiresIn: ttl}
+		}
+		return idp.Claims{Subject: fmt.Sprintf("budget-user-%05d", i), TenantID: tenantOf(o, i/cps), Role: "developer", ExpiresIn: ttl}
+	})
 }

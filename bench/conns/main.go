@@ -44,7 +44,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +57,7 @@ import (
 	"github.com/diminuendo/diminuendo/bench/internal/gateway"
 	"github.com/diminuendo/diminuendo/bench/internal/machine"
 	"github.com/diminuendo/diminuendo/bench/internal/stats"
+	"github.com/diminuendo/diminuendo/bench/internal/tokens"
 )
 
 type options struct {
@@ -680,35 +680,9 @@ func tokenAt(tokens []string, i int) string {
 // mintTokens signs n tokens with distinct subjects (subject is a format
 // for the index), so none is served from the gateway's verified-token cache.
 func mintTokens(ctx context.Context, p *idp.IdP, n int, subject string) ([]string, error) {
-	out := make([]string, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.NumCPU())
-	for w := 0; w < runtime.NumCPU(); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				t, err := p.Mint(idp.Claims{Subject: fmt.Sprintf(subject, i), TenantID: "bench", Role: "developer", ExpiresIn: time.Hour})
-				if err != nil {
-					errs <- err
-					return
-				}
-				out[i] = t
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return nil, err
-	default:
-	}
-	return out, ctx.Err()
+	return tokens.Mint(ctx, p, n, func(i int) idp.Claims {
+		return idp.Claims{Subject: fmt.Sprintf(subject, i), TenantID: "bench", Role: "developer", ExpiresIn: time.Hour}
+	})
 }
 
 func waitConnections(ctx context.Context, gw *gateway.Proc, want int) error {
