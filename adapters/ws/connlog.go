@@ -38,7 +38,6 @@ func (c *conn) noteIn(raw []byte) {
 // noteOut counts (and dumps) a message written to the client.
 func (c *conn) noteOut(b []byte) {
 	c.framesOut.Add(1)
-	c.srv.stats.Sent.Add(1)
 	if c.srv.dump != nil {
 		c.srv.dump.Frame("out", c.id, b)
 	}

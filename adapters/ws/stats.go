@@ -10,7 +10,6 @@ import (
 type Stats struct {
 	Accepted      atomic.Int64 // upgrades completed
 	Messages      atomic.Int64 // client messages read
-	Sent          atomic.Int64 // frames written to clients
 	SlowConsumers atomic.Int64 // connections cut off with 4008
 	Errors        map[string]*atomic.Int64
 }
