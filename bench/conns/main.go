@@ -9,6 +9,9 @@
 // this process, runs the gateway with DEV_MODE=false pointed at it, and
 // every connection sends an authenticate message with its own minted token,
 // so the connect rate includes a real RS256 verification per connection.
+// -auth header puts each token in the upgrade request's Authorization
+// header instead (the path of clients that can set headers: no
+// authenticate message, the server sends authenticated unprompted).
 //
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -runs 3
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -idp -runs 3
@@ -42,6 +45,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -68,6 +72,7 @@ type options struct {
 	agent       string
 	runs        int
 	useIdP      bool
+	authHeader  bool // with useIdP: the token in the upgrade request's Authorization header
 	goroutines  bool
 	settle      time.Duration
 	timeout     time.Duration
@@ -87,6 +92,7 @@ func main() {
 	flag.StringVar(&o.agent, "agent", "echo", "agent type of the sessions created for -join")
 	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
 	flag.BoolVar(&o.useIdP, "idp", false, "authenticate every connection with its own RS256 token from a local IdP (DEV_MODE=false)")
+	authMode := flag.String("auth", "message", "with -idp, how each timed connection presents its token: message (an authenticate message after welcome, as browsers do) or header (Authorization: Bearer on the upgrade request, as other clients do)")
 	flag.BoolVar(&o.goroutines, "goroutines", true, "count the gateway's goroutines from its SIGQUIT dump (costs one extra gateway start for the baseline)")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait this long before each RSS reading")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
@@ -97,6 +103,14 @@ func main() {
 	flag.Parse()
 	if o.n < 1 || o.n > 15000 || o.concurrency < 1 || o.concurrency > 256 || o.runs < 1 || o.runs > 10 || o.join < 0 || o.join > o.n {
 		fmt.Fprintln(os.Stderr, "conns: -n must be 1-15000, -dialers 1-256, -runs 1-10, -join 0-n")
+		os.Exit(2)
+	}
+	switch *authMode {
+	case "message":
+	case "header":
+		o.authHeader = true
+	default:
+		fmt.Fprintln(os.Stderr, "conns: -auth must be message or header")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -159,8 +173,8 @@ func run(ctx context.Context, o options) error {
 		if creators, err = mintTokens(ctx, p, sessions, "bench-creator-%06d"); err != nil {
 			return err
 		}
-		mode = fmt.Sprintf("JWT: DEV_MODE=false, local IdP %s, one distinct RS256 token per connection via authenticate (%d minted in %v, before timing)",
-			iss, len(tokens)+len(creators), time.Since(t0).Round(time.Millisecond))
+		mode = fmt.Sprintf("JWT: DEV_MODE=false, local IdP %s, one distinct RS256 token per connection via %s (%d minted in %v, before timing)",
+			iss, o.authVia(), len(tokens)+len(creators), time.Since(t0).Round(time.Millisecond))
 	}
 	env = append(env, o.limits(sessions)...)
 	env = append(env, o.env...)
@@ -324,7 +338,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 
 	// Warm up: one connection through the whole path (in JWT mode this
 	// fetches discovery and the JWKS once, as a long-running gateway has).
-	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor)
+	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor, o.authHeader)
 	if err != nil {
 		return r, fmt.Errorf("warm-up connection: %w; gateway log: %s", err, gw.Tail())
 	}
@@ -387,7 +401,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 				if len(ids) > 0 {
 					sid = ids[i%len(ids)]
 				}
-				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor)
+				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor, o.authHeader)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
 					return
@@ -476,11 +490,16 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize
 
 // connect opens one connection and completes the protocol handshake: in dev
 // mode the server authenticates at once; with a token the client sends
-// authenticate after welcome. With a session id it then joins that session.
+// authenticate after welcome, or with header puts the token on the upgrade
+// request, after which the server authenticates unprompted. With a session id it then joins that session.
 // It returns the time to "authenticated", or to the join's state_snapshot.
-func connect(ctx context.Context, url, token, session string, floor bool) (*websocket.Conn, time.Duration, error) {
+func connect(ctx context.Context, url, token, session string, floor, header bool) (*websocket.Conn, time.Duration, error) {
 	t0 := time.Now()
-	c, _, err := dialer.DialContext(ctx, url, nil)
+	var h http.Header
+	if header && token != "" {
+		h = http.Header{"Authorization": {"Bearer " + token}}
+	}
+	c, _, err := dialer.DialContext(ctx, url, h)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -510,7 +529,7 @@ func connect(ctx context.Context, url, token, session string, floor bool) (*webs
 			}
 			switch m.Type {
 			case "welcome":
-				if m.RequiresAuth {
+				if m.RequiresAuth && !header {
 					if token == "" {
 						return fail(errors.New("the gateway requires authentication; run with -idp"))
 					}
@@ -575,7 +594,7 @@ func createSessions(ctx context.Context, url string, o options, creators []strin
 }
 
 func createSession(ctx context.Context, url, token, agent string, i int) (string, error) {
-	c, _, err := connect(ctx, url, token, "", false)
+	c, _, err := connect(ctx, url, token, "", false, false)
 	if err != nil {
 		return "", err
 	}
@@ -709,4 +728,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// authVia names how the timed connections present their tokens.
+func (o options) authVia() string {
+	if o.authHeader {
+		return "the upgrade request's Authorization header"
+	}
+	return "an authenticate message"
 }
