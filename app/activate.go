@@ -203,22 +203,19 @@ func (ls *liveSession) catchUp(ctx context.Context, rec *domain.SessionRecord, g
 	}
 }
 
-// pump applies the stream's events until it ends.
+// pump applies the stream's events until it ends, reading it on this
+// goroutine.
 func (ls *liveSession) pump(ctx context.Context, stream ports.AgentStream, gen domain.Generation) {
 	defer ls.h.wg.Done()
-	// The stream outlives Connect's context; closing it is what ends Events.
+	// The stream outlives Connect's context; closing it is what ends Run.
 	release := context.AfterFunc(ctx, func() { _ = stream.Close() })
-	defer release()
-	defer func() { _ = stream.Close() }()
-	for up := range stream.Events() {
-		if !ls.apply(gen, up) {
-			break
-		}
-	}
+	cause := stream.Run(func(up domain.UpstreamEvent) bool { return ls.apply(gen, up) })
+	release()
+	_ = stream.Close()
 	if ctx.Err() != nil {
 		return // deactivated, deleted or shutting down
 	}
-	ls.streamLost(ctx, stream, gen)
+	ls.streamLost(ctx, cause, gen)
 }
 
 // apply sequences one upstream event. It reports false when the stream can

@@ -135,9 +135,9 @@ type lateStreams struct {
 
 type lateStream struct {
 	ports.AgentStream
-	events chan domain.UpstreamEvent
-	quit   chan struct{}
-	once   sync.Once
+	delay time.Duration
+	quit  chan struct{}
+	once  sync.Once
 }
 
 func (l *lateStreams) Connect(ctx context.Context, instanceID string, after uint64) (ports.AgentStream, error) {
@@ -145,26 +145,17 @@ func (l *lateStreams) Connect(ctx context.Context, instanceID string, after uint
 	if err != nil {
 		return nil, err
 	}
-	ls := &lateStream{AgentStream: s, events: make(chan domain.UpstreamEvent), quit: make(chan struct{})}
-	go func() {
-		defer close(ls.events)
-		select {
-		case <-time.After(l.delay):
-		case <-ls.quit:
-			return
-		}
-		for ev := range s.Events() {
-			select {
-			case ls.events <- ev:
-			case <-ls.quit:
-				return
-			}
-		}
-	}()
-	return ls, nil
+	return &lateStream{AgentStream: s, delay: l.delay, quit: make(chan struct{})}, nil
 }
 
-func (s *lateStream) Events() <-chan domain.UpstreamEvent { return s.events }
+func (s *lateStream) Run(handle func(domain.UpstreamEvent) bool) error {
+	select {
+	case <-time.After(s.delay):
+	case <-s.quit:
+		return nil
+	}
+	return s.AgentStream.Run(handle)
+}
 
 func (s *lateStream) Close() error {
 	s.once.Do(func() { close(s.quit) })

@@ -12,9 +12,8 @@ import (
 // streamLost handles an agent stream that ended without being asked to. A
 // stopped instance ends the generation quietly; an unreachable one gets
 // UpstreamGrace to come back, after which the running turn is failed.
-func (ls *liveSession) streamLost(ctx context.Context, stream ports.AgentStream, gen domain.Generation) {
+func (ls *liveSession) streamLost(ctx context.Context, cause error, gen domain.Generation) {
 	h := ls.h
-	cause := stream.Err()
 	deadline := time.Now().Add(h.limits.UpstreamGrace)
 	delay := 50 * time.Millisecond
 	for {

@@ -53,12 +53,18 @@ type AgentCommand struct {
 
 // AgentStream is a live subscription to one instance's events.
 type AgentStream interface {
-	// Events delivers events in seq order; it is closed when the stream ends.
-	Events() <-chan domain.UpstreamEvent
-	// Err says why Events was closed (nil after Close).
-	Err() error
-	// Send delivers a command to the instance.
+	// Run reads the stream on the calling goroutine and hands each event to
+	// handle, in seq order, until the stream ends, handle returns false, or
+	// Close is called; it returns why it stopped: nil after Close, after
+	// handle returned false, or when the instance ended the stream normally.
+	// Reading on the caller's goroutine is what spares a live session a
+	// goroutine and a handoff per event. Run is called at most once.
+	Run(handle func(domain.UpstreamEvent) bool) error
+	// Send delivers a command to the instance. It may be called while Run
+	// reads, from any goroutine.
 	Send(ctx context.Context, cmd AgentCommand) error
+	// Close ends the stream and waits for a Run in progress to return. It
+	// must not be called from handle.
 	Close() error
 }
 

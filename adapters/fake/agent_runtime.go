@@ -78,59 +78,48 @@ func (r *AgentRuntime) Connect(_ context.Context, instanceID string, after uint6
 		return nil, toDomain(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &stream{r: r, id: instanceID, ctx: ctx, cancel: cancel, events: make(chan domain.UpstreamEvent, 64), done: make(chan struct{})}
-	go s.run(after)
-	return s, nil
+	return &stream{r: r, id: instanceID, after: after, ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
 }
 
 type stream struct {
 	r      *AgentRuntime
 	id     string
+	after  uint64
 	ctx    context.Context
 	cancel context.CancelFunc
-	events chan domain.UpstreamEvent
-	done   chan struct{} // closed once err is set
-	err    error
+	done   chan struct{} // closed when Run returns
+	mu     sync.Mutex
+	runs   bool // Run has started
 	once   sync.Once
 }
 
-func (s *stream) run(after uint64) {
-	var err error
-	defer func() {
-		if s.ctx.Err() == nil && err != nil {
-			s.err = domain.ErrUpstream("podium", err)
-		}
-		close(s.done)
-		close(s.events)
-	}()
+func (s *stream) Run(handle func(domain.UpstreamEvent) bool) error {
+	s.mu.Lock()
+	if s.runs {
+		s.mu.Unlock()
+		return errors.New("stream is already read")
+	}
+	s.runs = true
+	s.mu.Unlock()
+	defer close(s.done)
+	after := s.after
 	for {
-		frames, stopped, werr := s.r.eng.Wait(s.ctx, s.id, after)
-		if werr != nil {
-			err = werr
-			return
+		frames, stopped, err := s.r.eng.Wait(s.ctx, s.id, after)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			return domain.ErrUpstream("podium", err)
 		}
 		for _, f := range frames {
-			select {
-			case s.events <- upstreamEvent(f):
-				after = f.Seq
-			case <-s.ctx.Done():
-				return
+			if !handle(upstreamEvent(f)) {
+				return nil
 			}
+			after = f.Seq
 		}
 		if stopped {
-			return
+			return nil
 		}
-	}
-}
-
-func (s *stream) Events() <-chan domain.UpstreamEvent { return s.events }
-
-func (s *stream) Err() error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-		return nil
 	}
 }
 
@@ -139,6 +128,8 @@ func (s *stream) Err() error {
 func (s *stream) Send(_ context.Context, cmd ports.AgentCommand) error {
 	select {
 	case <-s.done:
+		return domain.ErrUpstream("podium", errors.New("stream is closed"))
+	case <-s.ctx.Done():
 		return domain.ErrUpstream("podium", errors.New("stream is closed"))
 	default:
 	}
@@ -172,7 +163,12 @@ func (s *stream) Send(_ context.Context, cmd ports.AgentCommand) error {
 
 func (s *stream) Close() error {
 	s.once.Do(s.cancel)
-	<-s.done
+	s.mu.Lock()
+	runs := s.runs
+	s.mu.Unlock()
+	if runs {
+		<-s.done
+	}
 	return nil
 }
 

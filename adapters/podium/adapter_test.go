@@ -61,14 +61,15 @@ func newEnv(t *testing.T, opts podiumsim.Options, tweak func(*podium.Config)) en
 
 // openEcho creates an echo instance and opens its stream, closed when the
 // test ends.
-func (e env) openEcho(t *testing.T) (ports.InstanceInfo, ports.AgentStream) {
+func (e env) openEcho(t *testing.T) (ports.InstanceInfo, *contract.Tap) {
 	t.Helper()
 	info, err := e.a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
 	require.NoError(t, err)
 	s, err := e.a.Connect(context.Background(), info.ID, 0)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	return info, s
+	tp := contract.NewTap(s)
+	t.Cleanup(func() { _ = tp.Close() })
+	return info, tp
 }
 
 func TestAdapterContract(t *testing.T) {
@@ -313,14 +314,15 @@ func TestBaseURLWithAPathPrefix(t *testing.T) {
 	require.NoError(t, err)
 	info, err := a.CreateInstance(context.Background(), ports.InstanceSpec{AgentType: "echo"})
 	require.NoError(t, err)
-	s, err := a.Connect(context.Background(), info.ID, 0)
+	raw, err := a.Connect(context.Background(), info.ID, 0)
 	require.NoError(t, err)
+	s := contract.NewTap(raw)
 	require.NoError(t, s.Send(context.Background(), ports.AgentCommand{Type: ports.CmdUserMessage, Text: "prefixed"}))
 	untilComplete(t, s)
 	require.NoError(t, s.Close())
 }
 
-func untilComplete(t *testing.T, s ports.AgentStream) []domain.UpstreamEvent {
+func untilComplete(t *testing.T, s *contract.Tap) []domain.UpstreamEvent {
 	t.Helper()
 	var out []domain.UpstreamEvent
 	for {
@@ -400,8 +402,9 @@ func TestAGapInTheStreamEndsItForAResume(t *testing.T) {
 	assert.Equal(t, domain.KindUpstreamUnavailable, domain.KindOf(s.Err()))
 
 	// The history fills what the stream would have skipped.
-	r, err := e.a.Connect(ctx, info.ID, last)
+	raw, err := e.a.Connect(ctx, info.ID, last)
 	require.NoError(t, err)
+	r := contract.NewTap(raw)
 	defer r.Close()
 	require.NoError(t, e.a.StopInstance(ctx, info.ID))
 	select {

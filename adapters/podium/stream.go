@@ -8,10 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gorilla/websocket"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/diminuendo/diminuendo/adapters/upstream"
 	"github.com/diminuendo/diminuendo/domain"
@@ -19,24 +23,40 @@ import (
 )
 
 // readLimit bounds one inbound frame. Podium's frames can carry whole file
-// contents or long text deltas, far over the library's 32 KiB default.
+// contents or long text deltas.
 const readLimit = 4 << 20
 
-// eventBuffer decouples the socket from a briefly slow consumer; beyond it
-// the reader waits, which is backpressure on Podium, not loss (the socket's
-// own buffers hold more). Every live session has one, so it stays small.
-const eventBuffer = 8
+// closeWait bounds the close handshake: how long Close waits for Podium to
+// answer its close frame before the socket is closed anyway.
+const closeWait = 2 * time.Second
+
+// writeBuffers are shared by every stream: a buffer is held only while a
+// command is written, so a live session's idle stream keeps none.
+var writeBuffers = &sync.Pool{}
+
+// dialer opens the streams. Each keeps only its read buffer between
+// frames; events are a few hundred bytes, so 4 KiB takes a burst of them
+// in one read.
+var dialer = &websocket.Dialer{
+	Proxy:           http.ProxyFromEnvironment,
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	WriteBufferPool: writeBuffers,
+}
 
 // Connect opens the instance's stream, resuming after seq after. The dial
 // is retried like any idempotent call; the stream itself is not
 // reconnected here: its end is reported, and the caller resumes from the
 // last seq it saw, which the history makes lossless.
 func (a *Adapter) Connect(ctx context.Context, instanceID string, after uint64) (ports.AgentStream, error) {
-	u := a.up.URL(url.Values{"after": {strconv.FormatUint(after, 10)}}, "agent", instanceID)
+	u := wsURL(a.up.URL(url.Values{"after": {strconv.FormatUint(after, 10)}}, "agent", instanceID))
 	h := http.Header{}
 	a.up.Authorize(h)
+	// The upgrade joins the caller's trace, as the other upstream calls do
+	// through the traced HTTP transport (a no-op while tracing is off).
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(h))
 	conn, err := upstream.Call(ctx, a.up, true, func(ctx context.Context) (*websocket.Conn, error) {
-		c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: a.up.HTTP(), HTTPHeader: h})
+		c, resp, err := dialer.DialContext(ctx, u, h)
 		if err != nil && resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			// The library keeps the first KiB of a refused upgrade's body.
 			return nil, a.up.StatusError(resp)
@@ -47,60 +67,62 @@ func (a *Adapter) Connect(ctx context.Context, instanceID string, after uint64) 
 		return nil, a.toDomain(err)
 	}
 	conn.SetReadLimit(readLimit)
-	sctx, cancel := context.WithCancel(context.Background())
-	s := &stream{
-		a: a, id: instanceID, conn: conn, last: after,
-		events: make(chan domain.UpstreamEvent, eventBuffer),
-		ctx:    sctx, cancel: cancel, done: make(chan struct{}),
-	}
-	go s.run()
-	return s, nil
+	return &stream{a: a, id: instanceID, conn: conn, last: after, done: make(chan struct{})}, nil
 }
 
-// stream is one live WebSocket to an instance.
+// wsURL is an http(s) address as the WebSocket scheme the dialer takes.
+func wsURL(u string) string {
+	if rest, ok := strings.CutPrefix(u, "http"); ok {
+		return "ws" + rest
+	}
+	return u
+}
+
+// stream is one live WebSocket to an instance, read by Run on its
+// caller's goroutine: no goroutine of its own.
 type stream struct {
-	a      *Adapter
-	id     string
-	conn   *websocket.Conn
-	events chan domain.UpstreamEvent
-	ctx    context.Context
-	cancel context.CancelFunc
+	a    *Adapter
+	id   string
+	conn *websocket.Conn
+	last uint64 // owned by Run
 
-	done      chan struct{} // closed once err is set, before events closes
-	err       error
-	closing   atomic.Bool
-	closeOnce sync.Once
-	last      uint64 // owned by run
+	wmu     sync.Mutex // one writer at a time, as the library requires
+	mu      sync.Mutex // guards runs and ended
+	runs    bool       // Run has started
+	ended   bool       // the socket is closed
+	done    chan struct{}
+	closing atomic.Bool
+	once    sync.Once
 }
 
-func (s *stream) Events() <-chan domain.UpstreamEvent { return s.events }
-
-func (s *stream) Err() error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-		return nil
-	}
-}
-
-// run reads frames until the socket ends, delivering events in seq order.
+// Run reads frames until the socket ends, handing events on in seq order.
 // Duplicates are dropped; a gap ends the stream with an error, so the
 // caller resumes from the last delivered seq instead of passing a hole on.
-func (s *stream) run() {
-	var err error
-	defer func() {
-		s.err = s.reason(err)
-		close(s.done)
-		close(s.events)
-		s.conn.CloseNow()
-		s.cancel()
-	}()
+func (s *stream) Run(handle func(domain.UpstreamEvent) bool) error {
+	s.mu.Lock()
+	if s.runs || s.ended {
+		s.mu.Unlock()
+		return nil // closed before it was read
+	}
+	s.runs = true
+	s.mu.Unlock()
+	err := s.read(handle)
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	_ = s.conn.Close()
+	close(s.done)
+	return s.reason(err)
+}
+
+// errStopped is handle's refusal of an event: the caller's own decision.
+var errStopped = errors.New("stopped by the consumer")
+
+func (s *stream) read(handle func(domain.UpstreamEvent) bool) error {
 	for {
-		_, data, rerr := s.conn.Read(s.ctx)
-		if rerr != nil {
-			err = rerr
-			return
+		_, data, err := s.conn.ReadMessage()
+		if err != nil {
+			return err
 		}
 		if d := s.a.cfg.Dump; d != nil {
 			d.Frame("in", s.id, data)
@@ -114,23 +136,20 @@ func (s *stream) run() {
 			continue
 		}
 		if ev.Seq != s.last+1 {
-			err = fmt.Errorf("podium stream jumped from seq %d to %d", s.last, ev.Seq)
-			return
+			return fmt.Errorf("podium stream jumped from seq %d to %d", s.last, ev.Seq)
 		}
 		s.last = ev.Seq
-		select {
-		case s.events <- ev:
-		case <-s.ctx.Done():
-			err = s.ctx.Err()
-			return
+		if !handle(ev) {
+			return errStopped
 		}
 	}
 }
 
-// reason turns the end of the socket into Err: nil when we closed it or
-// Podium closed it normally (the instance stopped), an upstream error else.
+// reason turns the end of the socket into Run's result: nil when we closed
+// it, the consumer stopped, or Podium closed it normally (the instance
+// stopped); an upstream error else.
 func (s *stream) reason(err error) error {
-	if s.closing.Load() || websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+	if s.closing.Load() || errors.Is(err, errStopped) || websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 		return nil
 	}
 	s.a.log.Warn("podium stream ended", "instance", s.id, "last_seq", s.last, "error", err.Error())
@@ -144,6 +163,9 @@ func (s *stream) Send(ctx context.Context, cmd ports.AgentCommand) error {
 	if err != nil {
 		return err
 	}
+	if s.closing.Load() {
+		return domain.ErrUpstream("podium", errors.New("stream is closed"))
+	}
 	select {
 	case <-s.done:
 		return domain.ErrUpstream("podium", errors.New("stream is closed"))
@@ -156,22 +178,39 @@ func (s *stream) Send(ctx context.Context, cmd ports.AgentCommand) error {
 	if d := s.a.cfg.Dump; d != nil {
 		d.Frame("out", s.id, b)
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.a.up.Timeout())
-	defer cancel()
-	if err := s.conn.Write(wctx, websocket.MessageText, b); err != nil {
+	deadline := time.Now().Add(s.a.up.Timeout())
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_ = s.conn.SetWriteDeadline(deadline)
+	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
 		return domain.ErrUpstream("podium", err)
 	}
 	return nil
 }
 
-// Close ends the stream with a close handshake; Err is nil afterwards.
+// Close ends the stream with a close handshake and waits for a Run in
+// progress to see Podium's answer (or closeWait to pass); Run returns nil
+// afterwards.
 func (s *stream) Close() error {
-	s.closeOnce.Do(func() {
+	s.once.Do(func() {
 		s.closing.Store(true)
-		// The handshake is bounded by the library; the reader sees the
-		// peer's answer and ends, and cancel frees it if it waits on us.
-		_ = s.conn.Close(websocket.StatusNormalClosure, "")
-		s.cancel()
+		deadline := time.Now().Add(closeWait)
+		_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+		s.mu.Lock()
+		if !s.runs && !s.ended {
+			// Nobody reads: there is no answer to wait for.
+			s.ended = true
+			s.mu.Unlock()
+			_ = s.conn.Close()
+			close(s.done)
+			return
+		}
+		s.mu.Unlock()
+		// The reader sees the answer, or its read times out.
+		_ = s.conn.SetReadDeadline(deadline)
 	})
 	<-s.done
 	return nil

@@ -6,6 +6,7 @@ package contract
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -486,12 +487,32 @@ func AgentRuntime(t *testing.T, newRuntime func(t *testing.T) ports.AgentRuntime
 	t.Run("closing a stream ends it without error", func(t *testing.T) {
 		rt := newRuntime(t)
 		id := create(t, rt, "echo")
-		s, err := rt.Connect(context.Background(), id, 0)
-		require.NoError(t, err)
+		s := connect(t, rt, id, 0)
 		require.NoError(t, s.Close())
 		assert.Empty(t, drain(t, s))
 		assert.NoError(t, s.Err())
 		assert.Error(t, s.Send(context.Background(), userMessage("too late", "")))
+	})
+
+	t.Run("a stream closed before it is read: Run returns at once without error", func(t *testing.T) {
+		rt := newRuntime(t)
+		id := create(t, rt, "echo")
+		s, err := rt.Connect(context.Background(), id, 0)
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		returned := make(chan error, 1)
+		go func() {
+			returned <- s.Run(func(domain.UpstreamEvent) bool {
+				t.Error("an event after Close")
+				return true
+			})
+		}()
+		select {
+		case err := <-returned:
+			assert.NoError(t, err)
+		case <-time.After(wait):
+			t.Fatalf("Run did not return within %s of a Close", wait)
+		}
 	})
 }
 
@@ -506,12 +527,51 @@ func create(t *testing.T, rt ports.AgentRuntime, agentType string) string {
 	return info.ID
 }
 
-func connect(t *testing.T, rt ports.AgentRuntime, id string, after uint64) ports.AgentStream {
+func connect(t *testing.T, rt ports.AgentRuntime, id string, after uint64) *Tap {
 	t.Helper()
 	s, err := rt.Connect(context.Background(), id, after)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	tp := NewTap(s)
+	t.Cleanup(func() { _ = tp.Close() })
+	return tp
+}
+
+// Tap reads a stream as the hub does, with Run on a goroutine of its own,
+// and passes the events on over a channel, so that tests can wait for them
+// with a timeout. Close it, not the stream, when done.
+type Tap struct {
+	ports.AgentStream
+	events chan domain.UpstreamEvent // closed after err is set
+	quit   chan struct{}
+	once   sync.Once
+	err    error
+}
+
+func NewTap(s ports.AgentStream) *Tap {
+	tp := &Tap{AgentStream: s, events: make(chan domain.UpstreamEvent), quit: make(chan struct{})}
+	go func() {
+		tp.err = s.Run(func(ev domain.UpstreamEvent) bool {
+			select {
+			case tp.events <- ev:
+				return true
+			case <-tp.quit:
+				return false
+			}
+		})
+		close(tp.events)
+	}()
+	return tp
+}
+
+// Events delivers the events; it is closed when Run has returned.
+func (tp *Tap) Events() <-chan domain.UpstreamEvent { return tp.events }
+
+// Err is what Run returned; valid once Events is closed.
+func (tp *Tap) Err() error { return tp.err }
+
+func (tp *Tap) Close() error {
+	tp.once.Do(func() { close(tp.quit) })
+	return tp.AgentStream.Close()
 }
 
 func send(t *testing.T, s ports.AgentStream, cmd ports.AgentCommand) {
@@ -534,10 +594,10 @@ func answer(promptID string, approved, dismissed bool) ports.AgentCommand {
 }
 
 // next waits for one event; ok is false when the stream ended.
-func next(t *testing.T, s ports.AgentStream) (domain.UpstreamEvent, bool) {
+func next(t *testing.T, s *Tap) (domain.UpstreamEvent, bool) {
 	t.Helper()
 	select {
-	case ev, ok := <-s.Events():
+	case ev, ok := <-s.events:
 		return ev, ok
 	case <-time.After(wait):
 		t.Fatalf("no event within %s", wait)
@@ -546,7 +606,7 @@ func next(t *testing.T, s ports.AgentStream) (domain.UpstreamEvent, bool) {
 }
 
 // until reads events up to and including the first of client type typ.
-func until(t *testing.T, s ports.AgentStream, typ string) []domain.UpstreamEvent {
+func until(t *testing.T, s *Tap, typ string) []domain.UpstreamEvent {
 	t.Helper()
 	var out []domain.UpstreamEvent
 	for {
@@ -561,12 +621,12 @@ func until(t *testing.T, s ports.AgentStream, typ string) []domain.UpstreamEvent
 	}
 }
 
-func untilTurnComplete(t *testing.T, s ports.AgentStream) []domain.UpstreamEvent {
+func untilTurnComplete(t *testing.T, s *Tap) []domain.UpstreamEvent {
 	t.Helper()
 	return until(t, s, domain.EvTurnComplete)
 }
 
-func take(t *testing.T, s ports.AgentStream, n int) []domain.UpstreamEvent {
+func take(t *testing.T, s *Tap, n int) []domain.UpstreamEvent {
 	t.Helper()
 	out := make([]domain.UpstreamEvent, 0, n)
 	for len(out) < n {
@@ -580,7 +640,7 @@ func take(t *testing.T, s ports.AgentStream, n int) []domain.UpstreamEvent {
 }
 
 // drain reads until the stream ends.
-func drain(t *testing.T, s ports.AgentStream) []domain.UpstreamEvent {
+func drain(t *testing.T, s *Tap) []domain.UpstreamEvent {
 	t.Helper()
 	var out []domain.UpstreamEvent
 	for {
