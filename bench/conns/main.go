@@ -141,6 +141,7 @@ type result struct {
 	sessions     int           // created for -join
 	setupDur     time.Duration // creating and activating them
 	setupKiB     int64         // RSS growth over that
+	allInKiB     float64       // per connection, the sessions' setup included
 	active       int           // active sessions reported during the idle period
 }
 
@@ -280,8 +281,8 @@ func run(ctx context.Context, o options) error {
 	if len(others) > 0 {
 		summary("AGAINST "+o.against, o, others)
 		ratio := func(f func(result) float64) float64 { return medianOf(results, f) / medianOf(others, f) }
-		fmt.Printf("RATIO gateway/against: CPU per connect %.2f, connect rate %.2f, RSS/conn %.2f\n",
-			ratio(cpuPerConnect), ratio(func(r result) float64 { return r.rate }), ratio(func(r result) float64 { return r.perConnKiB }))
+		fmt.Printf("RATIO gateway/against: CPU per connect %.2f, connect rate %.2f, RSS/conn %.2f, with the sessions %.2f\n",
+			ratio(cpuPerConnect), ratio(func(r result) float64 { return r.rate }), ratio(func(r result) float64 { return r.perConnKiB }), ratio(func(r result) float64 { return r.allInKiB }))
 	}
 	if len(floors) > 0 {
 		span := func(rs []result, f func(result) float64) (float64, float64, float64) {
@@ -302,7 +303,12 @@ func run(ctx context.Context, o options) error {
 		fc, fcl, fch := span(floors, cpuPer)
 		fmt.Printf("FLOOR n=%d runs=%d: RSS/conn %.1f KiB [%.1f-%.1f]; connect rate %.0f conn/s [%.0f-%.0f]; CPU per connect %.0f µs [%.0f-%.0f]\n",
 			o.n, o.runs, fk, fkl, fkh, fr, frl, frh, fc, fcl, fch)
-		fmt.Printf("RATIO gateway/floor: RSS/conn %.2f, connect rate %.2f, CPU per connect %.2f\n", gk/fk, gr/fr, gc/fc)
+		fmt.Printf("RATIO gateway/floor: RSS/conn %.2f, connect rate %.2f, CPU per connect %.2f", gk/fk, gr/fr, gc/fc)
+		if o.join > 0 {
+			ga, _, _ := span(results, func(r result) float64 { return r.allInKiB })
+			fmt.Printf(", RSS/conn with the sessions' own cost %.2f", ga/fk)
+		}
+		fmt.Println()
 	}
 	return nil
 }
@@ -469,6 +475,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 		return r, fmt.Errorf("gateway reports %d active sessions, want at least %d", h.ActiveSessions, len(ids))
 	}
 	r.perConnKiB = float64(r.rss1.RSSKiB-r.rss0.RSSKiB) / float64(o.n)
+	r.allInKiB = float64(r.setupKiB+r.rss1.RSSKiB-r.rss0.RSSKiB) / float64(o.n)
 	if d1, ok := gw.LastDiag(); diag && ok {
 		r.diag = true
 		r.heapPerConn = float64(d1.HeapInuse-d0.HeapInuse) / 1024 / float64(o.n)
@@ -684,9 +691,14 @@ func summary(label string, o options, rs []result) {
 		}
 		return fmt.Sprintf("%.1f [%.1f-%.1f]", stats.Median(xs), slices.Min(xs), slices.Max(xs))
 	}
-	fmt.Printf("%s n=%d join=%d dialers=%d idp=%v runs=%d: CPU per connect %s µs; connect rate %s conn/s; RSS/conn %s KiB; handshake p99 %s ms\n",
+	fmt.Printf("%s n=%d join=%d dialers=%d idp=%v runs=%d: CPU per connect %s µs; connect rate %s conn/s; RSS/conn %s KiB; handshake p99 %s ms",
 		label, o.n, o.join, o.concurrency, o.useIdP, len(rs), span(cpuPerConnect), span(func(r result) float64 { return r.rate }),
 		span(func(r result) float64 { return r.perConnKiB }), span(func(r result) float64 { return r.hsP99 }))
+	if o.join > 0 {
+		// What the sessions the connections joined cost, spread over them.
+		fmt.Printf("; RSS/conn with the sessions' own cost %s KiB", span(func(r result) float64 { return r.allInKiB }))
+	}
+	fmt.Println()
 }
 
 func tokenAt(tokens []string, i int) string {
