@@ -35,11 +35,12 @@ const closeWait = 2 * time.Second
 var writeBuffers = &sync.Pool{}
 
 // dialer opens the streams. Each keeps only its read buffer between
-// frames; events are a few hundred bytes, so 4 KiB takes a burst of them
-// in one read.
+// frames, for the stream's life, so it is small: a streamed event is a few
+// hundred bytes, so 1 KiB still takes several in one read, and a larger
+// frame is read past the buffer straight into the message.
 var dialer = &websocket.Dialer{
 	Proxy:           http.ProxyFromEnvironment,
-	ReadBufferSize:  4096,
+	ReadBufferSize:  1024,
 	WriteBufferSize: 4096,
 	WriteBufferPool: writeBuffers,
 }
