@@ -335,7 +335,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	if turn.kind == kindString {
 		ev.TurnID = e.turn(raw[turn.start:turn.end])
 		b = append(b, `,"turnId":`...)
-		b = appendQuoted(b, raw[turn.start:turn.end])
+		b = appendQuotedIn(b, raw, turn.start, turn.end)
 	}
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
@@ -349,7 +349,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 		case f.number:
 			b = append(b, raw[v.start:v.end]...)
 		default:
-			b = appendQuoted(b, raw[v.start:v.end])
+			b = appendQuotedIn(b, raw, v.start, v.end)
 		}
 	}
 	return ev, append(b, '}'), true

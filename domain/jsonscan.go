@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -70,19 +71,25 @@ func scanString(b []byte, i int) (sp span, next int, ok bool) {
 	i++
 	sp.start = i
 	for i < len(b) {
-		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character: streamed text is mostly such runs.
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
+		// Eight bytes at a time: streamed text is mostly runs of plain
+		// bytes, and the word test gives the first special byte's place, so
+		// a short string (a key) costs one test, not a loop.
+		if i+8 <= len(b) {
+			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else {
+			for i < len(b) && plainByte[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				break
+			}
 		}
-		for i < len(b) && plainByte[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			sp.end, sp.kind = i, kindString
 			return sp, i + 1, true
@@ -102,10 +109,8 @@ func scanString(b []byte, i int) (sp span, next int, ok bool) {
 			default:
 				return sp, 0, false
 			}
-		case c < 0x20:
+		default: // a control character
 			return sp, 0, false
-		default:
-			i++
 		}
 	}
 	return sp, 0, false
@@ -116,21 +121,31 @@ const (
 	highs = 0x8080808080808080
 )
 
-// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20.
-// Each term is the classic "has a byte below n" test; the constants have no
-// high bit, so x's high bits stand for those of x^c.
-func hasSpecial(x uint64) bool {
+// specialMask has the high bit of each of the eight bytes of x that is '"',
+// '\\' or below 0x20, and maybe of bytes after such a byte: its lowest set
+// bit is exact. Each term is the classic "has a byte below n" test; the
+// constants have no high bit, so x's high bits stand for those of x^c. A
+// borrow only runs upward from a byte that matched, so no false bit falls
+// below the first true one.
+func specialMask(x uint64) uint64 {
 	quote := x ^ (ones * '"')
 	backslash := x ^ (ones * '\\')
-	return ((x-ones*0x20)|(quote-ones)|(backslash-ones))&^x&highs != 0
+	return ((x - ones*0x20) | (quote - ones) | (backslash - ones)) &^ x & highs
+}
+
+// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20.
+func hasSpecial(x uint64) bool { return specialMask(x) != 0 }
+
+// unsafeMask is specialMask for the bytes that are not htmlSafe; its
+// lowest set bit is exact likewise.
+func unsafeMask(x uint64) uint64 {
+	return x&highs | ((x-ones*0x20)|
+		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
+		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs
 }
 
 // hasUnsafe says one of the eight bytes of x is not htmlSafe.
-func hasUnsafe(x uint64) bool {
-	return x&highs != 0 || ((x-ones*0x20)|
-		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
-		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs != 0
-}
+func hasUnsafe(x uint64) bool { return unsafeMask(x) != 0 }
 
 func isHex4(b []byte) bool {
 	for _, c := range b[:4] {
@@ -347,23 +362,35 @@ const hexDigits = "0123456789abcdef"
 // JSON string: escapes are decoded the way json.Unmarshal decodes them
 // (a lone surrogate and invalid UTF-8 become U+FFFD), then written the way
 // json.Marshal writes them (HTML-safe, U+2028 and U+2029 escaped).
-func appendQuoted(dst, raw []byte) []byte {
+func appendQuoted(dst, raw []byte) []byte { return appendQuotedIn(dst, raw, 0, len(raw)) }
+
+// appendQuotedIn is appendQuoted of b[start:end]. It reads words up to
+// len(b), so a short string inside a frame (an id) is tested as one word
+// with the bytes after it masked off.
+func appendQuotedIn(dst, b []byte, start, end int) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(raw); {
-		if i+8 <= len(raw) && !hasUnsafe(binary.LittleEndian.Uint64(raw[i:])) {
-			i += 8
-			continue
-		}
-		c := raw[i]
-		if c < utf8.RuneSelf {
-			if htmlSafe(c) {
-				i++
+	for i := start; i < end; {
+		// Runs of safe ASCII are copied whole; the word test places the
+		// first byte that needs a look.
+		if i+8 <= len(b) {
+			m := unsafeMask(binary.LittleEndian.Uint64(b[i:]))
+			if n := end - i; n < 8 {
+				m &= 1<<(8*n) - 1
+			}
+			if m == 0 {
+				i = min(i+8, end)
 				continue
 			}
-			dst = append(dst, raw[start:i]...)
+			i += bits.TrailingZeros64(m) >> 3
+		} else if htmlSafe(b[i]) {
+			i++
+			continue
+		}
+		c := b[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, b[start:i]...)
 			if c == '\\' {
-				r, n := unescape(raw[i:])
+				r, n := unescape(b[i:end])
 				dst = appendRune(dst, r)
 				i += n
 			} else {
@@ -373,14 +400,14 @@ func appendQuoted(dst, raw []byte) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRune(raw[i:])
+		r, size := utf8.DecodeRune(b[i:end])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			// json.Unmarshal stores U+FFFD, which json.Marshal writes as is.
-			dst = append(dst, raw[start:i]...)
+			dst = append(dst, b[start:i]...)
 			dst = utf8.AppendRune(dst, utf8.RuneError)
 		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, raw[start:i]...)
+			dst = append(dst, b[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 		default:
 			i += size
@@ -389,7 +416,7 @@ func appendQuoted(dst, raw []byte) []byte {
 		i += size
 		start = i
 	}
-	dst = append(dst, raw[start:]...)
+	dst = append(dst, b[start:end]...)
 	return append(dst, '"')
 }
 
