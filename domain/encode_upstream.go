@@ -37,6 +37,9 @@ const (
 var (
 	contentKeys = map[string]int{"event_type": keyEventType, "turn_id": keyTurnID, "turnId": keyTurnIDCamel}
 	typedRules  = map[string]*typedRule{}
+	// The same, for lookups from raw bytes on the per-event path.
+	contentSlots   keyTable[int]
+	typedRuleTable keyTable[*typedRule]
 )
 
 // typedField is one client field of a typed rule.
@@ -87,6 +90,12 @@ func init() {
 	}
 	if len(contentKeys) > maxContentKeys {
 		panic("typed rules read more content keys than typedFrame holds")
+	}
+	for k, slot := range contentKeys {
+		contentSlots.put(k, slot)
+	}
+	for name, tr := range typedRules {
+		typedRuleTable.put(name, tr)
 	}
 }
 
@@ -172,7 +181,7 @@ func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
 		if val, i, ok = scanValue(raw, i, 2); !ok {
 			return 0, false
 		}
-		if slot, known := contentKeys[string(raw[key.start:key.end])]; known {
+		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
 			if tf.content[slot].kind != kindNone {
 				return 0, false
 			}
@@ -297,7 +306,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	if !ok {
 		return Event{}, nil, false
 	}
-	rl := typedRules[string(raw[typ.start:typ.end])]
+	rl, _ := typedRuleTable.get(raw[typ.start:typ.end])
 	if rl == nil {
 		return Event{}, nil, false
 	}
