@@ -99,16 +99,32 @@ func init() {
 	}
 }
 
-// maxContentKeys bounds the slots a typedFrame holds.
-const maxContentKeys = 24
+// maxContentKeys bounds the slots a typedFrame holds (bits of present).
+const maxContentKeys = 32
 
 // typedFrame is what the typed path reads of a frame: the type candidates,
-// the turn id candidates and the content keys any typed rule uses.
+// the turn id candidates and the content keys any typed rule uses. The
+// encoder keeps one and resets it per frame; present says which content
+// slots this frame set, so the slots need no clearing.
 type typedFrame struct {
 	eventType, messageType, typ span
 	turnID, turnIDCamel         span
-	content                     [maxContentKeys]span
 	hasContent                  bool
+	present                     uint32
+	content                     [maxContentKeys]span
+}
+
+func (tf *typedFrame) reset() {
+	tf.eventType, tf.messageType, tf.typ, tf.turnID, tf.turnIDCamel = span{}, span{}, span{}, span{}, span{}
+	tf.hasContent, tf.present = false, 0
+}
+
+// slot is content slot k, or the zero span when the frame did not set it.
+func (tf *typedFrame) slot(k int) span {
+	if tf.present&(1<<k) == 0 {
+		return span{}
+	}
+	return tf.content[k]
 }
 
 // readTyped reads raw (a whole upstream frame) for the typed path. It
@@ -182,10 +198,11 @@ func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
 			return 0, false
 		}
 		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
-			if tf.content[slot].kind != kindNone {
+			if tf.present&(1<<slot) != 0 {
 				return 0, false
 			}
 			tf.content[slot] = val
+			tf.present |= 1 << slot
 		}
 		i, more, ok = memberEnd(raw, i)
 	}
@@ -204,7 +221,7 @@ func knownTopKey(raw []byte, key span) bool {
 
 // upstreamType resolves the type as UpstreamType does, as a span of raw.
 func (tf *typedFrame) upstreamType() (span, bool) {
-	ce := tf.content[keyEventType]
+	ce := tf.slot(keyEventType)
 	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
 		return span{}, false
 	}
@@ -219,7 +236,7 @@ func (tf *typedFrame) upstreamType() (span, bool) {
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
 // string of turn_id and turnId, in the frame, then in its content.
 func (tf *typedFrame) turnIDSpan() (span, bool) {
-	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.content[keyTurnID], tf.content[keyTurnIDCamel]} {
+	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.slot(keyTurnID), tf.slot(keyTurnIDCamel)} {
 		if sp.kind == kindNone {
 			continue
 		}
@@ -268,6 +285,43 @@ type UpstreamEncoder struct {
 	sessionJSON []byte // sessionID encoded
 	turnRaw     []byte // the last turn id as it appeared in a frame
 	turnID      string // and decoded
+	block       []byte // the free rest of the block frames are carved from
+	blockSize   int    // the size of the last block made
+	frame       typedFrame
+}
+
+// Typed frames are carved one after another from blocks rather than made
+// one by one: an allocation per event is most of what a small frame costs.
+// A block lives while any frame in it does (the replay window drops frames
+// oldest first, so blocks go whole), and a session that streams little
+// holds a small block: they start at firstBlock and double up to maxBlock.
+// A frame larger than a quarter of maxBlock gets its own allocation.
+const (
+	firstBlock = 512
+	maxBlock   = 8 << 10
+)
+
+// frameBuffer returns an empty buffer of capacity n for one frame, and
+// whether it lies in the current block.
+func (e *UpstreamEncoder) frameBuffer(n int) ([]byte, bool) {
+	if n > maxBlock/4 {
+		return make([]byte, 0, n), false
+	}
+	if cap(e.block) < n {
+		e.blockSize = min(max(2*e.blockSize, firstBlock), maxBlock)
+		e.block = make([]byte, 0, e.blockSize)
+	}
+	return e.block[:0:n], true
+}
+
+// finishFrame takes b, a frame written into a buffer of capacity n from
+// frameBuffer, out of the block, and caps it so that no append to a frame
+// reaches the next one.
+func (e *UpstreamEncoder) finishFrame(b []byte, n int, inBlock bool) []byte {
+	if inBlock && cap(b) == n { // not moved by a growing append
+		e.block = e.block[len(b):len(b)]
+	}
+	return b[:len(b):len(b)]
 }
 
 // NewUpstreamEncoder returns the encoder of one session's events.
@@ -298,8 +352,9 @@ func (e *UpstreamEncoder) turn(raw []byte) string {
 
 func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []byte, bool) {
 	raw := up.Raw
-	var tf typedFrame
-	if !readTyped(raw, &tf) {
+	tf := &e.frame
+	tf.reset()
+	if !readTyped(raw, tf) {
 		return Event{}, nil, false
 	}
 	typ, ok := tf.upstreamType()
@@ -321,7 +376,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	size := len(rl.head) + len(e.sessionJSON) + 48 + (turn.end - turn.start)
 	for i, f := range rl.fields {
 		for _, slot := range f.from {
-			if v := tf.content[slot]; v.kind != kindNone && v.kind != kindNull {
+			if v := tf.slot(slot); v.kind != kindNone && v.kind != kindNull {
 				vals[i] = v
 				break
 			}
@@ -337,7 +392,8 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 		}
 	}
 	// A little room for escapes that grow the text; more grows the buffer.
-	b := make([]byte, 0, size+size/8)
+	size += size / 8
+	b, inBlock := e.frameBuffer(size)
 	b = append(b, rl.head...)
 	b = append(b, e.sessionJSON...)
 	ev := Event{Type: rl.to, SessionID: e.sessionID, Seq: seq, TS: up.TS}
@@ -361,7 +417,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 			b = appendQuotedIn(b, raw, v.start, v.end)
 		}
 	}
-	return ev, append(b, '}'), true
+	return ev, e.finishFrame(append(b, '}'), size, inBlock), true
 }
 
 // ReadUpstream reads the envelope of one upstream frame without decoding
