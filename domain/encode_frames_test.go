@@ -47,3 +47,34 @@ func TestUpstreamEncoderFramesStayIntact(t *testing.T) {
 		}
 	}
 }
+
+// The encoder keeps the start of the last frame: a frame that changes its
+// type, its turn id, or has none, is encoded as a fresh encoder does.
+func TestUpstreamEncoderHeadFollowsTypeAndTurn(t *testing.T) {
+	frames := []string{
+		`{"event_type":"text_delta","turn_id":"t1","content":{"text":"a"}}`,
+		`{"event_type":"text_delta","turn_id":"t1","content":{"text":"b"}}`,
+		`{"event_type":"thinking_update","turn_id":"t1","content":{"text":"c"}}`,
+		`{"event_type":"thinking_update","content":{"text":"d"}}`,
+		`{"event_type":"thinking_update","turn_id":"","content":{"text":"e"}}`,
+		`{"event_type":"thinking_update","turn_id":"t1","content":{"text":"f"}}`,
+		`{"event_type":"thinking_update","turn_id":"t\u0031","content":{"text":"g"}}`,
+		`{"event_type":"thinking_update","turn_id":"t<2>","content":{"text":"h"}}`,
+		`{"event_type":"text_delta","turn_id":"t<2>","content":{"text":"i"}}`,
+		`{"event_type":"text_delta","content":{"turnId":"t3","text":"j"}}`,
+		`{"event_type":"usage","content":{"turnId":"t3","input_tokens":1}}`,
+		`{"event_type":"text_delta","turn_id":"t1","content":{"text":"k"}}`,
+	}
+	enc := NewUpstreamEncoder("ses_1")
+	for i, f := range frames {
+		up := UpstreamEvent{Seq: uint64(i + 1), TS: 9, Raw: []byte(f)}
+		want, wantB, _ := EncodeUpstream("ses_1", uint64(i+1), up)
+		got, gotB, err := enc.Encode(uint64(i+1), up)
+		if err != nil || !bytes.Equal(gotB, wantB) || got.TurnID != want.TurnID || got.Type != want.Type {
+			t.Fatalf("frame %s: %s (turn %q), %v; a fresh encoder gives %s (turn %q)", f, gotB, got.TurnID, err, wantB, want.TurnID)
+		}
+		if ref, refB, _ := reference(t, "ses_1", uint64(i+1), 9, []byte(f)); !bytes.Equal(gotB, refB) || got.TurnID != ref.TurnID {
+			t.Fatalf("frame %s: %s, want %s", f, gotB, refB)
+		}
+	}
+}

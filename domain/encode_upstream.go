@@ -133,13 +133,35 @@ func (tf *typedFrame) slot(k int) span {
 // non-string where it reads a string. The content object is read in the
 // same pass, not scanned first.
 func readTyped(raw []byte, tf *typedFrame) bool {
-	i, more, ok := openObject(raw, skipWS(raw, 0))
-	for ok && more {
-		var key span
-		if key, i, ok = memberKey(raw, i); !ok {
+	// openObject, memberKey, scanValue and memberEnd written out, with the
+	// one-word string inlined: a streamed frame is a dozen short tokens,
+	// and calls were most of their cost.
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	if i = skipWS(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return false // no content
+	}
+	for {
+		var (
+			key, val span
+			ok       bool
+		)
+		if i >= len(raw) || raw[i] != '"' {
 			return false
 		}
+		if k := shortString(raw, i+1); k >= 0 {
+			key, i = span{start: i + 1, end: k, kind: kindString}, k+1
+		} else if key, i, ok = scanLongString(raw, i); !ok {
+			return false
+		}
+		if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		i = skipWS(raw, i+1)
 		var dst *span
+		content := false
 		switch {
 		case key.esc:
 			if knownTopKey(raw, key) {
@@ -158,22 +180,28 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 			case "turnId":
 				dst = &tf.turnIDCamel
 			case "content":
-				if tf.hasContent || i >= len(raw) || raw[i] != '{' {
-					return false
-				}
-				tf.hasContent = true
-				if i, ok = readContent(raw, i, tf); !ok {
-					return false
-				}
-				if i, more, ok = memberEnd(raw, i); !ok {
-					return false
-				}
-				continue
+				content = true
 			}
 		}
-		var val span
-		if val, i, ok = scanValue(raw, i, 1); !ok {
-			return false
+		switch {
+		case content:
+			if tf.hasContent || i >= len(raw) || raw[i] != '{' {
+				return false
+			}
+			tf.hasContent = true
+			if i, ok = readContent(raw, i, tf); !ok {
+				return false
+			}
+		case i < len(raw) && raw[i] == '"':
+			if k := shortString(raw, i+1); k >= 0 {
+				val, i = span{start: i + 1, end: k, kind: kindString}, k+1
+			} else if val, i, ok = scanLongString(raw, i); !ok {
+				return false
+			}
+		default:
+			if val, i, ok = scanValue(raw, i, 1); !ok {
+				return false
+			}
 		}
 		if dst != nil {
 			if dst.kind != kindNone || val.kind != kindString || val.esc {
@@ -181,20 +209,50 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 			}
 			*dst = val
 		}
-		i, more, ok = memberEnd(raw, i)
+		if i = skipWS(raw, i); i >= len(raw) {
+			return false
+		}
+		switch raw[i] {
+		case '}':
+			return tf.hasContent && skipWS(raw, i+1) == len(raw)
+		case ',':
+			i = skipWS(raw, i+1)
+		default:
+			return false
+		}
 	}
-	return ok && tf.hasContent && skipWS(raw, i) == len(raw)
 }
 
-// readContent reads the content object at raw[i] == '{' into tf's slots.
+// readContent reads the content object at raw[i] == '{' into tf's slots,
+// written out as readTyped is.
 func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
-	i, more, ok := openObject(raw, i)
-	for ok && more {
-		var key, val span
-		if key, i, ok = memberKey(raw, i); !ok || key.esc {
+	if i = skipWS(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		var (
+			key, val span
+			ok       bool
+		)
+		if i >= len(raw) || raw[i] != '"' {
 			return 0, false
 		}
-		if val, i, ok = scanValue(raw, i, 2); !ok {
+		if k := shortString(raw, i+1); k >= 0 {
+			key, i = span{start: i + 1, end: k, kind: kindString}, k+1
+		} else if key, i, ok = scanLongString(raw, i); !ok || key.esc {
+			return 0, false
+		}
+		if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+			return 0, false
+		}
+		i = skipWS(raw, i+1)
+		if i < len(raw) && raw[i] == '"' {
+			if k := shortString(raw, i+1); k >= 0 {
+				val, i = span{start: i + 1, end: k, kind: kindString}, k+1
+			} else if val, i, ok = scanLongString(raw, i); !ok {
+				return 0, false
+			}
+		} else if val, i, ok = scanValue(raw, i, 2); !ok {
 			return 0, false
 		}
 		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
@@ -204,9 +262,18 @@ func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
 			tf.content[slot] = val
 			tf.present |= 1 << slot
 		}
-		i, more, ok = memberEnd(raw, i)
+		if i = skipWS(raw, i); i >= len(raw) {
+			return 0, false
+		}
+		switch raw[i] {
+		case '}':
+			return i + 1, true
+		case ',':
+			i = skipWS(raw, i+1)
+		default:
+			return 0, false
+		}
 	}
-	return i, ok
 }
 
 // knownTopKey says an escaped top-level key might spell one the typed path
@@ -278,15 +345,19 @@ func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []by
 
 // UpstreamEncoder is EncodeUpstream for the events of one session, in
 // order. It keeps what consecutive events share: the session id encoded,
-// and the last turn id, so a turn's events share one string. Not safe for
+// and the start of the last frame with its turn id, so a turn's events
+// share one string and one encoding of it. Not safe for
 // concurrent use; the session's owner serialises it.
 type UpstreamEncoder struct {
 	sessionID   string
-	sessionJSON []byte // sessionID encoded
-	turnRaw     []byte // the last turn id as it appeared in a frame
-	turnID      string // and decoded
-	block       []byte // the free rest of the block frames are carved from
-	blockSize   int    // the size of the last block made
+	sessionJSON []byte     // sessionID encoded
+	headJSON    []byte     // the last frame's start, up to its seq
+	headRule    *typedRule // and its rule,
+	headTurn    bool       // whether it has a turn id,
+	turnRaw     []byte     // the turn id as it appeared in the frame
+	turnID      string     // and decoded
+	block       []byte     // the free rest of the block frames are carved from
+	blockSize   int        // the size of the last block made
 	frame       typedFrame
 }
 
@@ -341,12 +412,27 @@ func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (Event, []byte, e
 	return ev, b, err
 }
 
-// turn returns the decoded turn id of raw, reusing the last one's string.
-func (e *UpstreamEncoder) turn(raw []byte) string {
-	if e.turnRaw == nil || !bytes.Equal(raw, e.turnRaw) {
-		e.turnRaw = append(e.turnRaw[:0], raw...)
-		e.turnID = unquote(raw)
+// head makes headJSON the frame's start up to its seq for rule rl and the
+// turn id at raw[turn] (no turn id when turn is not a string), and returns
+// the turn id decoded. A turn's streamed events share their type and turn
+// id, so the head is kept and rebuilt only when either changes.
+func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn span) string {
+	hasTurn := turn.kind == kindString
+	if rl == e.headRule && hasTurn == e.headTurn &&
+		(!hasTurn || bytes.Equal(raw[turn.start:turn.end], e.turnRaw)) {
+		return e.turnID
 	}
+	e.headRule, e.headTurn = rl, hasTurn
+	h := append(e.headJSON[:0], rl.head...)
+	h = append(h, e.sessionJSON...)
+	e.turnRaw, e.turnID = e.turnRaw[:0], ""
+	if hasTurn {
+		e.turnRaw = append(e.turnRaw, raw[turn.start:turn.end]...)
+		e.turnID = unquote(e.turnRaw)
+		h = append(h, `,"turnId":`...)
+		h = appendQuotedIn(h, raw, turn.start, turn.end)
+	}
+	e.headJSON = append(h, `,"seq":`...)
 	return e.turnID
 }
 
@@ -373,7 +459,9 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	if len(rl.fields) > len(vals) {
 		return Event{}, nil, false
 	}
-	size := len(rl.head) + len(e.sessionJSON) + 48 + (turn.end - turn.start)
+	ev := Event{Type: rl.to, SessionID: e.sessionID, TurnID: e.head(rl, raw, turn), Seq: seq, TS: up.TS}
+	// The head, the two counts with their names, the fields, the '}'.
+	size := len(e.headJSON) + 2*20 + len(`,"ts":`) + 1
 	for i, f := range rl.fields {
 		for _, slot := range f.from {
 			if v := tf.slot(slot); v.kind != kindNone && v.kind != kindNull {
@@ -394,15 +482,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	// A little room for escapes that grow the text; more grows the buffer.
 	size += size / 8
 	b, inBlock := e.frameBuffer(size)
-	b = append(b, rl.head...)
-	b = append(b, e.sessionJSON...)
-	ev := Event{Type: rl.to, SessionID: e.sessionID, Seq: seq, TS: up.TS}
-	if turn.kind == kindString {
-		ev.TurnID = e.turn(raw[turn.start:turn.end])
-		b = append(b, `,"turnId":`...)
-		b = appendQuotedIn(b, raw, turn.start, turn.end)
-	}
-	b = append(b, `,"seq":`...)
+	b = append(b, e.headJSON...)
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, up.TS, 10)

@@ -68,6 +68,33 @@ var htmlSafeByte = func() (t [256]bool) {
 // scanString reads the string starting at b[i] == '"'. It returns the
 // index after the closing quote.
 func scanString(b []byte, i int) (sp span, next int, ok bool) {
+	if k := shortString(b, i+1); k >= 0 {
+		return span{start: i + 1, end: k, kind: kindString}, k + 1, true
+	}
+	return scanLongString(b, i)
+}
+
+// shortString is the case of most strings of a frame (its keys, ids and
+// types): the string whose text starts at b[j] ends within one word, with
+// nothing to unescape. It returns the index of the closing quote, or -1
+// for any other string (or none). Small enough to inline, so the readers
+// call it before scanString.
+func shortString(b []byte, j int) int {
+	if j+8 > len(b) {
+		return -1
+	}
+	m := specialMask(binary.LittleEndian.Uint64(b[j:]))
+	if m == 0 {
+		return -1
+	}
+	if k := j + bits.TrailingZeros64(m)>>3; b[k] == '"' {
+		return k
+	}
+	return -1
+}
+
+// scanLongString is scanString past its one-word case.
+func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
 	i++
 	sp.start = i
 	for i < len(b) {
