@@ -198,6 +198,12 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 			} else if val, i, ok = scanLongString(raw, i); !ok {
 				return false
 			}
+		case i < len(raw) && (raw[i] == '-' || '0' <= raw[i] && raw[i] <= '9'):
+			val.start, val.kind = i, kindNumber
+			if i, ok = scanNumber(raw, i); !ok {
+				return false
+			}
+			val.end = i
 		default:
 			if val, i, ok = scanValue(raw, i, 1); !ok {
 				return false

@@ -35,14 +35,12 @@ type span struct {
 	esc        bool
 }
 
+// skipWS returns the index of the first byte at or after b[i] that is not
+// JSON whitespace. Every byte that ends a run of it in valid JSON is above
+// ' ', so one compare settles the common case.
 func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
 	return i
 }
@@ -83,12 +81,14 @@ func shortString(b []byte, j int) int {
 	if j+8 > len(b) {
 		return -1
 	}
-	m := specialMask(binary.LittleEndian.Uint64(b[j:]))
-	if m == 0 {
-		return -1
-	}
-	if k := j + bits.TrailingZeros64(m)>>3; b[k] == '"' {
-		return k
+	x := binary.LittleEndian.Uint64(b[j:])
+	// specialMask written out to keep its quote term: the first special
+	// byte is the quote when the mask's lowest bit (a byte below 0x80) is
+	// set in the quote term, whose lowest bit is exact too, a false one
+	// lying only above a true quote.
+	q := x ^ (ones * '"') - ones
+	if m := ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs; m&-m&q != 0 {
+		return j + bits.TrailingZeros64(m)>>3
 	}
 	return -1
 }
@@ -207,9 +207,7 @@ func scanNumber(b []byte, i int) (next int, ok bool) {
 	case b[i] == '0':
 		i++
 	case '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
+		i = digitRun(b, i+1)
 	default:
 		return 0, false
 	}
@@ -237,6 +235,26 @@ func scanNumber(b []byte, i int) (next int, ok bool) {
 		}
 	}
 	return i, true
+}
+
+// digitRun returns the index of the first byte at or after b[i] that is
+// not an ASCII digit, eight bytes at a time (a timestamp is 13 digits).
+func digitRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// Per byte c below 0x80, c+0x50 has its high bit from '0' up and
+		// c+0x46 from '9'+1 up; neither carries into the next byte. A byte
+		// from 0x80 up is flagged by its own high bit.
+		y := x &^ highs
+		if nd := (x | ^(y + ones*(0x80-'0')) | (y + ones*(0x80-'9'-1))) & highs; nd != 0 {
+			return i + bits.TrailingZeros64(nd)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // scanValue reads any JSON value at b[i] (no leading space).

@@ -50,3 +50,64 @@ func TestWordTestsMatchByteTables(t *testing.T) {
 		check(w)
 	}
 }
+
+// shortString takes exactly the strings that close within their first
+// word with nothing escaped, and places the quote as the whole scanner
+// (scanLongString, which scanString falls back on) does.
+func TestShortStringAgreesWithScanString(t *testing.T) {
+	alphabet := []byte{'"', '\\', 'a', 'n', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xe2, 0xff, '!', '#'}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		b := make([]byte, 1+r.IntN(12))
+		b[0] = '"'
+		for i := 1; i < len(b); i++ {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		k := shortString(b, 1)
+		sp, next, ok := scanLongString(b, 0)
+		want := -1
+		if ok && !sp.esc && sp.end <= 8 && len(b) >= 9 {
+			want = sp.end
+		}
+		if k != want {
+			t.Fatalf("%q: shortString %d, want %d (scanLongString %+v %d %v)", b, k, want, sp, next, ok)
+		}
+		if ok && (sp.kind != kindString || next != sp.end+1) {
+			t.Fatalf("%q: scanLongString %+v %d", b, sp, next)
+		}
+	}
+}
+
+// digitRun stops at the first byte that is not a digit, as a byte loop does.
+func TestDigitRunMatchesByteLoop(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 100_000 {
+		b := make([]byte, r.IntN(24))
+		for i := range b {
+			if r.IntN(6) == 0 {
+				b[i] = byte(r.IntN(256))
+			} else {
+				b[i] = byte('0' + r.IntN(10))
+			}
+		}
+		i := r.IntN(len(b) + 1)
+		want := i
+		for want < len(b) && '0' <= b[want] && b[want] <= '9' {
+			want++
+		}
+		if got := digitRun(b, i); got != want {
+			t.Fatalf("%q from %d: %d, want %d", b, i, got, want)
+		}
+	}
+	for c := range 256 {
+		b := []byte("12345678")
+		b[3] = byte(c)
+		want := 8
+		if c < '0' || c > '9' {
+			want = 3
+		}
+		if got := digitRun(b, 0); got != want {
+			t.Fatalf("%q: %d, want %d", b, got, want)
+		}
+	}
+}
