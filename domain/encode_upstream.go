@@ -293,15 +293,21 @@ func knownTopKey(raw []byte, key span) bool {
 }
 
 // upstreamType resolves the type as UpstreamType does, as a span of raw.
+// The candidates are tested in place, not gathered: this runs per event.
 func (tf *typedFrame) upstreamType() (span, bool) {
 	ce := tf.slot(keyEventType)
 	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
 		return span{}, false
 	}
-	for _, sp := range []span{tf.eventType, tf.messageType, ce, tf.typ} {
-		if sp.end > sp.start {
-			return sp, true
-		}
+	switch {
+	case tf.eventType.end > tf.eventType.start:
+		return tf.eventType, true
+	case tf.messageType.end > tf.messageType.start:
+		return tf.messageType, true
+	case ce.end > ce.start:
+		return ce, true
+	case tf.typ.end > tf.typ.start:
+		return tf.typ, true
 	}
 	return span{}, true
 }
@@ -309,18 +315,34 @@ func (tf *typedFrame) upstreamType() (span, bool) {
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
 // string of turn_id and turnId, in the frame, then in its content.
 func (tf *typedFrame) turnIDSpan() (span, bool) {
-	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.slot(keyTurnID), tf.slot(keyTurnIDCamel)} {
-		if sp.kind == kindNone {
-			continue
-		}
-		if sp.kind != kindString {
-			return span{}, false
-		}
-		if sp.end > sp.start {
-			return sp, true
+	if sp, ok, done := turnCandidate(&tf.turnID); done {
+		return sp, ok
+	}
+	if sp, ok, done := turnCandidate(&tf.turnIDCamel); done {
+		return sp, ok
+	}
+	for _, k := range [2]int{keyTurnID, keyTurnIDCamel} {
+		if tf.present&(1<<k) != 0 {
+			if sp, ok, done := turnCandidate(&tf.content[k]); done {
+				return sp, ok
+			}
 		}
 	}
 	return span{}, true
+}
+
+// turnCandidate is one step of turnIDSpan: done when sp decides the turn
+// id (a non-empty string, or not a string: !ok).
+func turnCandidate(sp *span) (_ span, ok, done bool) {
+	switch {
+	case sp.kind == kindNone:
+		return span{}, true, false
+	case sp.kind != kindString:
+		return span{}, false, true
+	case sp.end > sp.start:
+		return *sp, true, true
+	}
+	return span{}, true, false
 }
 
 // isCount says raw is an integer literal that survives the float64 round
@@ -407,14 +429,14 @@ func NewUpstreamEncoder(sessionID string) *UpstreamEncoder {
 }
 
 // Encode is EncodeUpstream of the encoder's session.
-func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (Event, []byte, error) {
+func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (ev Event, b []byte, err error) {
 	if up.Fields == nil && up.Raw != nil {
-		if ev, b, ok := e.encodeTyped(seq, up); ok {
+		if b = e.encodeTyped(&ev, seq, &up); b != nil {
 			return ev, b, nil
 		}
 	}
-	ev := MapUpstream(e.sessionID, seq, up)
-	b, err := ev.MarshalJSON()
+	ev = MapUpstream(e.sessionID, seq, up)
+	b, err = ev.MarshalJSON()
 	return ev, b, err
 }
 
@@ -442,33 +464,36 @@ func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn span) string {
 	return e.turnID
 }
 
-func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []byte, bool) {
+// encodeTyped sets *ev and returns the frame, or nil when the frame is not
+// one the typed path takes (ev is then unset).
+func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) []byte {
 	raw := up.Raw
 	tf := &e.frame
 	tf.reset()
 	if !readTyped(raw, tf) {
-		return Event{}, nil, false
+		return nil
 	}
 	typ, ok := tf.upstreamType()
 	if !ok {
-		return Event{}, nil, false
+		return nil
 	}
 	rl, _ := typedRuleTable.get(raw[typ.start:typ.end])
 	if rl == nil {
-		return Event{}, nil, false
+		return nil
 	}
 	turn, ok := tf.turnIDSpan()
 	if !ok {
-		return Event{}, nil, false
+		return nil
 	}
 	var vals [4]span
 	if len(rl.fields) > len(vals) {
-		return Event{}, nil, false
+		return nil
 	}
-	ev := Event{Type: rl.to, SessionID: e.sessionID, TurnID: e.head(rl, raw, turn), Seq: seq, TS: up.TS}
+	turnID := e.head(rl, raw, turn)
 	// The head, the two counts with their names, the fields, the '}'.
 	size := len(e.headJSON) + 2*20 + len(`,"ts":`) + 1
-	for i, f := range rl.fields {
+	for i := range rl.fields {
+		f := &rl.fields[i]
 		for _, slot := range f.from {
 			if v := tf.slot(slot); v.kind != kindNone && v.kind != kindNull {
 				vals[i] = v
@@ -480,7 +505,7 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 			size += len(f.prefix) + len(f.def)
 		case f.number && (v.kind != kindNumber || !isCount(raw[v.start:v.end])),
 			!f.number && v.kind != kindString:
-			return Event{}, nil, false
+			return nil
 		default:
 			size += len(f.prefix) + v.end - v.start + 2
 		}
@@ -492,7 +517,8 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, up.TS, 10)
-	for i, f := range rl.fields {
+	for i := range rl.fields {
+		f := &rl.fields[i]
 		b = append(b, f.prefix...)
 		switch v := vals[i]; {
 		case v.kind == kindNone:
@@ -503,7 +529,8 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []by
 			b = appendQuotedIn(b, raw, v.start, v.end)
 		}
 	}
-	return ev, e.finishFrame(append(b, '}'), size, inBlock), true
+	*ev = Event{Type: rl.to, SessionID: e.sessionID, TurnID: turnID, Seq: seq, TS: up.TS}
+	return e.finishFrame(append(b, '}'), size, inBlock)
 }
 
 // ReadUpstream reads the envelope of one upstream frame without decoding
