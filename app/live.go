@@ -117,6 +117,9 @@ func (ls *liveSession) forceState(to domain.SessionState, reason string) {
 }
 
 func (ls *liveSession) deliver(f Frame) {
+	if len(ls.subs) == 0 {
+		return // a session nobody watches still sequences every event
+	}
 	for s := range ls.subs {
 		if !s.Send(f) {
 			delete(ls.subs, s)
