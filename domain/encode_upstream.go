@@ -131,8 +131,9 @@ func (tf *typedFrame) slot(k int) span {
 // reports !ok for anything the generic path must judge: invalid JSON, no
 // content object, a duplicate or escaped key the typed path reads, or a
 // non-string where it reads a string. The content object is read in the
-// same pass, not scanned first.
-func readTyped(raw []byte, tf *typedFrame) bool {
+// same pass, not scanned first. With rec set, it notes where each value
+// lies and what it is read into, for the frame's shape.
+func readTyped(raw []byte, tf *typedFrame, rec *shapeRecorder) bool {
 	// openObject, memberKey, scanValue and memberEnd written out, with the
 	// one-word string inlined: a streamed frame is a dozen short tokens,
 	// and calls were most of their cost.
@@ -160,8 +161,7 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 			return false
 		}
 		i = skipWS(raw, i+1)
-		var dst *span
-		content := false
+		dst := dstNone
 		switch {
 		case key.esc:
 			if knownTopKey(raw, key) {
@@ -170,51 +170,34 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 		default:
 			switch string(raw[key.start:key.end]) {
 			case "event_type":
-				dst = &tf.eventType
+				dst = dstEventType
 			case "messageType":
-				dst = &tf.messageType
+				dst = dstMessageType
 			case "type":
-				dst = &tf.typ
+				dst = dstType
 			case "turn_id":
-				dst = &tf.turnID
+				dst = dstTurnID
 			case "turnId":
-				dst = &tf.turnIDCamel
+				dst = dstTurnIDCamel
 			case "content":
-				content = true
+				if tf.hasContent || i >= len(raw) || raw[i] != '{' {
+					return false
+				}
+				tf.hasContent = true
+				if i, ok = readContent(raw, i, tf, rec); !ok {
+					return false
+				}
+				goto next
 			}
 		}
-		switch {
-		case content:
-			if tf.hasContent || i >= len(raw) || raw[i] != '{' {
+		{
+			start := i
+			if val, i, ok = readValue(raw, i, 1); !ok || !tf.assign(dst, val) {
 				return false
 			}
-			tf.hasContent = true
-			if i, ok = readContent(raw, i, tf); !ok {
-				return false
-			}
-		case i < len(raw) && raw[i] == '"':
-			if k := shortString(raw, i+1); k >= 0 {
-				val, i = span{start: i + 1, end: k, kind: kindString}, k+1
-			} else if val, i, ok = scanLongString(raw, i); !ok {
-				return false
-			}
-		case i < len(raw) && (raw[i] == '-' || '0' <= raw[i] && raw[i] <= '9'):
-			val.start, val.kind = i, kindNumber
-			if i, ok = scanNumber(raw, i); !ok {
-				return false
-			}
-			val.end = i
-		default:
-			if val, i, ok = scanValue(raw, i, 1); !ok {
-				return false
-			}
+			rec.value(start, i, dst, 1)
 		}
-		if dst != nil {
-			if dst.kind != kindNone || val.kind != kindString || val.esc {
-				return false
-			}
-			*dst = val
-		}
+	next:
 		if i = skipWS(raw, i); i >= len(raw) {
 			return false
 		}
@@ -231,7 +214,7 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 
 // readContent reads the content object at raw[i] == '{' into tf's slots,
 // written out as readTyped is.
-func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
+func readContent(raw []byte, i int, tf *typedFrame, rec *shapeRecorder) (int, bool) {
 	if i = skipWS(raw, i+1); i < len(raw) && raw[i] == '}' {
 		return i + 1, true
 	}
@@ -252,22 +235,15 @@ func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
 			return 0, false
 		}
 		i = skipWS(raw, i+1)
-		if i < len(raw) && raw[i] == '"' {
-			if k := shortString(raw, i+1); k >= 0 {
-				val, i = span{start: i + 1, end: k, kind: kindString}, k+1
-			} else if val, i, ok = scanLongString(raw, i); !ok {
-				return 0, false
-			}
-		} else if val, i, ok = scanValue(raw, i, 2); !ok {
+		dst := dstNone
+		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
+			dst = dstContent + uint8(slot)
+		}
+		start := i
+		if val, i, ok = readValue(raw, i, 2); !ok || !tf.assign(dst, val) {
 			return 0, false
 		}
-		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
-			if tf.present&(1<<slot) != 0 {
-				return 0, false
-			}
-			tf.content[slot] = val
-			tf.present |= 1 << slot
-		}
+		rec.value(start, i, dst, 2)
 		if i = skipWS(raw, i); i >= len(raw) {
 			return 0, false
 		}
@@ -387,6 +363,7 @@ type UpstreamEncoder struct {
 	block       []byte     // the free rest of the block frames are carved from
 	blockSize   int        // the size of the last block made
 	frame       typedFrame
+	shape       frameShape // of the last frame readTyped accepted
 }
 
 // Typed frames are carved one after another from blocks rather than made
@@ -470,8 +447,13 @@ func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) 
 	raw := up.Raw
 	tf := &e.frame
 	tf.reset()
-	if !readTyped(raw, tf) {
-		return nil
+	if !e.shape.valid || !e.shape.read(raw, tf) {
+		tf.reset()
+		var rec shapeRecorder
+		if !readTyped(raw, tf, &rec) {
+			return nil
+		}
+		e.shape.record(raw, &rec)
 	}
 	typ, ok := tf.upstreamType()
 	if !ok {
