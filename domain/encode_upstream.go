@@ -507,6 +507,10 @@ func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) 
 			b = append(b, f.def...)
 		case f.number:
 			b = append(b, raw[v.start:v.end]...)
+		case v.asIs:
+			b = append(b, '"')
+			b = append(b, raw[v.start:v.end]...)
+			b = append(b, '"')
 		default:
 			b = appendQuotedIn(b, raw, v.start, v.end)
 		}

@@ -29,10 +29,13 @@ const (
 
 // span is one scanned value: raw[start:end] is its text (for a string,
 // without the quotes) and esc says a string holds a backslash escape.
+// asIs says a string is all htmlSafe ASCII, which json.Marshal writes as
+// it stands; only scanLongString tells, false is "not known".
 type span struct {
 	start, end int
 	kind       kind
 	esc        bool
+	asIs       bool
 }
 
 // skipWS returns the index of the first byte at or after b[i] that is not
@@ -97,19 +100,29 @@ func shortString(b []byte, j int) int {
 func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
 	i++
 	sp.start = i
+	// The bytes json.Marshal would not write as they stand, gathered off
+	// the loop's critical path, so a text written out needs no second
+	// pass when it has none.
+	var unsafe uint64
 	for i < len(b) {
 		// Eight bytes at a time: streamed text is mostly runs of plain
-		// bytes, and the word test gives the first special byte's place, so
-		// a short string (a key) costs one test, not a loop.
+		// bytes, and the word test gives the first special byte's place.
 		if i+8 <= len(b) {
-			m := specialMask(binary.LittleEndian.Uint64(b[i:]))
+			x := binary.LittleEndian.Uint64(b[i:])
+			m := specialMask(x)
 			if m == 0 {
+				unsafe |= unsafeMask(x)
 				i += 8
 				continue
 			}
-			i += bits.TrailingZeros64(m) >> 3
+			tz := bits.TrailingZeros64(m)
+			unsafe |= unsafeMask(x) & (1<<(tz&^7) - 1) // the bytes before it
+			i += tz >> 3
 		} else {
 			for i < len(b) && plainByte[b[i]] {
+				if !htmlSafeByte[b[i]] {
+					unsafe = 1
+				}
 				i++
 			}
 			if i >= len(b) {
@@ -118,7 +131,7 @@ func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
 		}
 		switch c := b[i]; {
 		case c == '"':
-			sp.end, sp.kind = i, kindString
+			sp.end, sp.kind, sp.asIs = i, kindString, unsafe == 0 && !sp.esc
 			return sp, i + 1, true
 		case c == '\\':
 			sp.esc = true

@@ -111,3 +111,34 @@ func TestDigitRunMatchesByteLoop(t *testing.T) {
 		}
 	}
 }
+
+// A string scanLongString marks asIs is written by appendQuotedIn as it
+// stands, and one it does not mark is not all htmlSafe ASCII.
+func TestAsIsStringsAreWrittenAsTheyStand(t *testing.T) {
+	alphabet := []byte{'a', 'Z', ' ', '~', '<', '&', '>', '\\', 'n', 'u', '0', 0x7f, 0x80, 0xe2, 0x1f}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100_000 {
+		b := make([]byte, 2+r.IntN(30), 40)
+		b[0] = '"'
+		for i := 1; i < len(b); i++ {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		b[1+r.IntN(len(b)-1)] = '"'
+		b = append(b, `,"k":1}`[:r.IntN(8)]...)
+		sp, _, ok := scanLongString(b, 0)
+		if !ok {
+			continue
+		}
+		text := b[sp.start:sp.end]
+		safe := !sp.esc
+		for _, c := range text {
+			safe = safe && htmlSafeByte[c]
+		}
+		if sp.asIs != safe {
+			t.Fatalf("%q: asIs %v, want %v", text, sp.asIs, safe)
+		}
+		if want := append(append([]byte{'"'}, text...), '"'); sp.asIs && string(appendQuotedIn(nil, b, sp.start, sp.end)) != string(want) {
+			t.Fatalf("%q written as %s", text, appendQuotedIn(nil, b, sp.start, sp.end))
+		}
+	}
+}
