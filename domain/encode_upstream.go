@@ -102,20 +102,20 @@ func init() {
 // maxContentKeys bounds the slots a typedFrame holds (bits of present).
 const maxContentKeys = 32
 
-// typedFrame is what the typed path reads of a frame: the type candidates,
-// the turn id candidates and the content keys any typed rule uses. The
-// encoder keeps one and resets it per frame; present says which content
-// slots this frame set, so the slots need no clearing.
+// typedFrame is what the typed path reads of a frame: the type candidates
+// and the turn id candidates (top, by their dst), and the content keys
+// any typed rule uses. The encoder keeps one and resets it per frame;
+// present says which content slots this frame set, so the slots need no
+// clearing.
 type typedFrame struct {
-	eventType, messageType, typ span
-	turnID, turnIDCamel         span
-	hasContent                  bool
-	present                     uint32
-	content                     [maxContentKeys]span
+	top        [dstContent]span // top[dstNone] is unused
+	hasContent bool
+	present    uint32
+	content    [maxContentKeys]span
 }
 
 func (tf *typedFrame) reset() {
-	tf.eventType, tf.messageType, tf.typ, tf.turnID, tf.turnIDCamel = span{}, span{}, span{}, span{}, span{}
+	tf.top = [dstContent]span{}
 	tf.hasContent, tf.present = false, 0
 }
 
@@ -276,14 +276,14 @@ func (tf *typedFrame) upstreamType() (span, bool) {
 		return span{}, false
 	}
 	switch {
-	case tf.eventType.end > tf.eventType.start:
-		return tf.eventType, true
-	case tf.messageType.end > tf.messageType.start:
-		return tf.messageType, true
+	case tf.top[dstEventType].end > tf.top[dstEventType].start:
+		return tf.top[dstEventType], true
+	case tf.top[dstMessageType].end > tf.top[dstMessageType].start:
+		return tf.top[dstMessageType], true
 	case ce.end > ce.start:
 		return ce, true
-	case tf.typ.end > tf.typ.start:
-		return tf.typ, true
+	case tf.top[dstType].end > tf.top[dstType].start:
+		return tf.top[dstType], true
 	}
 	return span{}, true
 }
@@ -291,10 +291,10 @@ func (tf *typedFrame) upstreamType() (span, bool) {
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
 // string of turn_id and turnId, in the frame, then in its content.
 func (tf *typedFrame) turnIDSpan() (span, bool) {
-	if sp, ok, done := turnCandidate(&tf.turnID); done {
+	if sp, ok, done := turnCandidate(&tf.top[dstTurnID]); done {
 		return sp, ok
 	}
-	if sp, ok, done := turnCandidate(&tf.turnIDCamel); done {
+	if sp, ok, done := turnCandidate(&tf.top[dstTurnIDCamel]); done {
 		return sp, ok
 	}
 	for _, k := range [2]int{keyTurnID, keyTurnIDCamel} {

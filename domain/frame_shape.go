@@ -30,33 +30,23 @@ const (
 // assign reads val into dst as readTyped does: a top-level field must be
 // an unescaped string seen once, a content slot must be seen once.
 func (tf *typedFrame) assign(dst uint8, val span) bool {
-	var p *span
-	switch dst {
-	case dstNone:
-		return true
-	case dstEventType:
-		p = &tf.eventType
-	case dstMessageType:
-		p = &tf.messageType
-	case dstType:
-		p = &tf.typ
-	case dstTurnID:
-		p = &tf.turnID
-	case dstTurnIDCamel:
-		p = &tf.turnIDCamel
-	default:
-		slot := dst - dstContent
-		if tf.present&(1<<slot) != 0 {
+	if dst < dstContent {
+		if dst == dstNone {
+			return true
+		}
+		p := &tf.top[dst]
+		if p.kind != kindNone || val.kind != kindString || val.esc {
 			return false
 		}
-		tf.content[slot] = val
-		tf.present |= 1 << slot
+		*p = val
 		return true
 	}
-	if p.kind != kindNone || val.kind != kindString || val.esc {
+	slot := dst - dstContent
+	if tf.present&(1<<slot) != 0 {
 		return false
 	}
-	*p = val
+	tf.content[slot%maxContentKeys] = val
+	tf.present |= 1 << slot
 	return true
 }
 
@@ -204,7 +194,7 @@ func (s *frameShape) read(raw []byte, tf *typedFrame) bool {
 		} else {
 			val, i, ok = readValue(raw, i, int(v.depth))
 		}
-		if !ok || !tf.assign(v.dst, val) {
+		if !ok || v.dst != dstNone && !tf.assign(v.dst, val) {
 			return false
 		}
 	}

@@ -6,8 +6,7 @@ import (
 
 // sameFrame says two typedFrames hold the same reading.
 func sameFrame(a, b *typedFrame) bool {
-	if a.eventType != b.eventType || a.messageType != b.messageType || a.typ != b.typ ||
-		a.turnID != b.turnID || a.turnIDCamel != b.turnIDCamel || a.hasContent != b.hasContent || a.present != b.present {
+	if a.top != b.top || a.hasContent != b.hasContent || a.present != b.present {
 		return false
 	}
 	for k := range a.content {
