@@ -84,9 +84,14 @@ func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
 		ls.turnID = ""
 	}
 	prev := ls.state
-	ls.state = domain.StateAfter(prev, &ev)
+	next := domain.StateAfter(prev, &ev)
+	if next != prev {
+		// Most events leave the state as it is; not storing it then spares
+		// a pointer write (and its barrier while the GC marks).
+		ls.state = next
+	}
 	ls.deliver(f)
-	if ls.state != prev {
+	if next != prev {
 		ls.deliverState(prev, "")
 	}
 }

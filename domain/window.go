@@ -46,6 +46,17 @@ func (w *Window) Append(e Encoded) {
 	}
 	size := len(e.JSON)
 	for w.n > 0 && (w.n >= w.maxEvents || w.bytes+size > w.maxBytes) {
+		if w.n == len(w.buf) && w.bytes-len(w.buf[w.head].JSON)+size <= w.maxBytes {
+			// A full ring evicting its last event: the new one takes the
+			// freed slot, so it is written once rather than cleared first
+			// (each write of its pointers costs a barrier while the GC
+			// marks).
+			w.bytes -= len(w.buf[w.head].JSON)
+			w.buf[w.head] = e
+			w.head = w.at(1)
+			w.bytes += size
+			return
+		}
 		w.evict()
 	}
 	switch {
