@@ -360,7 +360,8 @@ type UpstreamEncoder struct {
 	headTurn    bool       // whether it has a turn id,
 	turnRaw     []byte     // the turn id as it appeared in the frame
 	turnID      string     // and decoded
-	block       []byte     // the free rest of the block frames are carved from
+	block       []byte     // the block frames are carved from
+	used        int        // and how much of it they took
 	blockSize   int        // the size of the last block made
 	frame       typedFrame
 	shape       frameShape // of the last frame readTyped accepted
@@ -383,19 +384,20 @@ func (e *UpstreamEncoder) frameBuffer(n int) ([]byte, bool) {
 	if n > maxBlock/4 {
 		return make([]byte, 0, n), false
 	}
-	if cap(e.block) < n {
+	if len(e.block)-e.used < n {
 		e.blockSize = min(max(2*e.blockSize, firstBlock), maxBlock)
-		e.block = make([]byte, 0, e.blockSize)
+		e.block, e.used = make([]byte, e.blockSize), 0
 	}
-	return e.block[:0:n], true
+	return e.block[e.used : e.used : e.used+n], true
 }
 
 // finishFrame takes b, a frame written into a buffer of capacity n from
 // frameBuffer, out of the block, and caps it so that no append to a frame
-// reaches the next one.
+// reaches the next one. The block's slice is left as it is and only its
+// offset moves: no pointer is written per frame.
 func (e *UpstreamEncoder) finishFrame(b []byte, n int, inBlock bool) []byte {
 	if inBlock && cap(b) == n { // not moved by a growing append
-		e.block = e.block[len(b):len(b)]
+		e.used += len(b)
 	}
 	return b[:len(b):len(b)]
 }
