@@ -155,19 +155,10 @@ func (s *frameShape) record(raw []byte, r *shapeRecorder) {
 	s.valid = true
 }
 
-// gluedAt says raw[i:] starts with v's glue.
+// gluedAt says raw[i:] starts with v's glue, for the glues read does not
+// settle with its two word compares.
 func (s *frameShape) gluedAt(raw []byte, i int, v *shapeValue) bool {
 	n := int(v.glueEnd - v.glueStart)
-	if i+16 <= len(raw) {
-		x0 := binary.LittleEndian.Uint64(raw[i:])
-		x1 := binary.LittleEndian.Uint64(raw[i+8:])
-		if (x0^v.word[0])&v.mask[0]|(x1^v.word[1])&v.mask[1] != 0 {
-			return false
-		}
-		if n <= 16 {
-			return true
-		}
-	}
 	return len(raw)-i >= n && string(raw[i:i+n]) == string(s.glue[v.glueStart:v.glueEnd])
 }
 
@@ -177,21 +168,40 @@ func (s *frameShape) read(raw []byte, tf *typedFrame) bool {
 	i := 0
 	for k := range s.values {
 		v := &s.values[k]
-		if !s.gluedAt(raw, i, v) {
+		n := int(v.glueEnd - v.glueStart)
+		if i+16 <= len(raw) && n <= 16 {
+			x0 := binary.LittleEndian.Uint64(raw[i:])
+			x1 := binary.LittleEndian.Uint64(raw[i+8:])
+			if (x0^v.word[0])&v.mask[0]|(x1^v.word[1])&v.mask[1] != 0 {
+				return false
+			}
+		} else if !s.gluedAt(raw, i, v) {
 			return false
 		}
-		i += int(v.glueEnd - v.glueStart)
+		i += n
 		var (
 			val span
 			ok  bool
 		)
-		if i < len(raw) && raw[i] == '"' {
+		// readValue, with its common cases written out.
+		switch {
+		case i >= len(raw):
+			return false
+		case raw[i] == '"':
 			if k := shortString(raw, i+1); k >= 0 {
 				val, i, ok = span{start: i + 1, end: k, kind: kindString}, k+1, true
 			} else {
 				val, i, ok = scanLongString(raw, i)
 			}
-		} else {
+		case '1' <= raw[i] && raw[i] <= '9':
+			// A positive integer, as scanNumber reads it when no fraction
+			// or exponent follows.
+			if j := digitRun(raw, i+1); j == len(raw) || (raw[j] != '.' && raw[j] != 'e' && raw[j] != 'E') {
+				val, i, ok = span{start: i, end: j, kind: kindNumber}, j, true
+				break
+			}
+			fallthrough
+		default:
 			val, i, ok = readValue(raw, i, int(v.depth))
 		}
 		if !ok || v.dst != dstNone && !tf.assign(v.dst, val) {
