@@ -119,14 +119,6 @@ func (tf *typedFrame) reset() {
 	tf.hasContent, tf.present = false, 0
 }
 
-// slot is content slot k, or the zero span when the frame did not set it.
-func (tf *typedFrame) slot(k int) span {
-	if tf.present&(1<<k) == 0 {
-		return span{}
-	}
-	return tf.content[k]
-}
-
 // readTyped reads raw (a whole upstream frame) for the typed path. It
 // reports !ok for anything the generic path must judge: invalid JSON, no
 // content object, a duplicate or escaped key the typed path reads, or a
@@ -268,57 +260,49 @@ func knownTopKey(raw []byte, key span) bool {
 	return false
 }
 
-// upstreamType resolves the type as UpstreamType does, as a span of raw.
-// The candidates are tested in place, not gathered: this runs per event.
-func (tf *typedFrame) upstreamType() (span, bool) {
-	ce := tf.slot(keyEventType)
-	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
-		return span{}, false
+// upstreamType resolves the type as UpstreamType does, as a span of raw
+// (nil when there is none). The candidates are tested in place and not
+// copied: this runs per event.
+func (tf *typedFrame) upstreamType() (*span, bool) {
+	ce := &tf.content[keyEventType]
+	if tf.present&(1<<keyEventType) == 0 {
+		ce = &noSpan
+	} else if ce.kind != kindString || ce.esc {
+		return nil, false
 	}
-	switch {
-	case tf.top[dstEventType].end > tf.top[dstEventType].start:
-		return tf.top[dstEventType], true
-	case tf.top[dstMessageType].end > tf.top[dstMessageType].start:
-		return tf.top[dstMessageType], true
-	case ce.end > ce.start:
-		return ce, true
-	case tf.top[dstType].end > tf.top[dstType].start:
-		return tf.top[dstType], true
+	for _, sp := range [...]*span{&tf.top[dstEventType], &tf.top[dstMessageType], ce, &tf.top[dstType]} {
+		if sp.end > sp.start {
+			return sp, true
+		}
 	}
-	return span{}, true
+	return nil, true
 }
 
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
-// string of turn_id and turnId, in the frame, then in its content.
-func (tf *typedFrame) turnIDSpan() (span, bool) {
-	if sp, ok, done := turnCandidate(&tf.top[dstTurnID]); done {
-		return sp, ok
-	}
-	if sp, ok, done := turnCandidate(&tf.top[dstTurnIDCamel]); done {
-		return sp, ok
-	}
-	for _, k := range [2]int{keyTurnID, keyTurnIDCamel} {
-		if tf.present&(1<<k) != 0 {
-			if sp, ok, done := turnCandidate(&tf.content[k]); done {
-				return sp, ok
-			}
+// string of turn_id and turnId, in the frame, then in its content (nil
+// when there is none).
+func (tf *typedFrame) turnIDSpan() (*span, bool) {
+	for _, sp := range [...]*span{&tf.top[dstTurnID], &tf.top[dstTurnIDCamel], tf.slotp(keyTurnID), tf.slotp(keyTurnIDCamel)} {
+		switch {
+		case sp == nil || sp.kind == kindNone:
+		case sp.kind != kindString:
+			return nil, false
+		case sp.end > sp.start:
+			return sp, true
 		}
 	}
-	return span{}, true
+	return nil, true
 }
 
-// turnCandidate is one step of turnIDSpan: done when sp decides the turn
-// id (a non-empty string, or not a string: !ok).
-func turnCandidate(sp *span) (_ span, ok, done bool) {
-	switch {
-	case sp.kind == kindNone:
-		return span{}, true, false
-	case sp.kind != kindString:
-		return span{}, false, true
-	case sp.end > sp.start:
-		return *sp, true, true
+// noSpan is the span of nothing, for a candidate that is absent.
+var noSpan span
+
+// slotp is content slot k, or nil when the frame did not set it.
+func (tf *typedFrame) slotp(k int) *span {
+	if tf.present&(1<<k) == 0 {
+		return nil
 	}
-	return span{}, true, false
+	return &tf.content[k]
 }
 
 // isCount says raw is an integer literal that survives the float64 round
@@ -410,8 +394,8 @@ func NewUpstreamEncoder(sessionID string) *UpstreamEncoder {
 // Encode is EncodeUpstream of the encoder's session.
 func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (ev Event, b []byte, err error) {
 	if up.Fields == nil && up.Raw != nil {
-		if b = e.encodeTyped(&ev, seq, &up); b != nil {
-			return ev, b, nil
+		if rl, turnID, b := e.encodeTyped(seq, &up); b != nil {
+			return Event{Type: rl.to, SessionID: e.sessionID, TurnID: turnID, Seq: seq, TS: up.TS}, b, nil
 		}
 	}
 	ev = MapUpstream(e.sessionID, seq, up)
@@ -420,11 +404,11 @@ func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (ev Event, b []by
 }
 
 // head makes headJSON the frame's start up to its seq for rule rl and the
-// turn id at raw[turn] (no turn id when turn is not a string), and returns
+// turn id at raw[turn] (no turn id when turn is nil), and returns
 // the turn id decoded. A turn's streamed events share their type and turn
 // id, so the head is kept and rebuilt only when either changes.
-func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn span) string {
-	hasTurn := turn.kind == kindString
+func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn *span) string {
+	hasTurn := turn != nil
 	if rl == e.headRule && hasTurn == e.headTurn &&
 		(!hasTurn || bytes.Equal(raw[turn.start:turn.end], e.turnRaw)) {
 		return e.turnID
@@ -443,9 +427,9 @@ func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn span) string {
 	return e.turnID
 }
 
-// encodeTyped sets *ev and returns the frame, or nil when the frame is not
-// one the typed path takes (ev is then unset).
-func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) []byte {
+// encodeTyped returns the frame with its rule and turn id, or a nil frame
+// when the frame is not one the typed path takes.
+func (e *UpstreamEncoder) encodeTyped(seq uint64, up *UpstreamEvent) (rl *typedRule, turnID string, frame []byte) {
 	raw := up.Raw
 	tf := &e.frame
 	tf.reset()
@@ -453,43 +437,42 @@ func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) 
 		tf.reset()
 		var rec shapeRecorder
 		if !readTyped(raw, tf, &rec) {
-			return nil
+			return nil, "", nil
 		}
 		e.shape.record(raw, &rec)
 	}
 	typ, ok := tf.upstreamType()
-	if !ok {
-		return nil
+	if !ok || typ == nil {
+		return nil, "", nil
 	}
-	rl, _ := typedRuleTable.get(raw[typ.start:typ.end])
-	if rl == nil {
-		return nil
+	if rl, _ = typedRuleTable.get(raw[typ.start:typ.end]); rl == nil {
+		return nil, "", nil
 	}
 	turn, ok := tf.turnIDSpan()
 	if !ok {
-		return nil
+		return nil, "", nil
 	}
-	var vals [4]span
+	var vals [4]*span // nil: the field's default
 	if len(rl.fields) > len(vals) {
-		return nil
+		return nil, "", nil
 	}
-	turnID := e.head(rl, raw, turn)
+	turnID = e.head(rl, raw, turn)
 	// The head, the two counts with their names, the fields, the '}'.
 	size := len(e.headJSON) + 2*20 + len(`,"ts":`) + 1
 	for i := range rl.fields {
 		f := &rl.fields[i]
 		for _, slot := range f.from {
-			if v := tf.slot(slot); v.kind != kindNone && v.kind != kindNull {
+			if v := &tf.content[slot]; tf.present&(1<<slot) != 0 && v.kind != kindNull {
 				vals[i] = v
 				break
 			}
 		}
 		switch v := vals[i]; {
-		case v.kind == kindNone:
+		case v == nil:
 			size += len(f.prefix) + len(f.def)
 		case f.number && (v.kind != kindNumber || !isCount(raw[v.start:v.end])),
 			!f.number && v.kind != kindString:
-			return nil
+			return nil, "", nil
 		default:
 			size += len(f.prefix) + v.end - v.start + 2
 		}
@@ -505,7 +488,7 @@ func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) 
 		f := &rl.fields[i]
 		b = append(b, f.prefix...)
 		switch v := vals[i]; {
-		case v.kind == kindNone:
+		case v == nil:
 			b = append(b, f.def...)
 		case f.number:
 			b = append(b, raw[v.start:v.end]...)
@@ -517,8 +500,7 @@ func (e *UpstreamEncoder) encodeTyped(ev *Event, seq uint64, up *UpstreamEvent) 
 			b = appendQuotedIn(b, raw, v.start, v.end)
 		}
 	}
-	*ev = Event{Type: rl.to, SessionID: e.sessionID, TurnID: turnID, Seq: seq, TS: up.TS}
-	return e.finishFrame(append(b, '}'), size, inBlock)
+	return rl, turnID, e.finishFrame(append(b, '}'), size, inBlock)
 }
 
 // ReadUpstream reads the envelope of one upstream frame without decoding
