@@ -78,3 +78,24 @@ func TestUpstreamEncoderHeadFollowsTypeAndTurn(t *testing.T) {
 		}
 	}
 }
+
+// The seq of a typed frame is written as strconv writes it whether it
+// follows the last one, repeats it or jumps, across every carry.
+func TestUpstreamEncoderCountsSeqUp(t *testing.T) {
+	enc := NewUpstreamEncoder("ses_1")
+	raw := []byte(`{"event_type":"text_delta","content":{"text":"x"}}`)
+	var seqs []uint64
+	for _, start := range []uint64{1, 8, 98, 999, 99_998, 9_999_999_990, 1<<64 - 3} {
+		for s := start; s <= start+12 && s >= start; s++ {
+			seqs = append(seqs, s)
+		}
+	}
+	seqs = append(seqs, 5, 5, 4, 100, 1<<64-1, 0, 1, 1, 10)
+	for _, seq := range seqs {
+		_, got, err := enc.Encode(seq, UpstreamEvent{Seq: 1, TS: 3, Raw: raw})
+		_, want, _ := reference(t, "ses_1", seq, 3, raw)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("seq %d: %s, %v; want %s", seq, got, err, want)
+		}
+	}
+}
