@@ -165,6 +165,7 @@ func (s *frameShape) gluedAt(raw []byte, i int, v *shapeValue) bool {
 // read reads raw into tf (reset) as readTyped would, if raw has this
 // shape; !ok says only that it has not (tf is then partly filled).
 func (s *frameShape) read(raw []byte, tf *typedFrame) bool {
+	var scratch span // the values read into nothing
 	i := 0
 	for k := range s.values {
 		v := &s.values[k]
@@ -179,32 +180,51 @@ func (s *frameShape) read(raw []byte, tf *typedFrame) bool {
 			return false
 		}
 		i += n
-		var (
-			val span
-			ok  bool
-		)
+		// The value is scanned straight into its place in tf: a shape holds
+		// each destination once (readTyped refused the frame otherwise).
+		sp := &scratch
+		switch {
+		case v.dst == dstNone:
+		case v.dst < dstContent:
+			if sp = &tf.top[v.dst]; sp.kind != kindNone {
+				return false
+			}
+		default:
+			slot := v.dst - dstContent
+			if tf.present&(1<<slot) != 0 {
+				return false
+			}
+			tf.present |= 1 << slot
+			sp = &tf.content[slot%maxContentKeys]
+		}
 		// readValue, with its common cases written out.
 		switch {
 		case i >= len(raw):
 			return false
 		case raw[i] == '"':
 			if k := shortString(raw, i+1); k >= 0 {
-				val, i, ok = span{start: i + 1, end: k, kind: kindString}, k+1, true
-			} else {
-				val, i, ok = scanLongString(raw, i)
+				*sp = span{start: i + 1, end: k, kind: kindString}
+				i = k + 1
+			} else if i = scanStringInto(raw, i, sp); i < 0 {
+				return false
 			}
 		case '1' <= raw[i] && raw[i] <= '9':
 			// A positive integer, as scanNumber reads it when no fraction
 			// or exponent follows.
 			if j := digitRun(raw, i+1); j == len(raw) || (raw[j] != '.' && raw[j] != 'e' && raw[j] != 'E') {
-				val, i, ok = span{start: i, end: j, kind: kindNumber}, j, true
+				*sp = span{start: i, end: j, kind: kindNumber}
+				i = j
 				break
 			}
 			fallthrough
 		default:
-			val, i, ok = readValue(raw, i, int(v.depth))
+			var ok bool
+			if *sp, i, ok = readValue(raw, i, int(v.depth)); !ok {
+				return false
+			}
 		}
-		if !ok || v.dst != dstNone && !tf.assign(v.dst, val) {
+		// assign's rule for the top-level candidates.
+		if v.dst != dstNone && v.dst < dstContent && (sp.kind != kindString || sp.esc) {
 			return false
 		}
 	}

@@ -98,8 +98,15 @@ func shortString(b []byte, j int) int {
 
 // scanLongString is scanString past its one-word case.
 func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
+	next = scanStringInto(b, i, &sp)
+	return sp, max(next, 0), next >= 0
+}
+
+// scanStringInto is scanString writing the span to *sp (wholly, on
+// success) and returning the index after the closing quote, or -1.
+func scanStringInto(b []byte, i int, sp *span) int {
 	i++
-	sp.start = i
+	start, esc := i, false
 	// The bytes json.Marshal would not write as they stand, gathered off
 	// the loop's critical path, so a text written out needs no second
 	// pass when it has none.
@@ -131,29 +138,29 @@ func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
 		}
 		switch c := b[i]; {
 		case c == '"':
-			sp.end, sp.kind, sp.asIs = i, kindString, unsafe == 0 && !sp.esc
-			return sp, i + 1, true
+			*sp = span{start: start, end: i, kind: kindString, esc: esc, asIs: unsafe == 0 && !esc}
+			return i + 1
 		case c == '\\':
-			sp.esc = true
+			esc = true
 			if i+1 >= len(b) {
-				return sp, 0, false
+				return -1
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
-					return sp, 0, false
+					return -1
 				}
 				i += 6
 			default:
-				return sp, 0, false
+				return -1
 			}
 		default: // a control character
-			return sp, 0, false
+			return -1
 		}
 	}
-	return sp, 0, false
+	return -1
 }
 
 const (
