@@ -116,7 +116,9 @@ func scanStringInto(b []byte, i int, sp *span) int {
 		// bytes, and the word test gives the first special byte's place.
 		if i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
-			m := specialMask(x)
+			// specialMask with its quote term kept, as in shortString.
+			q := x ^ (ones * '"') - ones
+			m := ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs
 			if m == 0 {
 				unsafe |= unsafeMask(x)
 				i += 8
@@ -124,7 +126,11 @@ func scanStringInto(b []byte, i int, sp *span) int {
 			}
 			tz := bits.TrailingZeros64(m)
 			unsafe |= unsafeMask(x) & (1<<(tz&^7) - 1) // the bytes before it
-			i += tz >> 3
+			if i += tz >> 3; m&-m&q != 0 {
+				// The closing quote, told without loading it again.
+				*sp = span{start: start, end: i, kind: kindString, esc: esc, asIs: unsafe == 0 && !esc}
+				return i + 1
+			}
 		} else {
 			for i < len(b) && plainByte[b[i]] {
 				if !htmlSafeByte[b[i]] {
