@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // Frames of one encoder share blocks: every frame keeps its bytes while
@@ -129,4 +130,26 @@ func FuzzUpstreamEncoderPair(f *testing.F) {
 			t.Fatalf("after %s, frame %s: event %+v, want %+v", a, b, got, ref)
 		}
 	})
+}
+
+// A turn's events share one turn id string, whatever their types.
+func TestUpstreamEncoderSharesTheTurnString(t *testing.T) {
+	enc := NewUpstreamEncoder("ses_1")
+	var first string
+	for i, f := range []string{
+		`{"event_type":"text_delta","turn_id":"turn_9","content":{"text":"a"}}`,
+		`{"event_type":"thinking_update","turn_id":"turn_9","content":{"text":"b"}}`,
+		`{"event_type":"usage","turn_id":"turn_9","content":{"input_tokens":1}}`,
+		`{"event_type":"text_delta","content":{"turnId":"turn_9","text":"c"}}`,
+	} {
+		ev, _, err := enc.Encode(uint64(i+1), UpstreamEvent{Seq: uint64(i + 1), Raw: []byte(f)})
+		if err != nil || ev.TurnID != "turn_9" {
+			t.Fatalf("frame %s: turn %q, %v", f, ev.TurnID, err)
+		}
+		if i == 0 {
+			first = ev.TurnID
+		} else if unsafe.StringData(ev.TurnID) != unsafe.StringData(first) {
+			t.Fatalf("frame %s: a new turn id string", f)
+		}
+	}
 }

@@ -342,7 +342,7 @@ type UpstreamEncoder struct {
 	headJSON    []byte     // the last frame's start, up to its seq
 	headRule    *typedRule // and its rule,
 	headTurn    bool       // whether it has a turn id,
-	turnRaw     []byte     // the turn id as it appeared in the frame
+	turnRaw     []byte     // the last turn id as it appeared in a frame
 	turnID      string     // and decoded
 	seq         uint64     // the last typed frame's seq
 	seqJSON     []byte     // and its digits
@@ -406,26 +406,29 @@ func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (ev Event, b []by
 }
 
 // head makes headJSON the frame's start up to its seq for rule rl and the
-// turn id at raw[turn] (no turn id when turn is nil), and returns
-// the turn id decoded. A turn's streamed events share their type and turn
-// id, so the head is kept and rebuilt only when either changes.
+// turn id at raw[turn] (no turn id when turn is nil), and returns the turn
+// id decoded. A turn's streamed events share their type and turn id, so
+// the head is kept and rebuilt only when either changes, and the decoded
+// turn id is kept while the turn lasts.
 func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn *span) string {
-	hasTurn := turn != nil
-	if rl == e.headRule && hasTurn == e.headTurn &&
-		(!hasTurn || bytes.Equal(raw[turn.start:turn.end], e.turnRaw)) {
-		return e.turnID
+	sameTurn := turn != nil && bytes.Equal(raw[turn.start:turn.end], e.turnRaw)
+	if rl != e.headRule || (turn != nil) != e.headTurn || turn != nil && !sameTurn {
+		e.headRule, e.headTurn = rl, turn != nil
+		h := append(e.headJSON[:0], rl.head...)
+		h = append(h, e.sessionJSON...)
+		if turn != nil {
+			if !sameTurn {
+				e.turnRaw = append(e.turnRaw[:0], raw[turn.start:turn.end]...)
+				e.turnID = unquote(e.turnRaw)
+			}
+			h = append(h, `,"turnId":`...)
+			h = appendQuotedIn(h, raw, turn.start, turn.end)
+		}
+		e.headJSON = append(h, `,"seq":`...)
 	}
-	e.headRule, e.headTurn = rl, hasTurn
-	h := append(e.headJSON[:0], rl.head...)
-	h = append(h, e.sessionJSON...)
-	e.turnRaw, e.turnID = e.turnRaw[:0], ""
-	if hasTurn {
-		e.turnRaw = append(e.turnRaw, raw[turn.start:turn.end]...)
-		e.turnID = unquote(e.turnRaw)
-		h = append(h, `,"turnId":`...)
-		h = appendQuotedIn(h, raw, turn.start, turn.end)
+	if turn == nil {
+		return ""
 	}
-	e.headJSON = append(h, `,"seq":`...)
 	return e.turnID
 }
 
