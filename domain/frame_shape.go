@@ -12,8 +12,9 @@ import "encoding/binary"
 // by readTyped, which records its shape in turn.
 //
 // The shape's reading is readTyped's: readTyped accepted this exact glue
-// (so its keys, structure and content object), and the values are scanned
-// and assigned by the same readValue and typedFrame.assign.
+// (so its keys, structure and content object, each destination once), and
+// the values are scanned by the same scanners and held to the rules of
+// typedFrame.assign.
 
 // Where a value goes: nowhere, a top-level field of typedFrame, or a
 // content slot (dstContent + slot).

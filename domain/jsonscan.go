@@ -30,7 +30,7 @@ const (
 // span is one scanned value: raw[start:end] is its text (for a string,
 // without the quotes) and esc says a string holds a backslash escape.
 // asIs says a string is all htmlSafe ASCII, which json.Marshal writes as
-// it stands; only scanLongString tells, false is "not known".
+// it stands; only the long string scan tells, false is "not known".
 type span struct {
 	start, end int
 	kind       kind
