@@ -84,13 +84,7 @@ func shortString(b []byte, j int) int {
 	if j+8 > len(b) {
 		return -1
 	}
-	x := binary.LittleEndian.Uint64(b[j:])
-	// specialMask written out to keep its quote term: the first special
-	// byte is the quote when the mask's lowest bit (a byte below 0x80) is
-	// set in the quote term, whose lowest bit is exact too, a false one
-	// lying only above a true quote.
-	q := x ^ (ones * '"') - ones
-	if m := ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs; m&-m&q != 0 {
+	if m, q := specialMasks(binary.LittleEndian.Uint64(b[j:])); m&-m&q != 0 {
 		return j + bits.TrailingZeros64(m)>>3
 	}
 	return -1
@@ -116,9 +110,7 @@ func scanStringInto(b []byte, i int, sp *span) int {
 		// bytes, and the word test gives the first special byte's place.
 		if i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
-			// specialMask with its quote term kept, as in shortString.
-			q := x ^ (ones * '"') - ones
-			m := ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs
+			m, q := specialMasks(x)
 			if m == 0 {
 				unsafe |= unsafeMask(x)
 				i += 8
@@ -174,22 +166,20 @@ const (
 	highs = 0x8080808080808080
 )
 
-// specialMask has the high bit of each of the eight bytes of x that is '"',
-// '\\' or below 0x20, and maybe of bytes after such a byte: its lowest set
-// bit is exact. Each term is the classic "has a byte below n" test; the
-// constants have no high bit, so x's high bits stand for those of x^c. A
-// borrow only runs upward from a byte that matched, so no false bit falls
-// below the first true one.
-func specialMask(x uint64) uint64 {
-	quote := x ^ (ones * '"')
-	backslash := x ^ (ones * '\\')
-	return ((x - ones*0x20) | (quote - ones) | (backslash - ones)) &^ x & highs
+// specialMasks returns m, the high bit of each of the eight bytes of x
+// that is '"', '\\' or below 0x20, and maybe of bytes after such a byte:
+// its lowest set bit is exact. Each term is the classic "has a byte below
+// n" test; the constants have no high bit, so x's high bits stand for
+// those of x^c. A borrow only runs upward from a byte that matched, so no
+// false bit falls below the first true one. q is the quote term alone
+// (before the mask): the first special byte is a quote when m's lowest bit
+// is set in q, whose lowest bit is exact too.
+func specialMasks(x uint64) (m, q uint64) {
+	q = x ^ (ones * '"') - ones
+	return ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs, q
 }
 
-// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20.
-func hasSpecial(x uint64) bool { return specialMask(x) != 0 }
-
-// unsafeMask is specialMask for the bytes that are not htmlSafe; its
+// unsafeMask is specialMasks' m for the bytes that are not htmlSafe; its
 // lowest set bit is exact likewise.
 func unsafeMask(x uint64) uint64 {
 	return x&highs | ((x-ones*0x20)|

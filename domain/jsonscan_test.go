@@ -8,8 +8,9 @@ import (
 )
 
 // The eight-byte tests agree with the byte tables for every byte value in
-// every position, among safe and random neighbours, and place the first
-// special or unsafe byte exactly.
+// every position, among safe and random neighbours, place the first
+// special or unsafe byte exactly, and tell whether the first special byte
+// is a quote.
 func TestWordTestsMatchByteTables(t *testing.T) {
 	first := func(m uint64) int { return bits.TrailingZeros64(m) >> 3 } // 8: none
 	check := func(w [8]byte) {
@@ -23,11 +24,15 @@ func TestWordTestsMatchByteTables(t *testing.T) {
 			}
 		}
 		x := binary.LittleEndian.Uint64(w[:])
-		if hasSpecial(x) != (special < 8) || hasUnsafe(x) != (unsafe < 8) {
-			t.Fatalf("%q: hasSpecial %v hasUnsafe %v, want %v %v", w, hasSpecial(x), hasUnsafe(x), special < 8, unsafe < 8)
+		m, q := specialMasks(x)
+		if (m != 0) != (special < 8) || hasUnsafe(x) != (unsafe < 8) {
+			t.Fatalf("%q: special %v unsafe %v, want %v %v", w, m != 0, hasUnsafe(x), special < 8, unsafe < 8)
 		}
-		if first(specialMask(x)) != special || first(unsafeMask(x)) != unsafe {
-			t.Fatalf("%q: first special at %d, unsafe at %d, want %d %d", w, first(specialMask(x)), first(unsafeMask(x)), special, unsafe)
+		if first(m) != special || first(unsafeMask(x)) != unsafe {
+			t.Fatalf("%q: first special at %d, unsafe at %d, want %d %d", w, first(m), first(unsafeMask(x)), special, unsafe)
+		}
+		if isQuote := special < 8 && w[special] == '"'; (m&-m&q != 0) != isQuote {
+			t.Fatalf("%q: first special a quote %v, want %v", w, m&-m&q != 0, isQuote)
 		}
 	}
 	for pos := 0; pos < 8; pos++ {
