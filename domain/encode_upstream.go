@@ -344,8 +344,7 @@ type UpstreamEncoder struct {
 	headTurn    bool       // whether it has a turn id,
 	turnRaw     []byte     // the last turn id as it appeared in a frame
 	turnID      string     // and decoded
-	seq         uint64     // the last typed frame's seq
-	seqJSON     []byte     // and its digits
+	seq, ts     decimal    // the last typed frame's seq and timestamp
 	block       []byte     // the block frames are carved from
 	used        int        // and how much of it they took
 	blockSize   int        // the size of the last block made
@@ -432,31 +431,6 @@ func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn *span) string {
 	return e.turnID
 }
 
-// seqText returns seq in decimal. A session's events come with seq one
-// above the last, so the last seq's digits are kept and counted up rather
-// than divided out again.
-func (e *UpstreamEncoder) seqText(seq uint64) []byte {
-	switch {
-	case len(e.seqJSON) > 0 && seq == e.seq:
-	case len(e.seqJSON) > 0 && seq == e.seq+1 && seq != 0:
-		i := len(e.seqJSON) - 1
-		for i >= 0 && e.seqJSON[i] == '9' {
-			e.seqJSON[i] = '0'
-			i--
-		}
-		if i >= 0 {
-			e.seqJSON[i]++
-		} else { // all nines: one digit more
-			e.seqJSON[0] = '1'
-			e.seqJSON = append(e.seqJSON, '0')
-		}
-	default:
-		e.seqJSON = strconv.AppendUint(e.seqJSON[:0], seq, 10)
-	}
-	e.seq = seq
-	return e.seqJSON
-}
-
 // encodeTyped returns the frame with its rule and turn id, or a nil frame
 // when the frame is not one the typed path takes.
 func (e *UpstreamEncoder) encodeTyped(seq uint64, up *UpstreamEvent) (rl *typedRule, turnID string, frame []byte) {
@@ -511,9 +485,13 @@ func (e *UpstreamEncoder) encodeTyped(seq uint64, up *UpstreamEvent) (rl *typedR
 	size += size / 8
 	b, inBlock := e.frameBuffer(size)
 	b = append(b, e.headJSON...)
-	b = append(b, e.seqText(seq)...)
+	b = append(b, e.seq.text(seq)...)
 	b = append(b, `,"ts":`...)
-	b = strconv.AppendInt(b, up.TS, 10)
+	if up.TS >= 0 {
+		b = append(b, e.ts.text(uint64(up.TS))...)
+	} else {
+		b = strconv.AppendInt(b, up.TS, 10)
+	}
 	for i := range rl.fields {
 		f := &rl.fields[i]
 		b = append(b, f.prefix...)
