@@ -338,18 +338,18 @@ func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []by
 // concurrent use; the session's owner serialises it.
 type UpstreamEncoder struct {
 	sessionID   string
-	sessionJSON []byte     // sessionID encoded
-	headJSON    []byte     // the last frame's start, up to its seq
-	headRule    *typedRule // and its rule,
-	headTurn    bool       // whether it has a turn id,
-	turnRaw     []byte     // the last turn id as it appeared in a frame
-	turnID      string     // and decoded
-	seq, ts     decimal    // the last typed frame's seq and timestamp
-	block       []byte     // the block frames are carved from
-	used        int        // and how much of it they took
-	blockSize   int        // the size of the last block made
-	frame       typedFrame
-	shape       frameShape // of the last frame readTyped accepted
+	sessionJSON []byte      // sessionID encoded
+	headJSON    []byte      // the last frame's start, up to its seq
+	headRule    *typedRule  // and its rule,
+	headTurn    bool        // whether it has a turn id,
+	turnRaw     []byte      // the last turn id as it appeared in a frame
+	turnID      string      // and decoded
+	seq, ts     decimal     // the last typed frame's seq and timestamp
+	block       []byte      // the block frames are carved from
+	used        int         // and how much of it they took
+	blockSize   int         // the size of the last block made
+	frame       *typedFrame // made at the first frame: a session that never streams holds none
+	shape       frameShape  // of the last frame readTyped accepted
 }
 
 // Typed frames are carved one after another from blocks rather than made
@@ -435,7 +435,10 @@ func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn *span) string {
 // when the frame is not one the typed path takes.
 func (e *UpstreamEncoder) encodeTyped(seq uint64, up *UpstreamEvent) (rl *typedRule, turnID string, frame []byte) {
 	raw := up.Raw
-	tf := &e.frame
+	if e.frame == nil {
+		e.frame = new(typedFrame)
+	}
+	tf := e.frame
 	tf.reset()
 	if !e.shape.valid || !e.shape.read(raw, tf) {
 		tf.reset()
