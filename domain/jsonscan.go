@@ -112,12 +112,12 @@ func scanStringInto(b []byte, i int, sp *span) int {
 			x := binary.LittleEndian.Uint64(b[i:])
 			m, q := specialMasks(x)
 			if m == 0 {
-				unsafe |= unsafeMask(x)
+				unsafe |= htmlMask(x)
 				i += 8
 				continue
 			}
 			tz := bits.TrailingZeros64(m)
-			unsafe |= unsafeMask(x) & (1<<(tz&^7) - 1) // the bytes before it
+			unsafe |= htmlMask(x) & (1<<(tz&^7) - 1) // the bytes before it
 			if i += tz >> 3; m&-m&q != 0 {
 				// The closing quote, told without loading it again.
 				*sp = span{start: start, end: i, kind: kindString, esc: esc, asIs: unsafe == 0 && !esc}
@@ -185,6 +185,14 @@ func unsafeMask(x uint64) uint64 {
 	return x&highs | ((x-ones*0x20)|
 		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
 		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs
+}
+
+// htmlMask is unsafeMask for bytes known not to be special (before the
+// first special byte of a string): it flags bytes from 0x80 and '<', '>'
+// (one test: 0x3C and 0x3E differ in bit 1 only) and '&'. A false bit lies
+// only above a true one, so it is exact as to whether any byte is flagged.
+func htmlMask(x uint64) uint64 {
+	return x&highs | ((x|ones*2)^(ones*'>')-ones|(x^(ones*'&')-ones))&^x&highs
 }
 
 // hasUnsafe says one of the eight bytes of x is not htmlSafe.

@@ -9,8 +9,8 @@ import (
 
 // The eight-byte tests agree with the byte tables for every byte value in
 // every position, among safe and random neighbours, place the first
-// special or unsafe byte exactly, and tell whether the first special byte
-// is a quote.
+// special or unsafe byte exactly, tell whether the first special byte is a
+// quote, and (htmlMask) whether a byte before it is not htmlSafe.
 func TestWordTestsMatchByteTables(t *testing.T) {
 	first := func(m uint64) int { return bits.TrailingZeros64(m) >> 3 } // 8: none
 	check := func(w [8]byte) {
@@ -33,6 +33,15 @@ func TestWordTestsMatchByteTables(t *testing.T) {
 		}
 		if isQuote := special < 8 && w[special] == '"'; (m&-m&q != 0) != isQuote {
 			t.Fatalf("%q: first special a quote %v, want %v", w, m&-m&q != 0, isQuote)
+		}
+		// Before the first special byte, htmlMask flags what is not
+		// htmlSafe.
+		before := uint64(1)<<(8*special) - 1
+		if special == 8 {
+			before = ^uint64(0)
+		}
+		if got, want := htmlMask(x)&before != 0, unsafe < special; got != want {
+			t.Fatalf("%q: htmlMask flags a byte before the first special %v, want %v", w, got, want)
 		}
 	}
 	for pos := 0; pos < 8; pos++ {
