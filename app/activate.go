@@ -239,6 +239,6 @@ func (ls *liveSession) apply(gen domain.Generation, up domain.UpstreamEvent) boo
 		ls.publish(ev)
 		return true
 	}
-	ls.publishEncoded(ev, Frame{Seq: ev.Seq, Type: ev.Type, Data: b})
+	ls.publishEncoded(&ev, Frame{Seq: ev.Seq, Type: ev.Type, Data: b})
 	return true
 }

@@ -52,11 +52,11 @@ func newLiveSession(h *Hub, rec domain.SessionRecord) *liveSession {
 
 // publish sequences ev into the session: window, derived state, prompts,
 // fan-out. Caller holds mu and has checked ev.Seq == latest+1.
-func (ls *liveSession) publish(ev domain.Event) { ls.publishEncoded(ev, encodeEvent(ev)) }
+func (ls *liveSession) publish(ev domain.Event) { ls.publishEncoded(&ev, encodeEvent(ev)) }
 
 // publishEncoded is publish of an event already encoded as f. Of ev it
 // reads the envelope, and Data only of the prompt types.
-func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
+func (ls *liveSession) publishEncoded(ev *domain.Event, f Frame) {
 	ls.h.stats.EventsPublished.Add(1)
 	// Activity from any gateway instance reaches every instance following
 	// the stream, so none deactivates a session another is driving.
@@ -70,7 +70,7 @@ func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
 	case domain.EvTurnStarted:
 		ls.turnID = ev.TurnID
 	case domain.EvQuestionRequested, domain.EvPermissionRequested:
-		ls.pending = append(ls.pending, ev)
+		ls.pending = append(ls.pending, *ev)
 	case domain.EvApprovalResolved:
 		id := ev.Str("promptId")
 		for i, p := range ls.pending {
@@ -84,9 +84,14 @@ func (ls *liveSession) publishEncoded(ev domain.Event, f Frame) {
 		ls.turnID = ""
 	}
 	prev := ls.state
-	ls.state = domain.StateAfter(prev, &ev)
+	next := domain.StateAfter(prev, ev)
+	if next != prev {
+		// Most events leave the state as it is; not storing it then spares
+		// a pointer write (and its barrier while the GC marks).
+		ls.state = next
+	}
 	ls.deliver(f)
-	if ls.state != prev {
+	if next != prev {
 		ls.deliverState(prev, "")
 	}
 }
@@ -117,6 +122,9 @@ func (ls *liveSession) forceState(to domain.SessionState, reason string) {
 }
 
 func (ls *liveSession) deliver(f Frame) {
+	if len(ls.subs) == 0 {
+		return // a session nobody watches still sequences every event
+	}
 	for s := range ls.subs {
 		if !s.Send(f) {
 			delete(ls.subs, s)

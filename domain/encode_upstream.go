@@ -37,6 +37,9 @@ const (
 var (
 	contentKeys = map[string]int{"event_type": keyEventType, "turn_id": keyTurnID, "turnId": keyTurnIDCamel}
 	typedRules  = map[string]*typedRule{}
+	// The same, for lookups from raw bytes on the per-event path.
+	contentSlots   keyTable[int]
+	typedRuleTable keyTable[*typedRule]
 )
 
 // typedField is one client field of a typed rule.
@@ -88,33 +91,69 @@ func init() {
 	if len(contentKeys) > maxContentKeys {
 		panic("typed rules read more content keys than typedFrame holds")
 	}
+	for k, slot := range contentKeys {
+		contentSlots.put(k, slot)
+	}
+	for name, tr := range typedRules {
+		typedRuleTable.put(name, tr)
+	}
 }
 
-// maxContentKeys bounds the slots a typedFrame holds.
-const maxContentKeys = 24
+// maxContentKeys bounds the slots a typedFrame holds (bits of present).
+const maxContentKeys = 32
 
-// typedFrame is what the typed path reads of a frame: the type candidates,
-// the turn id candidates and the content keys any typed rule uses.
+// typedFrame is what the typed path reads of a frame: the type candidates
+// and the turn id candidates (top, by their dst), and the content keys
+// any typed rule uses. The encoder keeps one and resets it per frame;
+// present says which content slots this frame set, so the slots need no
+// clearing.
 type typedFrame struct {
-	eventType, messageType, typ span
-	turnID, turnIDCamel         span
-	content                     [maxContentKeys]span
-	hasContent                  bool
+	top        [dstContent]span // top[dstNone] is unused
+	hasContent bool
+	present    uint32
+	content    [maxContentKeys]span
+}
+
+func (tf *typedFrame) reset() {
+	tf.top = [dstContent]span{}
+	tf.hasContent, tf.present = false, 0
 }
 
 // readTyped reads raw (a whole upstream frame) for the typed path. It
 // reports !ok for anything the generic path must judge: invalid JSON, no
 // content object, a duplicate or escaped key the typed path reads, or a
 // non-string where it reads a string. The content object is read in the
-// same pass, not scanned first.
-func readTyped(raw []byte, tf *typedFrame) bool {
-	i, more, ok := openObject(raw, skipWS(raw, 0))
-	for ok && more {
-		var key span
-		if key, i, ok = memberKey(raw, i); !ok {
+// same pass, not scanned first. With rec set, it notes where each value
+// lies and what it is read into, for the frame's shape.
+func readTyped(raw []byte, tf *typedFrame, rec *shapeRecorder) bool {
+	// openObject, memberKey, scanValue and memberEnd written out, with the
+	// one-word string inlined: a streamed frame is a dozen short tokens,
+	// and calls were most of their cost.
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	if i = skipWS(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return false // no content
+	}
+	for {
+		var (
+			key, val span
+			ok       bool
+		)
+		if i >= len(raw) || raw[i] != '"' {
 			return false
 		}
-		var dst *span
+		if k := shortString(raw, i+1); k >= 0 {
+			key, i = span{start: i + 1, end: k, kind: kindString}, k+1
+		} else if key, i, ok = scanLongString(raw, i); !ok {
+			return false
+		}
+		if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		i = skipWS(raw, i+1)
+		dst := dstNone
 		switch {
 		case key.esc:
 			if knownTopKey(raw, key) {
@@ -123,64 +162,92 @@ func readTyped(raw []byte, tf *typedFrame) bool {
 		default:
 			switch string(raw[key.start:key.end]) {
 			case "event_type":
-				dst = &tf.eventType
+				dst = dstEventType
 			case "messageType":
-				dst = &tf.messageType
+				dst = dstMessageType
 			case "type":
-				dst = &tf.typ
+				dst = dstType
 			case "turn_id":
-				dst = &tf.turnID
+				dst = dstTurnID
 			case "turnId":
-				dst = &tf.turnIDCamel
+				dst = dstTurnIDCamel
 			case "content":
 				if tf.hasContent || i >= len(raw) || raw[i] != '{' {
 					return false
 				}
 				tf.hasContent = true
-				if i, ok = readContent(raw, i, tf); !ok {
+				if i, ok = readContent(raw, i, tf, rec); !ok {
 					return false
 				}
-				if i, more, ok = memberEnd(raw, i); !ok {
-					return false
-				}
-				continue
+				goto next
 			}
 		}
-		var val span
-		if val, i, ok = scanValue(raw, i, 1); !ok {
-			return false
-		}
-		if dst != nil {
-			if dst.kind != kindNone || val.kind != kindString || val.esc {
+		{
+			start := i
+			if val, i, ok = readValue(raw, i, 1); !ok || !tf.assign(dst, val) {
 				return false
 			}
-			*dst = val
+			rec.value(start, i, dst, 1)
 		}
-		i, more, ok = memberEnd(raw, i)
+	next:
+		if i = skipWS(raw, i); i >= len(raw) {
+			return false
+		}
+		switch raw[i] {
+		case '}':
+			return tf.hasContent && skipWS(raw, i+1) == len(raw)
+		case ',':
+			i = skipWS(raw, i+1)
+		default:
+			return false
+		}
 	}
-	return ok && tf.hasContent && skipWS(raw, i) == len(raw)
 }
 
-// readContent reads the content object at raw[i] == '{' into tf's slots.
-func readContent(raw []byte, i int, tf *typedFrame) (int, bool) {
-	i, more, ok := openObject(raw, i)
-	for ok && more {
-		var key, val span
-		if key, i, ok = memberKey(raw, i); !ok || key.esc {
-			return 0, false
-		}
-		if val, i, ok = scanValue(raw, i, 2); !ok {
-			return 0, false
-		}
-		if slot, known := contentKeys[string(raw[key.start:key.end])]; known {
-			if tf.content[slot].kind != kindNone {
-				return 0, false
-			}
-			tf.content[slot] = val
-		}
-		i, more, ok = memberEnd(raw, i)
+// readContent reads the content object at raw[i] == '{' into tf's slots,
+// written out as readTyped is.
+func readContent(raw []byte, i int, tf *typedFrame, rec *shapeRecorder) (int, bool) {
+	if i = skipWS(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return i + 1, true
 	}
-	return i, ok
+	for {
+		var (
+			key, val span
+			ok       bool
+		)
+		if i >= len(raw) || raw[i] != '"' {
+			return 0, false
+		}
+		if k := shortString(raw, i+1); k >= 0 {
+			key, i = span{start: i + 1, end: k, kind: kindString}, k+1
+		} else if key, i, ok = scanLongString(raw, i); !ok || key.esc {
+			return 0, false
+		}
+		if i = skipWS(raw, i); i >= len(raw) || raw[i] != ':' {
+			return 0, false
+		}
+		i = skipWS(raw, i+1)
+		dst := dstNone
+		if slot, known := contentSlots.get(raw[key.start:key.end]); known {
+			dst = dstContent + uint8(slot)
+		}
+		start := i
+		if val, i, ok = readValue(raw, i, 2); !ok || !tf.assign(dst, val) {
+			return 0, false
+		}
+		rec.value(start, i, dst, 2)
+		if i = skipWS(raw, i); i >= len(raw) {
+			return 0, false
+		}
+		switch raw[i] {
+		case '}':
+			return i + 1, true
+		case ',':
+			i = skipWS(raw, i+1)
+		default:
+			return 0, false
+		}
+	}
 }
 
 // knownTopKey says an escaped top-level key might spell one the typed path
@@ -193,35 +260,49 @@ func knownTopKey(raw []byte, key span) bool {
 	return false
 }
 
-// upstreamType resolves the type as UpstreamType does, as a span of raw.
-func (tf *typedFrame) upstreamType() (span, bool) {
-	ce := tf.content[keyEventType]
-	if ce.kind != kindNone && (ce.kind != kindString || ce.esc) {
-		return span{}, false
+// upstreamType resolves the type as UpstreamType does, as a span of raw
+// (nil when there is none). The candidates are tested in place and not
+// copied: this runs per event.
+func (tf *typedFrame) upstreamType() (*span, bool) {
+	ce := &tf.content[keyEventType]
+	if tf.present&(1<<keyEventType) == 0 {
+		ce = &noSpan
+	} else if ce.kind != kindString || ce.esc {
+		return nil, false
 	}
-	for _, sp := range []span{tf.eventType, tf.messageType, ce, tf.typ} {
+	for _, sp := range [...]*span{&tf.top[dstEventType], &tf.top[dstMessageType], ce, &tf.top[dstType]} {
 		if sp.end > sp.start {
 			return sp, true
 		}
 	}
-	return span{}, true
+	return nil, true
 }
 
 // turnIDSpan resolves the turn id as turnIDOf does: the first non-empty
-// string of turn_id and turnId, in the frame, then in its content.
-func (tf *typedFrame) turnIDSpan() (span, bool) {
-	for _, sp := range []span{tf.turnID, tf.turnIDCamel, tf.content[keyTurnID], tf.content[keyTurnIDCamel]} {
-		if sp.kind == kindNone {
-			continue
-		}
-		if sp.kind != kindString {
-			return span{}, false
-		}
-		if sp.end > sp.start {
+// string of turn_id and turnId, in the frame, then in its content (nil
+// when there is none).
+func (tf *typedFrame) turnIDSpan() (*span, bool) {
+	for _, sp := range [...]*span{&tf.top[dstTurnID], &tf.top[dstTurnIDCamel], tf.slotp(keyTurnID), tf.slotp(keyTurnIDCamel)} {
+		switch {
+		case sp == nil || sp.kind == kindNone:
+		case sp.kind != kindString:
+			return nil, false
+		case sp.end > sp.start:
 			return sp, true
 		}
 	}
-	return span{}, true
+	return nil, true
+}
+
+// noSpan is the span of nothing, for a candidate that is absent.
+var noSpan span
+
+// slotp is content slot k, or nil when the frame did not set it.
+func (tf *typedFrame) slotp(k int) *span {
+	if tf.present&(1<<k) == 0 {
+		return nil
+	}
+	return &tf.content[k]
 }
 
 // isCount says raw is an integer literal that survives the float64 round
@@ -252,13 +333,58 @@ func EncodeUpstream(sessionID string, seq uint64, up UpstreamEvent) (Event, []by
 
 // UpstreamEncoder is EncodeUpstream for the events of one session, in
 // order. It keeps what consecutive events share: the session id encoded,
-// and the last turn id, so a turn's events share one string. Not safe for
+// and the start of the last frame with its turn id, so a turn's events
+// share one string and one encoding of it. Not safe for
 // concurrent use; the session's owner serialises it.
 type UpstreamEncoder struct {
 	sessionID   string
-	sessionJSON []byte // sessionID encoded
-	turnRaw     []byte // the last turn id as it appeared in a frame
-	turnID      string // and decoded
+	sessionJSON []byte      // sessionID encoded
+	headJSON    []byte      // the last frame's start, up to its seq
+	headRule    *typedRule  // and its rule,
+	headTurn    bool        // whether it has a turn id,
+	turnRaw     []byte      // the last turn id as it appeared in a frame
+	turnID      string      // and decoded
+	seq, ts     decimal     // the last typed frame's seq and timestamp
+	block       []byte      // the block frames are carved from
+	used        int         // and how much of it they took
+	blockSize   int         // the size of the last block made
+	frame       *typedFrame // made at the first frame: a session that never streams holds none
+	shape       frameShape  // of the last frame readTyped accepted
+}
+
+// Typed frames are carved one after another from blocks rather than made
+// one by one: an allocation per event is most of what a small frame costs.
+// A block lives while any frame in it does (the replay window drops frames
+// oldest first, so blocks go whole), and a session that streams little
+// holds a small block: they start at firstBlock and double up to maxBlock.
+// A frame larger than a quarter of maxBlock gets its own allocation.
+const (
+	firstBlock = 512
+	maxBlock   = 8 << 10
+)
+
+// frameBuffer returns an empty buffer of capacity n for one frame, and
+// whether it lies in the current block.
+func (e *UpstreamEncoder) frameBuffer(n int) ([]byte, bool) {
+	if n > maxBlock/4 {
+		return make([]byte, 0, n), false
+	}
+	if len(e.block)-e.used < n {
+		e.blockSize = min(max(2*e.blockSize, firstBlock), maxBlock)
+		e.block, e.used = make([]byte, e.blockSize), 0
+	}
+	return e.block[e.used : e.used : e.used+n], true
+}
+
+// finishFrame takes b, a frame written into a buffer of capacity n from
+// frameBuffer, out of the block, and caps it so that no append to a frame
+// reaches the next one. The block's slice is left as it is and only its
+// offset moves: no pointer is written per frame.
+func (e *UpstreamEncoder) finishFrame(b []byte, n int, inBlock bool) []byte {
+	if inBlock && cap(b) == n { // not moved by a growing append
+		e.used += len(b)
+	}
+	return b[:len(b):len(b)]
 }
 
 // NewUpstreamEncoder returns the encoder of one session's events.
@@ -267,92 +393,125 @@ func NewUpstreamEncoder(sessionID string) *UpstreamEncoder {
 }
 
 // Encode is EncodeUpstream of the encoder's session.
-func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (Event, []byte, error) {
+func (e *UpstreamEncoder) Encode(seq uint64, up UpstreamEvent) (ev Event, b []byte, err error) {
 	if up.Fields == nil && up.Raw != nil {
-		if ev, b, ok := e.encodeTyped(seq, up); ok {
-			return ev, b, nil
+		if rl, turnID, b := e.encodeTyped(seq, &up); b != nil {
+			return Event{Type: rl.to, SessionID: e.sessionID, TurnID: turnID, Seq: seq, TS: up.TS}, b, nil
 		}
 	}
-	ev := MapUpstream(e.sessionID, seq, up)
-	b, err := ev.MarshalJSON()
+	ev = MapUpstream(e.sessionID, seq, up)
+	b, err = ev.MarshalJSON()
 	return ev, b, err
 }
 
-// turn returns the decoded turn id of raw, reusing the last one's string.
-func (e *UpstreamEncoder) turn(raw []byte) string {
-	if e.turnRaw == nil || !bytes.Equal(raw, e.turnRaw) {
-		e.turnRaw = append(e.turnRaw[:0], raw...)
-		e.turnID = unquote(raw)
+// head makes headJSON the frame's start up to its seq for rule rl and the
+// turn id at raw[turn] (no turn id when turn is nil), and returns the turn
+// id decoded. A turn's streamed events share their type and turn id, so
+// the head is kept and rebuilt only when either changes, and the decoded
+// turn id is kept while the turn lasts.
+func (e *UpstreamEncoder) head(rl *typedRule, raw []byte, turn *span) string {
+	sameTurn := turn != nil && bytes.Equal(raw[turn.start:turn.end], e.turnRaw)
+	if rl != e.headRule || (turn != nil) != e.headTurn || turn != nil && !sameTurn {
+		e.headRule, e.headTurn = rl, turn != nil
+		h := append(e.headJSON[:0], rl.head...)
+		h = append(h, e.sessionJSON...)
+		if turn != nil {
+			if !sameTurn {
+				e.turnRaw = append(e.turnRaw[:0], raw[turn.start:turn.end]...)
+				e.turnID = unquote(e.turnRaw)
+			}
+			h = append(h, `,"turnId":`...)
+			h = appendQuotedIn(h, raw, turn.start, turn.end)
+		}
+		e.headJSON = append(h, `,"seq":`...)
+	}
+	if turn == nil {
+		return ""
 	}
 	return e.turnID
 }
 
-func (e *UpstreamEncoder) encodeTyped(seq uint64, up UpstreamEvent) (Event, []byte, bool) {
+// encodeTyped returns the frame with its rule and turn id, or a nil frame
+// when the frame is not one the typed path takes.
+func (e *UpstreamEncoder) encodeTyped(seq uint64, up *UpstreamEvent) (rl *typedRule, turnID string, frame []byte) {
 	raw := up.Raw
-	var tf typedFrame
-	if !readTyped(raw, &tf) {
-		return Event{}, nil, false
+	if e.frame == nil {
+		e.frame = new(typedFrame)
+	}
+	tf := e.frame
+	tf.reset()
+	if !e.shape.valid || !e.shape.read(raw, tf) {
+		tf.reset()
+		var rec shapeRecorder
+		if !readTyped(raw, tf, &rec) {
+			return nil, "", nil
+		}
+		e.shape.record(raw, &rec)
 	}
 	typ, ok := tf.upstreamType()
-	if !ok {
-		return Event{}, nil, false
+	if !ok || typ == nil {
+		return nil, "", nil
 	}
-	rl := typedRules[string(raw[typ.start:typ.end])]
-	if rl == nil {
-		return Event{}, nil, false
+	if rl, _ = typedRuleTable.get(raw[typ.start:typ.end]); rl == nil {
+		return nil, "", nil
 	}
 	turn, ok := tf.turnIDSpan()
 	if !ok {
-		return Event{}, nil, false
+		return nil, "", nil
 	}
-	var vals [4]span
+	var vals [4]*span // nil: the field's default
 	if len(rl.fields) > len(vals) {
-		return Event{}, nil, false
+		return nil, "", nil
 	}
-	size := len(rl.head) + len(e.sessionJSON) + 48 + (turn.end - turn.start)
-	for i, f := range rl.fields {
+	turnID = e.head(rl, raw, turn)
+	// The head, the two counts with their names, the fields, the '}'.
+	size := len(e.headJSON) + 2*20 + len(`,"ts":`) + 1
+	for i := range rl.fields {
+		f := &rl.fields[i]
 		for _, slot := range f.from {
-			if v := tf.content[slot]; v.kind != kindNone && v.kind != kindNull {
+			if v := &tf.content[slot]; tf.present&(1<<slot) != 0 && v.kind != kindNull {
 				vals[i] = v
 				break
 			}
 		}
 		switch v := vals[i]; {
-		case v.kind == kindNone:
+		case v == nil:
 			size += len(f.prefix) + len(f.def)
 		case f.number && (v.kind != kindNumber || !isCount(raw[v.start:v.end])),
 			!f.number && v.kind != kindString:
-			return Event{}, nil, false
+			return nil, "", nil
 		default:
 			size += len(f.prefix) + v.end - v.start + 2
 		}
 	}
 	// A little room for escapes that grow the text; more grows the buffer.
-	b := make([]byte, 0, size+size/8)
-	b = append(b, rl.head...)
-	b = append(b, e.sessionJSON...)
-	ev := Event{Type: rl.to, SessionID: e.sessionID, Seq: seq, TS: up.TS}
-	if turn.kind == kindString {
-		ev.TurnID = e.turn(raw[turn.start:turn.end])
-		b = append(b, `,"turnId":`...)
-		b = appendQuoted(b, raw[turn.start:turn.end])
-	}
-	b = append(b, `,"seq":`...)
-	b = strconv.AppendUint(b, seq, 10)
+	size += size / 8
+	b, inBlock := e.frameBuffer(size)
+	b = append(b, e.headJSON...)
+	b = append(b, e.seq.text(seq)...)
 	b = append(b, `,"ts":`...)
-	b = strconv.AppendInt(b, up.TS, 10)
-	for i, f := range rl.fields {
+	if up.TS >= 0 {
+		b = append(b, e.ts.text(uint64(up.TS))...)
+	} else {
+		b = strconv.AppendInt(b, up.TS, 10)
+	}
+	for i := range rl.fields {
+		f := &rl.fields[i]
 		b = append(b, f.prefix...)
 		switch v := vals[i]; {
-		case v.kind == kindNone:
+		case v == nil:
 			b = append(b, f.def...)
 		case f.number:
 			b = append(b, raw[v.start:v.end]...)
+		case v.asIs:
+			b = append(b, '"')
+			b = append(b, raw[v.start:v.end]...)
+			b = append(b, '"')
 		default:
-			b = appendQuoted(b, raw[v.start:v.end])
+			b = appendQuotedIn(b, raw, v.start, v.end)
 		}
 	}
-	return ev, append(b, '}'), true
+	return rl, turnID, e.finishFrame(append(b, '}'), size, inBlock)
 }
 
 // ReadUpstream reads the envelope of one upstream frame without decoding

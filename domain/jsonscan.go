@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -28,20 +29,21 @@ const (
 
 // span is one scanned value: raw[start:end] is its text (for a string,
 // without the quotes) and esc says a string holds a backslash escape.
+// asIs says a string is all htmlSafe ASCII, which json.Marshal writes as
+// it stands; only the long string scan tells, false is "not known".
 type span struct {
 	start, end int
 	kind       kind
 	esc        bool
+	asIs       bool
 }
 
+// skipWS returns the index of the first byte at or after b[i] that is not
+// JSON whitespace. Every byte that ends a run of it in valid JSON is above
+// ' ', so one compare settles the common case.
 func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
 	return i
 }
@@ -67,48 +69,96 @@ var htmlSafeByte = func() (t [256]bool) {
 // scanString reads the string starting at b[i] == '"'. It returns the
 // index after the closing quote.
 func scanString(b []byte, i int) (sp span, next int, ok bool) {
+	if k := shortString(b, i+1); k >= 0 {
+		return span{start: i + 1, end: k, kind: kindString}, k + 1, true
+	}
+	return scanLongString(b, i)
+}
+
+// shortString is the case of most strings of a frame (its keys, ids and
+// types): the string whose text starts at b[j] ends within one word, with
+// nothing to unescape. It returns the index of the closing quote, or -1
+// for any other string (or none). Small enough to inline, so the readers
+// call it before scanString.
+func shortString(b []byte, j int) int {
+	if j+8 > len(b) {
+		return -1
+	}
+	if m, q := specialMasks(binary.LittleEndian.Uint64(b[j:])); m&-m&q != 0 {
+		return j + bits.TrailingZeros64(m)>>3
+	}
+	return -1
+}
+
+// scanLongString is scanString past its one-word case.
+func scanLongString(b []byte, i int) (sp span, next int, ok bool) {
+	next = scanStringInto(b, i, &sp)
+	return sp, max(next, 0), next >= 0
+}
+
+// scanStringInto is scanString writing the span to *sp (wholly, on
+// success) and returning the index after the closing quote, or -1.
+func scanStringInto(b []byte, i int, sp *span) int {
 	i++
-	sp.start = i
+	start, esc := i, false
+	// The bytes json.Marshal would not write as they stand, gathered off
+	// the loop's critical path, so a text written out needs no second
+	// pass when it has none.
+	var unsafe uint64
 	for i < len(b) {
-		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character: streamed text is mostly such runs.
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
+		// Eight bytes at a time: streamed text is mostly runs of plain
+		// bytes, and the word test gives the first special byte's place.
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			m, q := specialMasks(x)
+			if m == 0 {
+				unsafe |= htmlMask(x)
+				i += 8
+				continue
+			}
+			tz := bits.TrailingZeros64(m)
+			unsafe |= htmlMask(x) & (1<<(tz&^7) - 1) // the bytes before it
+			if i += tz >> 3; m&-m&q != 0 {
+				// The closing quote, told without loading it again.
+				*sp = span{start: start, end: i, kind: kindString, esc: esc, asIs: unsafe == 0 && !esc}
+				return i + 1
+			}
+		} else {
+			for i < len(b) && plainByte[b[i]] {
+				if !htmlSafeByte[b[i]] {
+					unsafe = 1
+				}
+				i++
+			}
+			if i >= len(b) {
+				break
+			}
 		}
-		for i < len(b) && plainByte[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
-			sp.end, sp.kind = i, kindString
-			return sp, i + 1, true
+			*sp = span{start: start, end: i, kind: kindString, esc: esc, asIs: unsafe == 0 && !esc}
+			return i + 1
 		case c == '\\':
-			sp.esc = true
+			esc = true
 			if i+1 >= len(b) {
-				return sp, 0, false
+				return -1
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
-					return sp, 0, false
+					return -1
 				}
 				i += 6
 			default:
-				return sp, 0, false
+				return -1
 			}
-		case c < 0x20:
-			return sp, 0, false
-		default:
-			i++
+		default: // a control character
+			return -1
 		}
 	}
-	return sp, 0, false
+	return -1
 }
 
 const (
@@ -116,21 +166,37 @@ const (
 	highs = 0x8080808080808080
 )
 
-// hasSpecial says one of the eight bytes of x is '"', '\\' or below 0x20.
-// Each term is the classic "has a byte below n" test; the constants have no
-// high bit, so x's high bits stand for those of x^c.
-func hasSpecial(x uint64) bool {
-	quote := x ^ (ones * '"')
-	backslash := x ^ (ones * '\\')
-	return ((x-ones*0x20)|(quote-ones)|(backslash-ones))&^x&highs != 0
+// specialMasks returns m, the high bit of each of the eight bytes of x
+// that is '"', '\\' or below 0x20, and maybe of bytes after such a byte:
+// its lowest set bit is exact. Each term is the classic "has a byte below
+// n" test; the constants have no high bit, so x's high bits stand for
+// those of x^c. A borrow only runs upward from a byte that matched, so no
+// false bit falls below the first true one. q is the quote term alone
+// (before the mask): the first special byte is a quote when m's lowest bit
+// is set in q, whose lowest bit is exact too.
+func specialMasks(x uint64) (m, q uint64) {
+	q = x ^ (ones * '"') - ones
+	return ((x - ones*0x20) | q | (x ^ (ones * '\\') - ones)) &^ x & highs, q
+}
+
+// unsafeMask is specialMasks' m for the bytes that are not htmlSafe; its
+// lowest set bit is exact likewise.
+func unsafeMask(x uint64) uint64 {
+	return x&highs | ((x-ones*0x20)|
+		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
+		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs
+}
+
+// htmlMask is unsafeMask for bytes known not to be special (before the
+// first special byte of a string): it flags bytes from 0x80 and '<', '>'
+// (one test: 0x3C and 0x3E differ in bit 1 only) and '&'. A false bit lies
+// only above a true one, so it is exact as to whether any byte is flagged.
+func htmlMask(x uint64) uint64 {
+	return x&highs | ((x|ones*2)^(ones*'>')-ones|(x^(ones*'&')-ones))&^x&highs
 }
 
 // hasUnsafe says one of the eight bytes of x is not htmlSafe.
-func hasUnsafe(x uint64) bool {
-	return x&highs != 0 || ((x-ones*0x20)|
-		(x^(ones*'"')-ones)|(x^(ones*'\\')-ones)|
-		(x^(ones*'<')-ones)|(x^(ones*'>')-ones)|(x^(ones*'&')-ones))&^x&highs != 0
-}
+func hasUnsafe(x uint64) bool { return unsafeMask(x) != 0 }
 
 func isHex4(b []byte) bool {
 	for _, c := range b[:4] {
@@ -165,9 +231,7 @@ func scanNumber(b []byte, i int) (next int, ok bool) {
 	case b[i] == '0':
 		i++
 	case '1' <= b[i] && b[i] <= '9':
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
+		i = digitRun(b, i+1)
 	default:
 		return 0, false
 	}
@@ -195,6 +259,26 @@ func scanNumber(b []byte, i int) (next int, ok bool) {
 		}
 	}
 	return i, true
+}
+
+// digitRun returns the index of the first byte at or after b[i] that is
+// not an ASCII digit, eight bytes at a time (a timestamp is 13 digits).
+func digitRun(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// Per byte c below 0x80, c+0x50 has its high bit from '0' up and
+		// c+0x46 from '9'+1 up; neither carries into the next byte. A byte
+		// from 0x80 up is flagged by its own high bit.
+		y := x &^ highs
+		if nd := (x | ^(y + ones*(0x80-'0')) | (y + ones*(0x80-'9'-1))) & highs; nd != 0 {
+			return i + bits.TrailingZeros64(nd)>>3
+		}
+		i += 8
+	}
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // scanValue reads any JSON value at b[i] (no leading space).
@@ -347,23 +431,35 @@ const hexDigits = "0123456789abcdef"
 // JSON string: escapes are decoded the way json.Unmarshal decodes them
 // (a lone surrogate and invalid UTF-8 become U+FFFD), then written the way
 // json.Marshal writes them (HTML-safe, U+2028 and U+2029 escaped).
-func appendQuoted(dst, raw []byte) []byte {
+func appendQuoted(dst, raw []byte) []byte { return appendQuotedIn(dst, raw, 0, len(raw)) }
+
+// appendQuotedIn is appendQuoted of b[start:end]. It reads words up to
+// len(b), so a short string inside a frame (an id) is tested as one word
+// with the bytes after it masked off.
+func appendQuotedIn(dst, b []byte, start, end int) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(raw); {
-		if i+8 <= len(raw) && !hasUnsafe(binary.LittleEndian.Uint64(raw[i:])) {
-			i += 8
-			continue
-		}
-		c := raw[i]
-		if c < utf8.RuneSelf {
-			if htmlSafe(c) {
-				i++
+	for i := start; i < end; {
+		// Runs of safe ASCII are copied whole; the word test places the
+		// first byte that needs a look.
+		if i+8 <= len(b) {
+			m := unsafeMask(binary.LittleEndian.Uint64(b[i:]))
+			if n := end - i; n < 8 {
+				m &= 1<<(8*n) - 1
+			}
+			if m == 0 {
+				i = min(i+8, end)
 				continue
 			}
-			dst = append(dst, raw[start:i]...)
+			i += bits.TrailingZeros64(m) >> 3
+		} else if htmlSafe(b[i]) {
+			i++
+			continue
+		}
+		c := b[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, b[start:i]...)
 			if c == '\\' {
-				r, n := unescape(raw[i:])
+				r, n := unescape(b[i:end])
 				dst = appendRune(dst, r)
 				i += n
 			} else {
@@ -373,14 +469,14 @@ func appendQuoted(dst, raw []byte) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRune(raw[i:])
+		r, size := utf8.DecodeRune(b[i:end])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			// json.Unmarshal stores U+FFFD, which json.Marshal writes as is.
-			dst = append(dst, raw[start:i]...)
+			dst = append(dst, b[start:i]...)
 			dst = utf8.AppendRune(dst, utf8.RuneError)
 		case r == '\u2028' || r == '\u2029':
-			dst = append(dst, raw[start:i]...)
+			dst = append(dst, b[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 		default:
 			i += size
@@ -389,7 +485,7 @@ func appendQuoted(dst, raw []byte) []byte {
 		i += size
 		start = i
 	}
-	dst = append(dst, raw[start:]...)
+	dst = append(dst, b[start:end]...)
 	return append(dst, '"')
 }
 

@@ -46,11 +46,22 @@ func (w *Window) Append(e Encoded) {
 	}
 	size := len(e.JSON)
 	for w.n > 0 && (w.n >= w.maxEvents || w.bytes+size > w.maxBytes) {
+		if w.n == len(w.buf) && w.bytes-len(w.buf[w.head].JSON)+size <= w.maxBytes {
+			// A full ring evicting its last event: the new one takes the
+			// freed slot, so it is written once rather than cleared first
+			// (each write of its pointers costs a barrier while the GC
+			// marks).
+			w.bytes -= len(w.buf[w.head].JSON)
+			w.buf[w.head].set(e)
+			w.head = w.at(1)
+			w.bytes += size
+			return
+		}
 		w.evict()
 	}
 	switch {
 	case w.n < len(w.buf):
-		w.buf[w.at(w.n)] = e
+		w.buf[w.at(w.n)].set(e)
 	case w.head == 0:
 		w.buf = append(w.buf, e) // n < maxEvents after the evictions above
 	default:
@@ -64,6 +75,13 @@ func (w *Window) Append(e Encoded) {
 	}
 	w.n++
 	w.bytes += size
+}
+
+// set stores e field by field: a struct copy into the heap goes through
+// the runtime's bulk barrier while the GC marks, which walks the type's
+// pointer map, where fields get one inline barrier per pointer.
+func (slot *Encoded) set(e Encoded) {
+	slot.Seq, slot.Type, slot.JSON = e.Seq, e.Type, e.JSON
 }
 
 func (w *Window) evict() {
