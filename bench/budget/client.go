@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/diminuendo/diminuendo/bench/internal/wire"
 )
 
 // batchProtocol is the WebSocket subprotocol under which the gateway may
@@ -254,6 +256,7 @@ func connect(ctx context.Context, url, token string, batch bool) (*websocket.Con
 	if err != nil {
 		return nil, err
 	}
+	wire.PatientPongs(c)
 	if batch && resp.Header.Get("Sec-WebSocket-Protocol") != batchProtocol {
 		_ = c.Close()
 		return nil, fmt.Errorf("the gateway did not accept subprotocol %s", batchProtocol)

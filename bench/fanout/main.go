@@ -49,6 +49,7 @@ import (
 	"github.com/diminuendo/diminuendo/bench/internal/gateway"
 	"github.com/diminuendo/diminuendo/bench/internal/machine"
 	"github.com/diminuendo/diminuendo/bench/internal/stats"
+	"github.com/diminuendo/diminuendo/bench/internal/wire"
 )
 
 type options struct {
@@ -255,6 +256,10 @@ type client struct {
 	turns   chan uint64 // driver only: seq of each turn_complete
 	refused chan string // driver only: the first error frame
 	closing *atomic.Bool
+	// For a report on a client that falls behind: when it last read a
+	// frame (Unix ns) and why its reader ended, if it did.
+	rxAt  atomic.Int64
+	ended atomic.Pointer[string]
 }
 
 func (cl *client) problem(format string, args ...any) {
@@ -278,6 +283,8 @@ func (cl *client) read(wg *sync.WaitGroup) {
 		_, data, err := cl.c.ReadMessage()
 		now := time.Now()
 		if err != nil {
+			why := err.Error()
+			cl.ended.Store(&why)
 			if !cl.closing.Load() {
 				cl.problem("connection ended early: %v", err)
 			}
@@ -286,6 +293,7 @@ func (cl *client) read(wg *sync.WaitGroup) {
 			}
 			return
 		}
+		cl.rxAt.Store(now.UnixNano())
 		counted := false
 		for b := range bytes.SplitSeq(data, []byte{'\n'}) {
 			if cl.message(b, now) && !counted {
@@ -511,6 +519,7 @@ func setupTopic(ctx context.Context, url string, o options, s int, out *[]*clien
 			closeAll(cs)
 			return fmt.Errorf("topic %d client %d: %w", s, k, err)
 		}
+		wire.PatientPongs(c)
 		cl := &client{c: c, session: s, closing: closing}
 		if k == 0 {
 			cl.turns = make(chan uint64, o.turns+1)
@@ -655,6 +664,7 @@ func dial(ctx context.Context, url string, batch bool) (*websocket.Conn, error) 
 	if err != nil {
 		return nil, err
 	}
+	wire.PatientPongs(c)
 	if batch && resp.Header.Get("Sec-WebSocket-Protocol") != BatchProtocol {
 		_ = c.Close()
 		return nil, fmt.Errorf("the gateway did not accept subprotocol %s", BatchProtocol)
@@ -722,7 +732,15 @@ func lagging(all [][]*client, final []uint64) string {
 	for s, cs := range all {
 		for k, cl := range cs {
 			if l := cl.last.Load(); l < final[s] {
-				out = append(out, fmt.Sprintf("session %d client %d at seq %d of %d", s, k, l, final[s]))
+				state := "reader running"
+				if why := cl.ended.Load(); why != nil {
+					state = "reader ended: " + *why
+				}
+				ago := "never"
+				if t := cl.rxAt.Load(); t != 0 {
+					ago = time.Since(time.Unix(0, t)).Round(time.Millisecond).String() + " ago"
+				}
+				out = append(out, fmt.Sprintf("session %d client %d at seq %d of %d (last frame read %s, %s)", s, k, l, final[s], ago, state))
 			}
 		}
 	}

@@ -55,6 +55,7 @@ func Dial(ctx context.Context, url string) (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	PatientPongs(c)
 	if _, err := Await(c, "authenticated", 30*time.Second); err != nil {
 		_ = c.Close()
 		return nil, err
