@@ -66,6 +66,7 @@ type options struct {
 	floor     string
 	batch     string
 	interval  time.Duration
+	schedule  string
 }
 
 // target is what one run measures: the gateway (plain or batched frames)
@@ -82,6 +83,7 @@ type shape struct {
 	events   int
 	bytes    int
 	interval time.Duration
+	gaps     []time.Duration // when set, the wait before each event instead of interval
 }
 
 func main() {
@@ -99,12 +101,15 @@ func main() {
 	flag.StringVar(&o.floor, "floor", "", "path to a built bench/floor binary: every round also runs the floor on the same shape and the ratios are printed")
 	flag.StringVar(&o.batch, "batch", "off", "gateway clients ask for batched frames: off, on, or both (two gateway runs per round)")
 	flag.DurationVar(&o.interval, "floor-interval", -1, "pace of the floor's events; <0: the gateway's own pace when -step-delay > 0, else as fast as possible")
+	flag.StringVar(&o.schedule, "floor-schedule", "gateway", "with -step-delay > 0 and no -floor-interval, when the floor publishes: gateway (the waits between the gateway's own events in its first turn, bursts included) or uniform (every event at the gateway's mean pace)")
 	flag.Parse()
 	switch {
 	case o.sessions < 1 || o.sessions > 1000, o.clients < 1 || o.clients > 1000, o.sessions*o.clients > 15000:
 		fail(2, "-sessions must be 1-1000, -clients 1-1000, at most 15000 connections")
 	case o.batch != "off" && o.batch != "on" && o.batch != "both":
 		fail(2, "-batch must be off, on or both")
+	case o.schedule != "gateway" && o.schedule != "uniform":
+		fail(2, "-floor-schedule must be gateway or uniform")
 	case o.turns < 1 || o.turns > 40:
 		fail(2, "-turns must be 1-40 (the driving client stays under the default 60 messages / 10 s)")
 	case o.textBytes < 1 || o.textBytes > 512*1024:
@@ -128,10 +133,11 @@ func fail(code int, msg string) {
 }
 
 type result struct {
-	frames   int64         // WebSocket frames that carried the events
-	bytes    int64         // bytes of the sequenced events
-	perTurn  int           // events per turn in session 0
-	pace     time.Duration // mean ts step between session 0's events
+	frames   int64           // WebSocket frames that carried the events
+	bytes    int64           // bytes of the sequenced events
+	perTurn  int             // events per turn in session 0
+	pace     time.Duration   // mean ts step between session 0's events
+	gaps     []time.Duration // ts steps between session 0's events in its first turn
 	events   int64
 	wall     time.Duration
 	cpu      time.Duration
@@ -156,7 +162,7 @@ func run(ctx context.Context, o options) error {
 		targets = append(targets, target{name: "gateway+batch", batch: true})
 	}
 	if o.floor != "" {
-		fmt.Printf("floor: %s; alternating with the gateway, a fresh process each run\n", o.floor)
+		fmt.Printf("floor: %s; alternating with the gateway, a fresh process each run%s\n", o.floor, o.floorPace())
 		targets = append(targets, target{name: "floor", floor: true})
 	}
 	rs := make(map[string][]result)
@@ -232,6 +238,11 @@ func shapeOf(o options, r result) shape {
 		if o.stepDelay > 0 {
 			// The gateway's pace: the mean step between its events' ts.
 			sh.interval = r.pace
+			if o.schedule == "gateway" {
+				// The gateway's own schedule, bursts included: the agent
+				// emits a turn's first events together, not at the mean pace.
+				sh.gaps = r.gaps
+			}
 		}
 	}
 	return sh
@@ -260,6 +271,7 @@ type client struct {
 	// frame (Unix ns) and why its reader ended, if it did.
 	rxAt  atomic.Int64
 	ended atomic.Pointer[string]
+	tss   []int64 // driver only: every event's ts, for the floor's schedule
 }
 
 func (cl *client) problem(format string, args ...any) {
@@ -338,6 +350,9 @@ func (cl *client) message(b []byte, now time.Time) bool {
 		cl.bytes += int64(len(b))
 		cl.lastRx = now
 		cl.lat = append(cl.lat, float64(now.UnixMicro())/1000-float64(f.TS))
+		if cl.turns != nil {
+			cl.tss = append(cl.tss, f.TS)
+		}
 		if f.Type == "turn_complete" && cl.turns != nil {
 			select {
 			case cl.turns <- f.Seq:
@@ -499,6 +514,12 @@ func once(ctx context.Context, o options, tg target, sh shape) (r result, err er
 	if d := all[0][0]; d.count > 1 {
 		r.pace = time.Duration(d.ts-d.ts0) * time.Millisecond / time.Duration(d.count-1)
 	}
+	if d := all[0][0]; len(d.tss) >= r.perTurn {
+		r.gaps = make([]time.Duration, r.perTurn)
+		for i := 1; i < r.perTurn; i++ {
+			r.gaps[i] = time.Duration(d.tss[i]-d.tss[i-1]) * time.Millisecond
+		}
+	}
 	r.wall = end.Sub(start)
 	r.cpu = cpu1 - cpu0
 	r.rate = float64(r.events) / r.wall.Seconds()
@@ -561,6 +582,13 @@ func waitFloorConns(ctx context.Context, base string, n int) error {
 // publish has the floor send one turn's events to topic s.
 func publish(ctx context.Context, base string, s int, sh shape) error {
 	url := fmt.Sprintf("%s/publish?topic=%d&events=%d&bytes=%d&interval=%s", base, s, sh.events, sh.bytes, sh.interval)
+	if len(sh.gaps) == sh.events {
+		ms := make([]string, len(sh.gaps))
+		for i, g := range sh.gaps {
+			ms[i] = strconv.FormatInt(g.Milliseconds(), 10)
+		}
+		url += "&gaps=" + strings.Join(ms, ",")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
 		return err
@@ -758,4 +786,18 @@ func longText(n int) string {
 		b.WriteString(words)
 	}
 	return b.String()[:n]
+}
+
+// floorPace says when the floor publishes.
+func (o options) floorPace() string {
+	switch {
+	case o.interval >= 0:
+		return fmt.Sprintf("; the floor publishes every %v", o.interval)
+	case o.stepDelay == 0:
+		return "; the floor publishes as fast as its queues take the events"
+	case o.schedule == "gateway":
+		return "; the floor replays the waits between the gateway's events of the run before it"
+	default:
+		return "; the floor publishes at the gateway's mean pace of the run before it"
+	}
 }

@@ -15,7 +15,9 @@
 // publishes events text_delta events (the last one turn_complete) of about
 // bytes bytes each, seq counting on per topic, ts the publish time in Unix
 // ms, interval apart (0: as fast as the queues take them), and answers once
-// all are queued.
+// all are queued. With gaps=G0,G1,... (milliseconds, one per event) it
+// waits Gi before event i instead, to replay another run's schedule,
+// bursts included.
 package main
 
 import (
@@ -165,13 +167,22 @@ func (s *server) publish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "events 1-1000000, bytes 0-1048576, interval 0-1m", http.StatusBadRequest)
 		return
 	}
+	gaps, ok := parseGaps(q.Get("gaps"), n)
+	if !ok {
+		http.Error(w, "gaps: one wait in ms (0-60000) per event, comma-separated", http.StatusBadRequest)
+		return
+	}
 	t := s.topic(q.Get("topic"))
 	t.pub.Lock()
 	defer t.pub.Unlock()
 	next := time.Now()
 	var subs []*conn
 	for i := 0; i < n; i++ {
-		if interval > 0 {
+		switch {
+		case gaps != nil:
+			next = next.Add(gaps[i])
+			time.Sleep(time.Until(next))
+		case interval > 0:
 			next = next.Add(interval)
 			time.Sleep(time.Until(next))
 		}
@@ -244,4 +255,25 @@ func main() {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}
+}
+
+// parseGaps reads a publish's schedule: nil when s is empty, else exactly
+// n waits of 0-60000 ms.
+func parseGaps(s string, n int) ([]time.Duration, bool) {
+	if s == "" {
+		return nil, true
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != n {
+		return nil, false
+	}
+	gaps := make([]time.Duration, n)
+	for i, p := range parts {
+		ms, err := strconv.Atoi(p)
+		if err != nil || ms < 0 || ms > 60_000 {
+			return nil, false
+		}
+		gaps[i] = time.Duration(ms) * time.Millisecond
+	}
+	return gaps, true
 }

@@ -104,3 +104,18 @@ func health(t *testing.T, base string) string {
 	_, _ = b.ReadFrom(resp.Body)
 	return b.String()
 }
+
+func TestParseGaps(t *testing.T) {
+	if g, ok := parseGaps("", 3); !ok || g != nil {
+		t.Fatalf("no gaps: %v %v", g, ok)
+	}
+	g, ok := parseGaps("0,0,252", 3)
+	if !ok || len(g) != 3 || g[2] != 252*time.Millisecond || g[0] != 0 {
+		t.Fatalf("0,0,252: %v %v", g, ok)
+	}
+	for _, bad := range []string{"1,2", "1,2,3,4", "1,-2,3", "1,x,3", "1,,3", "1,2,60001"} {
+		if _, ok := parseGaps(bad, 3); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
