@@ -1,7 +1,7 @@
 // Starts a real gateway binary in dev mode for the tests: embedded simulated
 // upstreams, a free loopback port, and a scratch data directory.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,15 +19,35 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+// freePort finds a free loopback port below the kernel's ephemeral range.
+// A port the kernel handed out for port 0 could be handed out again, between
+// this check and the gateway's bind, to one of the simulators the gateway
+// itself starts on port 0; a port outside that range cannot.
+async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; i < 50; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in 10000-${low - 1} after 50 tries`);
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux),
+// or 32768 where that cannot be read (other systems start theirs higher).
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return low > 10_100 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
   });
 }
 
