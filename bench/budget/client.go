@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/diminuendo/diminuendo/bench/internal/jsonhead"
 	"github.com/diminuendo/diminuendo/bench/internal/wire"
 )
 
@@ -153,12 +154,12 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 
 // message checks one server message; true if it was a sequenced event.
 func (cl *client) message(b []byte, now int64, sh *shared) bool {
-	h, err := scanHead(b)
+	h, err := jsonhead.Scan(b)
 	if err != nil {
 		cl.problem("undecodable message %.80q: %v", b, err)
 		return false
 	}
-	if string(h.typ) == "error" {
+	if string(h.Type) == "error" {
 		var e struct{ Code, Message, RequestID string }
 		_ = json.Unmarshal(b, &e)
 		if cl.driver && e.RequestID == turnRequestID && retryable[e.Code] {
@@ -177,29 +178,29 @@ func (cl *client) message(b []byte, now int64, sh *shared) bool {
 		cl.problem("error frame %s: %s", e.Code, e.Message)
 		return false
 	}
-	if h.seq == 0 {
+	if h.Seq == 0 {
 		return false // unsequenced: heartbeat, session_state
 	}
-	if prev := cl.last.Load(); h.seq != prev+1 {
-		cl.problem("seq %d (%s) after %d", h.seq, h.typ, prev)
+	if prev := cl.last.Load(); h.Seq != prev+1 {
+		cl.problem("seq %d (%s) after %d", h.Seq, h.Type, prev)
 	}
-	cl.last.Store(h.seq)
+	cl.last.Store(h.Seq)
 	cl.count.Add(1)
 	if sh.record.Load() {
-		sh.lat.add(now - h.ts*1000)
+		sh.lat.add(now - h.TS*1000)
 	}
 	if !cl.driver {
 		return true
 	}
-	switch string(h.typ) {
+	switch string(h.Type) {
 	case "user_message":
 		sh.streaming.Add(1)
 	case "turn_error":
-		cl.problem("turn_error at seq %d", h.seq)
+		cl.problem("turn_error at seq %d", h.Seq)
 		fallthrough
 	case "turn_complete":
 		sh.streaming.Add(-1)
-		cl.s.final.Store(h.seq)
+		cl.s.final.Store(h.Seq)
 		sh.turns.Add(1)
 		if !sh.driving.Load() || !cl.startTurn(sh) {
 			if cl.pending.CompareAndSwap(true, false) {
@@ -302,19 +303,19 @@ func await(c *websocket.Conn, want string) ([]byte, error) {
 			return nil, err
 		}
 		for b := range bytes.SplitSeq(data, []byte{'\n'}) {
-			h, err := scanHead(b)
+			h, err := jsonhead.Scan(b)
 			if err != nil {
 				return nil, fmt.Errorf("undecodable message %.80q: %w", b, err)
 			}
 			switch {
-			case string(h.typ) == want:
+			case string(h.Type) == want:
 				return b, nil
-			case string(h.typ) == "error":
+			case string(h.Type) == "error":
 				var e struct{ Code, Message string }
 				_ = json.Unmarshal(b, &e)
 				return nil, fmt.Errorf("error frame %s: %s (waiting for %s)", e.Code, e.Message, want)
-			case h.seq != 0:
-				return nil, fmt.Errorf("sequenced %s (seq %d) before %s", h.typ, h.seq, want)
+			case h.Seq != 0:
+				return nil, fmt.Errorf("sequenced %s (seq %d) before %s", h.Type, h.Seq, want)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package jsonhead
 
 import (
 	"encoding/json"
@@ -31,7 +31,7 @@ func TestScanHeadReadsTopLevelFieldsOnly(t *testing.T) {
 		{msg: ``, fail: true},
 	}
 	for _, c := range cases {
-		h, err := scanHead([]byte(c.msg))
+		h, err := Scan([]byte(c.msg))
 		if c.fail {
 			if err == nil {
 				t.Errorf("%s: scanned without error, want a syntax error", c.msg)
@@ -42,8 +42,8 @@ func TestScanHeadReadsTopLevelFieldsOnly(t *testing.T) {
 			t.Errorf("%s: %v", c.msg, err)
 			continue
 		}
-		if string(h.typ) != c.typ || h.seq != c.seq || h.ts != c.ts {
-			t.Errorf("%s: got type %q seq %d ts %d, want %q %d %d", c.msg, h.typ, h.seq, h.ts, c.typ, c.seq, c.ts)
+		if string(h.Type) != c.typ || h.Seq != c.seq || h.TS != c.ts {
+			t.Errorf("%s: got type %q seq %d ts %d, want %q %d %d", c.msg, h.Type, h.Seq, h.TS, c.typ, c.seq, c.ts)
 		}
 		// What encoding/json reads from the same bytes agrees.
 		var want struct {
@@ -63,11 +63,11 @@ func TestScanHeadReadsTopLevelFieldsOnly(t *testing.T) {
 func TestScanHeadDoesNotAllocate(t *testing.T) {
 	msg := []byte(`{"type":"text_delta","sessionId":"0f6a1c","turnId":"turn_3","seq":4121,"ts":1795817321710,"text":"the quick"}`)
 	n := testing.AllocsPerRun(100, func() {
-		if h, err := scanHead(msg); err != nil || h.seq != 4121 {
-			t.Fatalf("scan: %v %d", err, h.seq)
+		if h, err := Scan(msg); err != nil || h.Seq != 4121 {
+			t.Fatalf("scan: %v %d", err, h.Seq)
 		}
 	})
 	if n != 0 {
-		t.Fatalf("scanHead allocates %.1f times per message, want 0", n)
+		t.Fatalf("Scan allocates %.1f times per message, want 0", n)
 	}
 }

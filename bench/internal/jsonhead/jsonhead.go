@@ -1,27 +1,30 @@
-package main
+// Package jsonhead reads the head of a gateway message (its type, seq and
+// ts) for the load tools, without decoding the rest.
+package jsonhead
 
 import "errors"
 
-// head is what the tool reads of a server message: its type, and the seq
+// Head is what a tool reads of a server message: its type, and the seq
 // and ts of a sequenced event (0 for the others).
-type head struct {
-	typ []byte // aliases the message: valid until the next read
-	seq uint64
-	ts  int64
+type Head struct {
+	Type []byte // aliases the message: valid until the next read
+	Seq  uint64
+	TS   int64
 }
 
-var errSyntax = errors.New("malformed JSON message")
+// ErrSyntax reports a message that is not a well-formed JSON object.
+var ErrSyntax = errors.New("malformed JSON message")
 
-// scanHead reads the top-level "type", "seq" and "ts" of one JSON object
+// Scan reads the top-level "type", "seq" and "ts" of one JSON object
 // without decoding anything else and without allocating: with 10,000
 // connections on the gateway's own 2 CPUs, the load tool must cost as
 // little per message as it can. Keys of nested objects are skipped, so a
 // "seq" inside a tool input cannot be mistaken for the event's.
-func scanHead(b []byte) (head, error) {
-	var h head
+func Scan(b []byte) (Head, error) {
+	var h Head
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return h, errSyntax
+		return h, ErrSyntax
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -29,16 +32,16 @@ func scanHead(b []byte) (head, error) {
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return h, errSyntax
+			return h, ErrSyntax
 		}
 		end := skipString(b, i)
 		if end < 0 {
-			return h, errSyntax
+			return h, ErrSyntax
 		}
 		key := b[i+1 : end-1]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return h, errSyntax
+			return h, ErrSyntax
 		}
 		i = skipSpace(b, i+1)
 		var ok bool
@@ -46,30 +49,30 @@ func scanHead(b []byte) (head, error) {
 		case "type":
 			end = skipString(b, i)
 			if end < 0 {
-				return h, errSyntax
+				return h, ErrSyntax
 			}
-			h.typ = b[i+1 : end-1]
+			h.Type = b[i+1 : end-1]
 		case "seq":
 			var v int64
 			v, end, ok = number(b, i)
 			if !ok || v < 0 {
-				return h, errSyntax
+				return h, ErrSyntax
 			}
-			h.seq = uint64(v)
+			h.Seq = uint64(v)
 		case "ts":
-			h.ts, end, ok = number(b, i)
+			h.TS, end, ok = number(b, i)
 			if !ok {
-				return h, errSyntax
+				return h, ErrSyntax
 			}
 		default:
 			end = skipValue(b, i)
 			if end < 0 {
-				return h, errSyntax
+				return h, ErrSyntax
 			}
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return h, errSyntax
+			return h, ErrSyntax
 		}
 		switch b[i] {
 		case ',':
@@ -77,7 +80,7 @@ func scanHead(b []byte) (head, error) {
 		case '}':
 			return h, nil
 		default:
-			return h, errSyntax
+			return h, ErrSyntax
 		}
 	}
 }
