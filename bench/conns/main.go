@@ -498,7 +498,8 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize
 // connect opens one connection and completes the protocol handshake: in dev
 // mode the server authenticates at once; with a token the client sends
 // authenticate after welcome, or with header puts the token on the upgrade
-// request, after which the server authenticates unprompted. With a session id it then joins that session.
+// request, after which the server authenticates unprompted. With a session
+// id it then joins that session.
 // It returns the time to "authenticated", or to the join's state_snapshot.
 func connect(ctx context.Context, url, token, session string, floor, header bool) (*websocket.Conn, time.Duration, error) {
 	t0 := time.Now()

@@ -547,6 +547,7 @@ type Tap struct {
 	err    error
 }
 
+// NewTap starts reading s.
 func NewTap(s ports.AgentStream) *Tap {
 	tp := &Tap{AgentStream: s, events: make(chan domain.UpstreamEvent), quit: make(chan struct{})}
 	go func() {
@@ -569,6 +570,7 @@ func (tp *Tap) Events() <-chan domain.UpstreamEvent { return tp.events }
 // Err is what Run returned; valid once Events is closed.
 func (tp *Tap) Err() error { return tp.err }
 
+// Close stops the reading, then closes the stream.
 func (tp *Tap) Close() error {
 	tp.once.Do(func() { close(tp.quit) })
 	return tp.AgentStream.Close()
