@@ -11,7 +11,10 @@
 // so the connect rate includes a real RS256 verification per connection.
 // -auth header puts each token in the upgrade request's Authorization
 // header instead (the path of clients that can set headers: no
-// authenticate message, the server sends authenticated unprompted).
+// authenticate message, the server sends authenticated unprompted). In dev
+// mode, -auth message has every connection send authenticate all the same
+// (any token passes there) and wait for its answer: the browser's flow
+// without the RS256 verification, a baseline for the flow's own cost.
 //
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -runs 3
 //	go run ./bench/conns -gateway bin/diminuendo -n 2000 -idp -runs 3
@@ -73,6 +76,7 @@ type options struct {
 	runs        int
 	useIdP      bool
 	authHeader  bool // with useIdP: the token in the upgrade request's Authorization header
+	devMessage  bool // without useIdP: send authenticate anyway, as a browser would, and wait for its answer
 	goroutines  bool
 	settle      time.Duration
 	timeout     time.Duration
@@ -92,7 +96,7 @@ func main() {
 	flag.StringVar(&o.agent, "agent", "echo", "agent type of the sessions created for -join")
 	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
 	flag.BoolVar(&o.useIdP, "idp", false, "authenticate every connection with its own RS256 token from a local IdP (DEV_MODE=false)")
-	authMode := flag.String("auth", "message", "with -idp, how each timed connection presents its token: message (an authenticate message after welcome, as browsers do) or header (Authorization: Bearer on the upgrade request, as other clients do)")
+	authMode := flag.String("auth", "", "how each timed connection presents its token: message (an authenticate message after welcome, as browsers do; the default with -idp) or header (Authorization: Bearer on the upgrade request, as other clients do). In dev mode the default is neither (the gateway authenticates at once); -auth message there sends authenticate anyway and waits for its answer, the browser's flow without the RS256 verification")
 	flag.BoolVar(&o.goroutines, "goroutines", true, "count the gateway's goroutines from its SIGQUIT dump (costs one extra gateway start for the baseline)")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait this long before each RSS reading")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
@@ -106,7 +110,9 @@ func main() {
 		os.Exit(2)
 	}
 	switch *authMode {
+	case "":
 	case "message":
+		o.devMessage = !o.useIdP
 	case "header":
 		o.authHeader = true
 	default:
@@ -148,6 +154,9 @@ type result struct {
 func run(ctx context.Context, o options) error {
 	fmt.Printf("machine: %s\n", machine.Describe())
 	mode := "dev mode (no token)"
+	if o.devMessage {
+		mode = "dev mode, every connection still sending an authenticate message and waiting for its answer"
+	}
 	env := []string{"DEV_MODE=true"}
 	var tokens, creators []string
 	sessions := o.sessions()
@@ -344,7 +353,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 
 	// Warm up: one connection through the whole path (in JWT mode this
 	// fetches discovery and the JWKS once, as a long-running gateway has).
-	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor, o.authHeader)
+	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor, o.authHeader, o.devMessage)
 	if err != nil {
 		return r, fmt.Errorf("warm-up connection: %w; gateway log: %s", err, gw.Tail())
 	}
@@ -407,7 +416,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 				if len(ids) > 0 {
 					sid = ids[i%len(ids)]
 				}
-				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor, o.authHeader)
+				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor, o.authHeader, o.devMessage)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
 					return
@@ -498,10 +507,12 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize
 // connect opens one connection and completes the protocol handshake: in dev
 // mode the server authenticates at once; with a token the client sends
 // authenticate after welcome, or with header puts the token on the upgrade
-// request, after which the server authenticates unprompted. With a session
-// id it then joins that session.
+// request, after which the server authenticates unprompted. With devMessage
+// (dev mode) the client sends authenticate all the same and waits for the
+// answer to it, skipping the authenticated the server sent unprompted. With
+// a session id it then joins that session.
 // It returns the time to "authenticated", or to the join's state_snapshot.
-func connect(ctx context.Context, url, token, session string, floor, header bool) (*websocket.Conn, time.Duration, error) {
+func connect(ctx context.Context, url, token, session string, floor, header, devMessage bool) (*websocket.Conn, time.Duration, error) {
 	t0 := time.Now()
 	var h http.Header
 	if header && token != "" {
@@ -537,15 +548,22 @@ func connect(ctx context.Context, url, token, session string, floor, header bool
 			}
 			switch m.Type {
 			case "welcome":
-				if m.RequiresAuth && !header {
-					if token == "" {
+				if (m.RequiresAuth && !header) || devMessage {
+					if token == "" && !devMessage {
 						return fail(errors.New("the gateway requires authentication; run with -idp"))
 					}
-					if err := send(c, map[string]string{"type": "authenticate", "token": token, "requestId": "auth"}); err != nil {
+					tok := token
+					if tok == "" {
+						tok = "dev" // dev mode takes any token
+					}
+					if err := send(c, map[string]string{"type": "authenticate", "token": tok, "requestId": "auth"}); err != nil {
 						return fail(err)
 					}
 				}
 			case "authenticated":
+				if devMessage && m.RequestID != "auth" {
+					continue // dev mode's own, before the answer to ours
+				}
 				if session == "" {
 					_ = c.SetReadDeadline(time.Time{})
 					return c, time.Since(t0), nil
@@ -602,7 +620,7 @@ func createSessions(ctx context.Context, url string, o options, creators []strin
 }
 
 func createSession(ctx context.Context, url, token, agent string, i int) (string, error) {
-	c, _, err := connect(ctx, url, token, "", false, false)
+	c, _, err := connect(ctx, url, token, "", false, false, false)
 	if err != nil {
 		return "", err
 	}
