@@ -72,6 +72,7 @@ import (
 
 type options struct {
 	gateway, fabric string
+	fabricPprof     string // fabric-sim's -pprof address, when set
 	conns           int
 	sessions        int
 	turns           int
@@ -105,6 +106,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.gateway, "gateway", "bin/diminuendo", "path to a built cmd/diminuendo binary")
 	flag.StringVar(&o.fabric, "fabric", "bin/fabric-sim", "path to a built cmd/fabric-sim binary")
+	flag.StringVar(&o.fabricPprof, "fabric-pprof", "", "have fabric-sim serve net/http/pprof on this loopback address (its -pprof), to profile it during the window")
 	flag.IntVar(&o.conns, "conns", 10000, "WebSocket connections, each with its own RS256 token")
 	flag.IntVar(&o.sessions, "sessions", 5000, "sessions; -conns must be a multiple, each session gets -conns/-sessions connections")
 	flag.IntVar(&o.turns, "turns", 1000, "sessions streaming turns at once (back to back) during the measurement")

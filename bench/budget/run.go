@@ -88,7 +88,11 @@ func (r result) print(i int, o options) {
 // once runs the whole workload against fresh processes.
 func once(ctx context.Context, o options, env []string, is *issuer) (r result, err error) {
 	cps := o.conns / o.sessions
-	fab, err := gateway.StartFabric(ctx, o.fabric, o.stepDelay)
+	var fabArgs []string
+	if o.fabricPprof != "" {
+		fabArgs = []string{"-pprof", o.fabricPprof}
+	}
+	fab, err := gateway.StartFabric(ctx, o.fabric, o.stepDelay, fabArgs...)
 	if err != nil {
 		return r, err
 	}
@@ -213,6 +217,8 @@ func once(ctx context.Context, o options, env []string, is *issuer) (r result, e
 	if err := sleep(ctx, o.warmup); err != nil {
 		return r, err
 	}
+	// Said as it happens, so that a profile can be taken in the window.
+	fmt.Printf("       measuring for %v from %s\n", o.duration, time.Now().Format("15:04:05"))
 	if err := measure(ctx, o, gw, fab, sh, &r); err != nil {
 		return fail(err)
 	}

@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	unisonAddr := fs.String("unison", "127.0.0.1:8005", "Unison listen `address`, loopback only")
 	ensembleAddr := fs.String("ensemble", "127.0.0.1:5180", "Ensemble listen `address`, loopback only")
 	stepDelay := fs.Duration("step-delay", 20*time.Millisecond, "pause between a simulated agent's events")
+	pprofAddr := fs.String("pprof", "", "also serve net/http/pprof on this loopback `address`, to profile the simulators under load (off when empty)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fabric-sim [flags]\n\nAPI keys come from PODIUM_API_KEY, UNISON_API_KEY, ENSEMBLE_API_KEY;\nPODIUM_SECRETS_KEY opens the secrets sealed by the gateway.\n\nflags:")
 		fs.PrintDefaults()
@@ -66,7 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "fabric-sim: unexpected arguments %q\n", fs.Args())
 		return errUsage
 	}
-	for flagName, addr := range map[string]string{"podium": *podiumAddr, "unison": *unisonAddr, "ensemble": *ensembleAddr} {
+	addrs := map[string]string{"podium": *podiumAddr, "unison": *unisonAddr, "ensemble": *ensembleAddr}
+	if *pprofAddr != "" {
+		addrs["pprof"] = *pprofAddr
+	}
+	for flagName, addr := range addrs {
 		if err := loopback(addr); err != nil {
 			return fmt.Errorf("-%s: %w", flagName, err)
 		}
@@ -98,6 +103,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("ensemble: %w", err)
 	}
 
+	if *pprofAddr != "" {
+		stopProfiles, url, err := serveProfiles(*pprofAddr)
+		if err != nil {
+			return fmt.Errorf("pprof: %w", err)
+		}
+		defer stopProfiles()
+		fmt.Fprintf(stdout, "pprof     %s\n", url)
+	}
 	fmt.Fprintf(stdout, "podium    %s\n", purl)
 	fmt.Fprintf(stdout, "chronicle %s (workspace files, served by podium)\n", purl)
 	fmt.Fprintf(stdout, "unison    %s\n", uurl)

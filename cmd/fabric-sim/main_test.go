@@ -115,12 +115,62 @@ func TestRunInProcessStopsWhenItsContextEnds(t *testing.T) {
 	}
 }
 
+func TestRunServesProfilesOnlyOnItsOwnAddress(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr syncbuf.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append(append([]string{}, anyPort...), "-pprof", "127.0.0.1:0"), func(k string) string { return testKeys[k] }, pw, &stderr)
+		pw.Close()
+	}()
+	lines := make(chan string, 8)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	first := <-lines
+	f := strings.Fields(first)
+	require.Len(t, f, 2, first)
+	require.Equal(t, "pprof", f[0], "the profile address comes first")
+	urls := readURLs(t, lines, &stderr)
+
+	res, err := http.Get(f[1] + "goroutine?debug=1")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), "goroutine profile")
+
+	res, err = http.Get(urls["podium"] + "/debug/pprof/")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.NotEqual(t, http.StatusOK, res.StatusCode, "the simulators' own listeners serve no profiles")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(wait):
+		t.Fatal("run did not return after its context ended")
+	}
+	_, err = http.Get(f[1])
+	assert.Error(t, err, "the profile listener is closed with the rest")
+	for range lines {
+	}
+}
+
 func TestRunRefusesNonLoopbackAddresses(t *testing.T) {
 	for _, args := range [][]string{
 		{"-podium", "0.0.0.0:5082"},
 		{"-unison", "192.168.1.10:8005"},
 		{"-ensemble", ":5180"},
 		{"-ensemble", "example.com:5180"},
+		{"-pprof", "0.0.0.0:6060"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), append(append([]string{}, anyPort...), args...), func(string) string { return "" }, &stdout, &stderr)

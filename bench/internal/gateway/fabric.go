@@ -26,9 +26,10 @@ type Fabric struct {
 }
 
 // StartFabric runs bin on free loopback ports with the simulated agents
-// pausing step between events, and waits until it prints its URLs. The
-// child is killed if this process dies.
-func StartFabric(ctx context.Context, bin string, step time.Duration) (*Fabric, error) {
+// pausing step between events, and waits until it prints its URLs. args
+// are further flags for it (e.g. -pprof). The child is killed if this
+// process dies.
+func StartFabric(ctx context.Context, bin string, step time.Duration, args ...string) (*Fabric, error) {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return nil, err
@@ -36,8 +37,8 @@ func StartFabric(ctx context.Context, bin string, step time.Duration) (*Fabric, 
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("fabric-sim binary: %w (build it with make build)", err)
 	}
-	cmd := exec.Command(bin, "-podium", "127.0.0.1:0", "-unison", "127.0.0.1:0", "-ensemble", "127.0.0.1:0",
-		"-step-delay", step.String())
+	cmd := exec.Command(bin, append([]string{"-podium", "127.0.0.1:0", "-unison", "127.0.0.1:0", "-ensemble", "127.0.0.1:0",
+		"-step-delay", step.String()}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
