@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -10,13 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/diminuendo/diminuendo/adapters/auth/idp"
 	"github.com/diminuendo/diminuendo/app/config"
 )
 
-// A valid token is accepted three ways: the authenticate message, the
-// Authorization header on the upgrade, and REST's bearer header. All three
-// report the same identity.
+// A valid token is accepted four ways: the authenticate message, the
+// Authorization header on the upgrade, a subprotocol on the upgrade (what a
+// browser can send), and REST's bearer header. All report the same identity.
 func TestAuthValidTokenAccepted(t *testing.T) {
 	g, p := startAuthGateway(t, nil)
 	alice := user{"alice", "acme", "developer"}
@@ -43,6 +46,35 @@ func TestAuthValidTokenAccepted(t *testing.T) {
 	}
 	if l := h.call("l2", map[string]any{"type": "list_sessions"}); l["type"] != "session_list" {
 		t.Fatalf("list after header auth: %v", l)
+	}
+
+	// The token as a subprotocol, beside the one the server selects: never
+	// the token's, which is not echoed.
+	for _, selected := range []string{"diminuendo.v1", "diminuendo.v1.batch"} {
+		ws, resp, err := g.tryDialFrom("", "", tokenProtocol(tok, selected))
+		if err != nil {
+			t.Fatalf("upgrade with the token as a subprotocol beside %s: %v", selected, err)
+		}
+		t.Cleanup(func() { _ = ws.Close() })
+		if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != selected || ws.Subprotocol() != selected {
+			t.Fatalf("selected subprotocol %q, want %q", got, selected)
+		}
+		if selected == "diminuendo.v1.batch" {
+			// Batched frames: the three opening messages may share one.
+			if a := firstOfType(t, ws, "authenticated"); !reflect.DeepEqual(a["identity"], want) {
+				t.Fatalf("subprotocol beside %s: identity %v, want %v", selected, a["identity"], want)
+			}
+			continue
+		}
+		p := &client{t: t, c: ws}
+		p.expect("welcome")
+		p.expect("connected")
+		if a := p.expect("authenticated"); !reflect.DeepEqual(a["identity"], want) {
+			t.Fatalf("subprotocol beside %s: identity %v, want %v", selected, a["identity"], want)
+		}
+		if l := p.call("l3", map[string]any{"type": "list_sessions"}); l["type"] != "session_list" {
+			t.Fatalf("list after subprotocol auth: %v", l)
+		}
 	}
 
 	r := g.rest(t, "GET", "/api/me", tok, nil)
@@ -160,6 +192,18 @@ func TestAuthRejectsHostileTokens(t *testing.T) {
 			}
 			requireNoToken(t, "refused upgrade", string(r.body), tok)
 
+			ws, resp, err = g.tryDialFrom("", "", tokenProtocol(tok, "diminuendo.v1"))
+			if err == nil {
+				_ = ws.Close()
+				t.Fatalf("upgrade with the token as a subprotocol was accepted")
+			}
+			r = refusedBody(t, resp)
+			if r.status != http.StatusUnauthorized || r.errCode() != h.code {
+				t.Errorf("upgrade subprotocol: %d %s, want 401 %s", r.status, r.body, h.code)
+			}
+			requireNoToken(t, "refused upgrade", string(r.body), tok)
+			requireNoToken(t, "refused upgrade's headers", fmt.Sprint(resp.Header), tok)
+
 			r = g.rest(t, "GET", "/api/me", tok, nil)
 			if r.status != http.StatusUnauthorized || r.errCode() != h.code {
 				t.Errorf("GET /api/me: %d %s, want 401 %s", r.status, r.body, h.code)
@@ -249,6 +293,80 @@ func TestAuthQueryStringTokenRefused(t *testing.T) {
 		if r.status != http.StatusUnauthorized || r.errCode() != "AUTH_FAILED" {
 			t.Errorf("/api/sessions%s… with a header too: %d %s", q, r.status, r.body)
 		}
+	}
+	requireNoToken(t, "the gateway's log", g.logs.String(), tok)
+}
+
+// firstOfType reads frames of a batching connection, each split into its
+// messages, until one of type typ; it fails the test after 10 s.
+func firstOfType(t *testing.T, ws *websocket.Conn, typ string) map[string]any {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer func() { _ = ws.SetReadDeadline(time.Time{}) }()
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("a line of a batched frame is not JSON: %q", line)
+			}
+			if m["type"] == typ {
+				return m
+			}
+		}
+	}
+}
+
+// tokenProtocol is the Sec-WebSocket-Protocol of a browser that sends its
+// token on the upgrade: the token's subprotocol and the others named, in one
+// comma-separated line as browsers send it.
+func tokenProtocol(token string, others ...string) http.Header {
+	return http.Header{"Sec-WebSocket-Protocol": {strings.Join(append([]string{"diminuendo.v1.bearer." + token}, others...), ", ")}}
+}
+
+// A token subprotocol needs a subprotocol the server can select beside it
+// (a browser fails an upgrade that selects none of those it named), comes
+// once, and not together with an Authorization header: each is refused
+// before the upgrade with 400 INVALID_MESSAGE, and none counts as a failed
+// authentication. The refusals hold no token.
+func TestAuthTokenProtocolRules(t *testing.T) {
+	g, p := startAuthGateway(t, nil)
+	tok := mint(t, p, user{"alice", "acme", "developer"}.claims())
+	other := mint(t, p, user{"bob", "acme", "developer"}.claims())
+	withHeader := tokenProtocol(tok, "diminuendo.v1")
+	withHeader.Set("Authorization", "Bearer "+tok)
+	for _, c := range []struct {
+		name   string
+		header http.Header
+	}{
+		{"alone", tokenProtocol(tok)},
+		{"beside an unknown subprotocol", tokenProtocol(tok, "chat")},
+		{"twice", tokenProtocol(tok, "diminuendo.v1.bearer."+other, "diminuendo.v1")},
+		{"with an Authorization header", withHeader},
+	} {
+		ws, resp, err := g.tryDialFrom("", "", c.header)
+		if err == nil {
+			_ = ws.Close()
+			t.Fatalf("%s: upgraded", c.name)
+		}
+		r := refusedBody(t, resp)
+		if r.status != http.StatusBadRequest || r.errCode() != "INVALID_MESSAGE" || r.errMessage() == "" {
+			t.Errorf("%s: %d %s, want 400 INVALID_MESSAGE", c.name, r.status, r.body)
+		}
+		requireNoToken(t, c.name, string(r.body), tok)
+	}
+	// Twelve refusals later a good token still passes: none was counted
+	// as a failed authentication.
+	for range 12 {
+		if ws, _, err := g.tryDialFrom("", "", tokenProtocol(tok)); err == nil {
+			_ = ws.Close()
+		}
+	}
+	if _, a := g.dialWithToken(t, tok); a["identity"].(map[string]any)["userId"] != "alice" {
+		t.Fatalf("header auth after the refusals: %v", a)
 	}
 	requireNoToken(t, "the gateway's log", g.logs.String(), tok)
 }

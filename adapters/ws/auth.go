@@ -3,7 +3,10 @@ package ws
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/diminuendo/diminuendo/adapters/apiconv"
 	"github.com/diminuendo/diminuendo/adapters/auth"
@@ -152,7 +155,8 @@ func (s *Server) takeQuota(c *conn, id domain.Identity, rid string) bool {
 
 // authenticateUpgrade checks the upgrade request before any WebSocket
 // exists: tokens in the query string are refused, and a bearer token in the
-// Authorization header, when present outside dev mode, must be valid.
+// Authorization header or in a TokenProtocolPrefix subprotocol, when present
+// outside dev mode, must be valid.
 // No token is fine: the client then has AuthTimeout to send authenticate.
 // Errors are *domain.Error, so the refusal carries the same code as REST's.
 func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Time, error) {
@@ -164,6 +168,17 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 	// cached for a proxy in front of us, and must still be able to send
 	// authenticate.
 	tok, ok := auth.BearerToken(r.Header.Get("Authorization"))
+	ptok, pok, err := protocolToken(websocket.Subprotocols(r))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if ok && pok {
+		return nil, time.Time{}, domain.E(domain.KindInvalidMessage,
+			"a token in the Authorization header and another in Sec-WebSocket-Protocol; send one")
+	}
+	if pok {
+		tok, ok = ptok, true
+	}
 	if !ok || s.cfg.DevMode {
 		return nil, time.Time{}, nil
 	}
@@ -172,6 +187,29 @@ func (s *Server) authenticateUpgrade(r *http.Request) (*domain.Identity, time.Ti
 		return nil, time.Time{}, err
 	}
 	return &id, exp, nil
+}
+
+// protocolToken finds the token among the subprotocols a client named. It
+// must come with one the server selects, or a browser would fail the
+// upgrade on a response that selects none, and it must come once.
+func protocolToken(offered []string) (tok string, ok bool, err error) {
+	selectable := false
+	for _, p := range offered {
+		switch {
+		case p == BatchProtocol || p == PlainProtocol:
+			selectable = true
+		case strings.HasPrefix(p, TokenProtocolPrefix):
+			if ok {
+				return "", false, domain.E(domain.KindInvalidMessage, "more than one token in Sec-WebSocket-Protocol")
+			}
+			tok, ok = strings.TrimPrefix(p, TokenProtocolPrefix), true
+		}
+	}
+	if ok && !selectable {
+		return "", false, domain.E(domain.KindInvalidMessage,
+			"a token in Sec-WebSocket-Protocol needs "+PlainProtocol+" or "+BatchProtocol+" named beside it")
+	}
+	return tok, ok, nil
 }
 
 // gate verifies tokens as every front door does. No goroutine of the

@@ -121,7 +121,8 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 		// its own, held only while it writes.
 		ReadBufferSize:  1024,
 		WriteBufferPool: &sync.Pool{},
-		Subprotocols:    []string{BatchProtocol},
+		// Never the token protocol: the client's token is not echoed.
+		Subprotocols: []string{BatchProtocol, PlainProtocol},
 		// Origins were checked before the upgrade, with our own error body.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -134,6 +135,18 @@ func New(cfg Config, hub *app.Hub, verifier ports.TokenVerifier, limiter ports.A
 // for it while a frame is being written goes into the next frame, joined
 // by '\n'. A client that does not name it gets one message per frame.
 const BatchProtocol = "diminuendo.v1.batch"
+
+// PlainProtocol is the subprotocol of one message per frame, for a client
+// that names a subprotocol only because it sends its token as one (a
+// browser fails an upgrade whose response selects none of those it named).
+const PlainProtocol = "diminuendo.v1"
+
+// TokenProtocolPrefix starts the subprotocol that carries a bearer token
+// on the upgrade, "diminuendo.v1.bearer.<jwt>": a browser cannot set
+// Authorization on a WebSocket, but it can name subprotocols, and a token
+// verified before the upgrade saves the authenticate message's round trip.
+// A JWT's characters (base64url and '.') are all valid in the header.
+const TokenProtocolPrefix = "diminuendo.v1.bearer."
 
 // batchFrameBytes bounds a batched frame, so one frame never holds a
 // connection's whole backlog.
