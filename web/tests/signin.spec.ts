@@ -128,6 +128,23 @@ test("signs in through the local IdP with PKCE and reaches the gateway as that u
     if (r.url().startsWith(`${idpURL}/oauth/token`) && r.method() === "POST") tokenCalls.push(r.postData() ?? "");
   });
 
+  // What the page's sockets send: the token goes on the upgrade, as a
+  // subprotocol, so no socket sends an authenticate message.
+  const sockets: string[] = [];
+  const sent: string[] = [];
+  page.on("websocket", (ws) => {
+    sockets.push(ws.url());
+    ws.on("framesent", (f) => {
+      for (const line of String(f.payload).split("\n")) {
+        try {
+          sent.push((JSON.parse(line) as { type: string }).type);
+        } catch {
+          sent.push("(not JSON)");
+        }
+      }
+    });
+  });
+
   await page.goto(`${gatewayURL}/`);
 
   // Universal Login on the IdP: the SDK asked for a code with PKCE S256.
@@ -153,6 +170,8 @@ test("signs in through the local IdP with PKCE and reaches the gateway as that u
   expect(tokenCalls).toHaveLength(1);
   expect(tokenCalls[0]).toContain("grant_type=authorization_code");
   expect(tokenCalls[0]).toContain("code_verifier=");
+  expect(sockets.length).toBeGreaterThan(0);
+  expect(sent.filter((t) => t === "authenticate")).toEqual([]);
   // An admin of tenant acme sees the members page the gateway guards.
   await expect(page.getByTestId("nav-members")).toBeVisible();
   await expect(page.getByTestId("session-list")).toBeVisible();

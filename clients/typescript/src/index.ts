@@ -1,4 +1,4 @@
-export { BATCH_PROTOCOL, DiminuendoClient } from "./session.js";
+export { BATCH_PROTOCOL, DiminuendoClient, TOKEN_PROTOCOL_PREFIX } from "./session.js";
 export type {
   ConnectionState,
   DiminuendoClientOptions,

@@ -48,16 +48,30 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
  */
 export const BATCH_PROTOCOL = "diminuendo.v1.batch";
 
+/**
+ * The subprotocol that carries a token on the upgrade, `diminuendo.v1.bearer.<jwt>`
+ * (docs/protocol.md, "Subprotocol"): the gateway verifies it before the upgrade,
+ * which saves the `authenticate` message's round trip.
+ */
+export const TOKEN_PROTOCOL_PREFIX = "diminuendo.v1.bearer.";
+
 export interface DiminuendoClientOptions {
   /** The gateway's WebSocket endpoint, `ws(s)://host/ws`. */
   url: string;
   /**
-   * Called for a token on every connection and on `auth_expiring`. A token is
-   * sent as the first message (`authenticate`): browsers cannot set headers on
-   * a WebSocket. Return undefined where the gateway authenticates by itself
-   * (dev mode).
+   * Called for a token before every connection and on `auth_expiring`. Return
+   * undefined where the gateway authenticates by itself (dev mode).
    */
   getToken?: () => string | undefined | Promise<string | undefined>;
+  /**
+   * How a connection presents its token. "protocol" (the default): as the
+   * subprotocol `diminuendo.v1.bearer.<jwt>` on the upgrade, one round trip
+   * fewer; a socket refused before it opens (a bad token: browsers do not say
+   * why) is retried at once with the token in a message, whose answer does.
+   * "message": always as the first message (`authenticate`). A token refreshed
+   * on a live socket always goes as a message.
+   */
+  tokenIn?: "protocol" | "message";
   /** The WebSocket implementation; defaults to `globalThis.WebSocket` (browsers, Node 22+). */
   WebSocket?: WebSocketConstructor;
   /** First reconnect delay, doubled per failed attempt up to maxBackoffMs (jittered). Default 250. */
@@ -126,8 +140,14 @@ export class DiminuendoClient {
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly tokenInProtocol: boolean;
 
   private current: ConnectionState = "idle";
+  /** The token fetched for the current socket, and whether the upgrade carried it. */
+  private handshakeToken: string | undefined;
+  private tokenOnUpgrade = false;
+  /** Counts openSocket calls and close(), so a token that arrives late opens nothing. */
+  private dialGen = 0;
   private who: Identity | undefined;
   private ws: WebSocketLike | undefined;
   private wanted = false;
@@ -158,6 +178,7 @@ export class DiminuendoClient {
     this.minBackoffMs = opts.minBackoffMs ?? 250;
     this.maxBackoffMs = opts.maxBackoffMs ?? 10_000;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.tokenInProtocol = opts.tokenIn !== "message";
   }
 
   get state(): ConnectionState {
@@ -189,6 +210,7 @@ export class DiminuendoClient {
   /** Closes the connection for good: pending requests fail with CLOSED and every `events()` iterator ends. */
   close(): void {
     this.wanted = false;
+    this.dialGen += 1;
     this.cursors.clear();
     const ws = this.ws;
     this.detach();
@@ -541,19 +563,47 @@ export class DiminuendoClient {
     }
   }
 
-  private openSocket(): void {
+  /**
+   * Fetches a token, then opens a socket with it. viaMessage: the token goes
+   * in a message even where it would go on the upgrade (the retry of a
+   * socket refused before it opened).
+   */
+  private openSocket(viaMessage = false): void {
     this.reconnectTimer = undefined;
     this.setState(this.everOpened ? "reconnecting" : "connecting");
+    const gen = ++this.dialGen;
+    const getToken = this.getToken;
+    if (!getToken) {
+      this.dial(undefined, false);
+      return;
+    }
+    Promise.resolve()
+      .then(() => getToken())
+      .then(
+        (token) => {
+          if (gen === this.dialGen && this.wanted) this.dial(token, !viaMessage && this.tokenInProtocol && !!token);
+        },
+        (e: unknown) => {
+          if (gen === this.dialGen && this.wanted) this.lost(new DiminuendoError("AUTH_FAILED", `getToken failed: ${String(e)}`), true);
+        },
+      );
+  }
+
+  private dial(token: string | undefined, onUpgrade: boolean): void {
     let ws: WebSocketLike;
     try {
-      ws = new this.WS(this.url, BATCH_PROTOCOL);
+      ws = new this.WS(this.url, onUpgrade ? [BATCH_PROTOCOL, TOKEN_PROTOCOL_PREFIX + token] : BATCH_PROTOCOL);
     } catch (e) {
       this.lost(new DiminuendoError("CONNECTION_LOST", `cannot open ${this.url}: ${String(e)}`), true);
       return;
     }
+    this.handshakeToken = token;
+    this.tokenOnUpgrade = onUpgrade;
+    let opened = false;
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      opened = true;
       if (!this.everOpened) this.setState("authenticating");
       this.armWatchdog();
     };
@@ -567,6 +617,11 @@ export class DiminuendoClient {
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.ws !== ws) return;
       this.detach();
+      if (onUpgrade && !opened && this.wanted) {
+        // Refused before opening: the token in a message gets an answer that says why.
+        this.openSocket(true);
+        return;
+      }
       const code = ev.code ?? 1006;
       const err = new DiminuendoError("CONNECTION_LOST", `connection closed (${code}${ev.reason ? ` ${ev.reason}` : ""})`);
       this.lost(err, !FINAL_CLOSE_CODES.has(code), code);
@@ -707,18 +762,11 @@ export class DiminuendoClient {
     }
   }
 
-  /** The handshake: a token as the first message when the gateway requires one. */
+  /** The handshake: the token as the first message when the gateway requires one and the upgrade did not carry it. */
   private async authenticate(requiresAuth: boolean): Promise<void> {
-    if (!requiresAuth) return; // dev mode: `authenticated` follows unprompted
+    if (!requiresAuth || this.tokenOnUpgrade) return; // `authenticated` follows unprompted
     const ws = this.ws;
-    let token: string | undefined;
-    try {
-      token = await this.getToken?.();
-    } catch (e) {
-      if (this.ws === ws) this.abandon(new DiminuendoError("AUTH_FAILED", `getToken failed: ${String(e)}`), true);
-      return;
-    }
-    if (this.ws !== ws) return;
+    const token = this.handshakeToken;
     if (!token) {
       this.abandon(new DiminuendoError("AUTH_REQUIRED", "the gateway requires a token and getToken gave none"), true);
       return;

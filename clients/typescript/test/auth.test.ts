@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
-import { createRestClient, DiminuendoClient, DiminuendoError, type ServerEvent } from "../src/index.js";
+import {
+  createRestClient,
+  DiminuendoClient,
+  DiminuendoError,
+  TOKEN_PROTOCOL_PREFIX,
+  type DiminuendoClientOptions,
+  type WebSocketConstructor,
+  type ServerEvent,
+} from "../src/index.js";
 import { startGateway, startIdp, type Gateway, type Idp } from "./gateway.js";
 
 /** Waits until cond holds, checking every 10 ms, or fails after ms. */
@@ -13,16 +21,50 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
   }
 }
 
+interface Recorded {
+  protocols: string | string[] | undefined;
+  sent: string[];
+  opened: boolean;
+  selected: string;
+}
+
+/** A `ws` WebSocket that records the subprotocols it asked for and the types of the messages it sent. */
+function recorder(): { sockets: Recorded[]; WS: WebSocketConstructor } {
+  const sockets: Recorded[] = [];
+  class Recording extends WebSocket {
+    private readonly rec: Recorded;
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      this.rec = { protocols, sent: [], opened: false, selected: "" };
+      sockets.push(this.rec);
+      this.on("open", () => {
+        this.rec.opened = true;
+        this.rec.selected = this.protocol;
+      });
+      this.on("error", () => undefined);
+    }
+    override send(data: unknown, ...rest: unknown[]): void {
+      this.rec.sent.push((JSON.parse(String(data)) as { type: string }).type);
+      (super.send as (...a: unknown[]) => void)(data, ...rest);
+    }
+  }
+  return { sockets, WS: Recording };
+}
+
 describe("authentication against a gateway with a local IdP", () => {
   let idp: Idp;
   let gw: Gateway;
   const clients: DiminuendoClient[] = [];
-  const client = (getToken?: () => string | undefined | Promise<string | undefined>) => {
+  const client = (
+    getToken?: () => string | undefined | Promise<string | undefined>,
+    more: Partial<DiminuendoClientOptions> = {},
+  ) => {
     const c = new DiminuendoClient({
       url: gw.wsUrl,
       WebSocket,
       requestTimeoutMs: 10_000,
       ...(getToken ? { getToken } : {}),
+      ...more,
     });
     clients.push(c);
     return c;
@@ -69,14 +111,45 @@ describe("authentication against a gateway with a local IdP", () => {
     assert.equal(session.createdBy, "u1");
   });
 
+  it("sends the token as a subprotocol on the upgrade, with no authenticate message", async () => {
+    const rec = recorder();
+    const token = idp.mint({ sub: "u3", tenant: "acme" });
+    const c = client(() => token, { WebSocket: rec.WS });
+    const identity = await c.connect();
+    assert.equal(identity.userId, "u3");
+    assert.equal(rec.sockets.length, 1);
+    assert.deepEqual(rec.sockets[0]?.protocols, ["diminuendo.v1.batch", TOKEN_PROTOCOL_PREFIX + token]);
+    assert.equal(rec.sockets[0]?.selected, "diminuendo.v1.batch", "the gateway selects the batch subprotocol, not the token's");
+    assert.deepEqual(rec.sockets[0]?.sent, [], "nothing sent before authenticated");
+    const session = await c.createSession({ agentType: "echo", name: "token on the upgrade" });
+    assert.equal(session.createdBy, "u3");
+  });
+
+  it("sends the token in an authenticate message with tokenIn: message", async () => {
+    const rec = recorder();
+    const token = idp.mint({ sub: "u4", tenant: "acme" });
+    const c = client(() => token, { WebSocket: rec.WS, tokenIn: "message" });
+    assert.equal((await c.connect()).userId, "u4");
+    assert.equal(rec.sockets.length, 1);
+    assert.deepEqual(rec.sockets[0]?.protocols, "diminuendo.v1.batch");
+    assert.deepEqual(rec.sockets[0]?.sent, ["authenticate"]);
+  });
+
   it("rejects connect() with AUTH_FAILED for a token the gateway refuses", async () => {
-    const c = client(() => "not-a-jwt");
+    const rec = recorder();
+    const c = client(() => "not-a-jwt", { WebSocket: rec.WS });
     await assert.rejects(c.connect(), (e: unknown) => {
       assert.ok(e instanceof DiminuendoError, String(e));
       assert.equal(e.code, "AUTH_FAILED");
       return true;
     });
     assert.equal(c.state, "closed");
+    // The upgrade with the token was refused (401, which a browser does not
+    // show); the retry with the token in a message got the reason.
+    assert.equal(rec.sockets.length, 2);
+    assert.deepEqual(rec.sockets[0]?.protocols, ["diminuendo.v1.batch", TOKEN_PROTOCOL_PREFIX + "not-a-jwt"]);
+    assert.equal(rec.sockets[0]?.opened, false);
+    assert.deepEqual(rec.sockets[1]?.sent, ["authenticate"]);
   });
 
   it("rejects connect() with AUTH_REQUIRED when the gateway needs a token and there is none", async () => {
