@@ -11,7 +11,9 @@
 // so the connect rate includes a real RS256 verification per connection.
 // -auth header puts each token in the upgrade request's Authorization
 // header instead (the path of clients that can set headers: no
-// authenticate message, the server sends authenticated unprompted). In dev
+// authenticate message, the server sends authenticated unprompted), and
+// -auth protocol in the subprotocol diminuendo.v1.bearer.<jwt> beside
+// diminuendo.v1 (the browser's way to the same). In dev
 // mode, -auth message has every connection send authenticate all the same
 // (any token passes there) and wait for its answer: the browser's flow
 // without the RS256 verification, a baseline for the flow's own cost.
@@ -75,8 +77,8 @@ type options struct {
 	agent       string
 	runs        int
 	useIdP      bool
-	authHeader  bool // with useIdP: the token in the upgrade request's Authorization header
-	devMessage  bool // without useIdP: send authenticate anyway, as a browser would, and wait for its answer
+	authUpgrade string // with useIdP: "header" or "protocol", the token on the upgrade request; "": in a message
+	devMessage  bool   // without useIdP: send authenticate anyway, as a browser would, and wait for its answer
 	goroutines  bool
 	settle      time.Duration
 	timeout     time.Duration
@@ -96,7 +98,7 @@ func main() {
 	flag.StringVar(&o.agent, "agent", "echo", "agent type of the sessions created for -join")
 	flag.IntVar(&o.runs, "runs", 1, "independent runs, each with a fresh gateway; the median is reported")
 	flag.BoolVar(&o.useIdP, "idp", false, "authenticate every connection with its own RS256 token from a local IdP (DEV_MODE=false)")
-	authMode := flag.String("auth", "", "how each timed connection presents its token: message (an authenticate message after welcome, as browsers do; the default with -idp) or header (Authorization: Bearer on the upgrade request, as other clients do). In dev mode the default is neither (the gateway authenticates at once); -auth message there sends authenticate anyway and waits for its answer, the browser's flow without the RS256 verification")
+	authMode := flag.String("auth", "", "how each timed connection presents its token: message (an authenticate message after welcome; the default with -idp), header (Authorization: Bearer on the upgrade request, as non-browser clients can) or protocol (the subprotocol diminuendo.v1.bearer.<jwt> on the upgrade request, as browsers can). In dev mode the default is neither (the gateway authenticates at once); -auth message there sends authenticate anyway and waits for its answer, the browser's flow without the RS256 verification")
 	flag.BoolVar(&o.goroutines, "goroutines", true, "count the gateway's goroutines from its SIGQUIT dump (costs one extra gateway start for the baseline)")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "wait this long before each RSS reading")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "hard limit on the whole run")
@@ -113,10 +115,10 @@ func main() {
 	case "":
 	case "message":
 		o.devMessage = !o.useIdP
-	case "header":
-		o.authHeader = true
+	case "header", "protocol":
+		o.authUpgrade = *authMode
 	default:
-		fmt.Fprintln(os.Stderr, "conns: -auth must be message or header")
+		fmt.Fprintln(os.Stderr, "conns: -auth must be message, header or protocol")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -353,7 +355,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 
 	// Warm up: one connection through the whole path (in JWT mode this
 	// fetches discovery and the JWKS once, as a long-running gateway has).
-	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor, o.authHeader, o.devMessage)
+	warm, _, err := connect(ctx, gw.WS, tokenAt(tokens, o.n), "", floor, o.authUpgrade, o.devMessage)
 	if err != nil {
 		return r, fmt.Errorf("warm-up connection: %w; gateway log: %s", err, gw.Tail())
 	}
@@ -416,7 +418,7 @@ func once(ctx context.Context, o options, bin string, env, tokens, creators []st
 				if len(ids) > 0 {
 					sid = ids[i%len(ids)]
 				}
-				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor, o.authHeader, o.devMessage)
+				c, d, err := connect(cctx, gw.WS, tokenAt(tokens, i), sid, floor, o.authUpgrade, o.devMessage)
 				if err != nil {
 					errOnce.Do(func() { firstErr = fmt.Errorf("connection %d: %w", i, err); cancel() })
 					return
@@ -506,17 +508,22 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize
 
 // connect opens one connection and completes the protocol handshake: in dev
 // mode the server authenticates at once; with a token the client sends
-// authenticate after welcome, or with header puts the token on the upgrade
-// request, after which the server authenticates unprompted. With devMessage
+// authenticate after welcome, or with upgrade "header" or "protocol" puts
+// the token on the upgrade request (Authorization, or a subprotocol beside
+// diminuendo.v1), after which the server authenticates unprompted. With devMessage
 // (dev mode) the client sends authenticate all the same and waits for the
 // answer to it, skipping the authenticated the server sent unprompted. With
 // a session id it then joins that session.
 // It returns the time to "authenticated", or to the join's state_snapshot.
-func connect(ctx context.Context, url, token, session string, floor, header, devMessage bool) (*websocket.Conn, time.Duration, error) {
+func connect(ctx context.Context, url, token, session string, floor bool, upgrade string, devMessage bool) (*websocket.Conn, time.Duration, error) {
 	t0 := time.Now()
 	var h http.Header
-	if header && token != "" {
+	switch {
+	case token == "":
+	case upgrade == "header":
 		h = http.Header{"Authorization": {"Bearer " + token}}
+	case upgrade == "protocol":
+		h = http.Header{"Sec-WebSocket-Protocol": {"diminuendo.v1.bearer." + token + ", diminuendo.v1"}}
 	}
 	c, _, err := dialer.DialContext(ctx, url, h)
 	if err != nil {
@@ -548,7 +555,7 @@ func connect(ctx context.Context, url, token, session string, floor, header, dev
 			}
 			switch m.Type {
 			case "welcome":
-				if (m.RequiresAuth && !header) || devMessage {
+				if (m.RequiresAuth && upgrade == "") || devMessage {
 					if token == "" && !devMessage {
 						return fail(errors.New("the gateway requires authentication; run with -idp"))
 					}
@@ -620,7 +627,7 @@ func createSessions(ctx context.Context, url string, o options, creators []strin
 }
 
 func createSession(ctx context.Context, url, token, agent string, i int) (string, error) {
-	c, _, err := connect(ctx, url, token, "", false, false, false)
+	c, _, err := connect(ctx, url, token, "", false, "", false)
 	if err != nil {
 		return "", err
 	}
@@ -763,8 +770,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // authVia names how the timed connections present their tokens.
 func (o options) authVia() string {
-	if o.authHeader {
+	switch o.authUpgrade {
+	case "header":
 		return "the upgrade request's Authorization header"
+	case "protocol":
+		return "a subprotocol of the upgrade request (diminuendo.v1.bearer.<jwt>)"
 	}
 	return "an authenticate message"
 }
