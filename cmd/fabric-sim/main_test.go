@@ -85,59 +85,62 @@ func TestTheBuiltCommandServesEveryServiceAndStopsOnASignal(t *testing.T) {
 	}
 }
 
-func TestRunInProcessStopsWhenItsContextEnds(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// inProcess is run in this process with the test keys: its output lines
+// as they come, its stderr, and its result once its context ends.
+type inProcess struct {
+	lines  chan string
+	stderr *syncbuf.Buffer
+	done   chan error
+}
+
+func startInProcess(ctx context.Context, args []string) *inProcess {
 	pr, pw := io.Pipe()
-	var stderr syncbuf.Buffer
-	done := make(chan error, 1)
+	p := &inProcess{lines: make(chan string, 8), stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	go func() {
-		done <- run(ctx, anyPort, func(k string) string { return testKeys[k] }, pw, &stderr)
+		p.done <- run(ctx, args, func(k string) string { return testKeys[k] }, pw, p.stderr)
 		pw.Close()
 	}()
-	lines := make(chan string, 8)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
-			lines <- sc.Text()
+			p.lines <- sc.Text()
 		}
-		close(lines)
+		close(p.lines)
 	}()
-	checkServices(t, readURLs(t, lines, &stderr))
-	cancel()
+	return p
+}
+
+// wait fails the test unless run returns nil soon after its context ended.
+func (p *inProcess) wait(t *testing.T) {
+	t.Helper()
 	select {
-	case err := <-done:
+	case err := <-p.done:
 		require.NoError(t, err)
 	case <-time.After(wait):
 		t.Fatal("run did not return after its context ended")
 	}
-	for range lines { // drained: the reader goroutine ends with the pipe
+	for range p.lines { // drained: the reader goroutine ends with the pipe
 	}
+}
+
+func TestRunInProcessStopsWhenItsContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := startInProcess(ctx, anyPort)
+	checkServices(t, readURLs(t, p.lines, p.stderr))
+	cancel()
+	p.wait(t)
 }
 
 func TestRunServesProfilesOnlyOnItsOwnAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	var stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append(append([]string{}, anyPort...), "-pprof", "127.0.0.1:0"), func(k string) string { return testKeys[k] }, pw, &stderr)
-		pw.Close()
-	}()
-	lines := make(chan string, 8)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	first := <-lines
+	p := startInProcess(ctx, append(append([]string{}, anyPort...), "-pprof", "127.0.0.1:0"))
+	first := <-p.lines
 	f := strings.Fields(first)
 	require.Len(t, f, 2, first)
 	require.Equal(t, "pprof", f[0], "the profile address comes first")
-	urls := readURLs(t, lines, &stderr)
+	urls := readURLs(t, p.lines, p.stderr)
 
 	res, err := http.Get(f[1] + "goroutine?debug=1")
 	require.NoError(t, err)
@@ -152,16 +155,9 @@ func TestRunServesProfilesOnlyOnItsOwnAddress(t *testing.T) {
 	assert.NotEqual(t, http.StatusOK, res.StatusCode, "the simulators' own listeners serve no profiles")
 
 	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(wait):
-		t.Fatal("run did not return after its context ended")
-	}
+	p.wait(t)
 	_, err = http.Get(f[1])
 	assert.Error(t, err, "the profile listener is closed with the rest")
-	for range lines {
-	}
 }
 
 func TestRunRefusesNonLoopbackAddresses(t *testing.T) {
