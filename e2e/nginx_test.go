@@ -87,10 +87,17 @@ func TestNginxTenantStickyRouting(t *testing.T) {
 		t.Fatalf("tenants did not spread over both instances: %v", seen)
 	}
 
-	// A session streams through the proxy over WebSocket.
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+listen+"/ws?tenant=dev", nil)
+	// A session streams through the proxy over WebSocket, the socket naming
+	// subprotocols as a browser that sends its token on the upgrade does:
+	// nginx passes them on and the gateway's choice back (dev mode ignores
+	// the token itself).
+	c, resp, err := websocket.DefaultDialer.Dial("ws://"+listen+"/ws?tenant=dev",
+		http.Header{"Sec-WebSocket-Protocol": {"diminuendo.v1.bearer.dev-token, diminuendo.v1"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != "diminuendo.v1" {
+		t.Fatalf("through nginx the upgrade selected %q, want diminuendo.v1", got)
 	}
 	cl := &client{t: t, c: c}
 	t.Cleanup(func() { _ = c.Close() })
